@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# setup.sh — install the Debian packages Slimy builds and tests with, then build it.
+# Safe to run any number of times: packages already present are not touched, and
+# the build is incremental. Called by scripts/run.sh and scripts/test.sh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Build tools and libraries (see CMakeLists.txt), plus what the tests start:
+# python3 runs the fake Discord server, curl drives the integration tests.
+PACKAGES=(
+    build-essential cmake pkg-config git curl ca-certificates python3 procps
+    libmicrohttpd-dev libsodium-dev libcurl4-openssl-dev libcjson-dev libcmocka-dev
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "setup: installing ${missing[*]}" >&2
+    SUDO=""
+    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+BUILD_DIR=${BUILD_DIR:-build}
+cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-RelWithDebInfo}" ${CMAKE_ARGS:-} >/dev/null
+cmake --build "$BUILD_DIR" -j "$(nproc)"

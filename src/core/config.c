@@ -1,0 +1,247 @@
+/* config.c — environment and .env parsing into struct slimy_config; see config.h.
+ * Each variable has one parse call in config_load(), so the list of names lives in one place. */
+#include "core/config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <arpa/inet.h>
+#include <sodium.h>
+
+#include "core/status.h"
+
+#define DEFAULT_API_BASE "https://discord.com/api/v10"
+
+static void fail(char *err, size_t err_len, const char *fmt, const char *name, const char *value)
+{
+    snprintf(err, err_len, fmt, name, value ? value : "");
+}
+
+static const char *env(const char *name)
+{
+    const char *v = getenv(name);
+    return (v && *v) ? v : NULL;
+}
+
+/* Unsigned integer in [min, max]; absent → def. */
+static int parse_uint(const char *name, unsigned long def, unsigned long min, unsigned long max,
+                      unsigned long *out, char *err, size_t err_len)
+{
+    const char *v = env(name);
+    if (!v) {
+        *out = def;
+        return SLIMY_OK;
+    }
+    char *end;
+    errno = 0;
+    unsigned long n = strtoul(v, &end, 10);
+    if (errno || *end || v[0] == '-' || n < min || n > max) {
+        char fmt[160];
+        snprintf(fmt, sizeof fmt, "%%s must be a whole number from %lu to %lu (got \"%%s\")", min, max);
+        fail(err, err_len, fmt, name, v);
+        return SLIMY_EINVAL;
+    }
+    *out = n;
+    return SLIMY_OK;
+}
+
+static bool is_ip_literal(const char *s)
+{
+    unsigned char addr[16];
+    return inet_pton(AF_INET, s, addr) == 1 || inet_pton(AF_INET6, s, addr) == 1;
+}
+
+static bool is_snowflake(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 20)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    return true;
+}
+
+static int parse_snowflake(const char *name, const char *alias, char out[32], char *err, size_t err_len)
+{
+    const char *v = env(name);
+    if (!v && alias)
+        v = env(alias);
+    out[0] = '\0';
+    if (!v)
+        return SLIMY_OK;
+    if (!is_snowflake(v)) {
+        fail(err, err_len, "%s must be a Discord id (digits only, got \"%s\")", name, v);
+        return SLIMY_EINVAL;
+    }
+    snprintf(out, 32, "%s", v);
+    return SLIMY_OK;
+}
+
+bool config_parse_public_key(const char *hex, unsigned char out[32])
+{
+    size_t n = 0;
+    const char *end = NULL;
+    if (strlen(hex) != 64)
+        return false;
+    return sodium_hex2bin(out, 32, hex, 64, NULL, &n, &end) == 0 && n == 32 && *end == '\0';
+}
+
+static char *dup_or(const char *v, const char *def)
+{
+    const char *s = v ? v : def;
+    return s ? strdup(s) : NULL;
+}
+
+int config_load(struct slimy_config *cfg, bool require_public_key, char *err, size_t err_len)
+{
+    memset(cfg, 0, sizeof *cfg);
+    unsigned long n;
+    int rc;
+
+    const char *key = env("DISCORD_PUBLIC_KEY");
+    if (key) {
+        if (!config_parse_public_key(key, cfg->public_key)) {
+            fail(err, err_len, "%s must be 64 hex characters (the application's public key)%s", "DISCORD_PUBLIC_KEY", "");
+            return SLIMY_EINVAL;
+        }
+        cfg->has_public_key = true;
+    } else if (require_public_key) {
+        fail(err, err_len, "%s is not set: copy it from the Developer Portal (or run `slimy serve --dev`)%s",
+             "DISCORD_PUBLIC_KEY", "");
+        return SLIMY_EINVAL;
+    }
+
+    if ((rc = parse_snowflake("DISCORD_APPLICATION_ID", "DISCORD_CLIENT_ID", cfg->application_id, err, err_len)))
+        return rc;
+    if ((rc = parse_snowflake("DISCORD_GUILD_ID", NULL, cfg->guild_id, err, err_len)))
+        return rc;
+
+    const char *base = env("DISCORD_API_BASE");
+    if (base && strncmp(base, "https://", 8) != 0 && strncmp(base, "http://", 7) != 0) {
+        fail(err, err_len, "%s must start with https:// or http:// (got \"%s\")", "DISCORD_API_BASE", base);
+        return SLIMY_EINVAL;
+    }
+    cfg->api_base = dup_or(base, DEFAULT_API_BASE);
+    cfg->bot_token = dup_or(env("DISCORD_TOKEN"), NULL);
+    const char *log_dir = getenv("LOG_DIR"); /* set but empty means stdout only */
+    cfg->log_dir = dup_or(log_dir, "./logs");
+    cfg->data_dir = dup_or(env("DATA_DIR"), "./data");
+    if (!cfg->api_base || !cfg->log_dir || !cfg->data_dir) {
+        config_cleanup(cfg);
+        snprintf(err, err_len, "out of memory while reading the configuration");
+        return SLIMY_ENOMEM;
+    }
+    size_t blen = strlen(cfg->api_base);
+    while (blen > 0 && cfg->api_base[blen - 1] == '/')
+        cfg->api_base[--blen] = '\0';
+
+    if ((rc = parse_uint("PORT", 8080, 1, 65535, &n, err, err_len)))
+        goto out;
+    cfg->port = (uint16_t)n;
+
+    const char *bind = env("BIND");
+    snprintf(cfg->bind, sizeof cfg->bind, "%s", bind ? bind : "0.0.0.0");
+    {
+        if (!is_ip_literal(cfg->bind)) {
+            fail(err, err_len, "%s must be an IPv4 or IPv6 address such as 0.0.0.0 or 127.0.0.1 (got \"%s\")", "BIND",
+                 cfg->bind);
+            rc = SLIMY_EINVAL;
+            goto out;
+        }
+    }
+
+    const char *level = env("LOG_LEVEL");
+    cfg->log_level = LOG_INFO;
+    if (level && !log_level_parse(level, &cfg->log_level)) {
+        fail(err, err_len, "%s must be one of debug, info, warn, error, critical (got \"%s\")", "LOG_LEVEL", level);
+        rc = SLIMY_EINVAL;
+        goto out;
+    }
+
+    if ((rc = parse_uint("SIGNATURE_MAX_AGE_S", 300, 1, 86400, &n, err, err_len)))
+        goto out;
+    cfg->signature_max_age_s = (uint32_t)n;
+    if ((rc = parse_uint("HTTP_THREADS", 0, 0, 256, &n, err, err_len)))
+        goto out;
+    cfg->http_threads = (unsigned)n;
+    if ((rc = parse_uint("WORKER_THREADS", 4, 1, 256, &n, err, err_len)))
+        goto out;
+    cfg->worker_threads = (unsigned)n;
+    if ((rc = parse_uint("JOB_QUEUE_MAX", 10000, 1, 1000000, &n, err, err_len)))
+        goto out;
+    cfg->job_queue_max = (unsigned)n;
+    if ((rc = parse_uint("DRAIN_TIMEOUT_S", 30, 0, 900, &n, err, err_len)))
+        goto out;
+    cfg->drain_timeout_s = (uint32_t)n;
+    return SLIMY_OK;
+out:
+    config_cleanup(cfg);
+    return rc;
+}
+
+void config_cleanup(struct slimy_config *cfg)
+{
+    free(cfg->api_base);
+    if (cfg->bot_token)
+        sodium_memzero(cfg->bot_token, strlen(cfg->bot_token));
+    free(cfg->bot_token);
+    free(cfg->log_dir);
+    free(cfg->data_dir);
+    cfg->api_base = cfg->bot_token = cfg->log_dir = cfg->data_dir = NULL;
+}
+
+/* ---- .env ---- */
+
+static char *trim(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t n = strlen(s);
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
+        s[--n] = '\0';
+    return s;
+}
+
+int config_load_dotenv(const char *path, char *err, size_t err_len)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return SLIMY_OK;
+    char line[4096];
+    int lineno = 0;
+    int rc = SLIMY_OK;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        char *s = trim(line);
+        if (*s == '\0' || *s == '#')
+            continue;
+        if (strncmp(s, "export ", 7) == 0)
+            s = trim(s + 7);
+        char *eq = strchr(s, '=');
+        if (!eq || eq == s) {
+            snprintf(err, err_len, "%s:%d: expected KEY=VALUE", path, lineno);
+            rc = SLIMY_EINVAL;
+            break;
+        }
+        *eq = '\0';
+        char *name = trim(s);
+        char *value = trim(eq + 1);
+        size_t vlen = strlen(value);
+        if (vlen >= 2 && (value[0] == '"' || value[0] == '\'') && value[vlen - 1] == value[0]) {
+            value[vlen - 1] = '\0';
+            value++;
+        } else {
+            char *hash = strstr(value, " #"); /* inline comment after an unquoted value */
+            if (hash)
+                *hash = '\0';
+            value = trim(value);
+        }
+        setenv(name, value, 0);
+    }
+    fclose(f);
+    return rc;
+}

@@ -1,0 +1,49 @@
+/* config.h — Slimy's configuration, read from the environment (optionally seeded from a
+ * `.env` file). Every variable is listed in .env.example and README; a unit test checks that.
+ * A bad value is a one-line error naming the variable; nothing is silently defaulted.
+ * Loaded once at start-up, then read-only: any thread may read it. */
+#ifndef SLIMY_CORE_CONFIG_H
+#define SLIMY_CORE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/log.h"
+
+#define CONFIG_ERROR_MAX 512
+
+struct slimy_config {
+    unsigned char public_key[32]; /* DISCORD_PUBLIC_KEY, decoded */
+    bool has_public_key;
+    char application_id[32];  /* DISCORD_APPLICATION_ID (alias DISCORD_CLIENT_ID); "" if unset */
+    char *bot_token;          /* DISCORD_TOKEN, owned; NULL if unset. Never log it. */
+    char guild_id[32];        /* DISCORD_GUILD_ID; "" = global registration */
+    char *api_base;           /* DISCORD_API_BASE, owned, no trailing slash */
+    uint16_t port;            /* PORT */
+    char bind[64];            /* BIND: an IPv4 or IPv6 literal */
+    enum log_level log_level; /* LOG_LEVEL */
+    char *log_dir;            /* LOG_DIR, owned; "" = stdout only */
+    uint32_t signature_max_age_s; /* SIGNATURE_MAX_AGE_S: freshness window for the timestamp */
+    unsigned http_threads;    /* HTTP_THREADS: libmicrohttpd thread pool size (0 = one per core) */
+    unsigned worker_threads;  /* WORKER_THREADS: job workers */
+    unsigned job_queue_max;   /* JOB_QUEUE_MAX: queued jobs beyond this are refused with a message */
+    uint32_t drain_timeout_s; /* DRAIN_TIMEOUT_S: how long SIGTERM waits for queued jobs */
+    char *data_dir;           /* DATA_DIR: dev keys and the embedded database; owned */
+};
+
+/* Reads `path` (KEY=VALUE lines, # comments, optional quotes) into the environment without
+ * overriding variables already set. A missing file is not an error. On a malformed line
+ * returns SLIMY_EINVAL with a message naming the file and line in err. */
+int config_load_dotenv(const char *path, char *err, size_t err_len);
+
+/* Fills *cfg from the environment. `require_public_key` makes a missing DISCORD_PUBLIC_KEY an
+ * error. Returns SLIMY_OK, or SLIMY_EINVAL with one line in err naming the variable.
+ * On success release with config_cleanup(). */
+int config_load(struct slimy_config *cfg, bool require_public_key, char *err, size_t err_len);
+void config_cleanup(struct slimy_config *cfg);
+
+/* Decodes a 64-hex-char Ed25519 public key. */
+bool config_parse_public_key(const char *hex, unsigned char out[32]);
+
+#endif

@@ -1,0 +1,40 @@
+/* fetch.h — the outbound HTTP engine every client shares (Discord REST now, OpenAI later).
+ * One thread runs a curl multi handle: thousands of transfers and retry timers can be in
+ * flight without an OS thread each, and connections to the same host are reused.
+ * Clients own their CURL easy handles and drive them as small state machines:
+ *   fetch_at()  (any thread)          run fn(arg) on the engine thread at a monotonic time;
+ *   fetch_add() (engine thread only)  start a configured easy handle; done() runs when it ends.
+ * Callbacks run exactly once on the engine thread, or not at all if the call returned an error
+ * or the engine was stopped first. They must not block. */
+#ifndef SLIMY_CORE_FETCH_H
+#define SLIMY_CORE_FETCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <curl/curl.h>
+
+struct fetch;
+
+typedef void (*fetch_timer_fn)(void *arg);
+/* easy has been removed from the engine and belongs to the caller again; result is curl's. */
+typedef void (*fetch_done_fn)(CURL *easy, CURLcode result, void *arg);
+
+/* Starts the engine thread. Calls curl_global_init() once per process. */
+int fetch_start(struct fetch **out);
+/* Stops the thread. Pending timers are dropped and running transfers aborted without their
+ * callbacks: drain your work first (jobs_drain) when callbacks matter. NULL is fine. */
+void fetch_stop(struct fetch *f);
+
+/* Schedules fn(arg) on the engine thread once clock_mono_ms() >= due_mono_ms (0 = now).
+ * Thread-safe. SLIMY_ENOMEM, or SLIMY_EUNAVAILABLE after fetch_stop() began. */
+int fetch_at(struct fetch *f, uint64_t due_mono_ms, fetch_timer_fn fn, void *arg);
+
+/* Starts the transfer configured on easy. Engine thread only (from a timer or done callback).
+ * The engine uses CURLOPT_PRIVATE; do not set it. */
+int fetch_add(struct fetch *f, CURL *easy, fetch_done_fn done, void *arg);
+
+/* Timers plus transfers not yet finished; for /diag and the drain. Thread-safe. */
+size_t fetch_pending(struct fetch *f);
+
+#endif

@@ -1,0 +1,17 @@
+/* registry.h — every command Slimy offers, in one sorted array (registry.c).
+ * `slimy commands` prints their registration JSON; the dispatcher looks them up here. */
+#ifndef SLIMY_HANDLERS_REGISTRY_H
+#define SLIMY_HANDLERS_REGISTRY_H
+
+#include <stddef.h>
+
+#include "interactions/command.h"
+
+extern const struct command *const registry_commands[];
+extern const size_t registry_count;
+
+/* One per file in src/handlers/. */
+extern const struct command diag_command;
+extern const struct command snail_command;
+
+#endif

@@ -1,0 +1,224 @@
+/* server.c — libmicrohttpd glue: routing, body collection, health and readiness; see server.h.
+ * The access handler is called several times per request: once with the headers, once per
+ * body chunk, and a last time with no data, when the request is complete. */
+#include "http/server.h"
+
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "core/buf.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/process.h"
+#include "core/status.h"
+
+#define CONNECTION_TIMEOUT_S 30
+#define CONNECTION_LIMIT 4096
+
+struct http_server {
+    struct MHD_Daemon *daemon;
+    struct dispatch *dispatch;
+    uint64_t started_at_ms;
+    atomic_int state; /* enum http_server_state */
+};
+
+/* Per-request state for POST /interactions, freed by request_completed(). */
+struct request {
+    struct buf body;
+    bool too_big; /* the body passed the cap: the rest is discarded and the answer is 413 */
+};
+
+static enum MHD_Result send_json(struct MHD_Connection *conn, unsigned status, char *body, size_t len,
+                                 bool must_free)
+{
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(len, body, must_free ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+    if (!r) {
+        if (must_free)
+            free(body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "POST");
+    enum MHD_Result ret = MHD_queue_response(conn, status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static enum MHD_Result send_static(struct MHD_Connection *conn, unsigned status, const char *body)
+{
+    return send_json(conn, status, (char *)body, strlen(body), false);
+}
+
+static enum MHD_Result send_health(struct http_server *s, struct MHD_Connection *conn)
+{
+    char *body = malloc(256);
+    if (!body)
+        return MHD_NO;
+    int n = snprintf(body, 256,
+                     "{\"status\":\"ok\",\"version\":\"%s\",\"commit\":\"%s\",\"uptime_s\":%" PRIu64
+                     ",\"rss_bytes\":%" PRIu64 "}",
+                     SLIMY_VERSION, SLIMY_GIT_COMMIT, (clock_wall_ms() - s->started_at_ms) / 1000u,
+                     process_rss_bytes());
+    return send_json(conn, MHD_HTTP_OK, body, (size_t)n, true);
+}
+
+static enum MHD_Result send_ready(struct http_server *s, struct MHD_Connection *conn)
+{
+    switch (atomic_load(&s->state)) {
+    case HTTP_READY: return send_static(conn, MHD_HTTP_OK, "{\"status\":\"ready\"}");
+    case HTTP_DRAINING: return send_static(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "{\"status\":\"draining\"}");
+    default: return send_static(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "{\"status\":\"starting\"}");
+    }
+}
+
+static enum MHD_Result handle_interactions(struct http_server *s, struct MHD_Connection *conn,
+                                           const char *upload_data, size_t *upload_data_size, void **con_cls)
+{
+    struct request *req = *con_cls;
+    if (!req) {
+        /* Headers only so far: refuse an announced oversize body before reading any of it. */
+        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (cl && strtoull(cl, NULL, 10) > HTTP_MAX_BODY_BYTES)
+            return send_static(conn, 413, "{\"error\":\"body larger than 1 MiB\"}");
+        req = calloc(1, sizeof *req);
+        if (!req)
+            return MHD_NO;
+        buf_init(&req->body, HTTP_MAX_BODY_BYTES);
+        *con_cls = req;
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        if (!req->too_big && buf_append(&req->body, upload_data, *upload_data_size) != SLIMY_OK) {
+            req->too_big = true; /* never verify or parse a partial body */
+            buf_cleanup(&req->body);
+        }
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (req->too_big)
+        return send_static(conn, 413, "{\"error\":\"body larger than 1 MiB\"}");
+
+    const char *sig = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Signature-Ed25519");
+    const char *ts = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Signature-Timestamp");
+    struct dispatch_reply reply;
+    dispatch_interaction(s->dispatch, sig, ts, req->body.data ? req->body.data : "", req->body.len, &reply);
+    return send_json(conn, (unsigned)reply.http_status, reply.body, reply.len, true);
+}
+
+static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+                                      const char *version, const char *upload_data, size_t *upload_data_size,
+                                      void **con_cls)
+{
+    struct http_server *s = cls;
+    bool is_get = strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+    if (strcmp(url, "/interactions") == 0) {
+        if (strcmp(method, MHD_HTTP_METHOD_POST) == 0)
+            return handle_interactions(s, conn, upload_data, upload_data_size, con_cls);
+        return send_static(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "{\"error\":\"method not allowed\"}");
+    }
+    bool is_health = strcmp(url, "/health") == 0, is_ready = strcmp(url, "/ready") == 0;
+    if (is_health || is_ready) {
+        if (!is_get) {
+            /* Allow: GET is what these accept; send_json only sets Allow for POST routes. */
+            struct MHD_Response *r = MHD_create_response_from_buffer(
+                strlen("{\"error\":\"method not allowed\"}"), (void *)"{\"error\":\"method not allowed\"}",
+                MHD_RESPMEM_PERSISTENT);
+            if (!r)
+                return MHD_NO;
+            MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+            MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+            enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_METHOD_NOT_ALLOWED, r);
+            MHD_destroy_response(r);
+            return ret;
+        }
+        return is_health ? send_health(s, conn) : send_ready(s, conn);
+    }
+    return send_static(conn, MHD_HTTP_NOT_FOUND, "{\"error\":\"not found\"}");
+}
+
+static void request_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                              enum MHD_RequestTerminationCode toe)
+{
+    struct request *req = *con_cls;
+    if (!req)
+        return;
+    buf_cleanup(&req->body);
+    free(req);
+    *con_cls = NULL;
+}
+
+int http_server_start(const struct slimy_config *cfg, struct dispatch *dispatch, uint64_t started_at_ms,
+                      struct http_server **out)
+{
+    struct http_server *s = calloc(1, sizeof *s);
+    if (!s)
+        return SLIMY_ENOMEM;
+    s->dispatch = dispatch;
+    s->started_at_ms = started_at_ms;
+    atomic_store(&s->state, HTTP_STARTING);
+
+    struct sockaddr_storage addr;
+    memset(&addr, 0, sizeof addr);
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_TURBO;
+    struct sockaddr_in *v4 = (struct sockaddr_in *)&addr;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&addr;
+    if (inet_pton(AF_INET, cfg->bind, &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons(cfg->port);
+    } else if (inet_pton(AF_INET6, cfg->bind, &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons(cfg->port);
+        flags |= MHD_USE_IPv6;
+    } else {
+        free(s);
+        return SLIMY_EINVAL;
+    }
+    unsigned threads = cfg->http_threads;
+    if (threads == 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = n > 0 ? (unsigned)n : 1;
+    }
+    s->daemon = MHD_start_daemon(flags, cfg->port, NULL, NULL, access_handler, s, MHD_OPTION_SOCK_ADDR, &addr,
+                                 MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_TIMEOUT,
+                                 (unsigned)CONNECTION_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT,
+                                 (unsigned)CONNECTION_LIMIT, MHD_OPTION_NOTIFY_COMPLETED, request_completed, s,
+                                 MHD_OPTION_END);
+    if (!s->daemon) {
+        log_critical("cannot listen", LOG_S("bind", cfg->bind), LOG_I("port", cfg->port));
+        free(s);
+        return SLIMY_EUNAVAILABLE;
+    }
+    log_info("listening", LOG_S("bind", cfg->bind), LOG_I("port", cfg->port), LOG_I("http_threads", threads));
+    *out = s;
+    return SLIMY_OK;
+}
+
+void http_server_set_state(struct http_server *s, enum http_server_state state)
+{
+    atomic_store(&s->state, (int)state);
+}
+
+void http_server_quiesce(struct http_server *s)
+{
+    int fd = MHD_quiesce_daemon(s->daemon);
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd);
+}
+
+void http_server_stop(struct http_server *s)
+{
+    if (!s)
+        return;
+    MHD_stop_daemon(s->daemon);
+    free(s);
+}

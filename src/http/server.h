@@ -1,0 +1,35 @@
+/* server.h — Slimy's one HTTP listener (libmicrohttpd, internal epoll thread pool).
+ * Routes: POST /interactions (→ dispatch.h), GET /health (liveness), GET /ready (readiness).
+ * This is the only module that knows libmicrohttpd; everything else sees plain bytes.
+ * The server reads each body completely (1 MiB cap → 413, never truncated) before anything
+ * looks at it. Thread-safe: the state may be changed from any thread. */
+#ifndef SLIMY_HTTP_SERVER_H
+#define SLIMY_HTTP_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/config.h"
+#include "interactions/dispatch.h"
+
+#define HTTP_MAX_BODY_BYTES (1024 * 1024)
+
+enum http_server_state {
+    HTTP_STARTING, /* /ready answers 503 */
+    HTTP_READY,    /* /ready answers 200 */
+    HTTP_DRAINING, /* shutting down: /ready answers 503 */
+};
+
+struct http_server;
+
+/* Starts listening on cfg->bind:cfg->port in state HTTP_STARTING. dispatch is borrowed.
+ * SLIMY_EUNAVAILABLE (with a log line) when the address cannot be bound. */
+int http_server_start(const struct slimy_config *cfg, struct dispatch *dispatch, uint64_t started_at_ms,
+                      struct http_server **out);
+void http_server_set_state(struct http_server *s, enum http_server_state state);
+/* Stops accepting new connections; open ones are still served. */
+void http_server_quiesce(struct http_server *s);
+/* Closes every connection and frees the server. NULL is fine. */
+void http_server_stop(struct http_server *s);
+
+#endif

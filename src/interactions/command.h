@@ -1,0 +1,135 @@
+/* command.h — what a Slimy command is: its Discord definition and its handler, in one struct.
+ * Each file in src/handlers/ defines one `const struct command`; registry.c lists them all.
+ * The dispatcher (dispatch.c) reads the flags and enforces them before `run` is called,
+ * so handlers never deal with cooldowns, deferral or guild-only checks themselves.
+ * Definitions are immutable and shared by every thread; a cmd_ctx belongs to one run. */
+#ifndef SLIMY_INTERACTIONS_COMMAND_H
+#define SLIMY_INTERACTIONS_COMMAND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "interactions/interaction.h"
+#include "interactions/message.h"
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Discord application command option types (values are Discord's). */
+enum cmd_option_type {
+    OPT_SUB_COMMAND = 1,
+    OPT_SUB_COMMAND_GROUP = 2,
+    OPT_STRING = 3,
+    OPT_INTEGER = 4, /* -2^53+1 .. 2^53-1 */
+    OPT_BOOLEAN = 5,
+    OPT_USER = 6,
+    OPT_CHANNEL = 7,
+    OPT_ROLE = 8,
+    OPT_MENTIONABLE = 9,
+    OPT_NUMBER = 10, /* double */
+    OPT_ATTACHMENT = 11,
+};
+
+/* Discord application command types. */
+enum command_type {
+    COMMAND_CHAT_INPUT = 1, /* slash command; the default when .type is 0 */
+    COMMAND_USER = 2,       /* user context menu */
+    COMMAND_MESSAGE = 3,    /* message context menu; target in data.target_id */
+};
+
+/* One choice of a STRING, INTEGER or NUMBER option. */
+struct cmd_choice {
+    const char *name;         /* shown to the user, 1-100 chars */
+    const char *string_value; /* the value for STRING options; NULL for numeric ones */
+    double number_value;      /* the value for INTEGER/NUMBER options */
+};
+
+/* One option (parameter) of a command. Required options must come before optional ones. */
+struct cmd_option {
+    const char *name;        /* 1-32 chars, lower case */
+    enum cmd_option_type type;
+    const char *description; /* 1-100 chars */
+    bool required;
+    const struct cmd_choice *choices; /* NULL or up to 25 */
+    size_t n_choices;
+    bool has_min_value, has_max_value; /* INTEGER/NUMBER bounds are sent only when set */
+    double min_value, max_value;
+    unsigned min_length, max_length; /* STRING length bounds; 0 means unset */
+};
+
+/* Command flags: the dispatcher applies each one before `run`.
+ *   CMD_DEFERRED   answer Discord at once with type 5 ("thinking…"), run the handler on a worker,
+ *                  and deliver its reply by editing @original through the webhook. Without it the
+ *                  handler runs on the request thread and must be CPU-only and fast (type 4).
+ *   CMD_EPHEMERAL  every reply is visible to the invoking user only (message flag 64).
+ *   CMD_GUILD_ONLY refused with an ephemeral message when used in a DM. */
+enum cmd_flags {
+    CMD_DEFERRED = 1u << 0,
+    CMD_EPHEMERAL = 1u << 1,
+    CMD_GUILD_ONLY = 1u << 2,
+};
+
+/* Where a command may be used (Discord interaction context types), as a bit set. 0 = Discord's default. */
+enum cmd_contexts {
+    CTX_GUILD = 1u << 0,
+    CTX_BOT_DM = 1u << 1,
+    CTX_PRIVATE_CHANNEL = 1u << 2,
+};
+
+struct cmd_services;
+struct cmd_ctx;
+
+/* A handler: fills ctx->reply and returns SLIMY_OK, or returns a failure status after
+ * optionally setting a user-facing text with cmd_fail(). Runs exactly once per interaction. */
+typedef int (*cmd_run_fn)(struct cmd_ctx *ctx);
+
+/* A command, a subcommand group or a subcommand. A node with `subcommands` is only a
+ * container: it has no options and no run. A leaf has `run`. Flags and cooldown are read
+ * from the leaf that runs, so /snail calc can be immediate while /snail sheet is deferred. */
+struct command {
+    const char *name;        /* 1-32 chars; CHAT_INPUT names are lower case */
+    enum command_type type;  /* 0 means COMMAND_CHAT_INPUT; only top-level commands set it */
+    const char *description; /* 1-100 chars for CHAT_INPUT; must be NULL for USER/MESSAGE */
+    const struct cmd_option *options;
+    size_t n_options;
+    const struct command *subcommands; /* array of n_subcommands nodes, or NULL */
+    size_t n_subcommands;
+    unsigned flags;                         /* enum cmd_flags */
+    uint32_t cooldown_ms;                   /* per user, per command path; 0 = none */
+    const char *default_member_permissions; /* decimal bit set string ("32" = Manage Guild); NULL = everyone */
+    unsigned contexts;                      /* enum cmd_contexts bit set; 0 = Discord's default */
+    cmd_run_fn run;
+};
+
+/* Services a handler may use; all borrowed, valid for the whole run. */
+struct cmd_services {
+    struct jobs *jobs;                   /* the job queue (depth for /diag) */
+    struct command_stats *stats;         /* per-command counters (for /diag) */
+    const struct slimy_config *config;   /* the loaded configuration */
+    uint64_t started_at_ms;              /* process start, wall clock */
+};
+
+/* The context of one run. */
+struct cmd_ctx {
+    const struct interaction *interaction; /* borrowed; the parsed request */
+    const struct command *command;         /* the leaf being run */
+    const char *path;                      /* "snail calc": command and subcommand names */
+    const struct cmd_services *services;   /* borrowed */
+    struct message *reply;                 /* the handler fills this in */
+};
+
+/* ---- the ones handlers call ---- */
+
+/* Option values of the leaf being run. Each returns false when the option is absent or
+ * has another type; *out is untouched then. Strings are borrowed from the interaction. */
+const char *cmd_opt_string(const struct cmd_ctx *ctx, const char *name);
+bool cmd_opt_int(const struct cmd_ctx *ctx, const char *name, int64_t *out);
+bool cmd_opt_number(const struct cmd_ctx *ctx, const char *name, double *out);
+bool cmd_opt_bool(const struct cmd_ctx *ctx, const char *name, bool *out);
+
+/* Sets the reply text (printf format) and returns SLIMY_OK, or a status if it did not fit. */
+int cmd_reply(struct cmd_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Sets the user-facing failure text and returns rc, so a handler can `return cmd_fail(...)`. */
+int cmd_fail(struct cmd_ctx *ctx, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+#endif

@@ -1,0 +1,69 @@
+/* discord_rest.h — Slimy's client for Discord's REST API (libcurl).
+ *
+ * Follow-ups: discord_reply_deliver() completes a deferred interaction by editing
+ * @original (PATCH /webhooks/{app}/{token}/messages/@original), then posting the rest of a
+ * long text as follow-ups (POST /webhooks/{app}/{token}) of at most 2000 characters each.
+ * Files go as multipart/form-data (payload_json + files[n]). Webhook routes carry no bot
+ * token: the interaction token in the path is the credential, and it never reaches a log.
+ * It runs asynchronously on the shared outbound engine (fetch.h) and honours Discord's rate
+ * limits: 429 waits `retry_after` (a global 429 pauses every delivery), a bucket with
+ * X-RateLimit-Remaining 0 waits X-RateLimit-Reset-After, 5xx and network errors back off
+ * exponentially, and a 404 right after the defer (Discord's known race) is retried a few times.
+ * All of it stops at the interaction's deadline, 15 minutes after its signed timestamp; a
+ * reply that cannot make it is dropped with a log line.
+ *
+ * Registration: discord_commands_register() bulk-overwrites the application's commands with a
+ * blocking PUT authorised by the bot token (the `slimy register` CLI). */
+#ifndef SLIMY_INTERACTIONS_DISCORD_REST_H
+#define SLIMY_INTERACTIONS_DISCORD_REST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/config.h"
+#include "core/fetch.h"
+#include "interactions/message.h"
+
+struct discord_rest;
+
+/* Result of a delivery, passed to its callback. */
+struct discord_delivery_result {
+    int status;       /* SLIMY_OK, or why the reply was dropped */
+    long http_status; /* last HTTP status from Discord, 0 if none */
+    unsigned attempts; /* HTTP requests made, retries included */
+};
+
+/* Runs exactly once on the engine thread when a delivery ends (sent or dropped). */
+typedef void (*discord_delivered_fn)(const struct discord_delivery_result *result, void *arg);
+
+/* A client bound to cfg->api_base; cfg and engine are borrowed and must outlive it. */
+int discord_rest_new(const struct slimy_config *cfg, struct fetch *engine, struct discord_rest **out);
+void discord_rest_free(struct discord_rest *rest);
+
+/* What to deliver and where. Strings are copied; the message is taken over. */
+struct discord_delivery {
+    const char *application_id; /* webhook id: the application id */
+    const char *token;          /* interaction token (secret) */
+    const char *interaction_id; /* for log lines */
+    uint64_t expires_at_wall_ms; /* token end: signed timestamp + 15 min */
+    bool ephemeral;             /* follow-up POSTs carry flag 64 */
+};
+
+/* Starts delivering *msg (its contents are moved out; *msg is left empty). Thread-safe.
+ * done(result, arg) runs once when it ends; if this returns an error it never runs. */
+int discord_reply_deliver(struct discord_rest *rest, const struct discord_delivery *where, struct message *msg,
+                          discord_delivered_fn done, void *arg);
+
+/* Blocking bulk overwrite of the application's commands with commands_json (a JSON array):
+ * PUT {api}/applications/{app}/commands, or .../guilds/{guild}/commands when guild_id is set.
+ * On success returns SLIMY_OK and the number of commands Discord echoed in *n_registered.
+ * On failure writes one line for the operator in err (401 → the token, 429 → when to retry,
+ * other 4xx → Discord's message and code). */
+int discord_commands_register(const struct slimy_config *cfg, const char *guild_id, const char *commands_json,
+                              size_t *n_registered, char *err, size_t err_len);
+
+/* The User-Agent Discord requires: "DiscordBot (<url>, <version>)". */
+extern const char DISCORD_USER_AGENT[];
+
+#endif

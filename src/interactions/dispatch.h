@@ -1,0 +1,55 @@
+/* dispatch.h — the request path of /interactions and the worker side of deferred commands.
+ *
+ * Request path (libmicrohttpd threads, CPU only):
+ *   verify signature → parse → PING? → find command → guild-only / cooldown checks →
+ *   immediate command: run now, answer type 4 | deferred: queue a job, answer type 5.
+ * Worker side: run the handler, word failures for the user, hand the reply to the Discord
+ * REST client, record per-command stats. Only the dispatcher turns a status into the user's
+ * message and the HTTP status; handlers just return codes.
+ * Thread-safe: one dispatch serves every HTTP thread and worker. */
+#ifndef SLIMY_INTERACTIONS_DISPATCH_H
+#define SLIMY_INTERACTIONS_DISPATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/config.h"
+#include "interactions/command.h"
+#include "interactions/command_stats.h"
+#include "interactions/discord_rest.h"
+#include "jobs/jobs.h"
+
+#define INTERACTION_TOKEN_LIFETIME_MS (15u * 60u * 1000u) /* Discord: tokens last 15 minutes */
+
+struct dispatch;
+
+/* An HTTP answer for the interactions endpoint. */
+struct dispatch_reply {
+    int http_status; /* 200, 202, 400, 401, ... */
+    char *body;      /* owned JSON text (free with free()), never NULL after dispatch_interaction */
+    size_t len;      /* bytes in body */
+};
+
+/* Creates the dispatcher and its worker pool. cfg, commands and rest are borrowed. */
+int dispatch_new(const struct slimy_config *cfg, const struct command *const *commands, size_t n_commands,
+                 struct discord_rest *rest, struct dispatch **out);
+/* Stops workers; call dispatch_drain() first to let queued jobs finish. */
+void dispatch_free(struct dispatch *d);
+
+/* Handles one POST /interactions. signature and timestamp are the header values (NULL if
+ * absent); body is the complete raw body. Fills *out; never fails. */
+void dispatch_interaction(struct dispatch *d, const char *signature, const char *timestamp, const char *body,
+                          size_t len, struct dispatch_reply *out);
+
+/* Stops queueing new jobs and waits for queued and in-flight ones, up to the monotonic deadline.
+ * Returns true when all finished. */
+bool dispatch_drain(struct dispatch *d, uint64_t deadline_mono_ms);
+
+/* Jobs waiting + jobs running or delivering. */
+size_t dispatch_jobs_queued(struct dispatch *d);
+size_t dispatch_jobs_in_flight(struct dispatch *d);
+
+/* Finds a top-level command by name and type (1 chat input, 2 user, 3 message). */
+const struct command *dispatch_find(const struct command *const *commands, size_t n, const char *name, int type);
+
+#endif

@@ -1,0 +1,147 @@
+/* interaction.c — cJSON → struct interaction; see interaction.h.
+ * Discord shapes: the user is member.user in guilds and user in DMs; a command's options
+ * nest at most command → group → subcommand → params, so descending two levels finds the leaf. */
+#include "interactions/interaction.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/status.h"
+
+static const char *str_or(const cJSON *obj, const char *key, const char *def)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    return cJSON_IsString(v) && v->valuestring ? v->valuestring : def;
+}
+
+bool interaction_parse_permissions(const char *text, uint64_t *out)
+{
+    if (!text || !*text || strlen(text) > 20)
+        return false;
+    for (const char *p = text; *p; p++)
+        if (*p < '0' || *p > '9')
+            return false;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (errno || *end)
+        return false;
+    *out = (uint64_t)v;
+    return true;
+}
+
+static const char *display_name(const cJSON *member, const cJSON *user)
+{
+    const char *nick = str_or(member, "nick", NULL);
+    if (nick && *nick)
+        return nick;
+    const char *global = str_or(user, "global_name", NULL);
+    if (global && *global)
+        return global;
+    return str_or(user, "username", "");
+}
+
+/* Walks data.options down through SUB_COMMAND_GROUP (2) and SUB_COMMAND (1) to the params. */
+static void find_leaf(struct interaction *it, const cJSON *options)
+{
+    for (int depth = 0; depth < 2 && cJSON_IsArray(options); depth++) {
+        const cJSON *first = cJSON_GetArrayItem(options, 0);
+        const cJSON *type = cJSON_GetObjectItemCaseSensitive(first, "type");
+        if (!cJSON_IsNumber(type))
+            break;
+        if (type->valueint == 2)
+            it->subcommand_group = str_or(first, "name", NULL);
+        else if (type->valueint == 1)
+            it->subcommand = str_or(first, "name", NULL);
+        else
+            break;
+        options = cJSON_GetObjectItemCaseSensitive(first, "options");
+    }
+    it->options = cJSON_IsArray(options) ? options : NULL;
+}
+
+int interaction_parse(const char *body, size_t len, struct interaction *out)
+{
+    memset(out, 0, sizeof *out);
+    out->context = -1;
+    cJSON *root = cJSON_ParseWithLength(body, len);
+    if (!root)
+        return SLIMY_EINVAL;
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(root, "type");
+    if (!cJSON_IsObject(root) || !cJSON_IsNumber(type) || type->valuedouble != (double)type->valueint) {
+        cJSON_Delete(root);
+        return SLIMY_EINVAL;
+    }
+    out->root = root;
+    out->type = type->valueint;
+    out->id = str_or(root, "id", "");
+    out->application_id = str_or(root, "application_id", "");
+    out->token = str_or(root, "token", "");
+    out->guild_id = str_or(root, "guild_id", NULL);
+    out->channel_id = str_or(root, "channel_id", NULL);
+    if (!out->channel_id)
+        out->channel_id = str_or(cJSON_GetObjectItemCaseSensitive(root, "channel"), "id", NULL);
+    const cJSON *context = cJSON_GetObjectItemCaseSensitive(root, "context");
+    if (cJSON_IsNumber(context))
+        out->context = context->valueint;
+
+    const cJSON *member = cJSON_GetObjectItemCaseSensitive(root, "member");
+    const cJSON *user = cJSON_GetObjectItemCaseSensitive(root, "user");
+    if (cJSON_IsObject(member)) {
+        out->has_member = true;
+        user = cJSON_GetObjectItemCaseSensitive(member, "user");
+        uint64_t perms = 0;
+        if (interaction_parse_permissions(str_or(member, "permissions", NULL), &perms))
+            out->member_permissions = perms;
+    }
+    out->user_id = str_or(user, "id", "");
+    out->user_name = display_name(member, user);
+
+    const cJSON *data = cJSON_GetObjectItemCaseSensitive(root, "data");
+    if (cJSON_IsObject(data) &&
+        (out->type == INTERACTION_APPLICATION_COMMAND || out->type == INTERACTION_AUTOCOMPLETE)) {
+        out->command_name = str_or(data, "name", NULL);
+        const cJSON *ctype = cJSON_GetObjectItemCaseSensitive(data, "type");
+        out->command_type = cJSON_IsNumber(ctype) ? ctype->valueint : 1;
+        out->target_id = str_or(data, "target_id", NULL);
+        const cJSON *resolved = cJSON_GetObjectItemCaseSensitive(data, "resolved");
+        out->resolved = cJSON_IsObject(resolved) ? resolved : NULL;
+        find_leaf(out, cJSON_GetObjectItemCaseSensitive(data, "options"));
+    }
+    return SLIMY_OK;
+}
+
+void interaction_free(struct interaction *it)
+{
+    cJSON_Delete(it->root);
+    memset(it, 0, sizeof *it);
+}
+
+const cJSON *interaction_option(const struct interaction *it, const char *name)
+{
+    const cJSON *opt;
+    cJSON_ArrayForEach(opt, it->options)
+    {
+        const char *n = str_or(opt, "name", NULL);
+        if (n && strcmp(n, name) == 0)
+            return opt;
+    }
+    return NULL;
+}
+
+const cJSON *interaction_resolved(const struct interaction *it, const char *kind, const char *id)
+{
+    if (!it->resolved || !id)
+        return NULL;
+    const cJSON *map = cJSON_GetObjectItemCaseSensitive(it->resolved, kind);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(map, id);
+    return cJSON_IsObject(v) ? v : NULL;
+}
+
+const cJSON *interaction_target_message(const struct interaction *it)
+{
+    if (it->command_type != 3)
+        return NULL;
+    return interaction_resolved(it, "messages", it->target_id);
+}

@@ -1,0 +1,70 @@
+/* interaction.h — a Discord interaction parsed from its verified JSON body.
+ * Parse only after the signature passed (verify.h): the signature covers the raw bytes.
+ * A struct interaction owns its cJSON tree; every string in it is borrowed from that tree
+ * and lives until interaction_free(). Read-only after parsing, so threads may share one. */
+#ifndef SLIMY_INTERACTIONS_INTERACTION_H
+#define SLIMY_INTERACTIONS_INTERACTION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+/* Interaction types (Discord's values). */
+enum interaction_type {
+    INTERACTION_PING = 1,
+    INTERACTION_APPLICATION_COMMAND = 2,
+    INTERACTION_MESSAGE_COMPONENT = 3,
+    INTERACTION_AUTOCOMPLETE = 4,
+    INTERACTION_MODAL_SUBMIT = 5,
+};
+
+/* Discord permission bits we check server-side. */
+#define PERMISSION_ADMINISTRATOR (UINT64_C(1) << 3)
+#define PERMISSION_MANAGE_GUILD (UINT64_C(1) << 5)
+
+struct interaction {
+    cJSON *root;                /* owned: the whole parsed body */
+    int type;                   /* enum interaction_type */
+    const char *id;             /* interaction id (snowflake string); "" if absent */
+    const char *application_id; /* used in webhook URLs; "" if absent */
+    const char *token;          /* webhook token: a credential, never log it; "" if absent */
+    const char *guild_id;       /* NULL in DMs */
+    const char *channel_id;     /* NULL if absent */
+    const char *user_id;        /* member.user.id in guilds, user.id in DMs; "" if absent */
+    const char *user_name;      /* member.nick, global_name or username; "" if absent */
+    bool has_member;            /* invoked in a guild (member present) */
+    uint64_t member_permissions; /* member.permissions parsed as 64 bits; 0 in DMs */
+    int context;                 /* 0 guild, 1 bot DM, 2 private channel; -1 if absent */
+
+    /* APPLICATION_COMMAND (and AUTOCOMPLETE) only; NULL/0 otherwise. */
+    const char *command_name;     /* data.name */
+    int command_type;             /* data.type: 1 chat input, 2 user, 3 message */
+    const char *subcommand_group; /* name of the SUB_COMMAND_GROUP option, if any */
+    const char *subcommand;       /* name of the SUB_COMMAND option, if any */
+    const cJSON *options;         /* the leaf option array (after subcommands), or NULL */
+    const cJSON *resolved;        /* data.resolved, or NULL */
+    const char *target_id;        /* data.target_id for USER/MESSAGE commands */
+};
+
+/* Parses body (len bytes, need not be NUL-terminated) into *out.
+ * SLIMY_EINVAL when it is not a JSON object or has no integer `type`; *out is then empty.
+ * SLIMY_ENOMEM on allocation failure. On success free with interaction_free(). */
+int interaction_parse(const char *body, size_t len, struct interaction *out);
+void interaction_free(struct interaction *it);
+
+/* Returns the option object {name,type,value} named `name` in the leaf options, or NULL. */
+const cJSON *interaction_option(const struct interaction *it, const char *name);
+
+/* Looks up `id` in data.resolved.<kind> ("attachments", "users", "members", "messages",
+ * "channels", "roles"). Returns the object or NULL. */
+const cJSON *interaction_resolved(const struct interaction *it, const char *kind, const char *id);
+
+/* Returns the target message of a MESSAGE context-menu command, or NULL. */
+const cJSON *interaction_target_message(const struct interaction *it);
+
+/* Parses a Discord permission string ("2147483647") into *out. false if not a decimal uint64. */
+bool interaction_parse_permissions(const char *text, uint64_t *out);
+
+#endif

@@ -1,0 +1,59 @@
+/* jobs.h — the queue of deferred interactions and the worker pool that runs them.
+ * The request thread submits a job and answers Discord at once (type 5); a worker runs the
+ * command's handler off the request path. A job stays "in flight" after its handler
+ * returns, until its reply has been delivered (or dropped) and jobs_finish() is called, so a
+ * drain waits for replies still on their way to Discord.
+ * This is the in-process backend (one replica); a later issue adds a Redis Stream backend.
+ * Thread-safe. */
+#ifndef SLIMY_JOBS_JOBS_H
+#define SLIMY_JOBS_JOBS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "interactions/interaction.h"
+
+struct jobs;
+struct command;
+
+struct job {
+    struct interaction interaction; /* owned: the parsed request */
+    const struct command *command;  /* the leaf to run (static registry data) */
+    char path[64];                  /* "snail sheet": command and subcommand names */
+    uint64_t expires_at_wall_ms;    /* interaction token end: signed timestamp + 15 min */
+    uint64_t enqueued_at_mono_ms;   /* for queue-wait metrics */
+    struct jobs *owner;             /* the queue it was submitted to (set by jobs_submit) */
+    struct job *next;               /* queue link, owned by jobs.c */
+};
+
+/* Runs one job on a worker thread. It must end with jobs_finish(jobs, job), now or later
+ * from any thread (after the reply is delivered). */
+typedef void (*jobs_run_fn)(struct jobs *jobs, struct job *job, void *arg);
+
+/* Starts n_workers threads. max_queued bounds jobs waiting for a worker. */
+int jobs_new(unsigned n_workers, unsigned max_queued, jobs_run_fn run, void *arg, struct jobs **out);
+
+/* Queues job (ownership passes on SLIMY_OK). SLIMY_ELIMITED when the queue is full,
+ * SLIMY_EUNAVAILABLE once draining: the caller keeps the job and answers the user. */
+int jobs_submit(struct jobs *jobs, struct job *job);
+
+/* Marks job done and frees it (interaction included). Thread-safe. */
+void jobs_finish(struct jobs *jobs, struct job *job);
+
+/* Allocates a zeroed job; free with jobs_finish() once submitted, job_free() otherwise. */
+struct job *job_new(void);
+void job_free(struct job *job);
+
+/* Jobs waiting for a worker, and jobs started but not finished. */
+size_t jobs_queued(struct jobs *jobs);
+size_t jobs_in_flight(struct jobs *jobs);
+
+/* Stops accepting jobs and waits until none is queued or in flight, or until the monotonic
+ * deadline. Returns true when everything finished. */
+bool jobs_drain(struct jobs *jobs, uint64_t deadline_mono_ms);
+
+/* Stops the workers (after a drain) and frees the queue. Jobs still queued are freed unrun. */
+void jobs_free(struct jobs *jobs);
+
+#endif

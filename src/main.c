@@ -1,0 +1,298 @@
+/* main.c — the `slimy` command line: serve, commands, register, version.
+ * Start-up order for serve: config → logging → outbound engine → dispatcher (workers) →
+ * HTTP listener → ready. Shutdown runs the same list backwards after a drain. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <sodium.h>
+
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/fetch.h"
+#include "core/log.h"
+#include "core/status.h"
+#include "handlers/registry.h"
+#include "http/server.h"
+#include "interactions/discord_rest.h"
+#include "interactions/dispatch.h"
+#include "interactions/registration.h"
+
+#define EXIT_USAGE 2
+
+static const char USAGE[] =
+    "Usage: slimy <command> [options]\n"
+    "\n"
+    "Slimy is a Discord HTTP interactions server.\n"
+    "\n"
+    "Commands:\n"
+    "  serve [--dev]           run the server (PORT, BIND). --dev creates a local signing key\n"
+    "                          under DATA_DIR when DISCORD_PUBLIC_KEY is not set\n"
+    "  commands                print the command registration JSON\n"
+    "  register [--guild ID]   publish the commands to Discord (needs DISCORD_TOKEN and\n"
+    "                          DISCORD_APPLICATION_ID; a guild updates instantly)\n"
+    "  version                 print the version and git commit\n"
+    "  help                    show this text\n"
+    "\n"
+    "Configuration comes from the environment and an optional ./.env file (see .env.example).\n";
+
+static int fail_config(const char *err)
+{
+    fprintf(stderr, "slimy: configuration error: %s\n", err);
+    return EXIT_USAGE;
+}
+
+/* Loads .env (ENV_FILE overrides the path) then the environment. */
+static int load_config(struct slimy_config *cfg, bool require_public_key)
+{
+    char err[CONFIG_ERROR_MAX] = "";
+    const char *env_file = getenv("ENV_FILE");
+    if (config_load_dotenv(env_file && *env_file ? env_file : ".env", err, sizeof err))
+        return fail_config(err);
+    if (config_load(cfg, require_public_key, err, sizeof err))
+        return fail_config(err);
+    return 0;
+}
+
+/* ---- serve --dev: a local keypair so the server can run without a Discord application ---- */
+
+static int read_hex_file(const char *path, unsigned char *out, size_t len)
+{
+    char hex[256] = "";
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return SLIMY_ENOTFOUND;
+    size_t n = fread(hex, 1, sizeof hex - 1, f);
+    fclose(f);
+    hex[n] = '\0';
+    while (n > 0 && (hex[n - 1] == '\n' || hex[n - 1] == ' ' || hex[n - 1] == '\r'))
+        hex[--n] = '\0';
+    size_t bin_len = 0;
+    if (sodium_hex2bin(out, len, hex, n, NULL, &bin_len, NULL) != 0 || bin_len != len)
+        return SLIMY_EINVAL;
+    return SLIMY_OK;
+}
+
+static int write_hex_file(const char *path, const unsigned char *data, size_t len, mode_t mode)
+{
+    char hex[256];
+    sodium_bin2hex(hex, sizeof hex, data, len);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return SLIMY_EUNAVAILABLE;
+    chmod(path, mode);
+    int ok = fprintf(f, "%s\n", hex) > 0;
+    sodium_memzero(hex, sizeof hex);
+    return (fclose(f) == 0 && ok) ? SLIMY_OK : SLIMY_EUNAVAILABLE;
+}
+
+static int dev_keypair(struct slimy_config *cfg)
+{
+    char secret_path[4096], public_path[4096];
+    snprintf(secret_path, sizeof secret_path, "%s/dev-secret.key", cfg->data_dir);
+    snprintf(public_path, sizeof public_path, "%s/dev-public.key", cfg->data_dir);
+    unsigned char sk[crypto_sign_SECRETKEYBYTES];
+    int rc = read_hex_file(secret_path, sk, sizeof sk);
+    if (rc == SLIMY_ENOTFOUND) {
+        if (mkdir(cfg->data_dir, 0700) != 0 && errno != EEXIST) {
+            fprintf(stderr, "slimy: cannot create DATA_DIR %s: %s\n", cfg->data_dir, strerror(errno));
+            return EXIT_FAILURE;
+        }
+        crypto_sign_keypair(cfg->public_key, sk);
+        if (write_hex_file(secret_path, sk, sizeof sk, 0600) || write_hex_file(public_path, cfg->public_key, 32, 0644)) {
+            fprintf(stderr, "slimy: cannot write the dev key to %s\n", secret_path);
+            return EXIT_FAILURE;
+        }
+    } else if (rc) {
+        fprintf(stderr, "slimy: %s is not a hex Ed25519 secret key; delete it to make a new one\n", secret_path);
+        return EXIT_FAILURE;
+    } else {
+        crypto_sign_ed25519_sk_to_pk(cfg->public_key, sk);
+    }
+    sodium_memzero(sk, sizeof sk);
+    cfg->has_public_key = true;
+    char pk_hex[65];
+    sodium_bin2hex(pk_hex, sizeof pk_hex, cfg->public_key, 32);
+    fprintf(stderr,
+            "slimy: dev mode: using the local key in %s (public key %s)\n"
+            "  Send a signed PING with the project's signing helper:\n"
+            "    body='{\"type\":1}'\n"
+            "    build/slimy-sign headers --key %s --body \"$body\" |\n"
+            "      curl -s -H @- -H 'Content-Type: application/json' -d \"$body\" http://127.0.0.1:%u/interactions\n",
+            secret_path, pk_hex, secret_path, cfg->port);
+    return 0;
+}
+
+/* ---- serve ---- */
+
+static int serve(int argc, char **argv)
+{
+    bool dev = false;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--dev") == 0) {
+            dev = true;
+        } else if (strcmp(argv[i], "--help") == 0) {
+            printf("Usage: slimy serve [--dev]\n  Runs the interactions server on BIND:PORT.\n"
+                   "  --dev  without DISCORD_PUBLIC_KEY, create or reuse a local key in DATA_DIR/dev-*.key\n");
+            return 0;
+        } else {
+            fprintf(stderr, "slimy serve: unknown option %s (try --help)\n", argv[i]);
+            return EXIT_USAGE;
+        }
+    }
+    struct slimy_config cfg;
+    int code = load_config(&cfg, !dev);
+    if (code)
+        return code;
+    if (!cfg.has_public_key && (code = dev_keypair(&cfg))) {
+        config_cleanup(&cfg);
+        return code;
+    }
+    if (log_open(cfg.log_level, cfg.log_dir) != SLIMY_OK) {
+        fprintf(stderr, "slimy: configuration error: LOG_DIR %s cannot be created or written\n", cfg.log_dir);
+        config_cleanup(&cfg);
+        return EXIT_USAGE;
+    }
+    if (!cfg.application_id[0])
+        log_warn("DISCORD_APPLICATION_ID is not set: follow-ups use the application_id of each interaction");
+
+    /* Signals are taken by sigwait() below, so every thread started from here blocks them. */
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &signals, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    uint64_t started_at = clock_wall_ms();
+    struct fetch *engine = NULL;
+    struct discord_rest *rest = NULL;
+    struct dispatch *dispatch = NULL;
+    struct http_server *server = NULL;
+    int rc = fetch_start(&engine);
+    if (!rc)
+        rc = discord_rest_new(&cfg, engine, &rest);
+    if (!rc)
+        rc = dispatch_new(&cfg, registry_commands, registry_count, rest, &dispatch);
+    if (!rc)
+        rc = http_server_start(&cfg, dispatch, started_at, &server);
+    if (rc) {
+        log_critical("start-up failed", LOG_S("status", slimy_strerror(rc)));
+        code = EXIT_FAILURE;
+        goto out;
+    }
+    http_server_set_state(server, HTTP_READY);
+    log_info("ready", LOG_S("version", SLIMY_VERSION), LOG_S("commit", SLIMY_GIT_COMMIT),
+             LOG_I("workers", cfg.worker_threads), LOG_B("dev", dev));
+
+    int sig = 0;
+    sigwait(&signals, &sig);
+    log_info("shutting down", LOG_S("signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"),
+             LOG_I("queued", dispatch_jobs_queued(dispatch)), LOG_I("in_flight", dispatch_jobs_in_flight(dispatch)));
+    http_server_set_state(server, HTTP_DRAINING);
+    http_server_quiesce(server);
+    bool drained = dispatch_drain(dispatch, clock_mono_ms() + (uint64_t)cfg.drain_timeout_s * 1000u);
+    if (drained)
+        log_info("drained");
+    else
+        log_error("drain deadline passed with jobs unfinished", LOG_I("queued", dispatch_jobs_queued(dispatch)),
+                  LOG_I("in_flight", dispatch_jobs_in_flight(dispatch)));
+out:
+    http_server_stop(server);
+    dispatch_free(dispatch);
+    fetch_stop(engine);
+    discord_rest_free(rest);
+    log_info("stopped");
+    log_close();
+    config_cleanup(&cfg);
+    return code;
+}
+
+/* ---- commands, register, version ---- */
+
+static char *commands_json(void)
+{
+    cJSON *array = registration_json(registry_commands, registry_count);
+    char *text = array ? cJSON_Print(array) : NULL;
+    cJSON_Delete(array);
+    return text;
+}
+
+static int print_commands(void)
+{
+    char *text = commands_json();
+    if (!text) {
+        fprintf(stderr, "slimy: out of memory\n");
+        return EXIT_FAILURE;
+    }
+    printf("%s\n", text);
+    free(text);
+    return 0;
+}
+
+static int do_register(int argc, char **argv)
+{
+    const char *guild = NULL;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--guild") == 0 && i + 1 < argc) {
+            guild = argv[++i];
+        } else if (strcmp(argv[i], "--help") == 0) {
+            printf("Usage: slimy register [--guild ID]\n"
+                   "  Replaces the application's commands on Discord with `slimy commands`.\n"
+                   "  Global by default (DISCORD_GUILD_ID or --guild targets one server, instantly).\n");
+            return 0;
+        } else {
+            fprintf(stderr, "slimy register: unknown option %s (try --help)\n", argv[i]);
+            return EXIT_USAGE;
+        }
+    }
+    struct slimy_config cfg;
+    int code = load_config(&cfg, false);
+    if (code)
+        return code;
+    if (!guild && cfg.guild_id[0])
+        guild = cfg.guild_id;
+    char *json = commands_json();
+    char err[512] = "";
+    size_t n = 0;
+    int rc = json ? discord_commands_register(&cfg, guild, json, &n, err, sizeof err) : SLIMY_ENOMEM;
+    free(json);
+    if (rc) {
+        fprintf(stderr, "slimy register: %s\n", err[0] ? err : slimy_strerror(rc));
+        code = rc == SLIMY_EINVAL ? EXIT_USAGE : EXIT_FAILURE;
+    } else if (guild) {
+        printf("Registered %zu commands in guild %s.\n", n, guild);
+    } else {
+        printf("Registered %zu global commands (Discord may take a while to show them everywhere).\n", n);
+    }
+    config_cleanup(&cfg);
+    return code;
+}
+
+int main(int argc, char **argv)
+{
+    if (sodium_init() < 0) {
+        fprintf(stderr, "slimy: libsodium failed to initialise\n");
+        return EXIT_FAILURE;
+    }
+    const char *cmd = argc > 1 ? argv[1] : "help";
+    if (strcmp(cmd, "serve") == 0)
+        return serve(argc - 2, argv + 2);
+    if (strcmp(cmd, "commands") == 0)
+        return print_commands();
+    if (strcmp(cmd, "register") == 0)
+        return do_register(argc - 2, argv + 2);
+    if (strcmp(cmd, "version") == 0) {
+        printf("slimy %s (commit %s)\n", SLIMY_VERSION, SLIMY_GIT_COMMIT);
+        return 0;
+    }
+    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        fputs(USAGE, stdout);
+        return 0;
+    }
+    fprintf(stderr, "slimy: unknown command '%s'\n\n%s", cmd, USAGE);
+    return EXIT_USAGE;
+}

@@ -1,0 +1,91 @@
+# cases_cli.sh — the slimy command line: version, commands, register, and config errors.
+
+slimy_cli() { # runs build/slimy with a clean environment plus the given variables
+    env -i PATH="$PATH" HOME="$WORK" ASAN_OPTIONS="${ASAN_OPTIONS:-}" ENV_FILE=/nonexistent \
+        DISCORD_API_BASE="$FAKE_URL/api/v10" DISCORD_APPLICATION_ID="$APP_ID" "$@"
+}
+
+case_version_and_help() {
+    assert_contains "$(slimy_cli "$SLIMY" version)" "slimy 0."
+    assert_contains "$(slimy_cli "$SLIMY" --help)" "register [--guild ID]"
+    slimy_cli "$SLIMY" frobnicate >/dev/null 2>&1 && fail "unknown command should fail"
+    return 0
+}
+
+case_commands_prints_registration_json() {
+    local out
+    out=$(slimy_cli "$SLIMY" commands)
+    assert_eq "$(json_get "$out" 'sorted(c["name"] for c in d)')" "['diag', 'snail']" "commands"
+    assert_eq "$(json_get "$out" '[o["name"] for o in [c for c in d if c["name"]=="snail"][0]["options"]]')" "['test', 'calc']" "snail subcommands"
+    assert_eq "$(json_get "$out" '[o["choices"] for o in [c for c in d if c["name"]=="snail"][0]["options"][1]["options"] if o["name"]=="tier"][0]')" \
+        "[{'name': 'T5', 'value': 5}, {'name': 'T6', 'value': 6}, {'name': 'T7', 'value': 7}, {'name': 'T8', 'value': 8}]" "tier choices"
+}
+
+case_register_puts_commands() {
+    fake_reset
+    local out
+    out=$(slimy_cli DISCORD_TOKEN=bot-token-SECRET "$SLIMY" register 2>&1) || fail "register failed: $out"
+    assert_contains "$out" "Registered 2 global commands"
+    local req
+    req=$(fake_requests)
+    assert_eq "$(json_get "$req" 'd[0]["method"]')" PUT "method"
+    assert_eq "$(json_get "$req" 'd[0]["path"]')" "/api/v10/applications/$APP_ID/commands" "global path"
+    assert_eq "$(json_get "$req" 'd[0]["headers"]["authorization"]')" "Bot bot-token-SECRET" "bot auth"
+    assert_contains "$(json_get "$req" 'd[0]["headers"]["user-agent"]')" "DiscordBot (" "user agent"
+    assert_eq "$(json_get "$req" 'sorted(c["name"] for c in d[0]["json"])')" "['diag', 'snail']" "body"
+
+    out=$(slimy_cli DISCORD_TOKEN=bot-token-SECRET "$SLIMY" register --guild 4242 2>&1) || fail "guild register failed"
+    assert_contains "$out" "in guild 4242"
+    assert_eq "$(json_get "$(fake_requests)" 'd[1]["path"]')" "/api/v10/applications/$APP_ID/guilds/4242/commands" "guild path"
+}
+
+case_register_reports_discord_errors() {
+    fake_reset
+    local out rc
+    fake_script '{"method":"PUT","responses":[{"status":401,"body":{"message":"401: Unauthorized","code":0}}]}'
+    out=$(slimy_cli DISCORD_TOKEN=wrong "$SLIMY" register 2>&1) && fail "401 should fail"
+    assert_contains "$out" "DISCORD_TOKEN is wrong"
+    fake_script '{"method":"PUT","responses":[{"status":429,"headers":{"Retry-After":"7"},"body":{"message":"You are being rate limited.","retry_after":7.5,"global":false}}]}'
+    out=$(slimy_cli DISCORD_TOKEN=t "$SLIMY" register 2>&1) && fail "429 should fail"
+    assert_contains "$out" "try again in 7.5 s"
+    fake_script '{"method":"PUT","responses":[{"status":400,"body":{"message":"Invalid Form Body","code":50035}}]}'
+    out=$(slimy_cli DISCORD_TOKEN=t "$SLIMY" register 2>&1) && fail "400 should fail"
+    assert_contains "$out" "Invalid Form Body (code 50035)"
+    out=$(slimy_cli "$SLIMY" register 2>&1) && fail "missing token should fail"
+    assert_contains "$out" "DISCORD_TOKEN is not set"
+    return 0
+}
+
+case_bad_config_is_one_line_naming_the_variable() {
+    local out lines
+    for pair in "PORT=99999:PORT" "PORT=abc:PORT" "LOG_LEVEL=loud:LOG_LEVEL" "DISCORD_PUBLIC_KEY=abc:DISCORD_PUBLIC_KEY" \
+        "SIGNATURE_MAX_AGE_S=-5:SIGNATURE_MAX_AGE_S" "BIND=localhost:BIND" "DISCORD_APPLICATION_ID=12ab:DISCORD_APPLICATION_ID" \
+        "WORKER_THREADS=0:WORKER_THREADS" "DISCORD_API_BASE=ftp://x:DISCORD_API_BASE"; do
+        out=$(slimy_cli DISCORD_PUBLIC_KEY="$PUBLIC_KEY" "${pair%%:*}" "$SLIMY" serve 2>&1) && fail "${pair%%:*} accepted"
+        lines=$(printf '%s\n' "$out" | wc -l)
+        assert_eq "$lines" 1 "one line for ${pair%%:*}"
+        assert_contains "$out" "${pair##*:}" "names the variable"
+    done
+    out=$(slimy_cli "$SLIMY" serve 2>&1) && fail "missing key accepted"
+    assert_contains "$out" "DISCORD_PUBLIC_KEY is not set"
+}
+
+case_dev_mode_creates_a_key_and_answers_signed_ping() {
+    local port dir out pid code
+    port=$(free_port)
+    dir="$WORK/devhome"
+    mkdir -p "$dir"
+    (cd "$dir" && exec env -i PATH="$PATH" HOME="$dir" ASAN_OPTIONS="${ASAN_OPTIONS:-}" PORT="$port" BIND=127.0.0.1 LOG_DIR= \
+        "$SLIMY" serve --dev >"$dir/out" 2>&1) &
+    pid=$!
+    wait_http "http://127.0.0.1:$port/health" || { fail "dev server did not start: $(cat "$dir/out")"; return; }
+    [ -f "$dir/data/dev-secret.key" ] || fail "no dev key under ./data"
+    assert_contains "$(cat "$dir/out")" "slimy-sign headers --key" "prints how to sign"
+    out=$("$SIGN" headers --key "$dir/data/dev-secret.key" --body '{"type":1}' |
+        curl -s -H @- -H 'Content-Type: application/json' -d '{"type":1}' "http://127.0.0.1:$port/interactions")
+    assert_eq "$out" '{"type":1}' "signed PING with the dev key"
+    kill -TERM "$pid"
+    code=0
+    wait "$pid" || code=$?
+    assert_eq "$code" 0 "exit status"
+}

@@ -1,0 +1,100 @@
+# lib.sh — helpers for the integration tests: start real processes on loopback, sign and send
+# interactions, query the fake Discord, and assert. Sourced by run.sh; every case is a function
+# named case_* in a cases_*.sh file, run in order with its own pass/fail line.
+
+# ---- assertions: each failure prints what differed and marks the current case failed ----
+CASE_FAILED=0
+fail() { echo "    FAIL: $*" >&2; CASE_FAILED=1; }
+assert_eq() { [ "$1" = "$2" ] || fail "${3:-values differ}: expected [$2], got [$1]"; }
+assert_contains() { case "$1" in *"$2"*) ;; *) fail "${3:-missing text}: [$2] not in [${1:0:400}]";; esac; }
+assert_not_contains() { case "$1" in *"$2"*) fail "${3:-unexpected text}: [$2] found";; *) ;; esac; }
+# json_get JSON EXPR: evaluates a python expression on the parsed document `d`.
+json_get() { python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$1" "$2"; }
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+wait_http() { # URL [tries]: wait until something answers
+    local i
+    for i in $(seq 1 "${2:-100}"); do
+        curl -s -o /dev/null --max-time 1 "$1" && return 0
+        sleep 0.05
+    done
+    echo "timed out waiting for $1" >&2
+    return 1
+}
+
+# ---- fake Discord ----
+start_fake_discord() {
+    FAKE_PORT=$(free_port)
+    python3 "$ROOT/tests/tools/fake_discord.py" --port "$FAKE_PORT" >"$WORK/fake_discord.out" 2>&1 &
+    FAKE_PID=$!
+    FAKE_URL="http://127.0.0.1:$FAKE_PORT"
+    wait_http "$FAKE_URL/_control/health"
+}
+fake_reset() { curl -s -X POST "$FAKE_URL/_control/reset" >/dev/null; }
+fake_script() { curl -s -X POST -H 'Content-Type: application/json' -d "$1" "$FAKE_URL/_control/script" >/dev/null; }
+fake_requests() { curl -s "$FAKE_URL/_control/requests${1:-}"; }
+# wait_requests N [QUERY] [TRIES]: wait until at least N matching requests were recorded
+wait_requests() {
+    local i n
+    for i in $(seq 1 "${3:-200}"); do
+        n=$(fake_requests "${2:-}" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+        [ "$n" -ge "$1" ] && return 0
+        sleep 0.05
+    done
+    fail "expected $1 requests matching '${2:-}', saw $n"
+    return 1
+}
+
+# ---- the server ----
+# start_slimy [ENV=VALUE ...]: starts build/slimy serve with the test key and fake Discord.
+start_slimy() {
+    SLIMY_PORT=$(free_port)
+    SLIMY_URL="http://127.0.0.1:$SLIMY_PORT"
+    SLIMY_LOG="$WORK/slimy-$SLIMY_PORT.log"
+    env -i PATH="$PATH" HOME="$WORK" ASAN_OPTIONS="${ASAN_OPTIONS:-}" \
+        DISCORD_PUBLIC_KEY="$PUBLIC_KEY" DISCORD_APPLICATION_ID="$APP_ID" \
+        DISCORD_API_BASE="$FAKE_URL/api/v10" PORT="$SLIMY_PORT" BIND=127.0.0.1 \
+        LOG_LEVEL=debug LOG_DIR="$WORK/logs" DATA_DIR="$WORK/data" ENV_FILE=/nonexistent "$@" \
+        "$SLIMY" serve >"$SLIMY_LOG" 2>&1 &
+    SLIMY_PID=$!
+    wait_http "$SLIMY_URL/health"
+}
+stop_slimy() { # waits for exit and returns its status
+    kill -TERM "$SLIMY_PID" 2>/dev/null
+    local rc=0
+    wait "$SLIMY_PID" || rc=$?
+    SLIMY_PID=
+    return $rc
+}
+
+# ---- interactions ----
+# post_raw BODY_FILE [curl args...]: POST with whatever headers are given; sets HTTP_CODE, CTYPE, BODY.
+post_raw() {
+    local file=$1; shift
+    local out
+    out=$(curl -s -o "$WORK/resp" -w '%{http_code} %{content_type}' -H 'Content-Type: application/json' \
+        --data-binary @"$file" "$@" "$SLIMY_URL/interactions")
+    HTTP_CODE=${out%% *}
+    CTYPE=${out#* }
+    BODY=$(cat "$WORK/resp")
+}
+# post_signed JSON [TIMESTAMP]: signs like Discord and POSTs.
+post_signed() {
+    printf '%s' "$1" >"$WORK/req"
+    local ts=${2:-$(date +%s)}
+    local sig
+    sig=$("$SIGN" sign --key "$WORK/keys/dev-secret.key" --timestamp "$ts" --body-file "$WORK/req" | head -n 1)
+    post_raw "$WORK/req" -H "X-Signature-Ed25519: $sig" -H "X-Signature-Timestamp: $ts"
+}
+
+# command_json NAME [OPTIONS_JSON] [EXTRA_FIELDS]: sets CMD to a guild APPLICATION_COMMAND
+# interaction, and INTERACTION_ID / INTERACTION_TOKEN to its id and token.
+SEQ=0
+command_json() {
+    SEQ=$((SEQ + 1))
+    INTERACTION_ID="11$(date +%s)$SEQ"
+    INTERACTION_TOKEN="tok-$(date +%s%N)-$SEQ-SECRET"
+    CMD=$(printf '{"type":2,"id":"%s","application_id":"%s","token":"%s","version":1,"guild_id":"300","channel_id":"400","member":{"user":{"id":"500","username":"tester"},"permissions":"2147483647"},"data":{"id":"9","name":"%s","type":1%s}%s}' \
+        "$INTERACTION_ID" "$APP_ID" "$INTERACTION_TOKEN" "$1" "${2:+,\"options\":$2}" "${3:+,$3}")
+}
