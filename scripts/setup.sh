@@ -10,7 +10,12 @@ cd "$(dirname "$0")/.."
 PACKAGES=(
     build-essential cmake pkg-config git curl ca-certificates python3 procps
     libmicrohttpd-dev libsodium-dev libcurl4-openssl-dev libcjson-dev libcmocka-dev
+    libsqlite3-dev sqlite3 libmariadb-dev
 )
+# The tests also start a throwaway MariaDB server (never the system service).
+if [ "${SLIMY_SETUP_TEST_DEPS:-0}" = 1 ]; then
+    PACKAGES+=(mariadb-server mariadb-client)
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

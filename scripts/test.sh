@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 echo "== setup and build (-Werror)"
-CMAKE_ARGS="-DSLIMY_WERROR=ON" ./scripts/setup.sh
+SLIMY_SETUP_TEST_DEPS=1 CMAKE_ARGS="-DSLIMY_WERROR=ON" ./scripts/setup.sh
 
 echo "== unit tests"
 ctest --test-dir build --output-on-failure -j "$(nproc)"

@@ -130,7 +130,13 @@ int config_load(struct slimy_config *cfg, bool require_public_key, char *err, si
     const char *log_dir = getenv("LOG_DIR"); /* set but empty means stdout only */
     cfg->log_dir = dup_or(log_dir, "./logs");
     cfg->data_dir = dup_or(env("DATA_DIR"), "./data");
-    if (!cfg->api_base || !cfg->log_dir || !cfg->data_dir) {
+    cfg->sqlite_path = dup_or(env("SQLITE_PATH"), "./data/slimy.db");
+    cfg->db_host = dup_or(env("DB_HOST"), NULL);
+    cfg->db_user = dup_or(env("DB_USER"), "slimy");
+    cfg->db_password = dup_or(getenv("DB_PASSWORD"), "");
+    cfg->db_name = dup_or(env("DB_NAME"), "slimy");
+    if (!cfg->api_base || !cfg->log_dir || !cfg->data_dir || !cfg->sqlite_path || !cfg->db_user ||
+        !cfg->db_password || !cfg->db_name) {
         config_cleanup(cfg);
         snprintf(err, err_len, "out of memory while reading the configuration");
         return SLIMY_ENOMEM;
@@ -177,6 +183,12 @@ int config_load(struct slimy_config *cfg, bool require_public_key, char *err, si
     if ((rc = parse_uint("DRAIN_TIMEOUT_S", 30, 0, 900, &n, err, err_len)))
         goto out;
     cfg->drain_timeout_s = (uint32_t)n;
+    if ((rc = parse_uint("DB_PORT", 3306, 1, 65535, &n, err, err_len)))
+        goto out;
+    cfg->db_port = (uint16_t)n;
+    if ((rc = parse_uint("DB_CONNECTION_LIMIT", 10, 1, 1000, &n, err, err_len)))
+        goto out;
+    cfg->db_connection_limit = (unsigned)n;
     return SLIMY_OK;
 out:
     config_cleanup(cfg);
@@ -191,7 +203,15 @@ void config_cleanup(struct slimy_config *cfg)
     free(cfg->bot_token);
     free(cfg->log_dir);
     free(cfg->data_dir);
+    free(cfg->sqlite_path);
+    free(cfg->db_host);
+    free(cfg->db_user);
+    if (cfg->db_password)
+        sodium_memzero(cfg->db_password, strlen(cfg->db_password));
+    free(cfg->db_password);
+    free(cfg->db_name);
     cfg->api_base = cfg->bot_token = cfg->log_dir = cfg->data_dir = NULL;
+    cfg->sqlite_path = cfg->db_host = cfg->db_user = cfg->db_password = cfg->db_name = NULL;
 }
 
 /* ---- .env ---- */

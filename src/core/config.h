@@ -29,7 +29,14 @@ struct slimy_config {
     unsigned worker_threads;  /* WORKER_THREADS: job workers */
     unsigned job_queue_max;   /* JOB_QUEUE_MAX: queued jobs beyond this are refused with a message */
     uint32_t drain_timeout_s; /* DRAIN_TIMEOUT_S: how long SIGTERM waits for queued jobs */
-    char *data_dir;           /* DATA_DIR: dev keys and the embedded database; owned */
+    char *data_dir;           /* DATA_DIR: dev keys; owned */
+    char *sqlite_path;        /* SQLITE_PATH: the embedded store (used when DB_HOST is unset); owned */
+    char *db_host;            /* DB_HOST: MariaDB host; NULL = SQLite; owned */
+    uint16_t db_port;         /* DB_PORT */
+    char *db_user;            /* DB_USER; owned */
+    char *db_password;        /* DB_PASSWORD; owned; never logged */
+    char *db_name;            /* DB_NAME; owned */
+    unsigned db_connection_limit; /* DB_CONNECTION_LIMIT: MariaDB pool size */
 };
 
 /* Reads `path` (KEY=VALUE lines, # comments, optional quotes) into the environment without

@@ -1,0 +1,309 @@
+/* store.h — everything Slimy keeps: users and consent, memories, mode configs, personality
+ * adjustments, Super Snail stats, the image-generation log and command usage.
+ *
+ * One interface, two backends (the sqlite3_vfs pattern: a table of function pointers, each
+ * backend embedding struct store first):
+ *   - SQLite (store_sqlite.c), the embedded default: one file at SQLITE_PATH, WAL mode;
+ *   - MariaDB (store_mariadb.c), chosen by store_open() when DB_HOST is set: a pool of
+ *     DB_CONNECTION_LIMIT connections, utf8mb4, prepared statements, reconnect after a restart.
+ * Both apply the migrations in migrations/<dialect>/ (migrate.h) before store_open() returns.
+ *
+ * Threading: every call is safe from any thread; calls block (worker threads only, never the
+ * HTTP request path). Errors: SLIMY_EINVAL for input past a documented cap, SLIMY_ENOTFOUND,
+ * SLIMY_EUNAVAILABLE when the database cannot be reached (after one reconnect attempt), and
+ * SLIMY_EINTERNAL for anything else; the backend logs the driver's message once, with the op.
+ * Ownership: every string passed in is borrowed for the call and copied when stored; every
+ * result is a copy the caller frees with the matching *_free(). SQL is parameterised
+ * everywhere: user text never becomes SQL.
+ *
+ * Scopes: a memory, a consent flag or a personality adjustment belongs to a scope: the guild id
+ * in a server, or "dm:<channel id>" in a DM (so a DM is its own scope, never shared with a server). */
+#ifndef SLIMY_STORE_STORE_H
+#define SLIMY_STORE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define STORE_ID_MAX 40          /* snowflakes (≤ 20 digits), "dm:" + snowflake, UUIDs (36) */
+#define STORE_NOTE_MAX_BYTES 4000 /* a memory note; longer is SLIMY_EINVAL */
+#define STORE_TAGS_MAX_BYTES 1000 /* the tags JSON array text */
+#define STORE_CONTEXT_MAX_BYTES 2000 /* the context JSON object text */
+#define STORE_LIST_MAX 500       /* list calls clamp max to this */
+
+struct store;
+struct slimy_config;
+
+/* ---- records ---- */
+
+struct store_memory {
+    char id[STORE_ID_MAX];       /* UUID v4 text */
+    char user_id[STORE_ID_MAX];
+    char scope_id[STORE_ID_MAX];
+    char *note;                  /* owned UTF-8 */
+    char *tags_json;             /* owned JSON array text, e.g. ["a","b"]; "[]" when none */
+    char *context_json;          /* owned JSON object text; "{}" when none */
+    int64_t created_at_ms;       /* unix ms */
+};
+
+struct store_memories {
+    struct store_memory *items; /* owned array of n items, newest first */
+    size_t n;
+};
+
+/* Input of store_memory_add(). */
+struct store_memory_new {
+    const char *user_id;
+    const char *user_name;      /* upserted into users; may be NULL */
+    const char *scope_id;
+    const char *note;           /* ≤ STORE_NOTE_MAX_BYTES */
+    const char *tags_json;      /* NULL = "[]" */
+    const char *context_json;   /* NULL = "{}" */
+    const char *interaction_id; /* idempotency key: a second add with the same id stores nothing */
+};
+
+/* Mode flags of one target (a channel, thread or category), as a bit set. */
+enum store_mode_flag {
+    MODE_ADMIN = 1u << 0,
+    MODE_CHAT = 1u << 1,
+    MODE_PERSONALITY = 1u << 2,
+    MODE_NO_PERSONALITY = 1u << 3,
+    MODE_SUPER_SNAIL = 1u << 4,
+    MODE_RATING_UNRATED = 1u << 5,
+    MODE_RATING_PG13 = 1u << 6,
+};
+
+enum store_target_type { TARGET_CATEGORY = 0, TARGET_CHANNEL = 1, TARGET_THREAD = 2 };
+
+struct store_mode_config {
+    char guild_id[STORE_ID_MAX];
+    enum store_target_type target_type;
+    char target_id[STORE_ID_MAX];
+    unsigned modes;            /* enum store_mode_flag bits; never 0 (an all-off record is deleted) */
+    int64_t updated_at_ms;
+};
+
+struct store_mode_configs {
+    struct store_mode_config *items; /* owned, sorted by (target_type, target_id) */
+    size_t n;
+};
+
+struct store_adjustment {
+    char parameter[32];        /* "enthusiasm", ... */
+    int value;                 /* 1..10 */
+    char updated_by[STORE_ID_MAX]; /* user id */
+    int64_t updated_at_ms;
+};
+
+struct store_adjustments {
+    struct store_adjustment *items; /* owned, sorted by parameter */
+    size_t n;
+};
+
+struct store_snail_stats_new {
+    const char *user_id;
+    const char *user_name;
+    const char *scope_id;
+    const char *screenshot_url;  /* may be NULL */
+    const int64_t *stats;        /* 9 values: hp, atk, def, rush, fame, tech, art, civ, fth; */
+    const bool *has_stat;        /* which of the 9 are known (false = NULL in the database) */
+    const char *analysis_text;   /* may be NULL */
+    const char *interaction_id;  /* idempotency key */
+};
+
+struct store_snail_stats {
+    int64_t id;
+    char user_id[STORE_ID_MAX];
+    int64_t stats[9];
+    bool has_stat[9];
+    int64_t created_at_ms;
+};
+
+struct store_snail_stats_list {
+    struct store_snail_stats *items; /* owned, newest first */
+    size_t n;
+};
+
+struct store_image_log_new {
+    const char *user_id;
+    const char *scope_id;
+    const char *channel_id;
+    const char *prompt;
+    const char *enhanced_prompt;
+    const char *style;
+    const char *rating;
+    const char *model;
+    bool success;
+    const char *error_message; /* NULL on success */
+};
+
+/* Row counts /diag shows. */
+struct store_counts {
+    uint64_t memories, images, snail_stats, users;
+};
+
+/* ---- the backend interface ---- */
+
+struct store_ops {
+    const char *name; /* "sqlite" or "mariadb" */
+    void (*close)(struct store *st);
+    /* Cheap round trip for /ready; SLIMY_EUNAVAILABLE when the database is unreachable. */
+    int (*ping)(struct store *st);
+
+    /* Consent for (user, scope). Absent means not granted: *allowed = false, SLIMY_OK. */
+    int (*consent_get)(struct store *st, const char *user_id, const char *scope_id, bool *allowed);
+    /* Sets consent; upserts the user. Idempotent. */
+    int (*consent_set)(struct store *st, const char *user_id, const char *user_name, const char *scope_id,
+                       bool allow);
+
+    /* Stores a memory and writes its id into id_out. If a memory with the same interaction_id
+     * exists, stores nothing and returns that memory's id (a retried job is harmless).
+     * SLIMY_EINVAL when a text passes its cap. */
+    int (*memory_add)(struct store *st, const struct store_memory_new *m, char id_out[STORE_ID_MAX]);
+    /* Up to max (clamped to STORE_LIST_MAX) memories of user in scope, newest first.
+     * None is SLIMY_OK with out->n == 0. Free with store_memories_free(). */
+    int (*memory_list)(struct store *st, const char *user_id, const char *scope_id, size_t max,
+                       struct store_memories *out);
+    /* Deletes memory id if it belongs to user in scope; SLIMY_ENOTFOUND otherwise. */
+    int (*memory_delete)(struct store *st, const char *user_id, const char *scope_id, const char *id);
+    /* Deletes all of user's memories in scope; *n_deleted gets the count (0 is fine). */
+    int (*memory_delete_all)(struct store *st, const char *user_id, const char *scope_id, uint64_t *n_deleted);
+
+    /* The stored modes of one target; absent is SLIMY_OK with *modes == 0. */
+    int (*mode_get)(struct store *st, const char *guild_id, enum store_target_type type, const char *target_id,
+                    unsigned *modes);
+    /* Stores the modes of a target; modes == 0 deletes the record. Idempotent. */
+    int (*mode_put)(struct store *st, const char *guild_id, enum store_target_type type, const char *target_id,
+                    unsigned modes);
+    /* Every stored target of the guild. Free with store_mode_configs_free(). */
+    int (*mode_list)(struct store *st, const char *guild_id, struct store_mode_configs *out);
+
+    /* Personality adjustments of a scope (upsert by parameter; value 1..10 else SLIMY_EINVAL). */
+    int (*adjustment_set)(struct store *st, const char *scope_id, const char *parameter, int value,
+                          const char *updated_by);
+    int (*adjustment_list)(struct store *st, const char *scope_id, struct store_adjustments *out);
+
+    /* Super Snail stats: add (idempotent per interaction_id; *id_out gets the row id) and list
+     * the newest max rows of user in scope. */
+    int (*snail_stats_add)(struct store *st, const struct store_snail_stats_new *s, int64_t *id_out);
+    int (*snail_stats_list)(struct store *st, const char *user_id, const char *scope_id, size_t max,
+                            struct store_snail_stats_list *out);
+
+    /* Appends one image-generation attempt. */
+    int (*image_log_add)(struct store *st, const struct store_image_log_new *entry);
+    /* Appends one command use (for /stats and /leaderboard). */
+    int (*command_usage_add)(struct store *st, const char *user_id, const char *scope_id, const char *command,
+                             bool success, int64_t latency_ms);
+
+    /* Row counts for /diag. */
+    int (*counts)(struct store *st, struct store_counts *out);
+
+    /* Names of the migrations applied so far ("0001_init"), sorted; free with
+     * store_names_free(). For `slimy migrate --status`. */
+    int (*migrations_applied)(struct store *st, char ***names, size_t *n);
+};
+
+/* Base of every backend; backends embed it first. */
+struct store {
+    const struct store_ops *ops;
+};
+
+/* ---- opening ---- */
+
+/* Opens the backend the configuration selects (DB_HOST set → MariaDB, else SQLite at
+ * SQLITE_PATH) and, when apply_migrations is set, applies pending migrations (migrations.h)
+ * under a lock so replicas starting together never race. On failure writes one line for the
+ * operator into err and returns SLIMY_EUNAVAILABLE (cannot connect) or SLIMY_EINTERNAL (a
+ * migration failed). Close with store_close(). */
+int store_open(const struct slimy_config *cfg, bool apply_migrations, struct store **out, char *err,
+               size_t err_len);
+void store_close(struct store *st);
+
+/* ---- the API: callers use these, never ->ops-> ---- */
+
+static inline int store_ping(struct store *st) { return st->ops->ping(st); }
+static inline int store_consent_get(struct store *st, const char *user_id, const char *scope_id, bool *allowed)
+{
+    return st->ops->consent_get(st, user_id, scope_id, allowed);
+}
+static inline int store_consent_set(struct store *st, const char *user_id, const char *user_name,
+                                    const char *scope_id, bool allow)
+{
+    return st->ops->consent_set(st, user_id, user_name, scope_id, allow);
+}
+static inline int store_memory_add(struct store *st, const struct store_memory_new *m, char id_out[STORE_ID_MAX])
+{
+    return st->ops->memory_add(st, m, id_out);
+}
+static inline int store_memory_list(struct store *st, const char *user_id, const char *scope_id, size_t max,
+                                    struct store_memories *out)
+{
+    return st->ops->memory_list(st, user_id, scope_id, max, out);
+}
+static inline int store_memory_delete(struct store *st, const char *user_id, const char *scope_id, const char *id)
+{
+    return st->ops->memory_delete(st, user_id, scope_id, id);
+}
+static inline int store_memory_delete_all(struct store *st, const char *user_id, const char *scope_id,
+                                          uint64_t *n_deleted)
+{
+    return st->ops->memory_delete_all(st, user_id, scope_id, n_deleted);
+}
+static inline int store_mode_get(struct store *st, const char *guild_id, enum store_target_type type,
+                                 const char *target_id, unsigned *modes)
+{
+    return st->ops->mode_get(st, guild_id, type, target_id, modes);
+}
+static inline int store_mode_put(struct store *st, const char *guild_id, enum store_target_type type,
+                                 const char *target_id, unsigned modes)
+{
+    return st->ops->mode_put(st, guild_id, type, target_id, modes);
+}
+static inline int store_mode_list(struct store *st, const char *guild_id, struct store_mode_configs *out)
+{
+    return st->ops->mode_list(st, guild_id, out);
+}
+static inline int store_adjustment_set(struct store *st, const char *scope_id, const char *parameter, int value,
+                                       const char *updated_by)
+{
+    return st->ops->adjustment_set(st, scope_id, parameter, value, updated_by);
+}
+static inline int store_adjustment_list(struct store *st, const char *scope_id, struct store_adjustments *out)
+{
+    return st->ops->adjustment_list(st, scope_id, out);
+}
+static inline int store_snail_stats_add(struct store *st, const struct store_snail_stats_new *s, int64_t *id_out)
+{
+    return st->ops->snail_stats_add(st, s, id_out);
+}
+static inline int store_snail_stats_list(struct store *st, const char *user_id, const char *scope_id, size_t max,
+                                         struct store_snail_stats_list *out)
+{
+    return st->ops->snail_stats_list(st, user_id, scope_id, max, out);
+}
+static inline int store_image_log_add(struct store *st, const struct store_image_log_new *entry)
+{
+    return st->ops->image_log_add(st, entry);
+}
+static inline int store_command_usage_add(struct store *st, const char *user_id, const char *scope_id,
+                                          const char *command, bool success, int64_t latency_ms)
+{
+    return st->ops->command_usage_add(st, user_id, scope_id, command, success, latency_ms);
+}
+static inline int store_counts(struct store *st, struct store_counts *out) { return st->ops->counts(st, out); }
+static inline int store_migrations_applied(struct store *st, char ***names, size_t *n)
+{
+    return st->ops->migrations_applied(st, names, n);
+}
+
+/* Frees the contents of a result (the struct itself is the caller's); safe on a zeroed one. */
+void store_memories_free(struct store_memories *m);
+void store_mode_configs_free(struct store_mode_configs *m);
+void store_adjustments_free(struct store_adjustments *a);
+void store_snail_stats_list_free(struct store_snail_stats_list *l);
+void store_names_free(char **names, size_t n);
+
+/* Writes a fresh UUID v4 (libsodium randomness) into out. */
+void store_uuid_v4(char out[STORE_ID_MAX]);
+
+#endif
