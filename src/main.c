@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -20,6 +21,8 @@
 #include "interactions/discord_rest.h"
 #include "interactions/dispatch.h"
 #include "interactions/registration.h"
+#include "store/migrations.h"
+#include "store/store.h"
 
 #define EXIT_USAGE 2
 
@@ -34,6 +37,7 @@ static const char USAGE[] =
     "  commands                print the command registration JSON\n"
     "  register [--guild ID]   publish the commands to Discord (needs DISCORD_TOKEN and\n"
     "                          DISCORD_APPLICATION_ID; a guild updates instantly)\n"
+    "  migrate [--status]      apply pending database migrations (or list them)\n"
     "  version                 print the version and git commit\n"
     "  help                    show this text\n"
     "\n"
@@ -128,6 +132,31 @@ static int dev_keypair(struct slimy_config *cfg)
 
 /* ---- serve ---- */
 
+#define READINESS_CHECK_MS 2000
+
+/* Waits for SIGTERM/SIGINT; meanwhile checks the database every couple of seconds so /ready
+ * says 503 while it is down (the check never runs on an HTTP thread). Returns the signal. */
+static int wait_for_signal(const sigset_t *signals, struct http_server *server, struct store *store)
+{
+    bool was_ready = false, first = true;
+    for (;;) {
+        bool ready = store_ping(store) == SLIMY_OK;
+        if (ready != was_ready || first) {
+            http_server_set_state(server, ready ? HTTP_READY : HTTP_STARTING);
+            if (!ready)
+                log_error("database unreachable: /ready answers 503", LOG_S("backend", store->ops->name));
+            else if (!first)
+                log_info("database reachable again: /ready answers 200");
+            was_ready = ready;
+            first = false;
+        }
+        struct timespec wait = {.tv_sec = READINESS_CHECK_MS / 1000, .tv_nsec = 0};
+        int sig = sigtimedwait(signals, NULL, &wait);
+        if (sig > 0)
+            return sig;
+    }
+}
+
 static int serve(int argc, char **argv)
 {
     bool dev = false;
@@ -172,11 +201,20 @@ static int serve(int argc, char **argv)
     struct discord_rest *rest = NULL;
     struct dispatch *dispatch = NULL;
     struct http_server *server = NULL;
-    int rc = fetch_start(&engine);
+    struct store *store = NULL;
+    char err[512] = "";
+    int rc = store_open(&cfg, true, &store, err, sizeof err);
+    if (rc) {
+        log_critical("cannot open the database", LOG_S("error", err));
+        code = EXIT_FAILURE;
+        goto out;
+    }
+    log_info("database open", LOG_S("backend", store->ops->name));
+    rc = fetch_start(&engine);
     if (!rc)
         rc = discord_rest_new(&cfg, engine, &rest);
     if (!rc)
-        rc = dispatch_new(&cfg, registry_commands, registry_count, rest, &dispatch);
+        rc = dispatch_new(&cfg, registry_commands, registry_count, rest, store, &dispatch);
     if (!rc)
         rc = http_server_start(&cfg, dispatch, started_at, &server);
     if (rc) {
@@ -184,12 +222,9 @@ static int serve(int argc, char **argv)
         code = EXIT_FAILURE;
         goto out;
     }
-    http_server_set_state(server, HTTP_READY);
     log_info("ready", LOG_S("version", SLIMY_VERSION), LOG_S("commit", SLIMY_GIT_COMMIT),
              LOG_I("workers", cfg.worker_threads), LOG_B("dev", dev));
-
-    int sig = 0;
-    sigwait(&signals, &sig);
+    int sig = wait_for_signal(&signals, server, store);
     log_info("shutting down", LOG_S("signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"),
              LOG_I("queued", dispatch_jobs_queued(dispatch)), LOG_I("in_flight", dispatch_jobs_in_flight(dispatch)));
     http_server_set_state(server, HTTP_DRAINING);
@@ -205,8 +240,69 @@ out:
     dispatch_free(dispatch);
     fetch_stop(engine);
     discord_rest_free(rest);
+    store_close(store);
     log_info("stopped");
     log_close();
+    config_cleanup(&cfg);
+    return code;
+}
+
+/* ---- migrate ---- */
+
+static int do_migrate(int argc, char **argv)
+{
+    bool status_only = false;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--status") == 0) {
+            status_only = true;
+        } else if (strcmp(argv[i], "--help") == 0) {
+            printf("Usage: slimy migrate [--status]\n"
+                   "  Applies pending migrations to the configured database (DB_HOST, else SQLITE_PATH).\n"
+                   "  --status  only list applied and pending migrations\n");
+            return 0;
+        } else {
+            fprintf(stderr, "slimy migrate: unknown option %s (try --help)\n", argv[i]);
+            return EXIT_USAGE;
+        }
+    }
+    struct slimy_config cfg;
+    int code = load_config(&cfg, false);
+    if (code)
+        return code;
+    log_open(LOG_WARN, NULL);
+    struct store *st = NULL;
+    char err[512] = "";
+    char **applied = NULL;
+    size_t n_applied = 0;
+    int rc = store_open(&cfg, !status_only, &st, err, sizeof err);
+    if (rc) {
+        fprintf(stderr, "slimy migrate: %s\n", err[0] ? err : slimy_strerror(rc));
+        code = EXIT_FAILURE;
+        goto out;
+    }
+    if ((rc = store_migrations_applied(st, &applied, &n_applied))) {
+        fprintf(stderr, "slimy migrate: cannot read schema_migrations: %s\n", slimy_strerror(rc));
+        code = EXIT_FAILURE;
+        goto out;
+    }
+    size_t n = 0;
+    const struct migration *all = migrations_list(st->ops->name, &n);
+    size_t pending = 0;
+    for (size_t i = 0; i < n; i++) {
+        bool done = false;
+        for (size_t j = 0; j < n_applied && !done; j++)
+            done = strcmp(applied[j], all[i].name) == 0;
+        pending += !done;
+        if (status_only)
+            printf("%-8s %s\n", done ? "applied" : "pending", all[i].name);
+    }
+    if (!status_only)
+        printf("%s database is up to date (%zu migrations applied).\n", st->ops->name, n_applied);
+    else
+        printf("%s: %zu applied, %zu pending\n", st->ops->name, n - pending, pending);
+out:
+    store_names_free(applied, n_applied);
+    store_close(st);
     config_cleanup(&cfg);
     return code;
 }
@@ -285,6 +381,8 @@ int main(int argc, char **argv)
         return print_commands();
     if (strcmp(cmd, "register") == 0)
         return do_register(argc - 2, argv + 2);
+    if (strcmp(cmd, "migrate") == 0)
+        return do_migrate(argc - 2, argv + 2);
     if (strcmp(cmd, "version") == 0) {
         printf("slimy %s (commit %s)\n", SLIMY_VERSION, SLIMY_GIT_COMMIT);
         return 0;

@@ -8,6 +8,8 @@
 #include "core/status.h"
 #include "handlers/registry.h"
 #include "interactions/command_stats.h"
+#include "interactions/embed.h"
+#include "store/store.h"
 #include "jobs/jobs.h"
 
 #define DIAG_COLOR 0x00FF00
@@ -21,13 +23,24 @@ const struct command diag_command = {
     .run = diag_run,
 };
 
-static int add_field(cJSON *fields, const char *name, const char *value, bool is_inline)
+static int add_field(cJSON *embed, const char *name, const char *value, bool is_inline)
 {
-    cJSON *f = cJSON_CreateObject();
-    if (!f || !cJSON_AddItemToArray(fields, f) || !cJSON_AddStringToObject(f, "name", name) ||
-        !cJSON_AddStringToObject(f, "value", value) || !cJSON_AddBoolToObject(f, "inline", is_inline))
-        return SLIMY_ENOMEM;
-    return SLIMY_OK;
+    return embed_add_field(embed, name, value, is_inline) ? SLIMY_OK : SLIMY_ENOMEM;
+}
+
+/* The database line: backend, reachability and the row counts operators ask about. */
+static void describe_store(struct store *st, char *text, size_t cap)
+{
+    struct store_counts counts;
+    int rc = st ? store_counts(st, &counts) : SLIMY_EUNAVAILABLE;
+    if (!st)
+        snprintf(text, cap, "⚠️ Not configured");
+    else if (rc)
+        snprintf(text, cap, "❌ %s: %s", st->ops->name, slimy_strerror(rc));
+    else
+        snprintf(text, cap, "✅ Connected (%s)\nMemories: %llu\nImages: %llu\nSnails: %llu", st->ops->name,
+                 (unsigned long long)counts.memories, (unsigned long long)counts.images,
+                 (unsigned long long)counts.snail_stats);
 }
 
 /* /diag */
@@ -36,21 +49,22 @@ static int diag_run(struct cmd_ctx *ctx)
     const struct cmd_services *svc = ctx->services;
     char text[1024];
     int rc = SLIMY_ENOMEM;
-    cJSON *embed = cJSON_CreateObject();
-    cJSON *fields = embed ? cJSON_AddArrayToObject(embed, "fields") : NULL;
-    if (!fields || !cJSON_AddStringToObject(embed, "title", "🔧 Slimy Diagnostics v" SLIMY_VERSION) ||
-        !cJSON_AddNumberToObject(embed, "color", DIAG_COLOR))
+    cJSON *embed = embed_new("🔧 Slimy Diagnostics v" SLIMY_VERSION, DIAG_COLOR);
+    if (!embed)
         goto out;
 
     uint64_t now = clock_wall_ms();
     process_format_uptime((now - svc->started_at_ms) / 1000u, text, sizeof text);
-    if ((rc = add_field(fields, "⏱️ Uptime", text, true)))
+    if ((rc = add_field(embed, "⏱️ Uptime", text, true)))
         goto out;
     snprintf(text, sizeof text, "RSS: %.2f MB", (double)process_rss_bytes() / (1024.0 * 1024.0));
-    if ((rc = add_field(fields, "💾 Memory", text, true)))
+    if ((rc = add_field(embed, "💾 Memory", text, true)))
         goto out;
     snprintf(text, sizeof text, "Queued: %zu\nIn flight: %zu", jobs_queued(svc->jobs), jobs_in_flight(svc->jobs));
-    if ((rc = add_field(fields, "🧵 Jobs", text, true)))
+    if ((rc = add_field(embed, "🧵 Jobs", text, true)))
+        goto out;
+    describe_store(svc->store, text, sizeof text);
+    if ((rc = add_field(embed, "🗄️ Database", text, true)))
         goto out;
 
     struct command_stats_summary sum;
@@ -58,7 +72,7 @@ static int diag_run(struct cmd_ctx *ctx)
     double success = sum.total ? 100.0 * (double)(sum.total - sum.failures) / (double)sum.total : 100.0;
     snprintf(text, sizeof text, "Total: %llu\nSuccess Rate: %.1f%%\nErrors: %llu", (unsigned long long)sum.total,
              success, (unsigned long long)sum.failures);
-    if ((rc = add_field(fields, "📊 Command Statistics", text, false)))
+    if ((rc = add_field(embed, "📊 Command Statistics", text, false)))
         goto out;
     size_t used = 0;
     text[0] = '\0';
@@ -66,12 +80,13 @@ static int diag_run(struct cmd_ctx *ctx)
         used += (size_t)snprintf(text + used, sizeof text - used, "%s`/%s`: %llu (%llums)", i ? "\n" : "",
                                  sum.top[i].path, (unsigned long long)sum.top[i].count,
                                  (unsigned long long)(sum.top[i].total_ms / sum.top[i].count));
-    if ((rc = add_field(fields, "🔥 Top Commands", sum.n_top ? text : "No commands executed yet", false)))
+    if ((rc = add_field(embed, "🔥 Top Commands", sum.n_top ? text : "No commands executed yet", false)))
         goto out;
-    if ((rc = add_field(fields, "📝 Version", "v" SLIMY_VERSION " (commit " SLIMY_GIT_COMMIT ")", true)))
+    if ((rc = add_field(embed, "📝 Version", "v" SLIMY_VERSION " (commit " SLIMY_GIT_COMMIT ")", true)))
         goto out;
-    if ((rc = add_field(fields, "🏥 Health Endpoints", "`GET /health` (liveness)\n`GET /ready` (readiness)", true)))
+    if ((rc = add_field(embed, "🏥 Health Endpoints", "`GET /health` (liveness)\n`GET /ready` (readiness)", true)))
         goto out;
+    embed_set_timestamp(embed, (int64_t)now);
     rc = message_add_embed(ctx->reply, embed);
     embed = NULL; /* taken even on failure */
 out:

@@ -9,7 +9,13 @@
 #include "handlers/registry.h"
 
 const struct command *const registry_commands[] = {
+    &consent_command,
     &diag_command,
+    &export_command,
+    &forget_command,
+    &mode_command,
+    &personality_command,
+    &remember_command,
     &snail_command,
 };
 

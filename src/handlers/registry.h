@@ -11,7 +11,13 @@ extern const struct command *const registry_commands[];
 extern const size_t registry_count;
 
 /* One per file in src/handlers/. */
+extern const struct command consent_command;
 extern const struct command diag_command;
+extern const struct command export_command;
+extern const struct command forget_command;
+extern const struct command mode_command;
+extern const struct command personality_command;
+extern const struct command remember_command;
 extern const struct command snail_command;
 
 #endif

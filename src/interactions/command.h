@@ -55,6 +55,7 @@ struct cmd_option {
     bool has_min_value, has_max_value; /* INTEGER/NUMBER bounds are sent only when set */
     double min_value, max_value;
     unsigned min_length, max_length; /* STRING length bounds; 0 means unset */
+    uint32_t channel_types;          /* CHANNEL options: bit n allows Discord channel type n; 0 = any */
 };
 
 /* Command flags: the dispatcher applies each one before `run`.
@@ -62,11 +63,20 @@ struct cmd_option {
  *                  and deliver its reply by editing @original through the webhook. Without it the
  *                  handler runs on the request thread and must be CPU-only and fast (type 4).
  *   CMD_EPHEMERAL  every reply is visible to the invoking user only (message flag 64).
- *   CMD_GUILD_ONLY refused with an ephemeral message when used in a DM. */
+ *   CMD_GUILD_ONLY refused with an ephemeral message when used in a DM.
+ *   CMD_NEEDS_MANAGE_GUILD / CMD_NEEDS_ADMIN
+ *                  checked server-side from member.permissions before anything runs (Discord's
+ *                  default_member_permissions only hides a command; server admins can change it).
+ *   CMD_NEEDS_CONSENT
+ *                  the user must have turned memory consent on for this scope (/consent set);
+ *                  checked on the worker, so it needs CMD_DEFERRED. */
 enum cmd_flags {
     CMD_DEFERRED = 1u << 0,
     CMD_EPHEMERAL = 1u << 1,
     CMD_GUILD_ONLY = 1u << 2,
+    CMD_NEEDS_MANAGE_GUILD = 1u << 3,
+    CMD_NEEDS_ADMIN = 1u << 4,
+    CMD_NEEDS_CONSENT = 1u << 5,
 };
 
 /* Where a command may be used (Discord interaction context types), as a bit set. 0 = Discord's default. */
@@ -103,6 +113,7 @@ struct command {
 
 /* Services a handler may use; all borrowed, valid for the whole run. */
 struct cmd_services {
+    struct store *store;                 /* user data; NULL only in unit tests without storage */
     struct jobs *jobs;                   /* the job queue (depth for /diag) */
     struct command_stats *stats;         /* per-command counters (for /diag) */
     const struct slimy_config *config;   /* the loaded configuration */
@@ -112,6 +123,7 @@ struct cmd_services {
 /* The context of one run. */
 struct cmd_ctx {
     const struct interaction *interaction; /* borrowed; the parsed request */
+    const char *scope_id;                  /* guild id, or "dm:<channel id>" in a DM (see store.h) */
     const struct command *command;         /* the leaf being run */
     const char *path;                      /* "snail calc": command and subcommand names */
     const struct cmd_services *services;   /* borrowed */

@@ -14,6 +14,7 @@
 #include "interactions/response.h"
 #include "interactions/verify.h"
 #include "kv/cooldown.h"
+#include "store/store.h"
 
 struct dispatch {
     const struct slimy_config *cfg;
@@ -31,7 +32,7 @@ static void run_job(struct jobs *jobs, struct job *job, void *arg);
 /* ---- lifecycle ---- */
 
 int dispatch_new(const struct slimy_config *cfg, const struct command *const *commands, size_t n_commands,
-                 struct discord_rest *rest, struct dispatch **out)
+                 struct discord_rest *rest, struct store *store, struct dispatch **out)
 {
     struct dispatch *d = calloc(1, sizeof *d);
     if (!d)
@@ -50,6 +51,7 @@ int dispatch_new(const struct slimy_config *cfg, const struct command *const *co
         return rc;
     }
     d->services = (struct cmd_services){
+        .store = store,
         .jobs = d->jobs, .stats = d->stats, .config = cfg, .started_at_ms = clock_wall_ms()};
     *out = d;
     return SLIMY_OK;
@@ -135,7 +137,8 @@ static const char *failure_text(int rc)
     case SLIMY_EPERM: return "🚫 You don't have permission to do that here.";
     case SLIMY_ENOTFOUND: return "🔍 I couldn't find that.";
     case SLIMY_ELIMITED: return "⏳ I'm being rate limited right now. Please try again in a moment.";
-    case SLIMY_EUNAVAILABLE: return "😵 A service I depend on is unavailable right now. Please try again soon.";
+    case SLIMY_EUNAVAILABLE:
+        return "😵 Something I depend on (such as my database) is unavailable right now. Please try again in a minute.";
     case SLIMY_ETIMEOUT: return "⌛ That took too long. Please try again.";
     case SLIMY_EUPSTREAM: return "😵 A service I depend on refused the request. Please try again later.";
     default: return "❌ Command failed. The error has been logged.";
@@ -172,8 +175,14 @@ static const struct command *resolve_leaf(const struct command *top, const struc
 static int run_handler(struct dispatch *d, const struct command *leaf, const char *path,
                        const struct interaction *it, struct message *reply)
 {
-    struct cmd_ctx ctx = {
-        .interaction = it, .command = leaf, .path = path, .services = &d->services, .reply = reply};
+    char scope_id[INTERACTION_SCOPE_MAX];
+    interaction_scope_id(it, scope_id);
+    struct cmd_ctx ctx = {.interaction = it,
+                          .scope_id = scope_id,
+                          .command = leaf,
+                          .path = path,
+                          .services = &d->services,
+                          .reply = reply};
     uint64_t started = clock_mono_ms();
     int rc = leaf->run(&ctx);
     uint64_t elapsed = clock_mono_ms() - started;
@@ -190,6 +199,38 @@ static int run_handler(struct dispatch *d, const struct command *leaf, const cha
     if (leaf->flags & CMD_EPHEMERAL)
         reply->flags |= MESSAGE_FLAG_EPHEMERAL;
     return rc;
+}
+
+/* CMD_NEEDS_CONSENT: SLIMY_OK when the user allowed memory in this scope; otherwise the
+ * reply already says why and the status is returned. */
+static int check_consent(struct dispatch *d, const struct interaction *it, struct message *reply)
+{
+    char scope_id[INTERACTION_SCOPE_MAX];
+    interaction_scope_id(it, scope_id);
+    bool allowed = false;
+    int rc = d->services.store ? store_consent_get(d->services.store, it->user_id, scope_id, &allowed)
+                               : SLIMY_EUNAVAILABLE;
+    if (rc) {
+        message_set_text(reply, "%s", failure_text(rc));
+        return rc;
+    }
+    if (!allowed) {
+        message_set_text(reply, "❌ Memory consent required.\n\nEnable it with `/consent set allow:true`.");
+        reply->flags |= MESSAGE_FLAG_EPHEMERAL;
+        return SLIMY_EPERM;
+    }
+    return SLIMY_OK;
+}
+
+/* Command usage feeds /stats and /leaderboard; losing a row is not worth failing a command. */
+static void record_usage(struct dispatch *d, const struct interaction *it, const char *path, bool ok,
+                         uint64_t elapsed_ms)
+{
+    if (!d->services.store)
+        return;
+    char scope_id[INTERACTION_SCOPE_MAX];
+    interaction_scope_id(it, scope_id);
+    store_command_usage_add(d->services.store, it->user_id, scope_id, path, ok, (int64_t)elapsed_ms);
 }
 
 static void on_delivered(const struct discord_delivery_result *result, void *arg)
@@ -211,7 +252,13 @@ static void run_job(struct jobs *jobs, struct job *job, void *arg)
     }
     struct message reply;
     message_init(&reply);
-    run_handler(d, job->command, job->path, it, &reply);
+    uint64_t started = clock_mono_ms();
+    int rc = SLIMY_OK;
+    if (job->command->flags & CMD_NEEDS_CONSENT)
+        rc = check_consent(d, it, &reply);
+    if (!rc)
+        rc = run_handler(d, job->command, job->path, it, &reply);
+    record_usage(d, it, job->path, rc == SLIMY_OK, clock_mono_ms() - started);
     struct discord_delivery where = {
         .application_id = it->application_id[0] ? it->application_id : d->cfg->application_id,
         .token = it->token,
@@ -219,7 +266,7 @@ static void run_job(struct jobs *jobs, struct job *job, void *arg)
         .expires_at_wall_ms = job->expires_at_wall_ms,
         .ephemeral = (job->command->flags & CMD_EPHEMERAL) != 0,
     };
-    int rc = discord_reply_deliver(d->rest, &where, &reply, on_delivered, job);
+    rc = discord_reply_deliver(d->rest, &where, &reply, on_delivered, job);
     if (rc) {
         log_error("could not start reply delivery", LOG_S("interaction_id", it->id), LOG_S("command", job->path),
                   LOG_S("status", slimy_strerror(rc)));
@@ -241,8 +288,20 @@ static void handle_command(struct dispatch *d, struct interaction *it, int64_t s
         reply_ephemeral(out, "❌ Unknown command. It may have been removed; try `/` to see what I can do.");
         return;
     }
-    if ((leaf->flags & CMD_GUILD_ONLY) && !it->guild_id) {
+    bool needs_perms = (leaf->flags & (CMD_NEEDS_ADMIN | CMD_NEEDS_MANAGE_GUILD)) != 0;
+    if ((leaf->flags & CMD_GUILD_ONLY || needs_perms) && !it->guild_id) {
         reply_ephemeral(out, "🏠 `/%s` only works in a server, not in DMs.", path);
+        return;
+    }
+    /* Discord's default_member_permissions only hides a command, and server admins can change
+     * it, so the permission is checked here again from member.permissions. */
+    uint64_t perms = it->member_permissions;
+    if ((leaf->flags & CMD_NEEDS_ADMIN) && !(perms & PERMISSION_ADMINISTRATOR)) {
+        reply_ephemeral(out, "❌ This command requires Administrator permissions.");
+        return;
+    }
+    if ((leaf->flags & CMD_NEEDS_MANAGE_GUILD) && !(perms & (PERMISSION_ADMINISTRATOR | PERMISSION_MANAGE_GUILD))) {
+        reply_ephemeral(out, "❌ This command requires the Manage Server permission.");
         return;
     }
     uint64_t remaining_ms = 0;

@@ -30,9 +30,10 @@ struct dispatch_reply {
     size_t len;      /* bytes in body */
 };
 
-/* Creates the dispatcher and its worker pool. cfg, commands and rest are borrowed. */
+/* Creates the dispatcher and its worker pool. cfg, commands, rest and store are borrowed;
+ * store may be NULL (commands needing it then fail with a friendly message). */
 int dispatch_new(const struct slimy_config *cfg, const struct command *const *commands, size_t n_commands,
-                 struct discord_rest *rest, struct dispatch **out);
+                 struct discord_rest *rest, struct store *store, struct dispatch **out);
 /* Stops workers; call dispatch_drain() first to let queued jobs finish. */
 void dispatch_free(struct dispatch *d);
 

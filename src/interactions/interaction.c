@@ -4,6 +4,7 @@
 #include "interactions/interaction.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -144,4 +145,12 @@ const cJSON *interaction_target_message(const struct interaction *it)
     if (it->command_type != 3)
         return NULL;
     return interaction_resolved(it, "messages", it->target_id);
+}
+
+void interaction_scope_id(const struct interaction *it, char out[INTERACTION_SCOPE_MAX])
+{
+    if (it->guild_id && *it->guild_id)
+        snprintf(out, INTERACTION_SCOPE_MAX, "%s", it->guild_id);
+    else
+        snprintf(out, INTERACTION_SCOPE_MAX, "dm:%s", it->channel_id ? it->channel_id : it->user_id);
 }

@@ -64,6 +64,12 @@ const cJSON *interaction_resolved(const struct interaction *it, const char *kind
 /* Returns the target message of a MESSAGE context-menu command, or NULL. */
 const cJSON *interaction_target_message(const struct interaction *it);
 
+#define INTERACTION_SCOPE_MAX 40
+
+/* Writes the storage scope of the interaction into out: the guild id in a server, or
+ * "dm:<channel id>" elsewhere, so a DM is its own scope. */
+void interaction_scope_id(const struct interaction *it, char out[INTERACTION_SCOPE_MAX]);
+
 /* Parses a Discord permission string ("2147483647") into *out. false if not a decimal uint64. */
 bool interaction_parse_permissions(const char *text, uint64_t *out);
 

@@ -31,6 +31,13 @@ static bool add_option(cJSON *array, const struct cmd_option *o)
         ok = cJSON_AddNumberToObject(obj, "min_length", o->min_length);
     if (ok && o->max_length)
         ok = cJSON_AddNumberToObject(obj, "max_length", o->max_length);
+    if (ok && o->channel_types) {
+        cJSON *types = cJSON_AddArrayToObject(obj, "channel_types");
+        for (int t = 0; ok && types && t < 32; t++)
+            if (o->channel_types & (UINT32_C(1) << t))
+                ok = cJSON_AddItemToArray(types, cJSON_CreateNumber(t));
+        ok = ok && types;
+    }
     return ok;
 }
 

@@ -88,13 +88,36 @@ post_signed() {
     post_raw "$WORK/req" -H "X-Signature-Ed25519: $sig" -H "X-Signature-Timestamp: $ts"
 }
 
-# command_json NAME [OPTIONS_JSON] [EXTRA_FIELDS]: sets CMD to a guild APPLICATION_COMMAND
-# interaction, and INTERACTION_ID / INTERACTION_TOKEN to its id and token.
+# command_json NAME [OPTIONS_JSON] [EXTRA_TOP_LEVEL_FIELDS] [EXTRA_DATA_FIELDS]: sets CMD to an
+# APPLICATION_COMMAND interaction, and INTERACTION_ID / INTERACTION_TOKEN to its id and token.
+# USER_ID (500), MEMBER_PERMS (2147483647: every permission) and GUILD (300) shape the invoker;
+# GUILD= (empty) makes it a DM in channel DM_CHANNEL (777) with `user` at the top level.
 SEQ=0
 command_json() {
     SEQ=$((SEQ + 1))
     INTERACTION_ID="11$(date +%s)$SEQ"
     INTERACTION_TOKEN="tok-$(date +%s%N)-$SEQ-SECRET"
-    CMD=$(printf '{"type":2,"id":"%s","application_id":"%s","token":"%s","version":1,"guild_id":"300","channel_id":"400","member":{"user":{"id":"500","username":"tester"},"permissions":"2147483647"},"data":{"id":"9","name":"%s","type":1%s}%s}' \
-        "$INTERACTION_ID" "$APP_ID" "$INTERACTION_TOKEN" "$1" "${2:+,\"options\":$2}" "${3:+,$3}")
+    local who
+    if [ -n "${GUILD-300}" ]; then
+        who=$(printf '"guild_id":"%s","channel_id":"400","member":{"user":{"id":"%s","username":"tester%s"},"permissions":"%s"}' \
+            "${GUILD-300}" "${USER_ID:-500}" "${USER_ID:-500}" "${MEMBER_PERMS:-2147483647}")
+    else
+        who=$(printf '"channel_id":"%s","user":{"id":"%s","username":"tester%s"},"context":1' \
+            "${DM_CHANNEL:-777}" "${USER_ID:-500}" "${USER_ID:-500}")
+    fi
+    CMD=$(printf '{"type":2,"id":"%s","application_id":"%s","token":"%s","version":1,%s,"data":{"id":"9","name":"%s","type":1%s%s}%s}' \
+        "$INTERACTION_ID" "$APP_ID" "$INTERACTION_TOKEN" "$who" "$1" "${2:+,\"options\":$2}" "${4:+,$4}" "${3:+,$3}")
+}
+
+# run_deferred NAME [OPTIONS] [EXTRA] [DATA_EXTRA]: posts a command that must be deferred, waits for
+# its PATCH and sets REPLY to that request (JSON) and CONTENT to its content.
+run_deferred() {
+    local before
+    before=$(fake_requests | python3 -c 'import json,sys; d=json.load(sys.stdin); print(max([r["seq"] for r in d], default=0))')
+    command_json "$@"
+    post_signed "$CMD"
+    [ "$(json_get "$BODY" 'd["type"]')" = 5 ] || { fail "not deferred: $BODY"; REPLY='{}'; CONTENT=; return 1; }
+    wait_requests 1 "?path_contains=$INTERACTION_TOKEN" || { REPLY='{}'; CONTENT=; return 1; }
+    REPLY=$(fake_requests "?path_contains=$INTERACTION_TOKEN" | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)[0]))')
+    CONTENT=$(json_get "$REPLY" 'd["json"]["content"]')
 }

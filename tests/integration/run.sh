@@ -11,6 +11,7 @@ WORK=$(mktemp -d /tmp/slimy-it.XXXXXX)
 APP_ID=123456789012345678
 FAKE_PID= SLIMY_PID=
 cleanup() {
+    [ -d "$WORK/mariadb" ] && "$ROOT/tests/tools/mariadb.sh" stop "$WORK/mariadb" >/dev/null 2>&1
     [ -n "$SLIMY_PID" ] && kill -TERM "$SLIMY_PID" 2>/dev/null && wait "$SLIMY_PID" 2>/dev/null
     [ -n "$FAKE_PID" ] && kill -TERM "$FAKE_PID" 2>/dev/null && wait "$FAKE_PID" 2>/dev/null
     if [ "${KEEP_WORK:-0}" = 1 ]; then echo "work dir kept: $WORK"; else rm -rf "$WORK"; fi
@@ -24,22 +25,44 @@ start_fake_discord || exit 1
 start_slimy || { cat "$SLIMY_LOG"; exit 1; }
 
 passed=0 failed=0 failed_names=()
-# Case files in a fixed order; shutdown last because it stops the server.
-for file in cases_endpoint.sh cases_commands.sh cases_rest.sh cases_cli.sh cases_shutdown.sh; do
-    . "$ROOT/tests/integration/$file"
-    for case_name in $(grep -oE '^case_[a-z0-9_]+' "$ROOT/tests/integration/$file"); do
-        CASE_FAILED=0
-        fake_reset
-        "$case_name"
-        if [ "$CASE_FAILED" = 0 ]; then
-            passed=$((passed + 1)); echo "  ok   $case_name"
-        else
-            failed=$((failed + 1)); failed_names+=("$case_name"); echo "  FAIL $case_name"
-        fi
+# run_cases LABEL FILE...: runs every case_* function of the files, in file order.
+run_cases() {
+    local label=$1 file case_name
+    shift
+    for file in "$@"; do
+        . "$ROOT/tests/integration/$file"
+        for case_name in $(grep -oE '^case_[a-z0-9_]+' "$ROOT/tests/integration/$file"); do
+            CASE_FAILED=0
+            fake_reset
+            "$case_name"
+            if [ "$CASE_FAILED" = 0 ]; then
+                passed=$((passed + 1)); echo "  ok   [$label] $case_name"
+            else
+                failed=$((failed + 1)); failed_names+=("$label $case_name"); echo "  FAIL [$label] $case_name"
+                echo "--- server log (last 30 lines) ---"; tail -n 30 "$SLIMY_LOG"
+            fi
+        done
     done
-done
+}
+
+# Phase 1: the embedded defaults (SQLite). Shutdown last: it stops the server.
+run_cases sqlite cases_endpoint.sh cases_commands.sh cases_rest.sh cases_cli.sh cases_store.sh cases_shutdown.sh
+
+# Phase 2: the same store cases against a real MariaDB, then an outage in the middle of a run.
+DB_PORT=$(free_port)
+if "$ROOT/tests/tools/mariadb.sh" start "$WORK/mariadb" "$DB_PORT" >"$WORK/mariadb.out" 2>&1; then
+    start_slimy DB_HOST=127.0.0.1 DB_PORT="$DB_PORT" DB_USER=slimy DB_PASSWORD=slimy-test DB_NAME=slimy \
+        DB_CONNECTION_LIMIT=4 || { cat "$SLIMY_LOG"; exit 1; }
+    run_cases mariadb cases_store.sh cases_mariadb_outage.sh
+    stop_slimy || { failed=$((failed + 1)); failed_names+=("mariadb exit status"); }
+    "$ROOT/tests/tools/mariadb.sh" stop "$WORK/mariadb" >/dev/null 2>&1
+else
+    cat "$WORK/mariadb.out"
+    failed=$((failed + 1)); failed_names+=("mariadb did not start")
+fi
+
 echo "integration: $passed passed, $failed failed"
 if [ "$failed" -gt 0 ]; then
-    echo "--- server log (last 40 lines) ---"; tail -n 40 "$SLIMY_LOG"
+    printf '  failed: %s\n' "${failed_names[@]}"
     exit 1
 fi

@@ -1,0 +1,134 @@
+# cases_store.sh — the commands that live on the store, end to end through fake Discord:
+# consent → remember → export → forget, scoping, idempotency, /mode and /personality-config
+# permissions. Run once against SQLite and once against MariaDB (run.sh).
+
+ON='✅' OFF='❌'
+state() { # state A C P NP S RU RP (1/0 each) → the /mode state line
+    local names=(admin chat personality no_personality super_snail rating_unrated rating_pg13) out= i=0
+    for v in "$@"; do
+        [ $i -gt 0 ] && out+=" | "
+        out+="${names[$i]}: $([ "$v" = 1 ] && echo "$ON" || echo "$OFF")"
+        i=$((i + 1))
+    done
+    printf '%s' "$out"
+}
+
+case_memory_lifecycle() {
+    local USER_ID=601
+    run_deferred remember '[{"name":"note","type":3,"value":"first try"}]'
+    assert_contains "$CONTENT" "Memory consent required" "remember without consent"
+    run_deferred consent '[{"name":"set","type":1,"options":[{"name":"allow","type":5,"value":true}]}]'
+    assert_eq "$CONTENT" "✅ Memory ON for this server." "consent set"
+    run_deferred consent '[{"name":"status","type":1}]'
+    assert_eq "$CONTENT" "✅ Memory ON here." "consent status"
+    sleep 3.1 # /remember has a 3 s cooldown
+    local note='🐌 snail'"'"'s "quoted" \ note'
+    run_deferred remember "[{\"name\":\"note\",\"type\":3,\"value\":$(python3 -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$note")},{\"name\":\"tags\",\"type\":3,\"value\":\" a, b ,,\"}]"
+    assert_eq "$(json_get "$REPLY" 'd["json"]["embeds"][0]["title"]')" "📝 Memory Saved" "saved embed"
+    assert_eq "$(json_get "$REPLY" 'd["json"]["embeds"][0]["description"]')" "**Note:** $note" "note echoed"
+    run_deferred export
+    assert_contains "$(json_get "$REPLY" 'd["headers"]["content-type"]')" "multipart/form-data" "export is a file"
+    assert_eq "$(json_get "$REPLY" 'd["parts"][1]["name"]')" "files[0]" "file part"
+    local doc
+    doc=$(json_get "$REPLY" 'json.dumps(d["parts"][1]["json"])')
+    assert_eq "$(json_get "$doc" 'd["count"]')" 1 "exported count"
+    assert_eq "$(json_get "$doc" 'd["memories"][0]["note"]')" "$note" "exported note verbatim"
+    assert_eq "$(json_get "$doc" 'd["memories"][0]["tags"]')" "['a', 'b']" "exported tags"
+    assert_eq "$(json_get "$REPLY" 'd["json"]["attachments"][0]["filename"]')" "slimy-memories-601.json" "file name"
+    assert_eq "$(json_get "$REPLY" 'd["json"]["embeds"][0]["title"]')" "📦 Memory Export" "summary embed"
+    run_deferred forget '[{"name":"id","type":3,"value":"all"}]'
+    assert_eq "$(json_get "$REPLY" 'd["json"]["embeds"][0]["title"]')" "🧽 All Memories Deleted" "forget all"
+    assert_contains "$(json_get "$REPLY" 'd["json"]["embeds"][0]["description"]')" "**1 memory**" "count deleted"
+    run_deferred export
+    assert_contains "$CONTENT" "No memories found" "export after forget"
+}
+
+case_memories_are_scoped_to_user_and_server() {
+    local USER_ID=602 id
+    run_deferred consent '[{"name":"set","type":1,"options":[{"name":"allow","type":5,"value":true}]}]'
+    run_deferred remember '[{"name":"note","type":3,"value":"only mine"}]'
+    id=$(json_get "$REPLY" '[f["value"] for f in d["json"]["embeds"][0]["fields"] if f["name"]=="Memory ID"][0].strip("`")')
+    # Another user in the same server sees nothing and cannot delete it.
+    USER_ID=603 run_deferred export
+    assert_contains "$CONTENT" "No memories found" "other user's export"
+    USER_ID=603 run_deferred forget "[{\"name\":\"id\",\"type\":3,\"value\":\"$id\"}]"
+    assert_contains "$CONTENT" "not found or you don't have permission" "other user's forget"
+    # The same user in another server sees nothing either; a DM is its own scope.
+    GUILD=301 run_deferred export
+    assert_contains "$CONTENT" "No memories found" "other server"
+    GUILD= run_deferred export
+    assert_contains "$CONTENT" "No memories found for this DM" "DM scope"
+    # Still there for its owner, who can delete it by id.
+    run_deferred forget "[{\"name\":\"id\",\"type\":3,\"value\":\"$id\"}]"
+    assert_eq "$(json_get "$REPLY" 'd["json"]["embeds"][0]["title"]')" "✅ Memory Deleted" "owner deletes"
+}
+
+case_memories_in_a_dm_work() {
+    local USER_ID=604 GUILD=
+    run_deferred consent '[{"name":"set","type":1,"options":[{"name":"allow","type":5,"value":true}]}]'
+    assert_eq "$CONTENT" "✅ Memory ON for this DM." "consent in DM"
+    run_deferred remember '[{"name":"note","type":3,"value":"dm note"}]'
+    run_deferred export
+    assert_eq "$(json_get "$REPLY" 'd["parts"][1]["json"]["memories"][0]["note"]')" "dm note" "DM export"
+    GUILD=300 run_deferred consent '[{"name":"status","type":1}]'
+    assert_eq "$CONTENT" "❌ Memory OFF here." "DM consent is not server consent"
+}
+
+case_retried_job_stores_memory_once() {
+    local USER_ID=605
+    run_deferred consent '[{"name":"set","type":1,"options":[{"name":"allow","type":5,"value":true}]}]'
+    command_json remember '[{"name":"note","type":3,"value":"once"}]'
+    local same="$CMD"
+    post_signed "$same"
+    wait_requests 1 "?path_contains=$INTERACTION_TOKEN"
+    sleep 3.1 # past the cooldown, the same interaction arrives again
+    post_signed "$same"
+    wait_requests 2 "?path_contains=$INTERACTION_TOKEN"
+    run_deferred export
+    assert_eq "$(json_get "$REPLY" 'd["parts"][1]["json"]["count"]')" 1 "one memory"
+}
+
+case_mode_needs_manage_server() {
+    local MEMBER_PERMS=2048 # send messages only
+    command_json mode '[{"name":"set","type":1,"options":[{"name":"profile","type":3,"value":"chat|personality|rating_pg13"}]}]'
+    post_signed "$CMD"
+    assert_eq "$(json_get "$BODY" 'd["type"]')" 4 "refused at once"
+    assert_eq "$(json_get "$BODY" 'd["data"]["flags"]')" 64 "ephemeral"
+    assert_contains "$(json_get "$BODY" 'd["data"]["content"]')" "Manage Server" "refusal text"
+}
+
+case_mode_set_and_view_with_inheritance() {
+    local MEMBER_PERMS=32 # Manage Guild is enough
+    local channel='"channel":{"id":"400","type":0,"parent_id":"450","name":"general"}'
+    run_deferred mode '[{"name":"set","type":1,"options":[{"name":"profile","type":3,"value":"chat|no_personality|rating_pg13"}]}]' "$channel"
+    assert_contains "$CONTENT" "📂 Applied **Chat · No Personality · Rated PG-13** to <#400>." "applied"
+    assert_contains "$CONTENT" "**Direct:** $(state 0 1 1 1 0 0 1)" "direct after set (a rating brings personality)"
+    run_deferred mode '[{"name":"set","type":1,"options":[{"name":"profile","type":3,"value":"super_snail|personality|rating_unrated"},{"name":"category","type":7,"value":"450"}]}]' \
+        "$channel" '"resolved":{"channels":{"450":{"id":"450","type":4,"name":"Games"}}}'
+    assert_contains "$CONTENT" "to category **Games**." "category target"
+    run_deferred mode '[{"name":"view","type":1}]' "$channel"
+    assert_contains "$CONTENT" "📋 Mode configuration for <#400>" "view header"
+    assert_contains "$CONTENT" "**Direct:** $(state 0 1 1 1 0 0 1)" "view direct"
+    assert_contains "$CONTENT" "• category <#450>: $(state 0 0 1 0 1 1 0)" "view inherited"
+    assert_contains "$CONTENT" "**Effective:** $(state 0 1 1 1 1 1 1)" "view effective"
+    run_deferred mode '[{"name":"list","type":1,"options":[{"name":"filter","type":3,"value":"super_snail"}]}]'
+    assert_contains "$CONTENT" "📋 Mode configurations (Super Snail enabled)" "list header"
+    assert_contains "$CONTENT" "category <#450>" "list shows category"
+    assert_not_contains "$CONTENT" "<#400>" "filter excludes the channel"
+    run_deferred mode '[{"name":"clear","type":1}]' "$channel"
+    assert_eq "$CONTENT" "✅ All modes cleared from <#400>" "clear"
+    run_deferred mode '[{"name":"view","type":1}]' "$channel"
+    assert_contains "$CONTENT" "**Direct:** $(state 0 0 0 0 0 0 0)" "cleared"
+}
+
+case_personality_adjust_needs_admin() {
+    local MEMBER_PERMS=32 # Manage Guild but not Administrator
+    command_json personality-config '[{"name":"adjust","type":1,"options":[{"name":"parameter","type":3,"value":"enthusiasm"},{"name":"value","type":4,"value":7}]}]'
+    post_signed "$CMD"
+    assert_contains "$(json_get "$BODY" 'd["data"]["content"]')" "requires Administrator" "non-admin refused"
+    MEMBER_PERMS=8 run_deferred personality-config '[{"name":"adjust","type":1,"options":[{"name":"parameter","type":3,"value":"enthusiasm"},{"name":"value","type":4,"value":7}]}]'
+    assert_contains "$CONTENT" "Adjusted **Enthusiasm Level** to **7/10**" "admin adjusts"
+    MEMBER_PERMS=8 run_deferred personality-config '[{"name":"view","type":1}]'
+    assert_contains "$(json_get "$REPLY" '[f["value"] for f in d["json"]["embeds"][0]["fields"] if f["name"]=="Active Adjustments"][0]')" \
+        "**enthusiasm** → 7/10" "persisted"
+}

@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# mariadb.sh — a throwaway MariaDB server for tests, kept entirely under one directory and
+# listening on 127.0.0.1 only; the system's MariaDB service and /etc/mysql are never touched.
+#   mariadb.sh start DIR PORT   initialise DIR/data (unless it exists), start the server, create
+#                               database `slimy` and user slimy@127.0.0.1 (password slimy-test),
+#                               print "ready PORT"
+#   mariadb.sh stop DIR         stop the server started on DIR and wait for it to exit
+# Starting again on a stopped DIR reuses its data (the "MariaDB restarted mid-run" tests).
+set -euo pipefail
+
+START_TIMEOUT_S=30 # how long start waits for the server to answer a ping
+STOP_TIMEOUT_S=30  # how long stop waits for a clean shutdown before SIGKILL
+
+usage() {
+    echo "usage: $0 start DIR PORT | stop DIR" >&2
+    exit 2
+}
+
+# die MESSAGE [DIR]: prints the message, and the tail of DIR's error log when there is one.
+die() {
+    echo "mariadb.sh: $1" >&2
+    if [ -n "${2:-}" ] && [ -s "$2/error.log" ]; then
+        echo "--- last lines of $2/error.log:" >&2
+        tail -n 20 "$2/error.log" >&2
+    fi
+    exit 1
+}
+
+# alive PID: the process exists and is not a zombie (an exited server whose parent, with no
+# reaping init in a container, never collected it).
+alive() {
+    local state
+    kill -0 "$1" 2>/dev/null || return 1
+    state=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$1/status" 2>/dev/null || true)
+    [ "$state" != Z ]
+}
+
+# server_pid DIR: prints the pid from DIR/pid if that process is alive and is mariadbd.
+server_pid() {
+    local pid
+    [ -s "$1/pid" ] || return 1
+    pid=$(cat "$1/pid")
+    case "$pid" in '' | *[!0-9]*) return 1 ;; esac
+    alive "$pid" || return 1
+    # A stale pid file may name a recycled pid: only ever signal our own server.
+    [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = mariadbd ] || return 1
+    echo "$pid"
+}
+
+admin_sql() {
+    mariadb --no-defaults -uroot --socket="$1/sock" -e "$2"
+}
+
+cmd_start() {
+    local dir=$1 port=$2 pid i
+    case "$port" in '' | *[!0-9]*) die "PORT must be a number, got '$port'" ;; esac
+    mkdir -p "$dir" || die "cannot create $dir"
+    dir=$(cd "$dir" && pwd)
+    if server_pid "$dir" >/dev/null; then
+        die "a server is already running on $dir (pid $(server_pid "$dir"))"
+    fi
+    rm -f "$dir/pid" "$dir/sock"
+
+    if [ ! -d "$dir/data" ]; then
+        if ! mariadb-install-db --no-defaults --datadir="$dir/data" --user=root \
+            --auth-root-authentication-method=normal --skip-test-db >"$dir/install.log" 2>&1; then
+            tail -n 20 "$dir/install.log" >&2
+            rm -rf "$dir/data"
+            die "mariadb-install-db failed for $dir/data (log: $dir/install.log)"
+        fi
+    fi
+
+    # stdin/stdout/stderr away from the caller's, so $(mariadb.sh start …) does not hang on
+    # the server holding the pipe open.
+    mariadbd --no-defaults --datadir="$dir/data" --user=root --port="$port" --bind-address=127.0.0.1 \
+        --socket="$dir/sock" --pid-file="$dir/pid" --skip-name-resolve --log-error="$dir/error.log" \
+        </dev/null >>"$dir/mariadbd.out" 2>&1 &
+    pid=$!
+
+    for ((i = 0; i < START_TIMEOUT_S * 10; i++)); do
+        if mariadb-admin --no-defaults -uroot --socket="$dir/sock" ping >/dev/null 2>&1; then
+            break
+        fi
+        alive "$pid" || die "mariadbd exited during start-up (port $port in use?)" "$dir"
+        sleep 0.1
+    done
+    if ((i >= START_TIMEOUT_S * 10)); then
+        kill "$pid" 2>/dev/null || true
+        die "mariadbd did not answer a ping within ${START_TIMEOUT_S}s" "$dir"
+    fi
+
+    # Idempotent, so a restart on existing data runs it again harmlessly. GET_LOCK, used by
+    # the migration runner, needs no privilege of its own.
+    admin_sql "$dir" "
+        CREATE DATABASE IF NOT EXISTS slimy CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
+        CREATE USER IF NOT EXISTS 'slimy'@'127.0.0.1' IDENTIFIED BY 'slimy-test';
+        GRANT ALL PRIVILEGES ON slimy.* TO 'slimy'@'127.0.0.1';
+        FLUSH PRIVILEGES;" || die "cannot create database slimy and user slimy" "$dir"
+    echo "ready $port"
+}
+
+cmd_stop() {
+    local dir=$1 pid i
+    [ -d "$dir" ] || die "no such directory: $dir"
+    if ! pid=$(server_pid "$dir"); then
+        echo "mariadb.sh: no server running on $dir" >&2
+        return 0
+    fi
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < STOP_TIMEOUT_S * 10; i++)); do
+        alive "$pid" || return 0
+        sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+    die "mariadbd (pid $pid) did not stop within ${STOP_TIMEOUT_S}s; killed it" "$dir"
+}
+
+case "${1:-}" in
+start)
+    [ $# -eq 3 ] || usage
+    cmd_start "$2" "$3"
+    ;;
+stop)
+    [ $# -eq 2 ] || usage
+    cmd_stop "$2"
+    ;;
+*) usage ;;
+esac

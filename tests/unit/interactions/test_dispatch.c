@@ -1,0 +1,883 @@
+/* test_dispatch.c — unit tests of src/interactions/dispatch.c: the real dispatcher, driven with
+ * signed request bodies and a table of test commands defined here (immediate, subcommands and a
+ * group, guild-only, failing, deferred, blocking). Nothing reaches the network: the REST client
+ * points at 127.0.0.1:9, and deferred jobs are signed so that their interaction token has
+ * expired by the time a worker would deliver, which finishes them without a request. */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <cmocka.h>
+#include <sodium.h>
+
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/fetch.h"
+#include "core/log.h"
+#include "core/status.h"
+#include "interactions/command.h"
+#include "interactions/discord_rest.h"
+#include "interactions/dispatch.h"
+
+#define BODY_MAX 2048
+#define TOKEN_LIFETIME_S (15 * 60) /* Discord: an interaction token lasts 15 minutes */
+#define COOLDOWN_MS 3000
+#define BLOCK_WINDOW_S 3 /* the blocking job's token ends this long after the test starts it */
+
+/* ---- the test commands ---- */
+
+static atomic_int echo_runs, add_runs, neg_runs, color_runs, serverinfo_runs, fail_runs, later_runs;
+
+struct block_state {
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    int runs;               /* handler starts */
+    bool is_released;       /* the test lets the handler return */
+    uint64_t expires_at_ms; /* wall clock: the handler returns only after the job's token ended */
+};
+static struct block_state block = {.lock = PTHREAD_MUTEX_INITIALIZER, .changed = PTHREAD_COND_INITIALIZER};
+
+/* /echo text:<s> — immediate, ephemeral, with a cooldown. */
+static int echo_run(struct cmd_ctx *ctx)
+{
+    echo_runs++;
+    const char *text = cmd_opt_string(ctx, "text");
+    return cmd_reply(ctx, "echo: %s", text ? text : "(none)");
+}
+
+/* /math add a:<int> b:<int> */
+static int math_add_run(struct cmd_ctx *ctx)
+{
+    add_runs++;
+    int64_t a = 0, b = 0;
+    if (!cmd_opt_int(ctx, "a", &a) || !cmd_opt_int(ctx, "b", &b))
+        return cmd_fail(ctx, SLIMY_EINVAL, "missing a or b");
+    return cmd_reply(ctx, "%s=%lld", ctx->path, (long long)(a + b));
+}
+
+/* /math neg a:<int> */
+static int math_neg_run(struct cmd_ctx *ctx)
+{
+    neg_runs++;
+    int64_t a = 0;
+    if (!cmd_opt_int(ctx, "a", &a))
+        return cmd_fail(ctx, SLIMY_EINVAL, "missing a");
+    return cmd_reply(ctx, "%s=%lld", ctx->path, (long long)-a);
+}
+
+/* /cfg set color value:<s> — a leaf inside a subcommand group. */
+static int cfg_set_color_run(struct cmd_ctx *ctx)
+{
+    color_runs++;
+    const char *value = cmd_opt_string(ctx, "value");
+    return cmd_reply(ctx, "%s:%s", ctx->path, value ? value : "(none)");
+}
+
+/* /serverinfo — guild only. */
+static int serverinfo_run(struct cmd_ctx *ctx)
+{
+    serverinfo_runs++;
+    return cmd_reply(ctx, "guild %s", ctx->interaction->guild_id ? ctx->interaction->guild_id : "(none)");
+}
+
+/* /fail code:<int> [text:<s>] — returns the status `code`, with the text when given. */
+static int fail_run(struct cmd_ctx *ctx)
+{
+    fail_runs++;
+    int64_t code = SLIMY_EINTERNAL;
+    (void)cmd_opt_int(ctx, "code", &code);
+    const char *text = cmd_opt_string(ctx, "text");
+    if (text)
+        return cmd_fail(ctx, (int)code, "%s", text);
+    return (int)code;
+}
+
+/* /later, /laterpub — deferred. */
+static int later_run(struct cmd_ctx *ctx)
+{
+    later_runs++;
+    return cmd_reply(ctx, "later");
+}
+
+/* /block — deferred; waits for the test, then for its token to end so no delivery is tried. */
+static int block_run(struct cmd_ctx *ctx)
+{
+    pthread_mutex_lock(&block.lock);
+    block.runs++;
+    pthread_cond_broadcast(&block.changed);
+    while (!block.is_released)
+        pthread_cond_wait(&block.changed, &block.lock);
+    uint64_t expires_at_ms = block.expires_at_ms;
+    pthread_mutex_unlock(&block.lock);
+    while (clock_wall_ms() <= expires_at_ms)
+        usleep(10000);
+    return cmd_reply(ctx, "unblocked");
+}
+
+static const struct cmd_option echo_options[] = {
+    {.name = "text", .type = OPT_STRING, .description = "What to say", .required = true},
+};
+
+static const struct command echo_command = {
+    .name = "echo",
+    .description = "Say it back",
+    .options = echo_options,
+    .n_options = ARRAY_LEN(echo_options),
+    .flags = CMD_EPHEMERAL,
+    .cooldown_ms = COOLDOWN_MS,
+    .run = echo_run,
+};
+
+static const struct cmd_option math_add_options[] = {
+    {.name = "a", .type = OPT_INTEGER, .description = "First", .required = true},
+    {.name = "b", .type = OPT_INTEGER, .description = "Second", .required = true},
+};
+
+static const struct cmd_option math_neg_options[] = {
+    {.name = "a", .type = OPT_INTEGER, .description = "Number", .required = true},
+};
+
+static const struct command math_subcommands[] = {
+    {.name = "add",
+     .description = "Add",
+     .options = math_add_options,
+     .n_options = ARRAY_LEN(math_add_options),
+     .flags = CMD_EPHEMERAL,
+     .cooldown_ms = COOLDOWN_MS,
+     .run = math_add_run},
+    {.name = "neg",
+     .description = "Negate",
+     .options = math_neg_options,
+     .n_options = ARRAY_LEN(math_neg_options),
+     .cooldown_ms = COOLDOWN_MS,
+     .run = math_neg_run},
+};
+
+static const struct command math_command = {
+    .name = "math",
+    .description = "Arithmetic",
+    .subcommands = math_subcommands,
+    .n_subcommands = ARRAY_LEN(math_subcommands),
+};
+
+static const struct cmd_option cfg_color_options[] = {
+    {.name = "value", .type = OPT_STRING, .description = "Colour", .required = true},
+};
+
+static const struct command cfg_set_subcommands[] = {
+    {.name = "color",
+     .description = "Set the colour",
+     .options = cfg_color_options,
+     .n_options = ARRAY_LEN(cfg_color_options),
+     .flags = CMD_EPHEMERAL,
+     .run = cfg_set_color_run},
+};
+
+static const struct command cfg_groups[] = {
+    {.name = "set",
+     .description = "Change a setting",
+     .subcommands = cfg_set_subcommands,
+     .n_subcommands = ARRAY_LEN(cfg_set_subcommands)},
+};
+
+static const struct command cfg_command = {
+    .name = "cfg",
+    .description = "Settings",
+    .subcommands = cfg_groups,
+    .n_subcommands = ARRAY_LEN(cfg_groups),
+};
+
+static const struct command serverinfo_command = {
+    .name = "serverinfo",
+    .description = "About this server",
+    .flags = CMD_GUILD_ONLY | CMD_EPHEMERAL,
+    .run = serverinfo_run,
+};
+
+static const struct cmd_option fail_options[] = {
+    {.name = "code", .type = OPT_INTEGER, .description = "Status to return", .required = true},
+    {.name = "text", .type = OPT_STRING, .description = "Own failure text"},
+};
+
+static const struct command fail_command = {
+    .name = "fail",
+    .description = "Fails on purpose",
+    .options = fail_options,
+    .n_options = ARRAY_LEN(fail_options),
+    .run = fail_run,
+};
+
+static const struct command later_command = {
+    .name = "later",
+    .description = "Deferred, ephemeral",
+    .flags = CMD_DEFERRED | CMD_EPHEMERAL,
+    .run = later_run,
+};
+
+static const struct command laterpub_command = {
+    .name = "laterpub",
+    .description = "Deferred, public",
+    .flags = CMD_DEFERRED,
+    .run = later_run,
+};
+
+static const struct command block_command = {
+    .name = "block",
+    .description = "Deferred, blocks its worker",
+    .flags = CMD_DEFERRED | CMD_EPHEMERAL,
+    .run = block_run,
+};
+
+static const struct command *const test_commands[] = {
+    &block_command, &cfg_command,   &echo_command,       &fail_command,
+    &later_command, &laterpub_command, &math_command,    &serverinfo_command,
+};
+
+/* ---- fixture ---- */
+
+struct fixture {
+    struct slimy_config cfg;
+    unsigned char secret_key[crypto_sign_SECRETKEYBYTES];
+    struct fetch *engine;
+    struct discord_rest *rest;
+    struct dispatch *d;
+};
+
+static int group_setup(void **state)
+{
+    (void)state;
+    if (sodium_init() < 0)
+        return -1;
+    log_open(LOG_ERROR, NULL); /* keep expected warnings (unknown command, expired job) quiet */
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    log_close();
+    return 0;
+}
+
+static int start(void **state, uint32_t signature_max_age_s, unsigned job_queue_max)
+{
+    struct fixture *f = calloc(1, sizeof *f);
+    if (!f)
+        return -1;
+    memset(&f->cfg, 0, sizeof f->cfg);
+    crypto_sign_keypair(f->cfg.public_key, f->secret_key);
+    f->cfg.has_public_key = true;
+    f->cfg.worker_threads = 1;
+    f->cfg.job_queue_max = job_queue_max;
+    f->cfg.signature_max_age_s = signature_max_age_s;
+    f->cfg.api_base = strdup("http://127.0.0.1:9"); /* nothing listens there */
+    snprintf(f->cfg.application_id, sizeof f->cfg.application_id, "42");
+    echo_runs = add_runs = neg_runs = color_runs = serverinfo_runs = fail_runs = later_runs = 0;
+    pthread_mutex_lock(&block.lock);
+    block.runs = 0;
+    block.is_released = false;
+    block.expires_at_ms = 0;
+    pthread_mutex_unlock(&block.lock);
+    *state = f;
+    if (!f->cfg.api_base || fetch_start(&f->engine) || discord_rest_new(&f->cfg, f->engine, &f->rest) ||
+        dispatch_new(&f->cfg, test_commands, ARRAY_LEN(test_commands), f->rest, NULL, &f->d))
+        return -1;
+    return 0;
+}
+
+static int setup(void **state)
+{
+    return start(state, 300, 4);
+}
+
+/* Freshness check off, so a request signed 16 minutes ago passes and its job is already expired. */
+static int setup_old_signatures(void **state)
+{
+    return start(state, 0, 4);
+}
+
+static int setup_queue_of_one(void **state)
+{
+    return start(state, 0, 1);
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    if (!f)
+        return 0;
+    /* A failed test may have left the blocking handler waiting. */
+    pthread_mutex_lock(&block.lock);
+    block.is_released = true;
+    pthread_cond_broadcast(&block.changed);
+    pthread_mutex_unlock(&block.lock);
+    bool is_drained = !f->d || dispatch_drain(f->d, clock_mono_ms() + 10000);
+    dispatch_free(f->d);
+    fetch_stop(f->engine);
+    discord_rest_free(f->rest);
+    free(f->cfg.api_base);
+    free(f);
+    return is_drained ? 0 : -1;
+}
+
+/* ---- requests ---- */
+
+static int64_t now_s(void)
+{
+    return (int64_t)(clock_wall_ms() / 1000u);
+}
+
+/* Signs body at timestamp ts with sk (Discord: Ed25519 over timestamp ‖ body). */
+static void sign(const unsigned char *sk, int64_t ts, const char *body, char ts_text[24],
+                 char sig_hex[2 * crypto_sign_BYTES + 1])
+{
+    snprintf(ts_text, 24, "%lld", (long long)ts);
+    size_t ts_len = strlen(ts_text), len = strlen(body);
+    unsigned char *msg = malloc(ts_len + len);
+    assert_non_null(msg);
+    memcpy(msg, ts_text, ts_len);
+    memcpy(msg + ts_len, body, len);
+    unsigned char sig[crypto_sign_BYTES];
+    assert_int_equal(crypto_sign_detached(sig, NULL, msg, ts_len + len, sk), 0);
+    free(msg);
+    sodium_bin2hex(sig_hex, 2 * crypto_sign_BYTES + 1, sig, sizeof sig);
+}
+
+/* Sends body signed at ts; returns the parsed JSON answer and its HTTP status. */
+static cJSON *send_at(struct fixture *f, const char *body, int64_t ts, int *http_status)
+{
+    char ts_text[24], sig[2 * crypto_sign_BYTES + 1];
+    sign(f->secret_key, ts, body, ts_text, sig);
+    struct dispatch_reply out = {0};
+    dispatch_interaction(f->d, sig, ts_text, body, strlen(body), &out);
+    assert_non_null(out.body);
+    assert_int_equal(out.len, strlen(out.body));
+    cJSON *json = cJSON_Parse(out.body);
+    if (!json)
+        fail_msg("answer is not JSON: %s", out.body);
+    free(out.body);
+    *http_status = out.http_status;
+    return json;
+}
+
+/* Sends body signed now and expects a 200. */
+static cJSON *send_ok(struct fixture *f, const char *body)
+{
+    int http;
+    cJSON *json = send_at(f, body, now_s(), &http);
+    assert_int_equal(http, 200);
+    return json;
+}
+
+/* A slash command used in a guild by user_id; data is the JSON of the interaction's `data`. */
+static void guild_body(char *out, const char *user_id, const char *data)
+{
+    int n = snprintf(out, BODY_MAX,
+                     "{\"id\":\"9001\",\"application_id\":\"42\",\"token\":\"tok-secret\",\"type\":2,"
+                     "\"guild_id\":\"555\",\"channel_id\":\"666\",\"context\":0,"
+                     "\"member\":{\"user\":{\"id\":\"%s\",\"username\":\"tester\"},\"permissions\":\"0\"},"
+                     "\"data\":%s}",
+                     user_id, data);
+    assert_true(n > 0 && n < BODY_MAX);
+}
+
+/* The same in a DM with the bot: no guild_id, `user` at the top level. */
+static void dm_body(char *out, const char *user_id, const char *data)
+{
+    int n = snprintf(out, BODY_MAX,
+                     "{\"id\":\"9002\",\"application_id\":\"42\",\"token\":\"tok-secret\",\"type\":2,"
+                     "\"channel_id\":\"777\",\"context\":1,"
+                     "\"user\":{\"id\":\"%s\",\"username\":\"tester\"},\"data\":%s}",
+                     user_id, data);
+    assert_true(n > 0 && n < BODY_MAX);
+}
+
+/* Checks a type-4 answer and returns its content (borrowed from root). */
+static const char *message_content(const cJSON *root, bool is_ephemeral)
+{
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(root, "type");
+    assert_true(cJSON_IsNumber(type));
+    assert_int_equal(type->valueint, 4);
+    const cJSON *data = cJSON_GetObjectItemCaseSensitive(root, "data");
+    assert_true(cJSON_IsObject(data));
+    const cJSON *flags = cJSON_GetObjectItemCaseSensitive(data, "flags");
+    int flag_bits = cJSON_IsNumber(flags) ? flags->valueint : 0;
+    if (is_ephemeral)
+        assert_int_equal(flag_bits, 64);
+    else
+        assert_int_equal(flag_bits & 64, 0);
+    /* Slimy never lets echoed text ping anyone. */
+    const cJSON *mentions = cJSON_GetObjectItemCaseSensitive(data, "allowed_mentions");
+    const cJSON *parse = cJSON_GetObjectItemCaseSensitive(mentions, "parse");
+    assert_true(cJSON_IsArray(parse));
+    assert_int_equal(cJSON_GetArraySize(parse), 0);
+    const cJSON *content = cJSON_GetObjectItemCaseSensitive(data, "content");
+    assert_true(cJSON_IsString(content));
+    return content->valuestring;
+}
+
+/* Sends a guild command from user_id and returns a copy of the reply text. */
+static char *run_guild(struct fixture *f, const char *user_id, const char *data, bool is_ephemeral)
+{
+    char body[BODY_MAX];
+    guild_body(body, user_id, data);
+    cJSON *root = send_ok(f, body);
+    char *text = strdup(message_content(root, is_ephemeral));
+    assert_non_null(text);
+    cJSON_Delete(root);
+    return text;
+}
+
+static void assert_contains(const char *text, const char *part)
+{
+    if (!strstr(text, part))
+        fail_msg("\"%s\" does not contain \"%s\"", text, part);
+}
+
+#define ECHO_HELLO "{\"id\":\"1\",\"name\":\"echo\",\"type\":1,\"options\":[{\"name\":\"text\",\"type\":3,\"value\":\"hello\"}]}"
+#define MATH_ADD                                                                                                     \
+    "{\"id\":\"2\",\"name\":\"math\",\"type\":1,\"options\":[{\"name\":\"add\",\"type\":1,\"options\":["             \
+    "{\"name\":\"a\",\"type\":4,\"value\":2},{\"name\":\"b\",\"type\":4,\"value\":3}]}]}"
+#define MATH_NEG                                                                                                     \
+    "{\"id\":\"2\",\"name\":\"math\",\"type\":1,\"options\":[{\"name\":\"neg\",\"type\":1,\"options\":["             \
+    "{\"name\":\"a\",\"type\":4,\"value\":7}]}]}"
+
+/* ---- signature and parsing ---- */
+
+static void test_ping(void **state)
+{
+    struct fixture *f = *state;
+    char ts[24], sig[2 * crypto_sign_BYTES + 1];
+    const char *body = "{\"type\":1,\"id\":\"1\",\"application_id\":\"42\",\"token\":\"t\"}";
+    sign(f->secret_key, now_s(), body, ts, sig);
+    struct dispatch_reply out = {0};
+    dispatch_interaction(f->d, sig, ts, body, strlen(body), &out);
+    assert_int_equal(out.http_status, 200);
+    assert_string_equal(out.body, "{\"type\":1}");
+    assert_int_equal(out.len, 10);
+    free(out.body);
+}
+
+static void expect_401(struct fixture *f, const char *sig, const char *ts, const char *body)
+{
+    struct dispatch_reply out = {0};
+    dispatch_interaction(f->d, sig, ts, body, strlen(body), &out);
+    assert_int_equal(out.http_status, 401);
+    assert_non_null(out.body);
+    free(out.body);
+}
+
+static void test_bad_signature(void **state)
+{
+    struct fixture *f = *state;
+    const char *body = "{\"type\":1}";
+    char ts[24], sig[2 * crypto_sign_BYTES + 1];
+
+    /* Signed by another key. */
+    unsigned char other_pk[crypto_sign_PUBLICKEYBYTES], other_sk[crypto_sign_SECRETKEYBYTES];
+    crypto_sign_keypair(other_pk, other_sk);
+    sign(other_sk, now_s(), body, ts, sig);
+    expect_401(f, sig, ts, body);
+
+    /* Right key, but the body or the timestamp changed after signing. */
+    sign(f->secret_key, now_s(), body, ts, sig);
+    expect_401(f, sig, ts, "{\"type\":2}");
+    char other_ts[24];
+    snprintf(other_ts, sizeof other_ts, "%lld", (long long)now_s() + 1);
+    expect_401(f, sig, other_ts, body);
+
+    /* Missing or malformed headers. */
+    expect_401(f, NULL, ts, body);
+    expect_401(f, sig, NULL, body);
+    expect_401(f, "", ts, body);
+    expect_401(f, "abcd", ts, body);
+
+    /* Outside the 300 s freshness window, either way. */
+    sign(f->secret_key, now_s() - 400, body, ts, sig);
+    expect_401(f, sig, ts, body);
+    sign(f->secret_key, now_s() + 400, body, ts, sig);
+    expect_401(f, sig, ts, body);
+
+    assert_int_equal(echo_runs + add_runs + serverinfo_runs + fail_runs, 0);
+}
+
+static void test_not_json(void **state)
+{
+    struct fixture *f = *state;
+    static const char *const bodies[] = {"not json", "[1,2]", "{}", "{\"type\":\"2\"}", "{\"type\":1.5}", ""};
+    for (size_t i = 0; i < ARRAY_LEN(bodies); i++) {
+        char ts[24], sig[2 * crypto_sign_BYTES + 1];
+        sign(f->secret_key, now_s(), bodies[i], ts, sig);
+        struct dispatch_reply out = {0};
+        dispatch_interaction(f->d, sig, ts, bodies[i], strlen(bodies[i]), &out);
+        if (out.http_status != 400)
+            fail_msg("body \"%s\": HTTP %d, expected 400", bodies[i], out.http_status);
+        assert_non_null(out.body);
+        free(out.body);
+    }
+}
+
+/* ---- routing ---- */
+
+static void test_unknown_command(void **state)
+{
+    struct fixture *f = *state;
+    static const char *const datas[] = {
+        "{\"id\":\"1\",\"name\":\"nope\",\"type\":1}",
+        /* A known name with another command type (a user context menu). */
+        "{\"id\":\"1\",\"name\":\"echo\",\"type\":2,\"target_id\":\"5\"}",
+        /* Unknown subcommand, unknown leaf in a group, and containers named without a leaf. */
+        "{\"id\":\"2\",\"name\":\"math\",\"type\":1,\"options\":[{\"name\":\"mul\",\"type\":1,\"options\":[]}]}",
+        "{\"id\":\"3\",\"name\":\"cfg\",\"type\":1,\"options\":[{\"name\":\"set\",\"type\":2,\"options\":["
+        "{\"name\":\"size\",\"type\":1}]}]}",
+        "{\"id\":\"3\",\"name\":\"cfg\",\"type\":1,\"options\":[{\"name\":\"get\",\"type\":2,\"options\":["
+        "{\"name\":\"color\",\"type\":1}]}]}",
+        "{\"id\":\"2\",\"name\":\"math\",\"type\":1}",
+        "{\"id\":\"3\",\"name\":\"cfg\",\"type\":1,\"options\":[{\"name\":\"set\",\"type\":1}]}",
+    };
+    for (size_t i = 0; i < ARRAY_LEN(datas); i++) {
+        char *text = run_guild(f, "100", datas[i], true);
+        assert_contains(text, "Unknown command");
+        free(text);
+    }
+    assert_int_equal(echo_runs + add_runs + neg_runs + color_runs, 0);
+}
+
+static void test_immediate_command(void **state)
+{
+    struct fixture *f = *state;
+    char *text = run_guild(f, "100", ECHO_HELLO, true);
+    assert_string_equal(text, "echo: hello");
+    free(text);
+    assert_int_equal(echo_runs, 1);
+}
+
+static void test_subcommand_routing(void **state)
+{
+    struct fixture *f = *state;
+    char *text = run_guild(f, "100", MATH_ADD, true);
+    assert_string_equal(text, "math add=5");
+    free(text);
+    /* neg is not ephemeral: the flag comes from the leaf. */
+    text = run_guild(f, "100", MATH_NEG, false);
+    assert_string_equal(text, "math neg=-7");
+    free(text);
+    text = run_guild(f, "100",
+                     "{\"id\":\"3\",\"name\":\"cfg\",\"type\":1,\"options\":[{\"name\":\"set\",\"type\":2,"
+                     "\"options\":[{\"name\":\"color\",\"type\":1,\"options\":["
+                     "{\"name\":\"value\",\"type\":3,\"value\":\"red\"}]}]}]}",
+                     true);
+    assert_string_equal(text, "cfg set color:red");
+    free(text);
+    assert_int_equal(add_runs, 1);
+    assert_int_equal(neg_runs, 1);
+    assert_int_equal(color_runs, 1);
+    assert_int_equal(echo_runs, 0);
+}
+
+static void test_guild_only(void **state)
+{
+    struct fixture *f = *state;
+    const char *data = "{\"id\":\"4\",\"name\":\"serverinfo\",\"type\":1}";
+    char body[BODY_MAX];
+    dm_body(body, "100", data);
+    cJSON *root = send_ok(f, body);
+    const char *text = message_content(root, true);
+    assert_true(strlen(text) > 0);
+    assert_contains(text, "server");
+    cJSON_Delete(root);
+    assert_int_equal(serverinfo_runs, 0);
+
+    /* The same command in a guild runs. */
+    char *reply = run_guild(f, "100", data, true);
+    assert_string_equal(reply, "guild 555");
+    free(reply);
+    assert_int_equal(serverinfo_runs, 1);
+
+    /* Other commands work in DMs. */
+    dm_body(body, "100", ECHO_HELLO);
+    root = send_ok(f, body);
+    assert_string_equal(message_content(root, true), "echo: hello");
+    cJSON_Delete(root);
+}
+
+/* ---- cooldowns ---- */
+
+/* Finds "N.Ns" in text and returns N.N; fails if there is none. */
+static double seconds_left(const char *text)
+{
+    for (const char *p = text; *p; p++) {
+        if (*p < '0' || *p > '9' || (p > text && p[-1] >= '0' && p[-1] <= '9'))
+            continue;
+        const char *q = p;
+        while (*q >= '0' && *q <= '9')
+            q++;
+        if (q[0] == '.' && q[1] >= '0' && q[1] <= '9' && q[2] == 's')
+            return strtod(p, NULL);
+    }
+    fail_msg("no \"N.Ns\" in \"%s\"", text);
+    return -1;
+}
+
+static void assert_slow_down(char *text)
+{
+    assert_contains(text, "Slow down");
+    double left = seconds_left(text);
+    if (left < 0.1 || left > 3.0)
+        fail_msg("%.1f s left is outside 0.1..3.0: \"%s\"", left, text);
+    free(text);
+}
+
+static void test_cooldown(void **state)
+{
+    struct fixture *f = *state;
+    char *text = run_guild(f, "100", ECHO_HELLO, true);
+    assert_string_equal(text, "echo: hello");
+    free(text);
+
+    /* Same user, same command, well within 3 s. */
+    assert_slow_down(run_guild(f, "100", ECHO_HELLO, true));
+    assert_int_equal(echo_runs, 1);
+
+    /* Another user is not limited. */
+    text = run_guild(f, "200", ECHO_HELLO, true);
+    assert_string_equal(text, "echo: hello");
+    free(text);
+    assert_int_equal(echo_runs, 2);
+
+    /* The same user with other commands, and other subcommands of one command, is not limited. */
+    text = run_guild(f, "100", MATH_ADD, true);
+    assert_string_equal(text, "math add=5");
+    free(text);
+    text = run_guild(f, "100", MATH_NEG, false);
+    assert_string_equal(text, "math neg=-7");
+    free(text);
+    /* math add is now cooling down for that user; the answer is ephemeral even though neg's is not. */
+    assert_slow_down(run_guild(f, "100", MATH_ADD, true));
+    assert_int_equal(add_runs, 1);
+
+    /* In a DM the user comes from the top-level `user`, and is limited the same way. */
+    char body[BODY_MAX];
+    dm_body(body, "300", ECHO_HELLO);
+    cJSON *root = send_ok(f, body);
+    assert_string_equal(message_content(root, true), "echo: hello");
+    cJSON_Delete(root);
+    root = send_ok(f, body);
+    char *again = strdup(message_content(root, true));
+    cJSON_Delete(root);
+    assert_slow_down(again);
+    assert_int_equal(echo_runs, 3);
+}
+
+/* ---- failures ---- */
+
+static void test_failing_handler(void **state)
+{
+    struct fixture *f = *state;
+    for (int rc = 1; rc <= SLIMY_STATUS_COUNT; rc++) {
+        int code = rc < SLIMY_STATUS_COUNT ? rc : 999; /* and one the dispatcher does not know */
+        char data[256];
+        snprintf(data, sizeof data,
+                 "{\"id\":\"5\",\"name\":\"fail\",\"type\":1,\"options\":[{\"name\":\"code\",\"type\":4,\"value\":%d}]}",
+                 code);
+        char *text = run_guild(f, "100", data, false);
+        if (strlen(text) == 0)
+            fail_msg("status %d: empty reply", code);
+        if (strstr(text, "SLIMY_") || strstr(text, "unknown status") || strcmp(text, slimy_strerror(code)) == 0)
+            fail_msg("status %d: the reply is the raw status: \"%s\"", code, text);
+        if (code == SLIMY_EUNAVAILABLE && strstr(text, slimy_strerror(SLIMY_EUNAVAILABLE)))
+            fail_msg("status %d: the reply names the status: \"%s\"", code, text);
+        free(text);
+    }
+    assert_int_equal(fail_runs, SLIMY_STATUS_COUNT);
+
+    /* A handler's own words win. */
+    char *text = run_guild(f, "100",
+                           "{\"id\":\"5\",\"name\":\"fail\",\"type\":1,\"options\":["
+                           "{\"name\":\"code\",\"type\":4,\"value\":5},"
+                           "{\"name\":\"text\",\"type\":3,\"value\":\"The weather service is down.\"}]}",
+                           false);
+    assert_string_equal(text, "The weather service is down.");
+    free(text);
+}
+
+/* ---- other interaction types ---- */
+
+static void test_autocomplete(void **state)
+{
+    struct fixture *f = *state;
+    const char *body = "{\"id\":\"9003\",\"application_id\":\"42\",\"token\":\"t\",\"type\":4,\"guild_id\":\"555\","
+                       "\"member\":{\"user\":{\"id\":\"100\"},\"permissions\":\"0\"},"
+                       "\"data\":{\"id\":\"1\",\"name\":\"echo\",\"type\":1,\"options\":["
+                       "{\"name\":\"text\",\"type\":3,\"value\":\"he\",\"focused\":true}]}}";
+    cJSON *root = send_ok(f, body);
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(root, "type");
+    assert_true(cJSON_IsNumber(type));
+    assert_int_equal(type->valueint, 8);
+    const cJSON *choices = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(root, "data"), "choices");
+    assert_true(cJSON_IsArray(choices));
+    cJSON_Delete(root);
+    assert_int_equal(echo_runs, 0); /* autocomplete never runs the command */
+}
+
+static void test_component_and_modal(void **state)
+{
+    struct fixture *f = *state;
+    static const char *const bodies[] = {
+        "{\"id\":\"9004\",\"application_id\":\"42\",\"token\":\"t\",\"type\":3,\"guild_id\":\"555\","
+        "\"member\":{\"user\":{\"id\":\"100\"},\"permissions\":\"0\"},"
+        "\"data\":{\"custom_id\":\"old-button\",\"component_type\":2}}",
+        "{\"id\":\"9005\",\"application_id\":\"42\",\"token\":\"t\",\"type\":5,"
+        "\"user\":{\"id\":\"100\"},\"data\":{\"custom_id\":\"old-form\",\"components\":[]}}",
+    };
+    for (size_t i = 0; i < ARRAY_LEN(bodies); i++) {
+        cJSON *root = send_ok(f, bodies[i]);
+        assert_true(strlen(message_content(root, true)) > 0);
+        cJSON_Delete(root);
+    }
+}
+
+/* ---- deferred commands ---- */
+
+static void expect_deferred(struct fixture *f, const char *data, const char *expected)
+{
+    char body[BODY_MAX];
+    guild_body(body, "100", data);
+    char ts[24], sig[2 * crypto_sign_BYTES + 1];
+    sign(f->secret_key, now_s() - 16 * 60, body, ts, sig);
+    struct dispatch_reply out = {0};
+    dispatch_interaction(f->d, sig, ts, body, strlen(body), &out);
+    assert_int_equal(out.http_status, 200);
+    assert_non_null(out.body);
+    assert_string_equal(out.body, expected);
+    free(out.body);
+}
+
+static void test_deferred_ephemeral(void **state)
+{
+    struct fixture *f = *state;
+    expect_deferred(f, "{\"id\":\"6\",\"name\":\"later\",\"type\":1}", "{\"type\":5,\"data\":{\"flags\":64}}");
+    /* The token had already expired: the job is finished without running or delivering. */
+    assert_true(dispatch_drain(f->d, clock_mono_ms() + 5000));
+    assert_int_equal(dispatch_jobs_queued(f->d), 0);
+    assert_int_equal(dispatch_jobs_in_flight(f->d), 0);
+    assert_int_equal(later_runs, 0);
+}
+
+static void test_deferred_public(void **state)
+{
+    struct fixture *f = *state;
+    expect_deferred(f, "{\"id\":\"6\",\"name\":\"laterpub\",\"type\":1}", "{\"type\":5}");
+    expect_deferred(f, "{\"id\":\"6\",\"name\":\"later\",\"type\":1}", "{\"type\":5,\"data\":{\"flags\":64}}");
+    assert_true(dispatch_drain(f->d, clock_mono_ms() + 5000));
+    assert_int_equal(later_runs, 0);
+}
+
+/* Once draining, deferred commands are refused with a message instead of a type 5. */
+static void test_deferred_after_drain(void **state)
+{
+    struct fixture *f = *state;
+    assert_true(dispatch_drain(f->d, clock_mono_ms() + 5000));
+    char body[BODY_MAX];
+    guild_body(body, "100", "{\"id\":\"6\",\"name\":\"later\",\"type\":1}");
+    int http;
+    cJSON *root = send_at(f, body, now_s() - 16 * 60, &http);
+    assert_int_equal(http, 200);
+    assert_true(strlen(message_content(root, true)) > 0);
+    cJSON_Delete(root);
+    assert_int_equal(dispatch_jobs_queued(f->d), 0);
+}
+
+static bool wait_for_block_runs(int runs, uint64_t timeout_ms)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += (time_t)(timeout_ms / 1000);
+    pthread_mutex_lock(&block.lock);
+    while (block.runs < runs)
+        if (pthread_cond_timedwait(&block.changed, &block.lock, &until) != 0)
+            break;
+    bool is_done = block.runs >= runs;
+    pthread_mutex_unlock(&block.lock);
+    return is_done;
+}
+
+/* One worker, a queue of one: a running job, a queued job, then the third is refused. The
+ * running job's token ends BLOCK_WINDOW_S after signing, so nothing is ever delivered. */
+static void test_queue_full(void **state)
+{
+    struct fixture *f = *state;
+    int64_t ts = now_s() - TOKEN_LIFETIME_S + BLOCK_WINDOW_S;
+    pthread_mutex_lock(&block.lock);
+    block.expires_at_ms = (uint64_t)(ts + TOKEN_LIFETIME_S) * 1000u;
+    pthread_mutex_unlock(&block.lock);
+
+    char body[BODY_MAX];
+    guild_body(body, "100", "{\"id\":\"7\",\"name\":\"block\",\"type\":1}");
+    int http;
+    cJSON *root = send_at(f, body, ts, &http);
+    assert_int_equal(http, 200);
+    assert_int_equal(cJSON_GetObjectItemCaseSensitive(root, "type")->valueint, 5);
+    cJSON_Delete(root);
+    if (!wait_for_block_runs(1, (BLOCK_WINDOW_S - 1) * 1000))
+        fail_msg("the worker did not start the first job in time");
+    assert_int_equal(dispatch_jobs_in_flight(f->d), 1);
+    assert_int_equal(dispatch_jobs_queued(f->d), 0);
+
+    guild_body(body, "200", "{\"id\":\"7\",\"name\":\"block\",\"type\":1}");
+    root = send_at(f, body, ts, &http);
+    assert_int_equal(cJSON_GetObjectItemCaseSensitive(root, "type")->valueint, 5);
+    cJSON_Delete(root);
+    assert_int_equal(dispatch_jobs_queued(f->d), 1);
+
+    /* The queue is full: an ephemeral "busy" message, not a type 5. */
+    guild_body(body, "300", "{\"id\":\"7\",\"name\":\"block\",\"type\":1}");
+    root = send_at(f, body, ts, &http);
+    assert_int_equal(http, 200);
+    assert_true(strlen(message_content(root, true)) > 0);
+    cJSON_Delete(root);
+    assert_int_equal(dispatch_jobs_queued(f->d), 1);
+
+    pthread_mutex_lock(&block.lock);
+    block.is_released = true;
+    pthread_cond_broadcast(&block.changed);
+    pthread_mutex_unlock(&block.lock);
+    assert_true(dispatch_drain(f->d, clock_mono_ms() + 15000));
+    /* The queued job's token ended while it waited: it never ran. */
+    pthread_mutex_lock(&block.lock);
+    int runs = block.runs;
+    pthread_mutex_unlock(&block.lock);
+    assert_int_equal(runs, 1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_ping, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_signature, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_not_json, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_command, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_immediate_command, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_subcommand_routing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_guild_only, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cooldown, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failing_handler, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_autocomplete, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_component_and_modal, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_deferred_ephemeral, setup_old_signatures, teardown),
+        cmocka_unit_test_setup_teardown(test_deferred_public, setup_old_signatures, teardown),
+        cmocka_unit_test_setup_teardown(test_deferred_after_drain, setup_old_signatures, teardown),
+        cmocka_unit_test_setup_teardown(test_queue_full, setup_queue_of_one, teardown),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
