@@ -66,7 +66,17 @@ int interaction_parse(const char *body, size_t len, struct interaction *out)
 {
     memset(out, 0, sizeof *out);
     out->context = -1;
-    cJSON *root = cJSON_ParseWithLength(body, len);
+    /* The whole body must be one JSON value: trailing bytes are refused, not ignored. */
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(body, len, &end, 0);
+    if (root) {
+        while (end < body + len && (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r'))
+            end++;
+        if (end != body + len) {
+            cJSON_Delete(root);
+            root = NULL;
+        }
+    }
     if (!root)
         return SLIMY_EINVAL;
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(root, "type");

@@ -6,12 +6,15 @@
  *   - SQLite (store_sqlite.c), the embedded default: one file at SQLITE_PATH, WAL mode;
  *   - MariaDB (store_mariadb.c), chosen by store_open() when DB_HOST is set: a pool of
  *     DB_CONNECTION_LIMIT connections, utf8mb4, prepared statements, reconnect after a restart.
- * Both apply the migrations in migrations/<dialect>/ (migrate.h) before store_open() returns.
+ * Both apply the migrations in migrations/<dialect>/ (migrations.h) before store_open() returns.
  *
  * Threading: every call is safe from any thread; calls block (worker threads only, never the
- * HTTP request path). Errors: SLIMY_EINVAL for input past a documented cap, SLIMY_ENOTFOUND,
- * SLIMY_EUNAVAILABLE when the database cannot be reached (after one reconnect attempt), and
- * SLIMY_EINTERNAL for anything else; the backend logs the driver's message once, with the op.
+ * HTTP request path). Errors: SLIMY_EINVAL for input past a documented cap (an id passed in
+ * must be 1..STORE_ID_MAX-1 bytes), SLIMY_ENOTFOUND, SLIMY_ECONFLICT for a duplicate key (never
+ * for a repeated interaction_id, which returns the existing row), SLIMY_EUNAVAILABLE when the
+ * database cannot be reached (after one reconnect attempt), SLIMY_ENOMEM, and SLIMY_EINTERNAL
+ * for anything else; the backend logs the driver's message once, with the op.
+ * Lists sorted by text (mode targets, parameters) are in byte order on both backends.
  * Ownership: every string passed in is borrowed for the call and copied when stored; every
  * result is a copy the caller frees with the matching *_free(). SQL is parameterised
  * everywhere: user text never becomes SQL.
@@ -54,7 +57,7 @@ struct store_memories {
 /* Input of store_memory_add(). */
 struct store_memory_new {
     const char *user_id;
-    const char *user_name;      /* upserted into users; may be NULL */
+    const char *user_name;      /* upserted into users; NULL keeps the stored name */
     const char *scope_id;
     const char *note;           /* ≤ STORE_NOTE_MAX_BYTES */
     const char *tags_json;      /* NULL = "[]" */
@@ -105,8 +108,8 @@ struct store_snail_stats_new {
     const char *user_name;
     const char *scope_id;
     const char *screenshot_url;  /* may be NULL */
-    const int64_t *stats;        /* 9 values: hp, atk, def, rush, fame, tech, art, civ, fth; */
-    const bool *has_stat;        /* which of the 9 are known (false = NULL in the database) */
+    const int64_t *stats;        /* 9 values: hp, atk, def, rush, fame, tech, art, civ, fth; NULL = none known */
+    const bool *has_stat;        /* which of the 9 are known (false = NULL in the database); NULL = all 9 */
     const char *analysis_text;   /* may be NULL */
     const char *interaction_id;  /* idempotency key */
 };
@@ -160,7 +163,8 @@ struct store_ops {
      * exists, stores nothing and returns that memory's id (a retried job is harmless).
      * SLIMY_EINVAL when a text passes its cap. */
     int (*memory_add)(struct store *st, const struct store_memory_new *m, char id_out[STORE_ID_MAX]);
-    /* Up to max (clamped to STORE_LIST_MAX) memories of user in scope, newest first.
+    /* Up to max (clamped to STORE_LIST_MAX) memories of user in scope, newest first. A NULL
+     * scope_id lists the user's memories in every scope (their own data, for a full export).
      * None is SLIMY_OK with out->n == 0. Free with store_memories_free(). */
     int (*memory_list)(struct store *st, const char *user_id, const char *scope_id, size_t max,
                        struct store_memories *out);
@@ -212,9 +216,11 @@ struct store {
 
 /* Opens the backend the configuration selects (DB_HOST set → MariaDB, else SQLite at
  * SQLITE_PATH) and, when apply_migrations is set, applies pending migrations (migrations.h)
- * under a lock so replicas starting together never race. On failure writes one line for the
- * operator into err and returns SLIMY_EUNAVAILABLE (cannot connect) or SLIMY_EINTERNAL (a
- * migration failed). Close with store_close(). */
+ * under a lock so replicas starting together never race. With apply_migrations false the store
+ * opens even when migrations are pending: ping and migrations_applied work (no
+ * schema_migrations table means none applied); other calls may fail until they are applied.
+ * On failure writes one line for the operator into err and returns SLIMY_EUNAVAILABLE (cannot
+ * connect) or SLIMY_EINTERNAL (a migration failed). Close with store_close(). */
 int store_open(const struct slimy_config *cfg, bool apply_migrations, struct store **out, char *err,
                size_t err_len);
 void store_close(struct store *st);

@@ -189,10 +189,10 @@ static void test_cleanup_reuse(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_init_is_empty),   cmocka_unit_test(test_cap_enforced),
-        cmocka_unit_test(test_zero_cap),        cmocka_unit_test(test_binary_and_termination),
-        cmocka_unit_test(test_printf_growth),   cmocka_unit_test(test_boundary_256),
-        cmocka_unit_test(test_detach),          cmocka_unit_test(test_cleanup_reuse),
+        cmocka_unit_test(test_init_is_empty), cmocka_unit_test(test_cap_enforced),
+        cmocka_unit_test(test_zero_cap),      cmocka_unit_test(test_binary_and_termination),
+        cmocka_unit_test(test_printf_growth), cmocka_unit_test(test_boundary_256),
+        cmocka_unit_test(test_detach),        cmocka_unit_test(test_cleanup_reuse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

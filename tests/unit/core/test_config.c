@@ -27,10 +27,22 @@
 /* Every variable the configuration knows, cleared before each test so the caller's environment
  * (a developer's PORT, CI's LOG_LEVEL) cannot change the outcome. */
 static const char *const known_vars[] = {
-    "DISCORD_PUBLIC_KEY", "DISCORD_APPLICATION_ID", "DISCORD_CLIENT_ID", "DISCORD_TOKEN",
-    "DISCORD_GUILD_ID",   "DISCORD_API_BASE",       "PORT",              "BIND",
-    "LOG_LEVEL",          "LOG_DIR",                "SIGNATURE_MAX_AGE_S", "HTTP_THREADS",
-    "WORKER_THREADS",     "JOB_QUEUE_MAX",          "DRAIN_TIMEOUT_S",   "DATA_DIR",
+    "DISCORD_PUBLIC_KEY",
+    "DISCORD_APPLICATION_ID",
+    "DISCORD_CLIENT_ID",
+    "DISCORD_TOKEN",
+    "DISCORD_GUILD_ID",
+    "DISCORD_API_BASE",
+    "PORT",
+    "BIND",
+    "LOG_LEVEL",
+    "LOG_DIR",
+    "SIGNATURE_MAX_AGE_S",
+    "HTTP_THREADS",
+    "WORKER_THREADS",
+    "JOB_QUEUE_MAX",
+    "DRAIN_TIMEOUT_S",
+    "DATA_DIR",
     "ENV_FILE",
 };
 
@@ -329,7 +341,7 @@ static void test_dotenv(void **state)
                                "DOTENV_EXISTING=from-file\n"
                                "DOTENV_I=a=b=c\n"
                                "DOTENV_J=last line without newline";
-    static const char *const names[] = {"DOTENV_A", "DOTENV_B", "DOTENV_C", "DOTENV_D", "DOTENV_E", "DOTENV_F",
+    static const char *const names[] = {"DOTENV_A", "DOTENV_B", "DOTENV_C", "DOTENV_D", "DOTENV_E",       "DOTENV_F",
                                         "DOTENV_G", "DOTENV_H", "DOTENV_I", "DOTENV_J", "DOTENV_EXISTING"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         unsetenv(names[i]);

@@ -239,8 +239,8 @@ static const struct command block_command = {
 };
 
 static const struct command *const test_commands[] = {
-    &block_command, &cfg_command,   &echo_command,       &fail_command,
-    &later_command, &laterpub_command, &math_command,    &serverinfo_command,
+    &block_command, &cfg_command,      &echo_command, &fail_command,
+    &later_command, &laterpub_command, &math_command, &serverinfo_command,
 };
 
 /* ---- fixture ---- */
@@ -444,12 +444,13 @@ static void assert_contains(const char *text, const char *part)
         fail_msg("\"%s\" does not contain \"%s\"", text, part);
 }
 
-#define ECHO_HELLO "{\"id\":\"1\",\"name\":\"echo\",\"type\":1,\"options\":[{\"name\":\"text\",\"type\":3,\"value\":\"hello\"}]}"
-#define MATH_ADD                                                                                                     \
-    "{\"id\":\"2\",\"name\":\"math\",\"type\":1,\"options\":[{\"name\":\"add\",\"type\":1,\"options\":["             \
+#define ECHO_HELLO                                                                                                     \
+    "{\"id\":\"1\",\"name\":\"echo\",\"type\":1,\"options\":[{\"name\":\"text\",\"type\":3,\"value\":\"hello\"}]}"
+#define MATH_ADD                                                                                                       \
+    "{\"id\":\"2\",\"name\":\"math\",\"type\":1,\"options\":[{\"name\":\"add\",\"type\":1,\"options\":["               \
     "{\"name\":\"a\",\"type\":4,\"value\":2},{\"name\":\"b\",\"type\":4,\"value\":3}]}]}"
-#define MATH_NEG                                                                                                     \
-    "{\"id\":\"2\",\"name\":\"math\",\"type\":1,\"options\":[{\"name\":\"neg\",\"type\":1,\"options\":["             \
+#define MATH_NEG                                                                                                       \
+    "{\"id\":\"2\",\"name\":\"math\",\"type\":1,\"options\":[{\"name\":\"neg\",\"type\":1,\"options\":["               \
     "{\"name\":\"a\",\"type\":4,\"value\":7}]}]}"
 
 /* ---- signature and parsing ---- */
@@ -687,9 +688,10 @@ static void test_failing_handler(void **state)
     for (int rc = 1; rc <= SLIMY_STATUS_COUNT; rc++) {
         int code = rc < SLIMY_STATUS_COUNT ? rc : 999; /* and one the dispatcher does not know */
         char data[256];
-        snprintf(data, sizeof data,
-                 "{\"id\":\"5\",\"name\":\"fail\",\"type\":1,\"options\":[{\"name\":\"code\",\"type\":4,\"value\":%d}]}",
-                 code);
+        snprintf(
+            data, sizeof data,
+            "{\"id\":\"5\",\"name\":\"fail\",\"type\":1,\"options\":[{\"name\":\"code\",\"type\":4,\"value\":%d}]}",
+            code);
         char *text = run_guild(f, "100", data, false);
         if (strlen(text) == 0)
             fail_msg("status %d: empty reply", code);

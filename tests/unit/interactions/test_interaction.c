@@ -490,6 +490,8 @@ static void test_invalid_bodies(void **state)
         "{\"type\":",                     /* truncated */
         "{",                              /* truncated */
         "{\"type\":2,\"data\":{\"name\":\"a}}", /* unterminated string */
+        "{\"type\":1}garbage",          /* trailing bytes after the object */
+        "{\"type\":1}{\"type\":2}",     /* two documents */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         struct interaction it;
@@ -502,6 +504,16 @@ static void test_invalid_bodies(void **state)
         assert_null(it.options);
         interaction_free(&it); /* harmless on an empty interaction */
     }
+}
+
+/* Whitespace after the object is part of valid JSON. */
+static void test_trailing_whitespace_is_fine(void **state)
+{
+    (void)state;
+    struct interaction it;
+    assert_int_equal(interaction_parse("{\"type\":1} \r\n", 13, &it), SLIMY_OK);
+    assert_int_equal(it.type, 1);
+    interaction_free(&it);
 }
 
 /* The body need not be NUL-terminated: bytes past len are not part of it. */
@@ -609,6 +621,7 @@ int main(void)
         cmocka_unit_test(test_ping),
         cmocka_unit_test(test_channel_from_channel_object),
         cmocka_unit_test(test_invalid_bodies),
+        cmocka_unit_test(test_trailing_whitespace_is_fine),
         cmocka_unit_test(test_body_not_nul_terminated),
         cmocka_unit_test(test_parse_permissions),
     };

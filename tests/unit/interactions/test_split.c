@@ -147,7 +147,8 @@ static void test_count_chars(void **state)
     /* NUL is a character like any other. */
     assert_int_equal(split_count_chars("a\0b", 3), 3);
     /* Against the independent decoder on a longer text. */
-    static const char sample[] = "Hello, " E_ACUTE "t" E_ACUTE "! " EURO "5 " GRIN GRIN "\n\xE6\x97\xA5\xE6\x9C\xAC";
+    static const char sample[] = "Hello, " E_ACUTE "t" E_ACUTE "! " EURO "5 " GRIN GRIN
+                                 "\n\xE6\x97\xA5\xE6\x9C\xAC"; /* 20 characters */
     assert_int_equal(split_count_chars(sample, sizeof sample - 1), utf8_code_points(sample, sizeof sample - 1));
     assert_int_equal(split_count_chars(sample, sizeof sample - 1), 20);
 }
@@ -355,7 +356,8 @@ static void test_chunk_round_trip(void **state)
 {
     (void)state;
     static const char *const words[] = {
-        "snail", "the", "a", E_ACUTE "t" E_ACUTE, EURO "42", GRIN, GRIN GRIN GRIN, "\xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E",
+        "snail", "the", "a", E_ACUTE "t" E_ACUTE, EURO "42", GRIN, GRIN GRIN GRIN,
+        "\xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E", /* 日本語 */
         "https://example.com/a/very/long/path?with=query&and=more", "x",
     };
     static const char *const separators[] = {" ", " ", " ", " ", "\n", "\n\n", ", ", ". ", "", "\t"};

@@ -178,10 +178,10 @@ static void test_many_users_and_pruning(void **state)
 
 struct thread_arg {
     struct cooldowns *c;
-    int thread;    /* index, used in the user ids when keys are distinct */
+    int thread;     /* index, used in the user ids when keys are distinct */
     bool is_shared; /* every thread uses the same keys */
-    int n_ok;      /* calls that returned SLIMY_OK */
-    int n_limited; /* calls that returned SLIMY_ELIMITED */
+    int n_ok;       /* calls that returned SLIMY_OK */
+    int n_limited;  /* calls that returned SLIMY_ELIMITED */
 };
 
 static void *thread_main(void *p)

@@ -1,0 +1,1609 @@
+/* store_contract.h — the contract suite of store.h, run unchanged against every backend
+ * (test_store_sqlite.c, test_store_mariadb.c), as h2o runs one unit suite on two event loops.
+ * Every expectation comes from the comments in store.h, never from what a backend happens to do.
+ *
+ * A test program includes this file once, sets the three hooks below, and runs
+ * store_contract_tests with cmocka. Each test opens its own fresh database (contract_reset()
+ * then contract_open()) and still uses random user and scope ids, and compares counts as
+ * deltas, so nothing depends on what an earlier test left behind. */
+#ifndef SLIMY_TESTS_STORE_CONTRACT_H
+#define SLIMY_TESTS_STORE_CONTRACT_H
+
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+#include <sodium.h>
+
+#include "core/clock.h"
+#include "core/status.h"
+#include "store/migrations.h"
+#include "store/store.h"
+
+/* ---- hooks the test program sets before running the suite ---- */
+
+/* The ops->name the backend must report: "sqlite" or "mariadb". Also the migrations dialect. */
+static const char *contract_backend;
+/* Opens the current database with store_open(cfg, true, ...); NULL (after printing the error)
+ * on failure. Safe to call from several threads at once. */
+static struct store *(*contract_open)(void);
+/* Discards the current database, if any, and makes a new, empty one that the following
+ * contract_open() calls open. Called from the test thread only. */
+static void (*contract_reset)(void);
+
+/* ---- constants ---- */
+
+#define CONTRACT_TIME_SLACK_MS 2000 /* server and test share a host; this only absorbs rounding */
+#define CONTRACT_THREADS 4
+#define CONTRACT_ADDS_PER_THREAD 20
+#define CONTRACT_SAME_KEY_THREADS 8
+#define CONTRACT_BURST 10
+#define CONTRACT_OPEN_RACE_ROUNDS 20
+#define CONTRACT_ALL_MODES                                                                                             \
+    (MODE_ADMIN | MODE_CHAT | MODE_PERSONALITY | MODE_NO_PERSONALITY | MODE_SUPER_SNAIL | MODE_RATING_UNRATED |        \
+     MODE_RATING_PG13)
+#define EMOJI_SNAIL "\xF0\x9F\x90\x8C" /* U+1F40C, 4 bytes in UTF-8 */
+
+/* ---- helpers ---- */
+
+/* A fresh snowflake-like id: 19 random digits, the first never 0. */
+static void new_snowflake(char out[STORE_ID_MAX])
+{
+    out[0] = (char)('1' + randombytes_uniform(9));
+    for (int i = 1; i < 19; i++)
+        out[i] = (char)('0' + randombytes_uniform(10));
+    out[19] = '\0';
+}
+
+/* A DM scope, "dm:<channel id>", as store.h describes it. */
+static void new_dm_scope(char out[STORE_ID_MAX])
+{
+    char channel[STORE_ID_MAX];
+    new_snowflake(channel);
+    memcpy(out, "dm:", 3);
+    memcpy(out + 3, channel, 20); /* 19 digits and the NUL */
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0)
+        ;
+}
+
+static int64_t wall_ms(void) { return (int64_t)clock_wall_ms(); }
+
+/* A "unix ms" timestamp taken during [before, after] (both read from the wall clock). */
+static void assert_time_between(int64_t t, int64_t before, int64_t after)
+{
+    if (t < before - CONTRACT_TIME_SLACK_MS || t > after + CONTRACT_TIME_SLACK_MS)
+        fail_msg("timestamp %lld is not unix ms within [%lld, %lld]", (long long)t, (long long)before,
+                 (long long)after);
+}
+
+static int setup_store(void **state)
+{
+    contract_reset();
+    struct store *st = contract_open();
+    if (!st)
+        return -1;
+    *state = st;
+    return 0;
+}
+
+static int teardown_store(void **state)
+{
+    store_close(*state);
+    return 0;
+}
+
+/* Adds a memory with a fresh interaction id and the given tags/context (NULL = defaults);
+ * returns the status and writes the id. */
+static int add_memory_full(struct store *st, const char *user_id, const char *scope_id, const char *note,
+                           const char *tags_json, const char *context_json, char id_out[STORE_ID_MAX])
+{
+    char interaction_id[STORE_ID_MAX];
+    new_snowflake(interaction_id);
+    struct store_memory_new m = {
+        .user_id = user_id,
+        .user_name = "Contract Tester",
+        .scope_id = scope_id,
+        .note = note,
+        .tags_json = tags_json,
+        .context_json = context_json,
+        .interaction_id = interaction_id,
+    };
+    return store_memory_add(st, &m, id_out);
+}
+
+static void add_memory(struct store *st, const char *user_id, const char *scope_id, const char *note,
+                       char id_out[STORE_ID_MAX])
+{
+    assert_int_equal(add_memory_full(st, user_id, scope_id, note, NULL, NULL, id_out), SLIMY_OK);
+}
+
+/* Lists with a large max and returns the count. */
+static size_t count_memories(struct store *st, const char *user_id, const char *scope_id)
+{
+    struct store_memories out = {0};
+    assert_int_equal(store_memory_list(st, user_id, scope_id, STORE_LIST_MAX, &out), SLIMY_OK);
+    size_t n = out.n;
+    store_memories_free(&out);
+    return n;
+}
+
+static const struct store_memory *find_memory(const struct store_memories *list, const char *id)
+{
+    for (size_t i = 0; i < list->n; i++)
+        if (strcmp(list->items[i].id, id) == 0)
+            return &list->items[i];
+    return NULL;
+}
+
+static bool is_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+
+/* 8-4-4-4-12 hex digits, version nibble 4, RFC 4122 variant (8, 9, a or b). */
+static void assert_uuid_v4(const char *id)
+{
+    if (strlen(id) != 36)
+        fail_msg("id \"%s\" is not 36 characters", id);
+    for (int i = 0; i < 36; i++) {
+        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+        if (dash ? id[i] != '-' : !is_hex(id[i]))
+            fail_msg("id \"%s\" is not UUID text (position %d)", id, i);
+    }
+    if (id[14] != '4')
+        fail_msg("id \"%s\" is not version 4", id);
+    if (!strchr("89abAB", id[19]))
+        fail_msg("id \"%s\" does not have the RFC 4122 variant", id);
+}
+
+static struct store_counts get_counts(struct store *st)
+{
+    struct store_counts c;
+    memset(&c, 0xAB, sizeof c); /* a backend that leaves a field unset fails the deltas */
+    assert_int_equal(store_counts(st, &c), SLIMY_OK);
+    return c;
+}
+
+static void assert_same_names(char **a, size_t n_a, char **b, size_t n_b)
+{
+    assert_int_equal(n_a, n_b);
+    for (size_t i = 0; i < n_a; i++)
+        assert_string_equal(a[i], b[i]);
+}
+
+/* ============================================================================================
+ * The interface itself
+ * ========================================================================================== */
+
+/* ops->name names the backend, and every slot of the ops table is filled (STYLE: no optional methods). */
+static void test_ops_table_complete(void **state)
+{
+    struct store *st = *state;
+    const struct store_ops *ops = st->ops;
+    assert_non_null(ops);
+    assert_non_null(ops->name);
+    assert_string_equal(ops->name, contract_backend);
+    assert_non_null(ops->close);
+    assert_non_null(ops->ping);
+    assert_non_null(ops->consent_get);
+    assert_non_null(ops->consent_set);
+    assert_non_null(ops->memory_add);
+    assert_non_null(ops->memory_list);
+    assert_non_null(ops->memory_delete);
+    assert_non_null(ops->memory_delete_all);
+    assert_non_null(ops->mode_get);
+    assert_non_null(ops->mode_put);
+    assert_non_null(ops->mode_list);
+    assert_non_null(ops->adjustment_set);
+    assert_non_null(ops->adjustment_list);
+    assert_non_null(ops->snail_stats_add);
+    assert_non_null(ops->snail_stats_list);
+    assert_non_null(ops->image_log_add);
+    assert_non_null(ops->command_usage_add);
+    assert_non_null(ops->counts);
+    assert_non_null(ops->migrations_applied);
+}
+
+static void test_ping(void **state) { assert_int_equal(store_ping(*state), SLIMY_OK); }
+
+/* ============================================================================================
+ * Migrations
+ * ========================================================================================== */
+
+/* A fresh database gets every migration of its dialect, sorted, "0001_init" first. */
+static void test_migrations_fresh_database_gets_all(void **state)
+{
+    struct store *st = *state;
+    size_t n_expected = 0;
+    const struct migration *expected = migrations_list(contract_backend, &n_expected);
+    assert_true(n_expected > 0); /* the build embedded migrations/<dialect>/ */
+
+    char **names = NULL;
+    size_t n = 0;
+    assert_int_equal(store_migrations_applied(st, &names, &n), SLIMY_OK);
+    assert_int_equal(n, n_expected);
+    for (size_t i = 0; i < n; i++)
+        assert_string_equal(names[i], expected[i].name);
+    for (size_t i = 1; i < n; i++)
+        if (strcmp(names[i - 1], names[i]) >= 0)
+            fail_msg("migration names not sorted: \"%s\" before \"%s\"", names[i - 1], names[i]);
+    assert_string_equal(names[0], "0001_init");
+    store_names_free(names, n);
+}
+
+/* Opening an already migrated database applies nothing: the same names, and the data survives. */
+static void test_migrations_second_open_applies_nothing(void **state)
+{
+    struct store *st = *state;
+    char user[STORE_ID_MAX], scope[STORE_ID_MAX], id[STORE_ID_MAX];
+    new_snowflake(user);
+    new_snowflake(scope);
+    add_memory(st, user, scope, "survives a second open", id);
+
+    char **first = NULL, **second = NULL;
+    size_t n_first = 0, n_second = 0;
+    assert_int_equal(store_migrations_applied(st, &first, &n_first), SLIMY_OK);
+
+    struct store *again = contract_open();
+    assert_non_null(again);
+    assert_int_equal(store_migrations_applied(again, &second, &n_second), SLIMY_OK);
+    assert_same_names(first, n_first, second, n_second);
+
+    struct store_memories out = {0};
+    assert_int_equal(store_memory_list(again, user, scope, 10, &out), SLIMY_OK);
+    assert_int_equal(out.n, 1);
+    assert_string_equal(out.items[0].id, id);
+    assert_string_equal(out.items[0].note, "survives a second open");
+    store_memories_free(&out);
+    store_close(again);
+
+    /* And a third open after the second is closed. */
+    again = contract_open();
+    assert_non_null(again);
+    store_names_free(second, n_second);
+    second = NULL;
+    assert_int_equal(store_migrations_applied(again, &second, &n_second), SLIMY_OK);
+    assert_same_names(first, n_first, second, n_second);
+    assert_int_equal(count_memories(again, user, scope), 1);
+    store_close(again);
+
+    store_names_free(first, n_first);
+    store_names_free(second, n_second);
+}
+
+struct opener {
+    pthread_barrier_t *start;
+    struct store *st;
+};
+
+static void *open_thread(void *arg)
+{
+    struct opener *o = arg;
+    pthread_barrier_wait(o->start);
+    o->st = contract_open();
+    return NULL;
+}
+
+/* Two store_open() calls at once on a fresh database both apply migrations "under a lock so
+ * replicas starting together never race": both succeed and see every migration once. A lost
+ * race is rare, so the race is run CONTRACT_OPEN_RACE_ROUNDS times, each on a new database. */
+static void test_open_concurrently_on_fresh_database(void **state)
+{
+    (void)state;
+    size_t n_expected = 0;
+    const struct migration *expected = migrations_list(contract_backend, &n_expected);
+    for (int round = 0; round < CONTRACT_OPEN_RACE_ROUNDS; round++) {
+        contract_reset();
+        pthread_barrier_t start;
+        pthread_barrier_init(&start, NULL, 2);
+        struct opener o[2] = {{.start = &start}, {.start = &start}};
+        pthread_t t[2];
+        for (int i = 0; i < 2; i++)
+            assert_int_equal(pthread_create(&t[i], NULL, open_thread, &o[i]), 0);
+        for (int i = 0; i < 2; i++)
+            pthread_join(t[i], NULL);
+        pthread_barrier_destroy(&start);
+
+        bool same_names = o[0].st && o[1].st;
+        for (int i = 0; i < 2 && same_names; i++) {
+            char **names = NULL;
+            size_t n = 0;
+            if (store_migrations_applied(o[i].st, &names, &n) != SLIMY_OK || n != n_expected)
+                same_names = false;
+            for (size_t k = 0; same_names && k < n; k++)
+                same_names = strcmp(names[k], expected[k].name) == 0;
+            store_names_free(names, n);
+        }
+        store_close(o[0].st);
+        store_close(o[1].st);
+        if (!o[0].st || !o[1].st)
+            fail_msg("round %d of concurrent store_open() on a fresh database: first %s, second %s", round + 1,
+                     o[0].st ? "ok" : "FAILED", o[1].st ? "ok" : "FAILED");
+        if (!same_names)
+            fail_msg("round %d: the two stores do not list exactly the dialect's migrations", round + 1);
+    }
+}
+
+/* ============================================================================================
+ * Consent
+ * ========================================================================================== */
+
+static bool consent(struct store *st, const char *user_id, const char *scope_id)
+{
+    bool allowed = true; /* poisoned: the backend must write false itself */
+    assert_int_equal(store_consent_get(st, user_id, scope_id, &allowed), SLIMY_OK);
+    return allowed;
+}
+
+static void test_consent_absent_is_false(void **state)
+{
+    struct store *st = *state;
+    char user[STORE_ID_MAX], scope[STORE_ID_MAX];
+    new_snowflake(user);
+    new_snowflake(scope);
+    assert_false(consent(st, user, scope));
+}
+
+static void test_consent_set_and_revoke(void **state)
+{
+    struct store *st = *state;
+    char user[STORE_ID_MAX], scope[STORE_ID_MAX];
+    new_snowflake(user);
+    new_snowflake(scope);
+    assert_int_equal(store_consent_set(st, user, "Slimy Fan", scope, true), SLIMY_OK);
+    assert_true(consent(st, user, scope));
+    assert_int_equal(store_consent_set(st, user, "Slimy Fan", scope, false), SLIMY_OK);
+    assert_false(consent(st, user, scope));
+    assert_int_equal(store_consent_set(st, user, "Slimy Fan", scope, true), SLIMY_OK);
+    assert_true(consent(st, user, scope));
+}
+
+/* Consent in guild A says nothing about guild B, the user's DM, or another user in A. */
+static void test_consent_is_per_scope_and_user(void **state)
+{
+    struct store *st = *state;
+    char user[STORE_ID_MAX], other_user[STORE_ID_MAX], guild_a[STORE_ID_MAX], guild_b[STORE_ID_MAX],
+        dm[STORE_ID_MAX];
+    new_snowflake(user);
+    new_snowflake(other_user);
+    new_snowflake(guild_a);
+    new_snowflake(guild_b);
+    new_dm_scope(dm);
+    assert_int_equal(store_consent_set(st, user, "Slimy Fan", guild_a, true), SLIMY_OK);
+    assert_true(consent(st, user, guild_a));
+    assert_false(consent(st, user, guild_b));
+    assert_false(consent(st, user, dm));
+    assert_false(consent(st, other_user, guild_a));
+
+    /* A DM consent does not leak into a guild either. */
+    assert_int_equal(store_consent_set(st, other_user, "Other", dm, true), SLIMY_OK);
+    assert_true(consent(st, other_user, dm));
+    assert_false(consent(st, other_user, guild_a));
+    assert_false(consent(st, user, dm));
+}
+
+static void test_consent_set_is_idempotent(void **state)
+{
+    struct store *st = *state;
+    char user[STORE_ID_MAX], scope[STORE_ID_MAX];
+    new_snowflake(user);
+    new_snowflake(scope);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(store_consent_set(st, user, "Slimy Fan", scope, true), SLIMY_OK);
+        assert_true(consent(st, user, scope));
+    }
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(store_consent_set(st, user, "Slimy Fan", scope, false), SLIMY_OK);
+        assert_false(consent(st, user, scope));
+    }
+}
+
+/* ============================================================================================
+ * Memories
+ * ========================================================================================== */
+
+/* Three adds (a few ms apart) come back newest first, with every field as given and the
+ * documented defaults for NULL tags/context. */
+static void test_memory_add_list_newest_first(void **state)
+{
+    struct store *st = *state;
+    char user[STORE_ID_MAX], scope[STORE_ID_MAX], ids[3][STORE_ID_MAX];
+    const char *notes[3] = {"first note", "second note", "third note"};
+    new_snowflake(user);
+    new_dm_scope(scope);
+    int64_t before = wall_ms();
+    for (int i = 0; i < 3; i++) {
+        add_memory(st, user, scope, notes[i], ids[i]);
+        sleep_ms(5);
+    }
+    int64_t after = wall_ms();
+
+    struct store_memories out = {0};
+    assert_int_equal(store_memory_list(st, user, scope, 10, &out), SLIMY_OK);
+    assert_int_equal(out.n, 3);
+    for (int i = 0; i < 3; i++) {
+        const struct store_memory *m = &out.items[i];
+        assert_string_equal(m->id, ids[2 - i]);
+        assert_string_equal(m->note, notes[2 - i]);
+        assert_string_equal(m->user_id, user);
+        assert_string_equal(m->scope_id, scope);
+        assert_non_null(m->tags_json);
+        assert_string_equal(m->tags_json, "[]");
+        assert_non_null(m->context_json);
+        assert_string_equal(m->context_json, "{}");
+        assert_time_between(m->created_at_ms, before, after);
+    }
+    assert_true(out.items[0].created_at_ms >= out.items[1].created_at_ms);
+    assert_true(out.items[1].created_at_ms >= out.items[2].created_at_ms);
+    /* Added 5 ms apart, so the timestamps differ. */
+    assert_true(out.items[0].created_at_ms > out.items[2].created_at_ms);
+    store_memories_free(&out);
+    assert_int_equal(out.n, 0);
+    assert_null(out.items);
+}
+
+/* "Newest first" holds even when several adds land in the same millisecond: the later add is
+ * the newer memory. */
+static void test_memory_order_within_one_millisecond(void **state)
+{
+    struct store *st = *state;
+    char user[STORE_ID_MAX], scope[STORE_ID_MAX], ids[CONTRACT_BURST][STORE_ID_MAX];
+    new_snowflake(user);
+    new_snowflake(scope);
+    for (int i = 0; i < CONTRACT_BURST; i++) {
+        char note[32];
+        snprintf(note, sizeof note, "burst %d", i);
+        add_memory(st, user, scope, note, ids[i]);
+    }
+    struct store_memories out = {0};
+    assert_int_equal(store_memory_list(st, user, scope, CONTRACT_BURST, &out), SLIMY_OK);
+    assert_int_equal(out.n, CONTRACT_BURST);
+    for (int i = 0; i < CONTRACT_BURST; i++) {
+        if (strcmp(out.items[i].id, ids[CONTRACT_BURST - 1 - i]) != 0)
+            fail_msg("position %d holds \"%s\" (%s), expected burst %d", i, out.items[i].note, out.items[i].id,
+                     CONTRACT_BURST - 1 - i);
+    }
+    store_memories_free(&out);
+}
+
+/* Tags and context are stored as given, emoji included. */
+static void test_memory_tags_and_context_round_trip(void **state)
+{
+    struct store *st = *state;
+    char user[STORE_ID_MAX], scope[STORE_ID_MAX], id[STORE_ID_MAX], id_tags_only[STORE_ID_MAX];
+    new_snowflake(user);
+    new_snowflake(scope);
+    const char *tags = "[\"" EMOJI_SNAIL "\",\"\xF0\x9F\x94\xA5 hot\",\"caf\xC3\xA9\",\"quote\\\"d\"]";
+    const char *context = "{\"channel\":\"\xF0\x9F\x92\xBE\",\"n\":3,\"nested\":{\"a\":[1,2]}}";
+    assert_int_equal(add_memory_full(st, user, scope, "tagged", tags, context, id), SLIMY_OK);
+    sleep_ms(3);
+    assert_int_equal(add_memory_full(st, user, scope, "tags only", "[\"x\"]", NULL, id_tags_only), SLIMY_OK);
+
+    struct store_memories out = {0};
+    assert_int_equal(store_memory_list(st, user, scope, 10, &out), SLIMY_OK);
+    assert_int_equal(out.n, 2);
+    const struct store_memory *m = find_memory(&out, id);
+    assert_non_null(m);
+    assert_string_equal(m->tags_json, tags);
+    assert_string_equal(m->context_json, context);
+    m = find_memory(&out, id_tags_only);
+    assert_non_null(m);
+    assert_string_equal(m->tags_json, "[\"x\"]");
+    assert_string_equal(m->context_json, "{}");
+    store_memories_free(&out);
+}
+
+/* max 0 is an empty list; max 1 and 2 give the newest ones; a huge max is clamped, not trusted. */
+static void test_memory_list_max(void **state)
+{
+    struct store *st = *state;
+    char user[STORE_ID_MAX], scope[STORE_ID_MAX], ids[3][STORE_ID_MAX];
+    new_snowflake(user);
+    new_snowflake(scope);
+    for (int i = 0; i < 3; i++) {
+        add_memory(st, user, scope, "max", ids[i]);
+        sleep_ms(3);
+    }
+
+    struct store_memories out = {.n = 77}; /* poisoned: 0 must be written */
+    assert_int_equal(store_memory_list(st, user, scope, 0, &out), SLIMY_OK);
+    assert_int_equal(out.n, 0);
+    store_memories_free(&out);
+
+    assert_int_equal(store_memory_list(st, user, scope, 1, &out), SLIMY_OK);
+    assert_int_equal(out.n, 1);
+    assert_string_equal(out.items[0].id, ids[2]);
+    store_memories_free(&out);
+
+    assert_int_equal(store_memory_list(st, user, scope, 2, &out), SLIMY_OK);
+    assert_int_equal(out.n, 2);
+    assert_string_equal(out.items[0].id, ids[2]);
+    assert_string_equal(out.items[1].id, ids[1]);
+    store_memories_free(&out);
+
+    assert_int_equal(store_memory_list(st, user, scope, SIZE_MAX, &out), SLIMY_OK);
+    assert_int_equal(out.n, 3);
+    store_memories_free(&out);
+}
+
+/* max is clamped to STORE_LIST_MAX: one more than that comes back as the newest STORE_LIST_MAX. */
+static void test_memory_list_clamps_to_list_max(void **state)
+{
+    struct store *st = *state;
+    char user[STORE_ID_MAX], scope[STORE_ID_MAX], oldest[STORE_ID_MAX], newest[STORE_ID_MAX], id[STORE_ID_MAX];
+    new_snowflake(user);
+    new_snowflake(scope);
+    add_memory(st, user, scope, "oldest", oldest);
+    sleep_ms(3);
+    for (int i = 0; i < STORE_LIST_MAX - 1; i++)
+        add_memory(st, user, scope, "middle", id);
+    sleep_ms(3);
+    add_memory(st, user, scope, "newest", newest);
+
+    struct store_memories out = {0};
+    assert_int_equal(store_memory_list(st, user, scope, STORE_LIST_MAX + 500, &out), SLIMY_OK);
+    assert_int_equal(out.n, STORE_LIST_MAX);
+    assert_string_equal(out.items[0].id, newest);
+    assert_null(find_memory(&out, oldest));
+    store_memories_free(&out);
+
+    assert_int_equal(store_memory_list(st, user, scope, SIZE_MAX, &out), SLIMY_OK);
+    assert_int_equal(out.n, STORE_LIST_MAX);
+    store_memories_free(&out);
+}
+
+static void test_memory_list_none_is_ok(void **state)
+{
+    struct store *st = *state;
+    char user[STORE_ID_MAX], scope[STORE_ID_MAX];
+    new_snowflake(user);
+    new_snowflake(scope);
+    struct store_memories out = {.n = 5};
+    assert_int_equal(store_memory_list(st, user, scope, 10, &out), SLIMY_OK);
+    assert_int_equal(out.n, 0);
+    store_memories_free(&out);
+}
+
+/* A user's memories in one scope are never listed in another scope or for another user. */
+static void test_memory_list_is_scoped(void **state)
+{
+    struct store *st = *state;
+    char user[STORE_ID_MAX], other_user[STORE_ID_MAX], guild[STORE_ID_MAX], other_guild[STORE_ID_MAX],
+        dm[STORE_ID_MAX];
+    char id_guild[STORE_ID_MAX], id_other_guild[STORE_ID_MAX], id_dm[STORE_ID_MAX], id_other_user[STORE_ID_MAX];
+    new_snowflake(user);
+    new_snowflake(other_user);
+    new_snowflake(guild);
+    new_snowflake(other_guild);
+    new_dm_scope(dm);
+    add_memory(st, user, guild, "in guild", id_guild);
+    add_memory(st, user, other_guild, "in other guild", id_other_guild);
+    add_memory(st, user, dm, "in dm", id_dm);
+    add_memory(st, other_user, guild, "other user in guild", id_other_user);
+
+    struct store_memories out = {0};
+    assert_int_equal(store_memory_list(st, user, guild, 10, &out), SLIMY_OK);
+    assert_int_equal(out.n, 1);
+    assert_string_equal(out.items[0].id, id_guild);
+    store_memories_free(&out);
+
+    assert_int_equal(store_memory_list(st, user, dm, 10, &out), SLIMY_OK);
+    assert_int_equal(out.n, 1);
+    assert_string_equal(out.items[0].id, id_dm);
+    store_memories_free(&out);
+
+    assert_int_equal(store_memory_list(st, other_user, guild, 10, &out), SLIMY_OK);
+    assert_int_equal(out.n, 1);
+    assert_string_equal(out.items[0].id, id_other_user);
+    store_memories_free(&out);
+
+    assert_int_equal(count_memories(st, other_user, other_guild), 0);
+    assert_int_equal(count_memories(st, other_user, dm), 0);
+}
+
+/* Ids and scopes that look like SQL are only ever values. */
+static void test_memory_hostile_ids_are_values(void **state)
+{
+    struct store *st = *state;
+    char user[STORE_ID_MAX], scope[STORE_ID_MAX], id[STORE_ID_MAX], hostile_id[STORE_ID_MAX];
+    new_snowflake(user);
+    new_snowflake(scope);
+    add_memory(st, user, scope, "victim", id);
+
+    const char *hostile_scope = "' OR '1'='1";
+    assert_int_equal(count_memories(st, user, hostile_scope), 0);
+    assert_int_equal(store_memory_delete(st, user, hostile_scope, id), SLIMY_ENOTFOUND);
+    assert_int_equal(store_memory_delete(st, user, scope, "' OR '1'='1"), SLIMY_ENOTFOUND);
+    uint64_t n_deleted = 99;
+    assert_int_equal(store_memory_delete_all(st, "' OR '1'='1", scope, &n_deleted), SLIMY_OK);
+    assert_int_equal(n_deleted, 0);
+    assert_int_equal(count_memories(st, user, scope), 1);
+
+    /* The hostile scope is a scope like any other. */
+    add_memory(st, user, hostile_scope, "in a hostile scope", hostile_id);
+    struct store_memories out = {0};
+    assert_int_equal(store_memory_list(st, user, hostile_scope, 10, &out), SLIMY_OK);
+    assert_int_equal(out.n, 1);
+    assert_string_equal(out.items[0].scope_id, hostile_scope);
+    assert_string_equal(out.items[0].id, hostile_id);
+    store_memories_free(&out);
+    assert_int_equal(count_memories(st, user, scope), 1);
+}
+
+static void test_memory_delete_own(void **state)
+{
+    struct store *st = *state;
+    char user[STORE_ID_MAX], scope[STORE_ID_MAX], keep[STORE_ID_MAX], drop[STORE_ID_MAX];
+    new_snowflake(user);
+    new_snowflake(scope);
+    add_memory(st, user, scope, "keep me", keep);
+    add_memory(st, user, scope, "drop me", drop);
+
+    assert_int_equal(store_memory_delete(st, user, scope, drop), SLIMY_OK);
+    struct store_memories out = {0};
+    assert_int_equal(store_memory_list(st, user, scope, 10, &out), SLIMY_OK);
+    assert_int_equal(out.n, 1);
+    assert_string_equal(out.items[0].id, keep);
+    store_memories_free(&out);
+
+    /* Gone is gone: a second delete, and a well-formed id that never existed. */
+    assert_int_equal(store_memory_delete(st, user, scope, drop), SLIMY_ENOTFOUND);
+    char never[STORE_ID_MAX];
+    store_uuid_v4(never);
+    assert_int_equal(store_memory_delete(st, user, scope, never), SLIMY_ENOTFOUND);
+    assert_int_equal(count_memories(st, user, scope), 1);
+}
+
+/* Another user's memory, or the same user's memory in another scope, is never deleted. */
+static void test_memory_delete_respects_owner_and_scope(void **state)
+{
+    struct store *st = *state;
+    char owner[STORE_ID_MAX], intruder[STORE_ID_MAX], guild[STORE_ID_MAX], other_guild[STORE_ID_MAX],
+        dm[STORE_ID_MAX], id[STORE_ID_MAX];
+    new_snowflake(owner);
+    new_snowflake(intruder);
+    new_snowflake(guild);
+    new_snowflake(other_guild);
+    new_dm_scope(dm);
+    add_memory(st, owner, guild, "mine", id);
+
+    assert_int_equal(store_memory_delete(st, intruder, guild, id), SLIMY_ENOTFOUND);
+    assert_int_equal(store_memory_delete(st, owner, other_guild, id), SLIMY_ENOTFOUND);
+    assert_int_equal(store_memory_delete(st, owner, dm, id), SLIMY_ENOTFOUND);
+    assert_int_equal(store_memory_delete(st, intruder, other_guild, id), SLIMY_ENOTFOUND);
+
+    struct store_memories out = {0};
+    assert_int_equal(store_memory_list(st, owner, guild, 10, &out), SLIMY_OK);
+    assert_int_equal(out.n, 1);
+    assert_string_equal(out.items[0].id, id);
+    assert_string_equal(out.items[0].note, "mine");
+    store_memories_free(&out);
+}
+
+/* delete_all removes only the caller's rows in that scope, and counts them. */
+static void test_memory_delete_all(void **state)
+{
+    struct store *st = *state;
+    char user[STORE_ID_MAX], other_user[STORE_ID_MAX], guild[STORE_ID_MAX], other_guild[STORE_ID_MAX],
+        id[STORE_ID_MAX];
+    new_snowflake(user);
+    new_snowflake(other_user);
+    new_snowflake(guild);
+    new_snowflake(other_guild);
+    for (int i = 0; i < 3; i++)
+        add_memory(st, user, guild, "to forget", id);
+    add_memory(st, user, other_guild, "elsewhere", id);
+    add_memory(st, other_user, guild, "someone else's", id);
+    add_memory(st, other_user, guild, "someone else's too", id);
+    struct store_counts before = get_counts(st);
+
+    uint64_t n_deleted = 99;
+    assert_int_equal(store_memory_delete_all(st, user, guild, &n_deleted), SLIMY_OK);
+    assert_int_equal(n_deleted, 3);
+    assert_int_equal(count_memories(st, user, guild), 0);
+    assert_int_equal(count_memories(st, user, other_guild), 1);
+    assert_int_equal(count_memories(st, other_user, guild), 2);
+    assert_int_equal(get_counts(st).memories, before.memories - 3);
+
+    /* Nothing left: still OK, and 0. */
+    n_deleted = 99;
+    assert_int_equal(store_memory_delete_all(st, user, guild, &n_deleted), SLIMY_OK);
+    assert_int_equal(n_deleted, 0);
+    assert_int_equal(count_memories(st, other_user, guild), 2);
+}
+
+/* A retried job (same interaction_id) stores nothing and gets the first memory's id. */
+static void test_memory_add_is_idempotent(void **state)
+{
+    struct store *st = *state;
+    char user[STORE_ID_MAX], scope[STORE_ID_MAX], interaction_id[STORE_ID_MAX];
+    char first[STORE_ID_MAX], second[STORE_ID_MAX];
+    new_snowflake(user);
+    new_snowflake(scope);
+    new_snowflake(interaction_id);
+    struct store_memory_new m = {
+        .user_id = user,
+        .user_name = "Retrier",
+        .scope_id = scope,
+        .note = "only once",
+        .interaction_id = interaction_id,
+    };
+    struct store_counts before = get_counts(st);
+    assert_int_equal(store_memory_add(st, &m, first), SLIMY_OK);
+    memset(second, 'x', sizeof second);
+    second[STORE_ID_MAX - 1] = '\0';
+    m.note = "a retry with different text";
+    assert_int_equal(store_memory_add(st, &m, second), SLIMY_OK);
+    assert_string_equal(second, first);
+
+    struct store_memories out = {0};
+    assert_int_equal(store_memory_list(st, user, scope, 10, &out), SLIMY_OK);
+    assert_int_equal(out.n, 1);
+    assert_string_equal(out.items[0].id, first);
+    assert_string_equal(out.items[0].note, "only once");
+    store_memories_free(&out);
+    assert_int_equal(get_counts(st).memories, before.memories + 1);
+}
+
+static void test_memory_ids_are_uuid_v4(void **state)
+{
+    struct store *st = *state;
+    char user[STORE_ID_MAX], scope[STORE_ID_MAX], ids[5][STORE_ID_MAX];
+    new_snowflake(user);
+    new_snowflake(scope);
+    for (int i = 0; i < 5; i++) {
+        add_memory(st, user, scope, "uuid", ids[i]);
+        assert_uuid_v4(ids[i]);
+        for (int k = 0; k < i; k++)
+            assert_string_not_equal(ids[i], ids[k]);
+    }
+    struct store_memories out = {0};
+    assert_int_equal(store_memory_list(st, user, scope, 10, &out), SLIMY_OK);
+    assert_int_equal(out.n, 5);
+    for (size_t i = 0; i < out.n; i++)
+        assert_uuid_v4(out.items[i].id);
+    store_memories_free(&out);
+}
+
+/* Text that is hostile to SQL, to C string handling or to a narrow character set is stored and
+ * returned byte for byte. */
+static void test_memory_hostile_text_verbatim(void **state)
+{
+    struct store *st = *state;
+    char all_ascii[128]; /* every byte 0x01..0x7F: NUL-free, valid UTF-8 */
+    for (int i = 0; i < 127; i++)
+        all_ascii[i] = (char)(i + 1);
+    all_ascii[127] = '\0';
+    const char *notes[] = {
+        "'; DROP TABLE memories; --",
+        "Robert'); DROP TABLE users;--",
+        "\"'`",
+        "\\ \\\\ \\n",
+        all_ascii,
+        "\xF0\x9F\x90\x8C\xF0\x9F\x94\xA5\xF0\x9F\x92\xBE",                           /* 🐌🔥💾 */
+        "\xE8\xAE\xB0\xE4\xBD\x8F\xEF\xBC\x9A\xE8\x9C\x97\xE7\x89\x9B",               /* 记住：蜗牛 */
+        "\xD8\xAA\xD8\xB0\xD9\x83\xD8\xB1 \xD8\xA7\xD9\x84\xD8\xAD\xD9\x84\xD8\xB2\xD9\x88\xD9\x86", /* Arabic */
+        "\xF0\x9F\x91\xA9\xE2\x80\x8D\xF0\x9F\x91\xA9\xE2\x80\x8D\xF0\x9F\x91\xA7",   /* ZWJ family */
+        "e\xCC\x81 vs \xC3\xA9",                                                       /* NFD vs NFC é */
+        "  padded\t \r\nline two  ",
+        "%s %n %d ? $1 :name @var",
+    };
+    const size_t n_notes = sizeof notes / sizeof notes[0];
+    char user[STORE_ID_MAX], scope[STORE_ID_MAX], ids[sizeof notes / sizeof notes[0]][STORE_ID_MAX];
+    new_snowflake(user);
+    new_snowflake(scope);
+    for (size_t i = 0; i < n_notes; i++) {
+        int rc = add_memory_full(st, user, scope, notes[i], NULL, NULL, ids[i]);
+        if (rc != SLIMY_OK)
+            fail_msg("note %zu was refused with %d (%s)", i, rc, slimy_strerror(rc));
+    }
+    struct store_memories out = {0};
+    assert_int_equal(store_memory_list(st, user, scope, 100, &out), SLIMY_OK);
+    assert_int_equal(out.n, n_notes);
+    for (size_t i = 0; i < n_notes; i++) {
+        const struct store_memory *m = find_memory(&out, ids[i]);
+        assert_non_null(m);
+        if (strlen(m->note) != strlen(notes[i]) || memcmp(m->note, notes[i], strlen(notes[i])) != 0)
+            fail_msg("note %zu came back changed: \"%s\"", i, m->note);
+    }
+    store_memories_free(&out);
+
+    /* The tables are still there. */
+    struct store_counts c = get_counts(st);
+    assert_true(c.memories >= n_notes);
+    assert_true(c.users >= 1);
+}
+
+/* A note of exactly STORE_NOTE_MAX_BYTES bytes is fine, one more byte is SLIMY_EINVAL and stores
+ * nothing. The cap is in bytes, not characters. */
+static void test_memory_note_cap(void **state)
+{
+    struct store *st = *state;
+    char user[STORE_ID_MAX], scope[STORE_ID_MAX], id[STORE_ID_MAX];
+    new_snowflake(user);
+    new_snowflake(scope);
+    char *note = malloc(STORE_NOTE_MAX_BYTES + 2);
+    assert_non_null(note);
+
+    memset(note, 'n', STORE_NOTE_MAX_BYTES);
+    note[STORE_NOTE_MAX_BYTES] = '\0';
+    assert_int_equal(add_memory_full(st, user, scope, note, NULL, NULL, id), SLIMY_OK);
+    struct store_memories out = {0};
+    assert_int_equal(store_memory_list(st, user, scope, 10, &out), SLIMY_OK);
+    assert_int_equal(out.n, 1);
+    assert_int_equal(strlen(out.items[0].note), STORE_NOTE_MAX_BYTES);
+    assert_string_equal(out.items[0].note, note);
+    store_memories_free(&out);
+
+    note[STORE_NOTE_MAX_BYTES] = 'n';
+    note[STORE_NOTE_MAX_BYTES + 1] = '\0';
+    assert_int_equal(add_memory_full(st, user, scope, note, NULL, NULL, id), SLIMY_EINVAL);
+    assert_int_equal(count_memories(st, user, scope), 1);
+
+    /* 1000 four-byte emoji are exactly the cap; one more ASCII byte passes it. */
+    for (int i = 0; i < STORE_NOTE_MAX_BYTES / 4; i++)
+        memcpy(note + 4 * i, EMOJI_SNAIL, 4);
+    note[STORE_NOTE_MAX_BYTES] = '\0';
+    assert_int_equal(add_memory_full(st, user, scope, note, NULL, NULL, id), SLIMY_OK);
+    assert_int_equal(store_memory_list(st, user, scope, 1, &out), SLIMY_OK);
+    assert_int_equal(out.n, 1);
+    assert_string_equal(out.items[0].id, id);
+    assert_string_equal(out.items[0].note, note);
+    store_memories_free(&out);
+    note[STORE_NOTE_MAX_BYTES] = 'a';
+    note[STORE_NOTE_MAX_BYTES + 1] = '\0';
+    assert_int_equal(add_memory_full(st, user, scope, note, NULL, NULL, id), SLIMY_EINVAL);
+    assert_int_equal(count_memories(st, user, scope), 2);
+    free(note);
+}
+
+/* Fills buf with a JSON array text of exactly len bytes: ["aaa…"]. */
+static void make_tags_json(char *buf, size_t len)
+{
+    buf[0] = '[';
+    buf[1] = '"';
+    memset(buf + 2, 'a', len - 4);
+    buf[len - 2] = '"';
+    buf[len - 1] = ']';
+    buf[len] = '\0';
+}
+
+/* Fills buf with a JSON object text of exactly len bytes: {"k":"bbb…"}. */
+static void make_context_json(char *buf, size_t len)
+{
+    memcpy(buf, "{\"k\":\"", 6);
+    memset(buf + 6, 'b', len - 8);
+    buf[len - 2] = '"';
+    buf[len - 1] = '}';
+    buf[len] = '\0';
+}
+
+/* Tags and context have byte caps too ("SLIMY_EINVAL when a text passes its cap"). */
+static void test_memory_tags_and_context_caps(void **state)
+{
+    struct store *st = *state;
+    char user[STORE_ID_MAX], scope[STORE_ID_MAX], id[STORE_ID_MAX];
+    new_snowflake(user);
+    new_snowflake(scope);
+    char tags[STORE_TAGS_MAX_BYTES + 2], context[STORE_CONTEXT_MAX_BYTES + 2];
+
+    make_tags_json(tags, STORE_TAGS_MAX_BYTES);
+    make_context_json(context, STORE_CONTEXT_MAX_BYTES);
+    assert_int_equal(add_memory_full(st, user, scope, "at the caps", tags, context, id), SLIMY_OK);
+    struct store_memories out = {0};
+    assert_int_equal(store_memory_list(st, user, scope, 10, &out), SLIMY_OK);
+    assert_int_equal(out.n, 1);
+    assert_string_equal(out.items[0].tags_json, tags);
+    assert_string_equal(out.items[0].context_json, context);
+    store_memories_free(&out);
+
+    make_tags_json(tags, STORE_TAGS_MAX_BYTES + 1);
+    assert_int_equal(add_memory_full(st, user, scope, "tags too long", tags, NULL, id), SLIMY_EINVAL);
+    make_context_json(context, STORE_CONTEXT_MAX_BYTES + 1);
+    assert_int_equal(add_memory_full(st, user, scope, "context too long", NULL, context, id), SLIMY_EINVAL);
+    assert_int_equal(count_memories(st, user, scope), 1);
+}
+
+/* user_name "may be NULL". */
+static void test_memory_add_without_user_name(void **state)
+{
+    struct store *st = *state;
+    char user[STORE_ID_MAX], scope[STORE_ID_MAX], interaction_id[STORE_ID_MAX], id[STORE_ID_MAX];
+    new_snowflake(user);
+    new_snowflake(scope);
+    new_snowflake(interaction_id);
+    struct store_memory_new m = {
+        .user_id = user, .user_name = NULL, .scope_id = scope, .note = "anonymous", .interaction_id = interaction_id};
+    assert_int_equal(store_memory_add(st, &m, id), SLIMY_OK);
+    assert_uuid_v4(id);
+    assert_int_equal(count_memories(st, user, scope), 1);
+}
+
+struct adder {
+    struct store *st;
+    pthread_barrier_t *start;
+    const char *user_id, *scope_id;
+    const char *interaction_id; /* NULL: a fresh one per add */
+    int n_adds;
+    int n_failed;     /* adds that did not return SLIMY_OK */
+    int n_list_failed;
+    char ids[CONTRACT_ADDS_PER_THREAD][STORE_ID_MAX];
+};
+
+static void *adder_thread(void *arg)
+{
+    struct adder *a = arg;
+    pthread_barrier_wait(a->start);
+    for (int i = 0; i < a->n_adds; i++) {
+        char interaction_id[STORE_ID_MAX];
+        new_snowflake(interaction_id);
+        struct store_memory_new m = {
+            .user_id = a->user_id,
+            .user_name = "Threaded",
+            .scope_id = a->scope_id,
+            .note = "from a thread",
+            .interaction_id = a->interaction_id ? a->interaction_id : interaction_id,
+        };
+        if (store_memory_add(a->st, &m, a->ids[i]) != SLIMY_OK)
+            a->n_failed++;
+        struct store_memories out = {0};
+        if (store_memory_list(a->st, a->user_id, a->scope_id, 5, &out) != SLIMY_OK)
+            a->n_list_failed++;
+        store_memories_free(&out);
+    }
+    return NULL;
+}
+
+static void run_adders(struct adder *adders, int n_threads)
+{
+    pthread_barrier_t start;
+    pthread_barrier_init(&start, NULL, (unsigned)n_threads);
+    pthread_t t[CONTRACT_SAME_KEY_THREADS];
+    for (int i = 0; i < n_threads; i++) {
+        adders[i].start = &start;
+        assert_int_equal(pthread_create(&t[i], NULL, adder_thread, &adders[i]), 0);
+    }
+    for (int i = 0; i < n_threads; i++)
+        pthread_join(t[i], NULL);
+    pthread_barrier_destroy(&start);
+}
+
+/* "Every call is safe from any thread": concurrent adds and lists all succeed and all land. */
+static void test_memory_concurrent_adds(void **state)
+{
+    struct store *st = *state;
+    char user[STORE_ID_MAX], scope[STORE_ID_MAX];
+    new_snowflake(user);
+    new_snowflake(scope);
+    struct adder adders[CONTRACT_THREADS];
+    memset(adders, 0, sizeof adders);
+    for (int i = 0; i < CONTRACT_THREADS; i++)
+        adders[i] = (struct adder){
+            .st = st, .user_id = user, .scope_id = scope, .n_adds = CONTRACT_ADDS_PER_THREAD};
+    run_adders(adders, CONTRACT_THREADS);
+
+    int n_failed = 0, n_list_failed = 0;
+    for (int i = 0; i < CONTRACT_THREADS; i++) {
+        n_failed += adders[i].n_failed;
+        n_list_failed += adders[i].n_list_failed;
+    }
+    if (n_failed || n_list_failed)
+        fail_msg("%d of %d concurrent adds and %d lists failed", n_failed, CONTRACT_THREADS * CONTRACT_ADDS_PER_THREAD,
+                 n_list_failed);
+    struct store_memories out = {0};
+    assert_int_equal(store_memory_list(st, user, scope, STORE_LIST_MAX, &out), SLIMY_OK);
+    assert_int_equal(out.n, CONTRACT_THREADS * CONTRACT_ADDS_PER_THREAD);
+    for (int i = 0; i < CONTRACT_THREADS; i++)
+        for (int k = 0; k < CONTRACT_ADDS_PER_THREAD; k++)
+            assert_non_null(find_memory(&out, adders[i].ids[k]));
+    store_memories_free(&out);
+}
+
+/* The same job retried on several workers at once still stores one memory, and every call gets
+ * its id. */
+static void test_memory_concurrent_same_interaction(void **state)
+{
+    struct store *st = *state;
+    char user[STORE_ID_MAX], scope[STORE_ID_MAX], interaction_id[STORE_ID_MAX];
+    new_snowflake(user);
+    new_snowflake(scope);
+    new_snowflake(interaction_id);
+    struct adder adders[CONTRACT_SAME_KEY_THREADS];
+    memset(adders, 0, sizeof adders);
+    for (int i = 0; i < CONTRACT_SAME_KEY_THREADS; i++)
+        adders[i] = (struct adder){
+            .st = st, .user_id = user, .scope_id = scope, .interaction_id = interaction_id, .n_adds = 1};
+    run_adders(adders, CONTRACT_SAME_KEY_THREADS);
+
+    int n_failed = 0;
+    for (int i = 0; i < CONTRACT_SAME_KEY_THREADS; i++)
+        n_failed += adders[i].n_failed;
+    if (n_failed)
+        fail_msg("%d of %d concurrent retries of one interaction failed", n_failed, CONTRACT_SAME_KEY_THREADS);
+    for (int i = 1; i < CONTRACT_SAME_KEY_THREADS; i++)
+        assert_string_equal(adders[i].ids[0], adders[0].ids[0]);
+    struct store_memories out = {0};
+    assert_int_equal(store_memory_list(st, user, scope, 10, &out), SLIMY_OK);
+    assert_int_equal(out.n, 1);
+    assert_string_equal(out.items[0].id, adders[0].ids[0]);
+    store_memories_free(&out);
+}
+
+/* ============================================================================================
+ * Mode configs
+ * ========================================================================================== */
+
+static unsigned get_modes(struct store *st, const char *guild, enum store_target_type type, const char *target)
+{
+    unsigned modes = 0xDEADu; /* poisoned: absent must write 0 */
+    assert_int_equal(store_mode_get(st, guild, type, target, &modes), SLIMY_OK);
+    return modes;
+}
+
+static void test_mode_get_absent_is_zero(void **state)
+{
+    struct store *st = *state;
+    char guild[STORE_ID_MAX], channel[STORE_ID_MAX];
+    new_snowflake(guild);
+    new_snowflake(channel);
+    assert_int_equal(get_modes(st, guild, TARGET_CHANNEL, channel), 0);
+    struct store_mode_configs out = {.n = 3};
+    assert_int_equal(store_mode_list(st, guild, &out), SLIMY_OK);
+    assert_int_equal(out.n, 0);
+    store_mode_configs_free(&out);
+}
+
+static void test_mode_put_get_replace(void **state)
+{
+    struct store *st = *state;
+    char guild[STORE_ID_MAX], channel[STORE_ID_MAX];
+    new_snowflake(guild);
+    new_snowflake(channel);
+    assert_int_equal(store_mode_put(st, guild, TARGET_CHANNEL, channel, MODE_CHAT | MODE_PERSONALITY), SLIMY_OK);
+    assert_int_equal(get_modes(st, guild, TARGET_CHANNEL, channel), MODE_CHAT | MODE_PERSONALITY);
+    assert_int_equal(store_mode_put(st, guild, TARGET_CHANNEL, channel, MODE_SUPER_SNAIL), SLIMY_OK);
+    assert_int_equal(get_modes(st, guild, TARGET_CHANNEL, channel), MODE_SUPER_SNAIL);
+    assert_int_equal(store_mode_put(st, guild, TARGET_CHANNEL, channel, CONTRACT_ALL_MODES), SLIMY_OK);
+    assert_int_equal(get_modes(st, guild, TARGET_CHANNEL, channel), CONTRACT_ALL_MODES);
+
+    struct store_mode_configs out = {0};
+    assert_int_equal(store_mode_list(st, guild, &out), SLIMY_OK);
+    assert_int_equal(out.n, 1);
+    store_mode_configs_free(&out);
+}
+
+/* modes == 0 deletes the record: get says 0 and list no longer shows it. */
+static void test_mode_put_zero_deletes(void **state)
+{
+    struct store *st = *state;
+    char guild[STORE_ID_MAX], keep[STORE_ID_MAX], drop[STORE_ID_MAX];
+    new_snowflake(guild);
+    new_snowflake(keep);
+    new_snowflake(drop);
+    assert_int_equal(store_mode_put(st, guild, TARGET_CHANNEL, keep, MODE_CHAT), SLIMY_OK);
+    assert_int_equal(store_mode_put(st, guild, TARGET_CHANNEL, drop, MODE_ADMIN), SLIMY_OK);
+    assert_int_equal(store_mode_put(st, guild, TARGET_CHANNEL, drop, 0), SLIMY_OK);
+    assert_int_equal(get_modes(st, guild, TARGET_CHANNEL, drop), 0);
+
+    struct store_mode_configs out = {0};
+    assert_int_equal(store_mode_list(st, guild, &out), SLIMY_OK);
+    assert_int_equal(out.n, 1);
+    assert_string_equal(out.items[0].target_id, keep);
+    assert_int_equal(out.items[0].modes, MODE_CHAT);
+    for (size_t i = 0; i < out.n; i++)
+        assert_int_not_equal(out.items[i].modes, 0); /* "never 0" */
+    store_mode_configs_free(&out);
+
+    /* Deleting what is absent is fine too. */
+    assert_int_equal(store_mode_put(st, guild, TARGET_THREAD, drop, 0), SLIMY_OK);
+    assert_int_equal(get_modes(st, guild, TARGET_THREAD, drop), 0);
+}
+
+/* list holds only the guild's rows, sorted by (target_type, target_id); the same id under two
+ * target types is two targets. */
+static void test_mode_list_sorted_and_per_guild(void **state)
+{
+    struct store *st = *state;
+    char guild[STORE_ID_MAX], other_guild[STORE_ID_MAX];
+    new_snowflake(guild);
+    new_snowflake(other_guild);
+    /* Equal-length ids, so text and numeric order agree. */
+    const char *id1 = "100000000000000001", *id2 = "100000000000000002", *id3 = "100000000000000003";
+    struct {
+        enum store_target_type type;
+        const char *id;
+        unsigned modes;
+    } puts_in_order[] = {
+        {TARGET_THREAD, id1, MODE_SUPER_SNAIL},
+        {TARGET_CHANNEL, id3, MODE_CHAT},
+        {TARGET_CATEGORY, id2, MODE_RATING_PG13},
+        {TARGET_CHANNEL, id1, MODE_ADMIN | MODE_CHAT},
+        {TARGET_CATEGORY, id1, MODE_NO_PERSONALITY},
+    };
+    int64_t before = wall_ms();
+    for (size_t i = 0; i < sizeof puts_in_order / sizeof puts_in_order[0]; i++)
+        assert_int_equal(store_mode_put(st, guild, puts_in_order[i].type, puts_in_order[i].id, puts_in_order[i].modes),
+                         SLIMY_OK);
+    int64_t after = wall_ms();
+    /* Same target ids in another guild, with other modes. */
+    assert_int_equal(store_mode_put(st, other_guild, TARGET_CHANNEL, id1, MODE_RATING_UNRATED), SLIMY_OK);
+    assert_int_equal(store_mode_put(st, other_guild, TARGET_CATEGORY, id1, MODE_PERSONALITY), SLIMY_OK);
+
+    struct {
+        enum store_target_type type;
+        const char *id;
+        unsigned modes;
+    } expected[] = {
+        {TARGET_CATEGORY, id1, MODE_NO_PERSONALITY},
+        {TARGET_CATEGORY, id2, MODE_RATING_PG13},
+        {TARGET_CHANNEL, id1, MODE_ADMIN | MODE_CHAT},
+        {TARGET_CHANNEL, id3, MODE_CHAT},
+        {TARGET_THREAD, id1, MODE_SUPER_SNAIL},
+    };
+    struct store_mode_configs out = {0};
+    assert_int_equal(store_mode_list(st, guild, &out), SLIMY_OK);
+    assert_int_equal(out.n, sizeof expected / sizeof expected[0]);
+    for (size_t i = 0; i < out.n; i++) {
+        assert_string_equal(out.items[i].guild_id, guild);
+        assert_int_equal(out.items[i].target_type, expected[i].type);
+        assert_string_equal(out.items[i].target_id, expected[i].id);
+        assert_int_equal(out.items[i].modes, expected[i].modes);
+        assert_time_between(out.items[i].updated_at_ms, before, after);
+    }
+    store_mode_configs_free(&out);
+
+    assert_int_equal(get_modes(st, guild, TARGET_CHANNEL, id1), MODE_ADMIN | MODE_CHAT);
+    assert_int_equal(get_modes(st, guild, TARGET_THREAD, id1), MODE_SUPER_SNAIL);
+    assert_int_equal(get_modes(st, guild, TARGET_CATEGORY, id1), MODE_NO_PERSONALITY);
+    assert_int_equal(get_modes(st, guild, TARGET_THREAD, id2), 0);
+    assert_int_equal(get_modes(st, other_guild, TARGET_CHANNEL, id1), MODE_RATING_UNRATED);
+    assert_int_equal(get_modes(st, other_guild, TARGET_THREAD, id1), 0);
+
+    assert_int_equal(store_mode_list(st, other_guild, &out), SLIMY_OK);
+    assert_int_equal(out.n, 2);
+    assert_int_equal(out.items[0].target_type, TARGET_CATEGORY);
+    assert_int_equal(out.items[0].modes, MODE_PERSONALITY);
+    assert_int_equal(out.items[1].target_type, TARGET_CHANNEL);
+    assert_int_equal(out.items[1].modes, MODE_RATING_UNRATED);
+    store_mode_configs_free(&out);
+}
+
+static void test_mode_put_is_idempotent(void **state)
+{
+    struct store *st = *state;
+    char guild[STORE_ID_MAX], thread[STORE_ID_MAX];
+    new_snowflake(guild);
+    new_snowflake(thread);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(store_mode_put(st, guild, TARGET_THREAD, thread, MODE_CHAT | MODE_RATING_PG13), SLIMY_OK);
+    assert_int_equal(get_modes(st, guild, TARGET_THREAD, thread), MODE_CHAT | MODE_RATING_PG13);
+    struct store_mode_configs out = {0};
+    assert_int_equal(store_mode_list(st, guild, &out), SLIMY_OK);
+    assert_int_equal(out.n, 1);
+    assert_int_equal(out.items[0].target_type, TARGET_THREAD);
+    assert_string_equal(out.items[0].target_id, thread);
+    assert_int_equal(out.items[0].modes, MODE_CHAT | MODE_RATING_PG13);
+    store_mode_configs_free(&out);
+}
+
+/* ============================================================================================
+ * Personality adjustments
+ * ========================================================================================== */
+
+static void test_adjustment_set_list_sorted(void **state)
+{
+    struct store *st = *state;
+    char scope[STORE_ID_MAX], admin[STORE_ID_MAX];
+    new_snowflake(scope);
+    new_snowflake(admin);
+    int64_t before = wall_ms();
+    assert_int_equal(store_adjustment_set(st, scope, "warmth", 7, admin), SLIMY_OK);
+    assert_int_equal(store_adjustment_set(st, scope, "enthusiasm", 1, admin), SLIMY_OK);
+    assert_int_equal(store_adjustment_set(st, scope, "humor", 10, admin), SLIMY_OK);
+    int64_t after = wall_ms();
+
+    struct store_adjustments out = {0};
+    assert_int_equal(store_adjustment_list(st, scope, &out), SLIMY_OK);
+    assert_int_equal(out.n, 3);
+    const char *parameters[] = {"enthusiasm", "humor", "warmth"};
+    const int values[] = {1, 10, 7};
+    for (size_t i = 0; i < 3; i++) {
+        assert_string_equal(out.items[i].parameter, parameters[i]);
+        assert_int_equal(out.items[i].value, values[i]);
+        assert_string_equal(out.items[i].updated_by, admin);
+        assert_time_between(out.items[i].updated_at_ms, before, after);
+    }
+    store_adjustments_free(&out);
+}
+
+/* Setting a parameter again replaces its value and updated_by; it stays one row. */
+static void test_adjustment_upsert(void **state)
+{
+    struct store *st = *state;
+    char scope[STORE_ID_MAX], first_admin[STORE_ID_MAX], second_admin[STORE_ID_MAX];
+    new_dm_scope(scope);
+    new_snowflake(first_admin);
+    new_snowflake(second_admin);
+    assert_int_equal(store_adjustment_set(st, scope, "enthusiasm", 3, first_admin), SLIMY_OK);
+    assert_int_equal(store_adjustment_set(st, scope, "enthusiasm", 9, second_admin), SLIMY_OK);
+    struct store_adjustments out = {0};
+    assert_int_equal(store_adjustment_list(st, scope, &out), SLIMY_OK);
+    assert_int_equal(out.n, 1);
+    assert_string_equal(out.items[0].parameter, "enthusiasm");
+    assert_int_equal(out.items[0].value, 9);
+    assert_string_equal(out.items[0].updated_by, second_admin);
+    store_adjustments_free(&out);
+}
+
+/* Values outside 1..10 are SLIMY_EINVAL and change nothing. */
+static void test_adjustment_range(void **state)
+{
+    struct store *st = *state;
+    char scope[STORE_ID_MAX], admin[STORE_ID_MAX];
+    new_snowflake(scope);
+    new_snowflake(admin);
+    assert_int_equal(store_adjustment_set(st, scope, "humor", 0, admin), SLIMY_EINVAL);
+    assert_int_equal(store_adjustment_set(st, scope, "humor", 11, admin), SLIMY_EINVAL);
+    assert_int_equal(store_adjustment_set(st, scope, "humor", -1, admin), SLIMY_EINVAL);
+    struct store_adjustments out = {.n = 4};
+    assert_int_equal(store_adjustment_list(st, scope, &out), SLIMY_OK);
+    assert_int_equal(out.n, 0);
+    store_adjustments_free(&out);
+
+    assert_int_equal(store_adjustment_set(st, scope, "humor", 5, admin), SLIMY_OK);
+    assert_int_equal(store_adjustment_set(st, scope, "humor", 11, admin), SLIMY_EINVAL);
+    assert_int_equal(store_adjustment_set(st, scope, "humor", 0, admin), SLIMY_EINVAL);
+    assert_int_equal(store_adjustment_list(st, scope, &out), SLIMY_OK);
+    assert_int_equal(out.n, 1);
+    assert_int_equal(out.items[0].value, 5);
+    store_adjustments_free(&out);
+}
+
+static void test_adjustment_per_scope(void **state)
+{
+    struct store *st = *state;
+    char guild[STORE_ID_MAX], other_guild[STORE_ID_MAX], dm[STORE_ID_MAX], admin[STORE_ID_MAX];
+    new_snowflake(guild);
+    new_snowflake(other_guild);
+    new_dm_scope(dm);
+    new_snowflake(admin);
+    assert_int_equal(store_adjustment_set(st, guild, "enthusiasm", 8, admin), SLIMY_OK);
+    assert_int_equal(store_adjustment_set(st, dm, "enthusiasm", 2, admin), SLIMY_OK);
+
+    struct store_adjustments out = {0};
+    assert_int_equal(store_adjustment_list(st, other_guild, &out), SLIMY_OK);
+    assert_int_equal(out.n, 0);
+    store_adjustments_free(&out);
+    assert_int_equal(store_adjustment_list(st, guild, &out), SLIMY_OK);
+    assert_int_equal(out.n, 1);
+    assert_int_equal(out.items[0].value, 8);
+    store_adjustments_free(&out);
+    assert_int_equal(store_adjustment_list(st, dm, &out), SLIMY_OK);
+    assert_int_equal(out.n, 1);
+    assert_int_equal(out.items[0].value, 2);
+    store_adjustments_free(&out);
+}
+
+/* ============================================================================================
+ * Super Snail stats
+ * ========================================================================================== */
+
+static const int64_t snail_values[9] = {123456789012LL, 2, 0, 4, 5, 6, 7, 8, 9};
+static const bool snail_known[9] = {true, false, true, true, false, true, true, true, false};
+
+static int add_snail(struct store *st, const char *user_id, const char *scope_id, const char *interaction_id,
+                     const int64_t stats[9], const bool has_stat[9], int64_t *id_out)
+{
+    char fresh[STORE_ID_MAX];
+    new_snowflake(fresh);
+    struct store_snail_stats_new s = {
+        .user_id = user_id,
+        .user_name = "Snail Keeper",
+        .scope_id = scope_id,
+        .screenshot_url = NULL,
+        .stats = stats,
+        .has_stat = has_stat,
+        .analysis_text = "'; DELETE FROM snail_stats; -- " EMOJI_SNAIL,
+        .interaction_id = interaction_id ? interaction_id : fresh,
+    };
+    return store_snail_stats_add(st, &s, id_out);
+}
+
+static void test_snail_stats_add_list(void **state)
+{
+    struct store *st = *state;
+    char user[STORE_ID_MAX], scope[STORE_ID_MAX];
+    new_snowflake(user);
+    new_snowflake(scope);
+    const int64_t later_values[9] = {10, 20, 30, 40, 50, 60, 70, 80, 90};
+    const bool all_known[9] = {true, true, true, true, true, true, true, true, true};
+    int64_t first = -1, second = -1;
+    int64_t before = wall_ms();
+    assert_int_equal(add_snail(st, user, scope, NULL, snail_values, snail_known, &first), SLIMY_OK);
+    sleep_ms(5);
+    assert_int_equal(add_snail(st, user, scope, NULL, later_values, all_known, &second), SLIMY_OK);
+    int64_t after = wall_ms();
+    assert_int_not_equal(first, second);
+
+    struct store_snail_stats_list out = {0};
+    assert_int_equal(store_snail_stats_list(st, user, scope, 10, &out), SLIMY_OK);
+    assert_int_equal(out.n, 2);
+    assert_int_equal(out.items[0].id, second);
+    assert_int_equal(out.items[1].id, first);
+    for (int k = 0; k < 9; k++) {
+        assert_true(out.items[0].has_stat[k]);
+        assert_int_equal(out.items[0].stats[k], later_values[k]);
+        assert_int_equal(out.items[1].has_stat[k], snail_known[k]);
+        if (snail_known[k])
+            assert_int_equal(out.items[1].stats[k], snail_values[k]);
+    }
+    for (size_t i = 0; i < out.n; i++) {
+        assert_string_equal(out.items[i].user_id, user);
+        assert_time_between(out.items[i].created_at_ms, before, after);
+    }
+    assert_true(out.items[0].created_at_ms > out.items[1].created_at_ms);
+    store_snail_stats_list_free(&out);
+    assert_int_equal(out.n, 0);
+}
+
+/* The optional texts may be NULL; a row with no stat known at all is still a row. */
+static void test_snail_stats_optional_fields(void **state)
+{
+    struct store *st = *state;
+    char user[STORE_ID_MAX], scope[STORE_ID_MAX], interaction_id[STORE_ID_MAX];
+    new_snowflake(user);
+    new_dm_scope(scope);
+    new_snowflake(interaction_id);
+    const int64_t zeros[9] = {0};
+    const bool none_known[9] = {false};
+    struct store_snail_stats_new s = {
+        .user_id = user,
+        .user_name = "No Stats Yet",
+        .scope_id = scope,
+        .screenshot_url = NULL,
+        .stats = zeros,
+        .has_stat = none_known,
+        .analysis_text = NULL,
+        .interaction_id = interaction_id,
+    };
+    int64_t id = -1;
+    assert_int_equal(store_snail_stats_add(st, &s, &id), SLIMY_OK);
+    struct store_snail_stats_list out = {0};
+    assert_int_equal(store_snail_stats_list(st, user, scope, 10, &out), SLIMY_OK);
+    assert_int_equal(out.n, 1);
+    assert_int_equal(out.items[0].id, id);
+    for (int k = 0; k < 9; k++)
+        assert_false(out.items[0].has_stat[k]);
+    store_snail_stats_list_free(&out);
+}
+
+static void test_snail_stats_add_is_idempotent(void **state)
+{
+    struct store *st = *state;
+    char user[STORE_ID_MAX], scope[STORE_ID_MAX], interaction_id[STORE_ID_MAX];
+    new_snowflake(user);
+    new_snowflake(scope);
+    new_snowflake(interaction_id);
+    const int64_t other_values[9] = {9, 9, 9, 9, 9, 9, 9, 9, 9};
+    const bool all_known[9] = {true, true, true, true, true, true, true, true, true};
+    struct store_counts before = get_counts(st);
+    int64_t first = -1, second = -2;
+    assert_int_equal(add_snail(st, user, scope, interaction_id, snail_values, snail_known, &first), SLIMY_OK);
+    assert_int_equal(add_snail(st, user, scope, interaction_id, other_values, all_known, &second), SLIMY_OK);
+    assert_int_equal(second, first);
+
+    struct store_snail_stats_list out = {0};
+    assert_int_equal(store_snail_stats_list(st, user, scope, 10, &out), SLIMY_OK);
+    assert_int_equal(out.n, 1);
+    assert_int_equal(out.items[0].id, first);
+    assert_int_equal(out.items[0].stats[0], snail_values[0]);
+    assert_false(out.items[0].has_stat[1]);
+    store_snail_stats_list_free(&out);
+    assert_int_equal(get_counts(st).snail_stats, before.snail_stats + 1);
+}
+
+static void test_snail_stats_list_is_scoped(void **state)
+{
+    struct store *st = *state;
+    char user[STORE_ID_MAX], other_user[STORE_ID_MAX], guild[STORE_ID_MAX], other_guild[STORE_ID_MAX];
+    new_snowflake(user);
+    new_snowflake(other_user);
+    new_snowflake(guild);
+    new_snowflake(other_guild);
+    int64_t mine = -1, elsewhere = -1, theirs = -1;
+    assert_int_equal(add_snail(st, user, guild, NULL, snail_values, snail_known, &mine), SLIMY_OK);
+    assert_int_equal(add_snail(st, user, other_guild, NULL, snail_values, snail_known, &elsewhere), SLIMY_OK);
+    assert_int_equal(add_snail(st, other_user, guild, NULL, snail_values, snail_known, &theirs), SLIMY_OK);
+
+    struct store_snail_stats_list out = {0};
+    assert_int_equal(store_snail_stats_list(st, user, guild, 10, &out), SLIMY_OK);
+    assert_int_equal(out.n, 1);
+    assert_int_equal(out.items[0].id, mine);
+    store_snail_stats_list_free(&out);
+    assert_int_equal(store_snail_stats_list(st, user, other_guild, 10, &out), SLIMY_OK);
+    assert_int_equal(out.n, 1);
+    assert_int_equal(out.items[0].id, elsewhere);
+    store_snail_stats_list_free(&out);
+    assert_int_equal(store_snail_stats_list(st, other_user, other_guild, 10, &out), SLIMY_OK);
+    assert_int_equal(out.n, 0);
+    store_snail_stats_list_free(&out);
+}
+
+/* "The newest max rows": max 1 is the newest one, max 0 is none. */
+static void test_snail_stats_list_max(void **state)
+{
+    struct store *st = *state;
+    char user[STORE_ID_MAX], scope[STORE_ID_MAX];
+    new_snowflake(user);
+    new_snowflake(scope);
+    int64_t ids[3];
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(add_snail(st, user, scope, NULL, snail_values, snail_known, &ids[i]), SLIMY_OK);
+        sleep_ms(3);
+    }
+    struct store_snail_stats_list out = {0};
+    assert_int_equal(store_snail_stats_list(st, user, scope, 1, &out), SLIMY_OK);
+    assert_int_equal(out.n, 1);
+    assert_int_equal(out.items[0].id, ids[2]);
+    store_snail_stats_list_free(&out);
+    out.n = 9;
+    assert_int_equal(store_snail_stats_list(st, user, scope, 0, &out), SLIMY_OK);
+    assert_int_equal(out.n, 0);
+    store_snail_stats_list_free(&out);
+    assert_int_equal(store_snail_stats_list(st, user, scope, SIZE_MAX, &out), SLIMY_OK);
+    assert_int_equal(out.n, 3);
+    assert_int_equal(out.items[0].id, ids[2]);
+    assert_int_equal(out.items[1].id, ids[1]);
+    assert_int_equal(out.items[2].id, ids[0]);
+    store_snail_stats_list_free(&out);
+}
+
+/* ============================================================================================
+ * Image log, command usage, counts
+ * ========================================================================================== */
+
+static void test_image_log_and_command_usage(void **state)
+{
+    struct store *st = *state;
+    char user[STORE_ID_MAX], scope[STORE_ID_MAX], channel[STORE_ID_MAX];
+    new_snowflake(user);
+    new_snowflake(scope);
+    new_snowflake(channel);
+    struct store_counts before = get_counts(st);
+
+    struct store_image_log_new ok = {
+        .user_id = user,
+        .scope_id = scope,
+        .channel_id = channel,
+        .prompt = "a snail on a skateboard " EMOJI_SNAIL,
+        .enhanced_prompt = "A cinematic snail, 'quoted' and \"double quoted\"",
+        .style = "photo",
+        .rating = "pg13",
+        .model = "dall-e-3",
+        .success = true,
+        .error_message = NULL,
+    };
+    assert_int_equal(store_image_log_add(st, &ok), SLIMY_OK);
+    assert_int_equal(get_counts(st).images, before.images + 1);
+
+    struct store_image_log_new failed = ok;
+    failed.success = false;
+    failed.error_message = "content_policy_violation'; --";
+    assert_int_equal(store_image_log_add(st, &failed), SLIMY_OK);
+
+    assert_int_equal(store_command_usage_add(st, user, scope, "remember", true, 42), SLIMY_OK);
+    assert_int_equal(store_command_usage_add(st, user, scope, "snail", false, 0), SLIMY_OK);
+
+    struct store_counts c = get_counts(st);
+    assert_int_equal(c.images, before.images + 2);
+    assert_int_equal(c.memories, before.memories);
+    assert_int_equal(c.snail_stats, before.snail_stats);
+}
+
+/* counts() follows every kind of row it reports, and upserted users are counted once. */
+static void test_counts_deltas(void **state)
+{
+    struct store *st = *state;
+    char user[STORE_ID_MAX], other_user[STORE_ID_MAX], guild[STORE_ID_MAX], dm[STORE_ID_MAX],
+        interaction_id[STORE_ID_MAX], id[STORE_ID_MAX], again[STORE_ID_MAX];
+    new_snowflake(user);
+    new_snowflake(other_user);
+    new_snowflake(guild);
+    new_dm_scope(dm);
+    new_snowflake(interaction_id);
+    struct store_counts before = get_counts(st);
+
+    /* consent_set "upserts the user": one new user, however often. */
+    assert_int_equal(store_consent_set(st, user, "Counter", guild, true), SLIMY_OK);
+    assert_int_equal(store_consent_set(st, user, "Counter", dm, true), SLIMY_OK);
+    assert_int_equal(store_consent_set(st, user, "Counter Renamed", guild, false), SLIMY_OK);
+    struct store_counts c = get_counts(st);
+    assert_int_equal(c.users, before.users + 1);
+    assert_int_equal(c.memories, before.memories);
+
+    /* Memories of a known user add no user; a new user with a name does. */
+    struct store_memory_new m = {
+        .user_id = user, .user_name = "Counter", .scope_id = guild, .note = "one", .interaction_id = interaction_id};
+    assert_int_equal(store_memory_add(st, &m, id), SLIMY_OK);
+    assert_int_equal(store_memory_add(st, &m, again), SLIMY_OK); /* retry: nothing new */
+    add_memory(st, user, dm, "two", again);
+    add_memory(st, other_user, guild, "three", again);
+    c = get_counts(st);
+    assert_int_equal(c.memories, before.memories + 3);
+    assert_int_equal(c.users, before.users + 2);
+
+    assert_int_equal(store_memory_delete(st, user, guild, id), SLIMY_OK);
+    assert_int_equal(get_counts(st).memories, before.memories + 2);
+
+    int64_t snail_id;
+    assert_int_equal(add_snail(st, user, guild, NULL, snail_values, snail_known, &snail_id), SLIMY_OK);
+    c = get_counts(st);
+    assert_int_equal(c.snail_stats, before.snail_stats + 1);
+    assert_int_equal(c.users, before.users + 2);
+    assert_int_equal(c.images, before.images);
+}
+
+/* ============================================================================================
+ * The suite
+ * ========================================================================================== */
+
+#define CONTRACT_TEST(f) cmocka_unit_test_setup_teardown(f, setup_store, teardown_store)
+
+static const struct CMUnitTest store_contract_tests[] = {
+    CONTRACT_TEST(test_ops_table_complete),
+    CONTRACT_TEST(test_ping),
+    CONTRACT_TEST(test_migrations_fresh_database_gets_all),
+    CONTRACT_TEST(test_migrations_second_open_applies_nothing),
+    cmocka_unit_test(test_open_concurrently_on_fresh_database),
+    CONTRACT_TEST(test_consent_absent_is_false),
+    CONTRACT_TEST(test_consent_set_and_revoke),
+    CONTRACT_TEST(test_consent_is_per_scope_and_user),
+    CONTRACT_TEST(test_consent_set_is_idempotent),
+    CONTRACT_TEST(test_memory_add_list_newest_first),
+    CONTRACT_TEST(test_memory_order_within_one_millisecond),
+    CONTRACT_TEST(test_memory_tags_and_context_round_trip),
+    CONTRACT_TEST(test_memory_list_max),
+    CONTRACT_TEST(test_memory_list_clamps_to_list_max),
+    CONTRACT_TEST(test_memory_list_none_is_ok),
+    CONTRACT_TEST(test_memory_list_is_scoped),
+    CONTRACT_TEST(test_memory_hostile_ids_are_values),
+    CONTRACT_TEST(test_memory_delete_own),
+    CONTRACT_TEST(test_memory_delete_respects_owner_and_scope),
+    CONTRACT_TEST(test_memory_delete_all),
+    CONTRACT_TEST(test_memory_add_is_idempotent),
+    CONTRACT_TEST(test_memory_ids_are_uuid_v4),
+    CONTRACT_TEST(test_memory_hostile_text_verbatim),
+    CONTRACT_TEST(test_memory_note_cap),
+    CONTRACT_TEST(test_memory_tags_and_context_caps),
+    CONTRACT_TEST(test_memory_add_without_user_name),
+    CONTRACT_TEST(test_memory_concurrent_adds),
+    CONTRACT_TEST(test_memory_concurrent_same_interaction),
+    CONTRACT_TEST(test_mode_get_absent_is_zero),
+    CONTRACT_TEST(test_mode_put_get_replace),
+    CONTRACT_TEST(test_mode_put_zero_deletes),
+    CONTRACT_TEST(test_mode_list_sorted_and_per_guild),
+    CONTRACT_TEST(test_mode_put_is_idempotent),
+    CONTRACT_TEST(test_adjustment_set_list_sorted),
+    CONTRACT_TEST(test_adjustment_upsert),
+    CONTRACT_TEST(test_adjustment_range),
+    CONTRACT_TEST(test_adjustment_per_scope),
+    CONTRACT_TEST(test_snail_stats_add_list),
+    CONTRACT_TEST(test_snail_stats_optional_fields),
+    CONTRACT_TEST(test_snail_stats_add_is_idempotent),
+    CONTRACT_TEST(test_snail_stats_list_is_scoped),
+    CONTRACT_TEST(test_snail_stats_list_max),
+    CONTRACT_TEST(test_image_log_and_command_usage),
+    CONTRACT_TEST(test_counts_deltas),
+};
+
+#endif
