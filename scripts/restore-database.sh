@@ -160,13 +160,17 @@ restore_mariadb() {
 restore_sqlite() {
     local file=$1 dir tmp err check magic
     need_tools sqlite3 gzip od mv
+    # SQLite keeps -wal/-shm next to the file a symlink points to; replace that file.
+    if [ -L "$SQLITE_PATH" ]; then
+        SQLITE_PATH=$(readlink -f -- "$SQLITE_PATH") || die "cannot resolve the symlink SQLITE_PATH"
+    fi
     dir=$(dirname -- "$SQLITE_PATH")
     mkdir -p -- "$dir" 2>/dev/null || die "cannot create directory $dir for SQLITE_PATH"
     # Same directory as the database, so the final mv is an atomic rename. A dot name that
     # the server never opens.
     tmp=$(mktemp "$dir/.slimy-restore.XXXXXX") || die "cannot create a temp file in $dir"
     err=$(mktemp) || die "cannot create a temp file"
-    TMP_FILES+=("$tmp" "$err")
+    TMP_FILES+=("$tmp" "$tmp-wal" "$tmp-shm" "$err")
     gzip -dc -- "$file" >"$tmp" 2>"$err" || die "cannot decompress $file into $dir: $(first_line "$err")"
 
     # An empty or foreign file can pass integrity_check, so check the 16-byte header first.
@@ -175,6 +179,8 @@ restore_sqlite() {
     check=$(sqlite3 -batch -readonly "$tmp" "PRAGMA integrity_check" </dev/null 2>"$err") ||
         die "$file does not hold a usable SQLite database: $(first_line "$err")"
     [ "$check" = ok ] || die "$file fails PRAGMA integrity_check: ${check%%$'\n'*}"
+    # A read-only open of a WAL-mode file leaves these behind.
+    rm -f -- "$tmp-wal" "$tmp-shm"
     # Keep the old file's owner and mode, so a server running as another user can open it.
     if [ -e "$SQLITE_PATH" ]; then
         if ! chown --reference="$SQLITE_PATH" -- "$tmp" 2>/dev/null ||

@@ -37,13 +37,18 @@
 #define PARAMETER_MAX 32 /* sizeof store_adjustment.parameter */
 #define N_SNAIL_STATS 9  /* hp, atk, def, rush, fame, tech, art, civ, fth */
 
-/* Every session: strict mode so an over-long value is an error (never a silent truncation, which
- * non-strict servers do); READ COMMITTED so the lookup after a duplicate interaction_id sees the
- * row the other writer just committed, and so concurrent upserts of one user take no gap locks;
- * a lock wait shorter than READ_TIMEOUT_S so it ends as an error, not a dropped connection. */
-static const char *const SESSION_INIT[] = {
-    "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION', SESSION innodb_lock_wait_timeout = 5",
+/* Every connection runs in strict mode, so an over-long value is an error rather than the silent
+ * truncation non-strict servers do. */
+static const char SESSION_SQL_MODE[] = "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION'";
+
+/* Pool connections also: READ COMMITTED, so the lookup after a duplicate interaction_id sees the
+ * row the other writer just committed and concurrent upserts of one user take no gap locks; and
+ * row and table lock waits shorter than READ_TIMEOUT_S, so a wait ends as an error on a live
+ * connection rather than a dropped one. (The migration connection keeps the server's waits: its
+ * DDL may have to wait for running queries.) */
+static const char *const POOL_SESSION_INIT[] = {
     "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
+    "SET SESSION innodb_lock_wait_timeout = 5, SESSION lock_wait_timeout = 5",
 };
 
 /* The migration runner's own table; created before any migration, never by one. */
@@ -52,8 +57,9 @@ static const char SCHEMA_MIGRATIONS_SQL[] =
     "applied_at_ms BIGINT NOT NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci";
 
 /* Every statement the ops run. Each connection prepares one on first use and keeps it until the
- * connection closes. ORDER BY … COLLATE utf8mb4_bin sorts bytewise, as SQLite does, rather than
- * by the column's case-insensitive collation. To add a query: a name here and its SQL below. */
+ * connection closes. ORDER BY CAST(… AS BINARY) sorts bytewise, as SQLite does, rather than by
+ * the column's case-insensitive collation, whatever the column's character set. To add a query:
+ * a name here and its SQL below. */
 enum stmt_id {
     STMT_USER_UPSERT,
     STMT_CONSENT_GET,
@@ -104,13 +110,13 @@ static const char *const stmt_sql[STMT_COUNT] = {
                          "ON DUPLICATE KEY UPDATE modes = VALUES(modes), updated_at_ms = VALUES(updated_at_ms)",
     [STMT_MODE_DELETE] = "DELETE FROM mode_configs WHERE guild_id = ? AND target_type = ? AND target_id = ?",
     [STMT_MODE_LIST] = "SELECT guild_id, target_type, target_id, modes, updated_at_ms FROM mode_configs "
-                       "WHERE guild_id = ? ORDER BY target_type, target_id COLLATE utf8mb4_bin",
+                       "WHERE guild_id = ? ORDER BY target_type, CAST(target_id AS BINARY)",
     [STMT_ADJUSTMENT_UPSERT] = "INSERT INTO personality_adjustments (scope_id, parameter, value, updated_by, "
                                "updated_at_ms) VALUES (?, ?, ?, ?, ?) "
                                "ON DUPLICATE KEY UPDATE value = VALUES(value), updated_by = VALUES(updated_by), "
                                "updated_at_ms = VALUES(updated_at_ms)",
     [STMT_ADJUSTMENT_LIST] = "SELECT parameter, value, updated_by, updated_at_ms FROM personality_adjustments "
-                             "WHERE scope_id = ? ORDER BY parameter COLLATE utf8mb4_bin",
+                             "WHERE scope_id = ? ORDER BY CAST(parameter AS BINARY)",
     [STMT_SNAIL_STATS_INSERT] = "INSERT INTO snail_stats (user_id, scope_id, screenshot_url, hp, atk, def, rush, "
                                 "fame, tech, art, civ, fth, analysis_text, interaction_id, created_at_ms) "
                                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -124,7 +130,7 @@ static const char *const stmt_sql[STMT_COUNT] = {
                                   "created_at_ms) VALUES (?, ?, ?, ?, ?, ?)",
     [STMT_COUNTS] = "SELECT (SELECT COUNT(*) FROM memories), (SELECT COUNT(*) FROM image_generation_log), "
                     "(SELECT COUNT(*) FROM snail_stats), (SELECT COUNT(*) FROM users)",
-    [STMT_MIGRATIONS_APPLIED] = "SELECT name FROM schema_migrations ORDER BY name COLLATE utf8mb4_bin",
+    [STMT_MIGRATIONS_APPLIED] = "SELECT name FROM schema_migrations ORDER BY CAST(name AS BINARY)",
     [STMT_MIGRATION_RECORD] = "INSERT INTO schema_migrations (name, applied_at_ms) VALUES (?, ?)",
 };
 
@@ -353,8 +359,9 @@ static int conn_connect(const struct mariadb_store *ms, struct conn *c, bool is_
     mysql_options(m, MYSQL_OPT_LOCAL_INFILE, &local_infile);
     mysql_options(m, MYSQL_OPT_RECONNECT, &reconnect);
     mysql_options(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-    for (size_t i = 0; i < sizeof SESSION_INIT / sizeof SESSION_INIT[0]; i++)
-        mysql_options(m, MYSQL_INIT_COMMAND, SESSION_INIT[i]);
+    mysql_options(m, MYSQL_INIT_COMMAND, SESSION_SQL_MODE);
+    for (size_t i = 0; !is_migration && i < sizeof POOL_SESSION_INIT / sizeof POOL_SESSION_INIT[0]; i++)
+        mysql_options(m, MYSQL_INIT_COMMAND, POOL_SESSION_INIT[i]);
     unsigned long flags = is_migration ? CLIENT_MULTI_STATEMENTS : 0;
     if (!mysql_real_connect(m, ms->host, ms->user, ms->password, ms->database, ms->port, NULL, flags)) {
         c->error_code = mysql_errno(m);

@@ -255,12 +255,12 @@ case_sqlite_backup_refuses_not_a_db() {
 
 # Tools missing from PATH: a PATH holding everything from /usr/bin except the database tools.
 case_missing_tools() {
-    local bin="$WORK/bin-without-db-tools" f
+    local bin="$WORK/bin-without-db-tools" f tools=()
     mkdir -p "$bin"
-    for f in /usr/bin/* /usr/local/bin/*; do
-        case "$(basename "$f")" in sqlite3 | mariadb* | mysql*) continue ;; esac
-        [ -e "$bin/$(basename "$f")" ] || ln -s "$f" "$bin/$(basename "$f")"
+    for f in /usr/bin/*; do
+        case "${f##*/}" in sqlite3 | mariadb* | mysql*) ;; *) tools+=("$f") ;; esac
     done
+    ln -s "${tools[@]}" "$bin/" || { fail "cannot build $bin"; return; }
     PATH="$bin" run "${SQ_ENV[@]}" BACKUP_DIR="$WORK/b-tools" -- "$BACKUP"
     assert_refused backup-database "required tool 'sqlite3' not found"
     PATH="$bin" run "${SQ_ENV[@]}" BACKUP_DIR="$WORK/b-tools" DB_HOST=127.0.0.1 -- "$BACKUP"
@@ -299,6 +299,7 @@ EOF
     printf 'this line has no equals sign\n' >>"$dir/.env"
     CWD="$dir" run DB_HOST= -- "$BACKUP"
     assert_refused backup-database "expected KEY=VALUE"
+    sed -i '$d' "$dir/.env"
     CWD="$dir" run DB_HOST= BACKUP_RETENTION_DAYS=week -- "$BACKUP"
     assert_refused backup-database "BACKUP_RETENTION_DAYS"
 }
@@ -479,6 +480,38 @@ case_mariadb_backup_failures() {
     assert_eq "$(ls -A "$dir" 2>/dev/null)" "" "no backup left behind"
 }
 
+# A stand-in mariadb-dump first on PATH: how it is called, and what a bad dump does to the backup.
+case_mariadb_backup_checks_dump() {
+    local bin="$WORK/fake-dump-bin" dir="$WORK/mdb-fake" mode
+    mkdir -p "$bin"
+    cat >"$bin/mariadb-dump" <<EOF
+#!/usr/bin/env bash
+printf '%s\n' "\$@" >"$WORK/dump-args"
+printf '%s' "\${MYSQL_PWD-unset}" >"$WORK/dump-pwd"
+case "\$(cat "$WORK/dump-mode")" in
+empty) exit 0 ;;
+fails) printf -- '-- MariaDB dump 10.19\n'; echo "mariadb-dump: Error 2013: Lost connection" >&2; exit 2 ;;
+cut) printf -- '-- MariaDB dump 10.19\nCREATE TABLE t (a int);\n' ;;
+esac
+EOF
+    chmod +x "$bin/mariadb-dump"
+    for mode in empty fails cut; do
+        echo "$mode" >"$WORK/dump-mode"
+        PATH="$bin:$PATH" run DB_HOST=db.example DB_USER=slimy DB_PASSWORD='s3cret pass' BACKUP_DIR="$dir" -- "$BACKUP"
+        case "$mode" in
+        empty) assert_refused backup-database "empty or unrecognised dump" ;;
+        fails) assert_refused backup-database "Lost connection" ;;
+        cut) assert_refused backup-database "incomplete" ;;
+        esac
+    done
+    assert_eq "$(ls -A "$dir" 2>/dev/null)" "" "no backup left behind"
+    assert_eq "$(cat "$WORK/dump-pwd")" "s3cret pass" "password handed over in MYSQL_PWD"
+    assert_not_contains "$(cat "$WORK/dump-args")" "s3cret" "password on the command line"
+    assert_contains "$(tr '\n' ' ' <"$WORK/dump-args")" \
+        "--single-transaction --routines --triggers --default-character-set=utf8mb4 -h db.example -P 3306 -u slimy" \
+        "mariadb-dump options"
+}
+
 case_mariadb_stop() {
     stop_mariadb
 }
@@ -490,11 +523,14 @@ for case_name in case_help case_sqlite_backup case_sqlite_restore_after_wipe \
     case_sqlite_restore_refuses_missing case_sqlite_restore_refuses_truncated \
     case_sqlite_restore_refuses_not_sqlite case_restore_refuses_kind_mismatch \
     case_sqlite_backup_refuses_missing_db case_sqlite_backup_refuses_not_a_db case_missing_tools \
+    case_mariadb_backup_checks_dump \
     case_dotenv case_retention \
     case_mariadb_start case_mariadb_backup case_mariadb_restore_after_drop case_mariadb_prompt_no \
     case_mariadb_restore_refuses_bad_dumps case_mariadb_backup_failures case_mariadb_stop; do
     CASE_FAILED=0 INPUT="" CWD="$WORK"
+    [ "${BACKUP_TEST_TIMES:-0}" = 1 ] && SECONDS=0
     "$case_name"
+    [ "${BACKUP_TEST_TIMES:-0}" = 1 ] && echo "    ($case_name: ${SECONDS}s)"
     if [ "$CASE_FAILED" = 0 ]; then
         passed=$((passed + 1))
         echo "  ok   $case_name"

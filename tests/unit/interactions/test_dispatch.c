@@ -846,8 +846,10 @@ static void test_queue_full(void **state)
     guild_body(body, "300", "{\"id\":\"7\",\"name\":\"block\",\"type\":1}");
     root = send_at(f, body, ts, &http);
     assert_int_equal(http, 200);
-    assert_true(strlen(message_content(root, true)) > 0);
+    char *busy = strdup(message_content(root, true));
     cJSON_Delete(root);
+    assert_non_null(busy);
+    assert_true(strlen(busy) > 0);
     assert_int_equal(dispatch_jobs_queued(f->d), 1);
 
     pthread_mutex_lock(&block.lock);
@@ -860,6 +862,15 @@ static void test_queue_full(void **state)
     int runs = block.runs;
     pthread_mutex_unlock(&block.lock);
     assert_int_equal(runs, 1);
+
+    /* Refused while draining says something else than "busy": retrying soon will work. */
+    root = send_at(f, body, ts, &http);
+    const char *draining = message_content(root, true);
+    assert_true(strlen(draining) > 0);
+    if (strcmp(busy, draining) == 0)
+        fail_msg("a full queue and a drain give the same answer: \"%s\"", busy);
+    cJSON_Delete(root);
+    free(busy);
 }
 
 int main(void)
