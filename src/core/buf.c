@@ -2,6 +2,7 @@
 #include "core/buf.h"
 
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,7 +24,7 @@ void buf_cleanup(struct buf *b)
 
 static int reserve(struct buf *b, size_t extra)
 {
-    if (extra > b->max_bytes - b->len || b->len + extra < b->len)
+    if (extra > b->max_bytes - b->len || b->len + extra >= SIZE_MAX - 1)
         return SLIMY_ETOOBIG;
     size_t need = b->len + extra + 1;
     if (need <= b->cap)

@@ -67,14 +67,17 @@ static bool is_snowflake(const char *s)
 
 static int parse_snowflake(const char *name, const char *alias, char out[32], char *err, size_t err_len)
 {
+    const char *used = name;
     const char *v = env(name);
-    if (!v && alias)
+    if (!v && alias) {
         v = env(alias);
+        used = alias;
+    }
     out[0] = '\0';
     if (!v)
         return SLIMY_OK;
     if (!is_snowflake(v)) {
-        fail(err, err_len, "%s must be a Discord id (digits only, got \"%s\")", name, v);
+        fail(err, err_len, "%s must be a Discord id (digits only, got \"%s\")", used, v);
         return SLIMY_EINVAL;
     }
     snprintf(out, 32, "%s", v);
@@ -250,9 +253,13 @@ int config_load_dotenv(const char *path, char *err, size_t err_len)
         *eq = '\0';
         char *name = trim(s);
         char *value = trim(eq + 1);
-        size_t vlen = strlen(value);
-        if (vlen >= 2 && (value[0] == '"' || value[0] == '\'') && value[vlen - 1] == value[0]) {
-            value[vlen - 1] = '\0';
+        /* A quoted value may be followed by spaces and a comment: KEY="a b" # note */
+        char *close = (value[0] == '"' || value[0] == '\'') ? strchr(value + 1, value[0]) : NULL;
+        char *rest = close ? close + 1 : NULL;
+        while (rest && (*rest == ' ' || *rest == '\t'))
+            rest++;
+        if (rest && (*rest == '\0' || *rest == '#')) {
+            *close = '\0';
             value++;
         } else {
             char *hash = strstr(value, " #"); /* inline comment after an unquoted value */

@@ -318,6 +318,8 @@ static void handle_command(struct dispatch *d, struct interaction *it, int64_t s
         struct message reply;
         message_init(&reply);
         run_handler(d, leaf, path, it, &reply);
+        if (message_is_empty(&reply))
+            message_set_text(&reply, "✅ Done."); /* Discord rejects an empty message */
         reply_json(out, 200, response_message_json(&reply));
         message_cleanup(&reply);
         return;

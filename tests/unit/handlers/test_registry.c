@@ -327,7 +327,7 @@ static void check_choices(struct checker *ck, const char *where, const struct cm
 static void check_option(struct checker *ck, const char *parent, const struct cmd_option *o)
 {
     char where[256];
-    snprintf(where, sizeof where, "%s option %s", parent, o->name ? o->name : "(null)");
+    snprintf(where, sizeof where, "%.200s option %.40s", parent, o->name ? o->name : "(null)");
     check_name(ck, where, o->name);
     check_description(ck, where, o->description);
     if (o->type < OPT_STRING || o->type > OPT_ATTACHMENT)
@@ -352,7 +352,7 @@ static void check_option(struct checker *ck, const char *parent, const struct cm
 static void check_node(struct checker *ck, const char *parent, const struct command *c, int depth)
 {
     char where[256];
-    snprintf(where, sizeof where, "%s%s%s", parent, *parent ? " " : "", c->name ? c->name : "(null)");
+    snprintf(where, sizeof where, "%.200s%s%.40s", parent, *parent ? " " : "", c->name ? c->name : "(null)");
     check_name(ck, where, c->name);
     check_description(ck, where, c->description);
     if (depth > 0) {
