@@ -56,7 +56,7 @@ static int forget_run(struct cmd_ctx *ctx)
         return reply_embed(ctx, "🧽 All Memories Deleted", FORGET_ALL_COLOR, text);
     }
     int rc = store_memory_delete(st, ctx->interaction->user_id, ctx->scope_id, id);
-    if (rc == SLIMY_ENOTFOUND)
+    if (rc == SLIMY_ENOTFOUND || rc == SLIMY_EINVAL) /* an id that cannot exist is not found either */
         return cmd_reply(ctx, "❌ Memory `%.64s` not found or you don't have permission to delete it.", id);
     if (rc)
         return rc;

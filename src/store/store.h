@@ -28,6 +28,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/status.h"
+
 #define STORE_ID_MAX 40          /* snowflakes (≤ 20 digits), "dm:" + snowflake, UUIDs (36) */
 #define STORE_NOTE_MAX_BYTES 4000 /* a memory note; longer is SLIMY_EINVAL */
 #define STORE_TAGS_MAX_BYTES 1000 /* the tags JSON array text */
@@ -227,6 +229,17 @@ void store_close(struct store *st);
 
 /* ---- the API: callers use these, never ->ops-> ---- */
 
+/* Shared argument checks live in the wrappers, so both backends agree on them. */
+static inline bool store_id_ok(const char *id)
+{
+    if (!id || !*id)
+        return false;
+    for (size_t i = 0; i < STORE_ID_MAX; i++)
+        if (!id[i])
+            return true;
+    return false;
+}
+
 static inline int store_ping(struct store *st) { return st->ops->ping(st); }
 static inline int store_consent_get(struct store *st, const char *user_id, const char *scope_id, bool *allowed)
 {
@@ -239,6 +252,8 @@ static inline int store_consent_set(struct store *st, const char *user_id, const
 }
 static inline int store_memory_add(struct store *st, const struct store_memory_new *m, char id_out[STORE_ID_MAX])
 {
+    if (m->interaction_id && !store_id_ok(m->interaction_id))
+        return SLIMY_EINVAL;
     return st->ops->memory_add(st, m, id_out);
 }
 static inline int store_memory_list(struct store *st, const char *user_id, const char *scope_id, size_t max,
@@ -248,6 +263,8 @@ static inline int store_memory_list(struct store *st, const char *user_id, const
 }
 static inline int store_memory_delete(struct store *st, const char *user_id, const char *scope_id, const char *id)
 {
+    if (!store_id_ok(id))
+        return SLIMY_EINVAL;
     return st->ops->memory_delete(st, user_id, scope_id, id);
 }
 static inline int store_memory_delete_all(struct store *st, const char *user_id, const char *scope_id,
@@ -280,6 +297,8 @@ static inline int store_adjustment_list(struct store *st, const char *scope_id, 
 }
 static inline int store_snail_stats_add(struct store *st, const struct store_snail_stats_new *s, int64_t *id_out)
 {
+    if (s->interaction_id && !store_id_ok(s->interaction_id))
+        return SLIMY_EINVAL;
     return st->ops->snail_stats_add(st, s, id_out);
 }
 static inline int store_snail_stats_list(struct store *st, const char *user_id, const char *scope_id, size_t max,

@@ -1,7 +1,7 @@
 /* store_mariadb.c — the MariaDB backend of store.h: a pool of DB_CONNECTION_LIMIT connections,
  * each with its own prepared statements, that reconnects after a server restart; and the MariaDB
  * migration runner (under GET_LOCK). store_open() (store.c) calls store_mariadb_open() when
- * DB_HOST is set; the SQLite twin is store_sqlite.c. No other file names MYSQL. */
+ * DB_HOST is set; the SQLite twin is store_sqlite.c. No other file in src/ names MYSQL. */
 #include "store/store.h"
 
 #include <assert.h>
@@ -53,13 +53,13 @@ static const char *const POOL_SESSION_INIT[] = {
 
 /* The migration runner's own table; created before any migration, never by one. */
 static const char SCHEMA_MIGRATIONS_SQL[] =
-    "CREATE TABLE IF NOT EXISTS schema_migrations (name VARCHAR(64) NOT NULL PRIMARY KEY, "
+    "CREATE TABLE IF NOT EXISTS schema_migrations (name VARCHAR(64) COLLATE utf8mb4_nopad_bin NOT NULL PRIMARY KEY, "
     "applied_at_ms BIGINT NOT NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci";
 
 /* Every statement the ops run. Each connection prepares one on first use and keeps it until the
- * connection closes. ORDER BY CAST(… AS BINARY) sorts bytewise, as SQLite does, rather than by
- * the column's case-insensitive collation, whatever the column's character set. To add a query:
- * a name here and its SQL below. */
+ * connection closes. Key columns are utf8mb4_nopad_bin (0001_init.sql), so lookups compare
+ * bytes; ORDER BY CAST(… AS BINARY) also sorts bytewise, as SQLite does, whatever collation an
+ * older or hand-made table has. To add a query: a name here and its SQL below. */
 enum stmt_id {
     STMT_USER_UPSERT,
     STMT_CONSENT_GET,
@@ -251,10 +251,11 @@ static void set_err(char *err, size_t err_len, const char *fmt, ...)
 
 static int64_t now_ms(void) { return (int64_t)clock_wall_ms(); }
 
-/* Ids land in fixed STORE_ID_MAX arrays when read back, so a longer one could not round-trip. */
+/* "An id passed in must be 1..STORE_ID_MAX-1 bytes": ids land in fixed STORE_ID_MAX arrays when
+ * read back, so a longer one could not round-trip. */
 static bool is_id(const char *id) { return id && id[0] && strnlen(id, STORE_ID_MAX) < STORE_ID_MAX; }
 
-static bool is_optional_id(const char *id) { return !id || strnlen(id, STORE_ID_MAX) < STORE_ID_MAX; }
+static bool is_optional_id(const char *id) { return !id || is_id(id); }
 
 static bool is_target_type(enum store_target_type type)
 {
@@ -1229,7 +1230,7 @@ static int memory_delete_body(struct conn *c, void *arg)
  * SLIMY_ENOTFOUND, which is also what the user's intent now looks like. */
 static int mariadb_memory_delete(struct store *st, const char *user_id, const char *scope_id, const char *id)
 {
-    if (!is_id(user_id) || !is_id(scope_id) || !id)
+    if (!is_id(user_id) || !is_id(scope_id) || !is_id(id))
         return SLIMY_EINVAL;
     struct memory_delete_args a = {.user_id = user_id, .scope_id = scope_id, .id = id};
     return run_op(st, "memory_delete", memory_delete_body, &a);

@@ -404,24 +404,38 @@ static int make_parent_dir(const char *path, char *err, size_t err_len)
 /* At open, store_open() promises SLIMY_EUNAVAILABLE (cannot reach it) or SLIMY_EINTERNAL. */
 static int open_status(int sqlite_rc) { return is_unavailable(sqlite_rc) ? SLIMY_EUNAVAILABLE : SLIMY_EINTERNAL; }
 
+/* Switches to WAL. On a brand-new file SQLite does not wait out the busy timeout for this
+ * switch (another opener holds the lock for a moment), so it is retried until the timeout. */
+static int set_wal(sqlite3 *db, const char *path)
+{
+    int sqlite_rc = SQLITE_BUSY;
+    for (int waited_ms = 0; waited_ms <= BUSY_TIMEOUT_MS; waited_ms += 10) {
+        sqlite3_stmt *q = NULL;
+        sqlite_rc = sqlite3_prepare_v2(db, "PRAGMA journal_mode=WAL", -1, &q, NULL);
+        if (sqlite_rc == SQLITE_OK) {
+            sqlite_rc = sqlite3_step(q);
+            if (sqlite_rc == SQLITE_ROW) {
+                const char *mode = (const char *)sqlite3_column_text(q, 0);
+                /* ":memory:" databases answer "memory": fine for tests, nothing to share anyway. */
+                if (!mode || strcmp(mode, "wal") != 0)
+                    log_warn("sqlite journal mode is not wal", LOG_S("path", path), LOG_S("mode", mode));
+                sqlite_rc = SQLITE_OK;
+            }
+        }
+        sqlite3_finalize(q);
+        if (sqlite_rc != SQLITE_BUSY && sqlite_rc != SQLITE_LOCKED)
+            break;
+        sqlite3_sleep(10);
+    }
+    return sqlite_rc;
+}
+
 /* The busy timeout comes first: switching to WAL takes a lock another process may hold. */
 static int configure(sqlite3 *db, const char *path, char *err, size_t err_len)
 {
-    sqlite3_stmt *q = NULL;
     int sqlite_rc = sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
     if (sqlite_rc == SQLITE_OK)
-        sqlite_rc = sqlite3_prepare_v2(db, "PRAGMA journal_mode=WAL", -1, &q, NULL);
-    if (sqlite_rc == SQLITE_OK) {
-        sqlite_rc = sqlite3_step(q);
-        if (sqlite_rc == SQLITE_ROW) {
-            const char *mode = (const char *)sqlite3_column_text(q, 0);
-            /* ":memory:" databases answer "memory": fine for tests, nothing to share anyway. */
-            if (!mode || strcmp(mode, "wal") != 0)
-                log_warn("sqlite journal mode is not wal", LOG_S("path", path), LOG_S("mode", mode));
-            sqlite_rc = SQLITE_OK;
-        }
-        sqlite3_finalize(q);
-    }
+        sqlite_rc = set_wal(db, path);
     if (sqlite_rc == SQLITE_OK)
         sqlite_rc = sqlite3_exec(db, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON", NULL, NULL, NULL);
     if (sqlite_rc != SQLITE_OK) {

@@ -2,10 +2,11 @@
  * (test_store_sqlite.c, test_store_mariadb.c), as h2o runs one unit suite on two event loops.
  * Every expectation comes from the comments in store.h, never from what a backend happens to do.
  *
- * A test program includes this file once, sets the three hooks below, and runs
- * store_contract_tests with cmocka. Each test opens its own fresh database (contract_reset()
+ * A test program includes this file once, sets the four hooks below, calls sodium_init(), and
+ * runs store_contract_tests with cmocka. Each test opens its own fresh database (contract_reset()
  * then contract_open()) and still uses random user and scope ids, and compares counts as
- * deltas, so nothing depends on what an earlier test left behind. */
+ * deltas, so nothing depends on what an earlier test left behind. Checks that cover many calls
+ * report every wrong answer before failing, so one run shows the whole picture. */
 #ifndef SLIMY_TESTS_STORE_CONTRACT_H
 #define SLIMY_TESTS_STORE_CONTRACT_H
 
@@ -35,6 +36,8 @@ static const char *contract_backend;
 /* Opens the current database with store_open(cfg, true, ...); NULL (after printing the error)
  * on failure. Safe to call from several threads at once. */
 static struct store *(*contract_open)(void);
+/* The same with apply_migrations false. */
+static struct store *(*contract_open_unmigrated)(void);
 /* Discards the current database, if any, and makes a new, empty one that the following
  * contract_open() calls open. Called from the test thread only. */
 static void (*contract_reset)(void);
@@ -339,6 +342,43 @@ static void test_open_concurrently_on_fresh_database(void **state)
         if (!same_names)
             fail_msg("round %d: a store does not list exactly the dialect's migrations", round + 1);
     }
+}
+
+/* apply_migrations false: the store opens even on a fresh database; ping and
+ * migrations_applied work ("no schema_migrations table means none applied"). Once migrated, an
+ * unmigrated open lists them all and every op works. */
+static void test_open_without_migrations(void **state)
+{
+    (void)state;
+    contract_reset();
+    struct store *st = contract_open_unmigrated();
+    assert_non_null(st);
+    assert_int_equal(store_ping(st), SLIMY_OK);
+    char **names = NULL;
+    size_t n = 99;
+    assert_int_equal(store_migrations_applied(st, &names, &n), SLIMY_OK);
+    assert_int_equal(n, 0);
+    store_names_free(names, n);
+    store_close(st);
+
+    st = contract_open();
+    assert_non_null(st);
+    store_close(st);
+
+    st = contract_open_unmigrated();
+    assert_non_null(st);
+    size_t n_expected = 0;
+    migrations_list(contract_backend, &n_expected);
+    names = NULL;
+    assert_int_equal(store_migrations_applied(st, &names, &n), SLIMY_OK);
+    assert_int_equal(n, n_expected);
+    store_names_free(names, n);
+    char user[STORE_ID_MAX], scope[STORE_ID_MAX], id[STORE_ID_MAX];
+    new_snowflake(user);
+    new_snowflake(scope);
+    add_memory(st, user, scope, "after an unmigrated open", id);
+    assert_int_equal(count_memories(st, user, scope), 1);
+    store_close(st);
 }
 
 /* ============================================================================================
@@ -936,6 +976,45 @@ static void test_memory_add_without_user_name(void **state)
     assert_int_equal(count_memories(st, user, scope), 1);
 }
 
+/* A NULL scope lists the user's memories in every scope, newest first, and nobody else's. */
+static void test_memory_list_all_scopes(void **state)
+{
+    struct store *st = *state;
+    char user[STORE_ID_MAX], other_user[STORE_ID_MAX], guild[STORE_ID_MAX], other_guild[STORE_ID_MAX],
+        dm[STORE_ID_MAX], ids[3][STORE_ID_MAX], theirs[STORE_ID_MAX];
+    new_snowflake(user);
+    new_snowflake(other_user);
+    new_snowflake(guild);
+    new_snowflake(other_guild);
+    new_dm_scope(dm);
+    add_memory(st, user, guild, "guild", ids[0]);
+    sleep_ms(3);
+    add_memory(st, other_user, guild, "not mine", theirs);
+    sleep_ms(3);
+    add_memory(st, user, dm, "dm", ids[1]);
+    sleep_ms(3);
+    add_memory(st, user, other_guild, "other guild", ids[2]);
+
+    struct store_memories out = {0};
+    assert_int_equal(store_memory_list(st, user, NULL, 10, &out), SLIMY_OK);
+    assert_int_equal(out.n, 3);
+    assert_string_equal(out.items[0].id, ids[2]);
+    assert_string_equal(out.items[0].scope_id, other_guild);
+    assert_string_equal(out.items[1].id, ids[1]);
+    assert_string_equal(out.items[1].scope_id, dm);
+    assert_string_equal(out.items[2].id, ids[0]);
+    assert_string_equal(out.items[2].scope_id, guild);
+    store_memories_free(&out);
+
+    assert_int_equal(store_memory_list(st, user, NULL, 2, &out), SLIMY_OK);
+    assert_int_equal(out.n, 2);
+    assert_string_equal(out.items[0].id, ids[2]);
+    store_memories_free(&out);
+    assert_int_equal(store_memory_list(st, user, NULL, 0, &out), SLIMY_OK);
+    assert_int_equal(out.n, 0);
+    store_memories_free(&out);
+}
+
 struct adder {
     struct store *st;
     pthread_barrier_t *start;
@@ -1475,6 +1554,248 @@ static void test_snail_stats_list_max(void **state)
     store_snail_stats_list_free(&out);
 }
 
+/* stats NULL means none known; has_stat NULL means all 9 known. */
+static void test_snail_stats_null_arrays(void **state)
+{
+    struct store *st = *state;
+    char user[STORE_ID_MAX], scope[STORE_ID_MAX], first_interaction[STORE_ID_MAX], second_interaction[STORE_ID_MAX];
+    new_snowflake(user);
+    new_snowflake(scope);
+    new_snowflake(first_interaction);
+    new_snowflake(second_interaction);
+    const int64_t values[9] = {11, 22, 0, 44, 55, 66, 77, 88, 99};
+    struct store_snail_stats_new none = {
+        .user_id = user,
+        .user_name = "Snail Keeper",
+        .scope_id = scope,
+        .stats = NULL,
+        .has_stat = NULL,
+        .interaction_id = first_interaction,
+    };
+    int64_t none_id = -1, all_id = -1;
+    assert_int_equal(store_snail_stats_add(st, &none, &none_id), SLIMY_OK);
+    sleep_ms(3);
+    struct store_snail_stats_new all = none;
+    all.stats = values;
+    all.has_stat = NULL;
+    all.interaction_id = second_interaction;
+    assert_int_equal(store_snail_stats_add(st, &all, &all_id), SLIMY_OK);
+
+    struct store_snail_stats_list out = {0};
+    assert_int_equal(store_snail_stats_list(st, user, scope, 10, &out), SLIMY_OK);
+    assert_int_equal(out.n, 2);
+    assert_int_equal(out.items[0].id, all_id);
+    assert_int_equal(out.items[1].id, none_id);
+    for (int k = 0; k < 9; k++) {
+        assert_true(out.items[0].has_stat[k]);
+        assert_int_equal(out.items[0].stats[k], values[k]);
+        assert_false(out.items[1].has_stat[k]);
+    }
+    store_snail_stats_list_free(&out);
+}
+
+/* ============================================================================================
+ * Rules that hold for every op
+ * ========================================================================================== */
+
+/* "An id passed in must be 1..STORE_ID_MAX-1 bytes": the longest fits and round-trips; one byte
+ * more, or an empty id, is SLIMY_EINVAL and stores nothing. */
+static void test_id_length_limits(void **state)
+{
+    struct store *st = *state;
+    char longest[STORE_ID_MAX], too_long[STORE_ID_MAX + 1], scope[STORE_ID_MAX], other[STORE_ID_MAX],
+        id[STORE_ID_MAX];
+    memset(longest, '7', STORE_ID_MAX - 1);
+    longest[STORE_ID_MAX - 1] = '\0';
+    memset(too_long, '8', STORE_ID_MAX);
+    too_long[STORE_ID_MAX] = '\0';
+    new_snowflake(scope);
+    new_snowflake(other);
+    const char *bad[] = {too_long, ""};
+    const char *bad_names[] = {"a 40-byte", "an empty"};
+
+    /* The longest ids are stored and come back whole. */
+    char interaction_id[STORE_ID_MAX];
+    memset(interaction_id, '5', STORE_ID_MAX - 1);
+    interaction_id[STORE_ID_MAX - 1] = '\0';
+    struct store_memory_new m = {
+        .user_id = longest,
+        .user_name = "Long",
+        .scope_id = longest,
+        .note = "long ids",
+        .interaction_id = interaction_id,
+    };
+    assert_int_equal(store_memory_add(st, &m, id), SLIMY_OK);
+    struct store_memories out = {0};
+    assert_int_equal(store_memory_list(st, longest, longest, 10, &out), SLIMY_OK);
+    assert_int_equal(out.n, 1);
+    assert_string_equal(out.items[0].user_id, longest);
+    assert_string_equal(out.items[0].scope_id, longest);
+    store_memories_free(&out);
+    assert_int_equal(store_consent_set(st, longest, "Long", longest, true), SLIMY_OK);
+    assert_true(consent(st, longest, longest));
+    assert_int_equal(store_mode_put(st, longest, TARGET_THREAD, longest, MODE_CHAT), SLIMY_OK);
+    struct store_mode_configs modes = {0};
+    assert_int_equal(store_mode_list(st, longest, &modes), SLIMY_OK);
+    assert_int_equal(modes.n, 1);
+    assert_string_equal(modes.items[0].guild_id, longest);
+    assert_string_equal(modes.items[0].target_id, longest);
+    store_mode_configs_free(&modes);
+    assert_int_equal(store_adjustment_set(st, longest, "humor", 4, longest), SLIMY_OK);
+    struct store_adjustments adjustments = {0};
+    assert_int_equal(store_adjustment_list(st, longest, &adjustments), SLIMY_OK);
+    assert_int_equal(adjustments.n, 1);
+    assert_string_equal(adjustments.items[0].updated_by, longest);
+    store_adjustments_free(&adjustments);
+
+    struct store_counts before = get_counts(st);
+    int n_wrong = 0; /* every call is tried, and each wrong answer reported, before failing */
+#define EXPECT_EINVAL(call)                                                                                            \
+    do {                                                                                                               \
+        int rc_ = (call);                                                                                              \
+        if (rc_ != SLIMY_EINVAL) {                                                                                     \
+            fprintf(stderr, "%s id: %s returned %d (%s), not SLIMY_EINVAL\n", bad_names[b], #call, rc_,               \
+                    slimy_strerror(rc_));                                                                              \
+            n_wrong++;                                                                                                 \
+        }                                                                                                              \
+    } while (0)
+    for (size_t b = 0; b < sizeof bad / sizeof bad[0]; b++) {
+        const char *x = bad[b];
+        bool allowed = false;
+        unsigned mode_bits = 0;
+        uint64_t n_deleted = 0;
+        char fresh[STORE_ID_MAX];
+        new_snowflake(fresh);
+        EXPECT_EINVAL(store_consent_get(st, x, scope, &allowed));
+        EXPECT_EINVAL(store_consent_get(st, other, x, &allowed));
+        EXPECT_EINVAL(store_consent_set(st, x, "Bad", scope, true));
+        EXPECT_EINVAL(store_consent_set(st, other, "Bad", x, true));
+
+        struct store_memory_new bad_user = {
+            .user_id = x, .user_name = "Bad", .scope_id = scope, .note = "no", .interaction_id = fresh};
+        EXPECT_EINVAL(store_memory_add(st, &bad_user, id));
+        struct store_memory_new bad_scope = {
+            .user_id = other, .user_name = "Bad", .scope_id = x, .note = "no", .interaction_id = fresh};
+        EXPECT_EINVAL(store_memory_add(st, &bad_scope, id));
+        struct store_memory_new bad_interaction = {
+            .user_id = other, .user_name = "Bad", .scope_id = scope, .note = "no", .interaction_id = x};
+        EXPECT_EINVAL(store_memory_add(st, &bad_interaction, id));
+        EXPECT_EINVAL(store_memory_list(st, x, scope, 10, &out));
+        store_memories_free(&out);
+        EXPECT_EINVAL(store_memory_delete(st, other, scope, x));
+        EXPECT_EINVAL(store_memory_delete(st, x, scope, id));
+        EXPECT_EINVAL(store_memory_delete_all(st, x, scope, &n_deleted));
+
+        EXPECT_EINVAL(store_mode_get(st, x, TARGET_CHANNEL, other, &mode_bits));
+        EXPECT_EINVAL(store_mode_put(st, other, TARGET_CHANNEL, x, MODE_CHAT));
+        EXPECT_EINVAL(store_mode_list(st, x, &modes));
+        store_mode_configs_free(&modes);
+        EXPECT_EINVAL(store_adjustment_set(st, x, "humor", 5, other));
+        EXPECT_EINVAL(store_adjustment_set(st, scope, "humor", 5, x));
+        EXPECT_EINVAL(store_adjustment_list(st, x, &adjustments));
+        store_adjustments_free(&adjustments);
+
+        int64_t snail_id = 0;
+        EXPECT_EINVAL(add_snail(st, x, scope, NULL, snail_values, snail_known, &snail_id));
+        EXPECT_EINVAL(add_snail(st, other, scope, x, snail_values, snail_known, &snail_id));
+        struct store_snail_stats_list snails = {0};
+        EXPECT_EINVAL(store_snail_stats_list(st, other, x, 10, &snails));
+        store_snail_stats_list_free(&snails);
+
+        struct store_image_log_new image = {
+            .user_id = x, .scope_id = scope, .channel_id = other, .prompt = "p", .success = true};
+        EXPECT_EINVAL(store_image_log_add(st, &image));
+        EXPECT_EINVAL(store_command_usage_add(st, x, scope, "remember", true, 1));
+    }
+#undef EXPECT_EINVAL
+    if (n_wrong)
+        fail_msg("%d calls accepted an id outside 1..STORE_ID_MAX-1 bytes (listed above)", n_wrong);
+    struct store_counts after = get_counts(st);
+    assert_int_equal(after.memories, before.memories);
+    assert_int_equal(after.users, before.users);
+    assert_int_equal(after.snail_stats, before.snail_stats);
+    assert_int_equal(after.images, before.images);
+    assert_false(consent(st, other, scope));
+}
+
+/* "Lists sorted by text (mode targets, parameters) are in byte order on both backends": shorter
+ * numbers are not first, upper case sorts before lower case, and UTF-8 after ASCII. */
+static void test_lists_sort_in_byte_order(void **state)
+{
+    struct store *st = *state;
+    char guild[STORE_ID_MAX], scope[STORE_ID_MAX], admin[STORE_ID_MAX];
+    new_snowflake(guild);
+    new_snowflake(scope);
+    new_snowflake(admin);
+    const char *targets_in[] = {"9", "10", "100000000000000000009", "B", "a"};
+    const char *targets_sorted[] = {"10", "100000000000000000009", "9", "B", "a"};
+    for (size_t i = 0; i < 5; i++)
+        assert_int_equal(store_mode_put(st, guild, TARGET_CHANNEL, targets_in[i], MODE_CHAT), SLIMY_OK);
+    struct store_mode_configs modes = {0};
+    assert_int_equal(store_mode_list(st, guild, &modes), SLIMY_OK);
+    assert_int_equal(modes.n, 5);
+    for (size_t i = 0; i < 5; i++)
+        assert_string_equal(modes.items[i].target_id, targets_sorted[i]);
+    store_mode_configs_free(&modes);
+
+    const char *parameters_in[] = {"beta", "\xC3\xA4rger", "alpha", "Zeta"}; /* "ärger" */
+    const char *parameters_sorted[] = {"Zeta", "alpha", "beta", "\xC3\xA4rger"};
+    for (size_t i = 0; i < 4; i++)
+        assert_int_equal(store_adjustment_set(st, scope, parameters_in[i], 5, admin), SLIMY_OK);
+    struct store_adjustments adjustments = {0};
+    assert_int_equal(store_adjustment_list(st, scope, &adjustments), SLIMY_OK);
+    assert_int_equal(adjustments.n, 4);
+    for (size_t i = 0; i < 4; i++)
+        assert_string_equal(adjustments.items[i].parameter, parameters_sorted[i]);
+    store_adjustments_free(&adjustments);
+}
+
+/* Keys are their bytes: texts that differ only in case or by a trailing space are different
+ * keys (store.h: ids are byte strings, lists are in byte order, strings are stored as given).
+ * Every check runs and each failing one is reported before the test fails. */
+static void test_text_keys_compare_byte_for_byte(void **state)
+{
+    struct store *st = *state;
+    char user[STORE_ID_MAX], guild[STORE_ID_MAX], admin[STORE_ID_MAX];
+    new_snowflake(user);
+    new_snowflake(guild);
+    new_snowflake(admin);
+    int n_wrong = 0;
+#define CHECK_KEY(cond)                                                                                                \
+    do {                                                                                                               \
+        if (!(cond)) {                                                                                                 \
+            fprintf(stderr, "keys compared loosely: %s is false\n", #cond);                                            \
+            n_wrong++;                                                                                                 \
+        }                                                                                                              \
+    } while (0)
+
+    assert_int_equal(store_consent_set(st, user, "Case", "dm:abc123", true), SLIMY_OK);
+    CHECK_KEY(!consent(st, user, "DM:ABC123"));
+    CHECK_KEY(!consent(st, user, "dm:abc123 "));
+
+    assert_int_equal(store_adjustment_set(st, "dm:abc123", "humor", 2, admin), SLIMY_OK);
+    assert_int_equal(store_adjustment_set(st, "dm:abc123", "Humor", 9, admin), SLIMY_OK);
+    struct store_adjustments adjustments = {0};
+    assert_int_equal(store_adjustment_list(st, "dm:abc123", &adjustments), SLIMY_OK);
+    CHECK_KEY(adjustments.n == 2);
+    if (adjustments.n == 2) {
+        CHECK_KEY(strcmp(adjustments.items[0].parameter, "Humor") == 0 && adjustments.items[0].value == 9);
+        CHECK_KEY(strcmp(adjustments.items[1].parameter, "humor") == 0 && adjustments.items[1].value == 2);
+    }
+    store_adjustments_free(&adjustments);
+
+    assert_int_equal(store_mode_put(st, guild, TARGET_CHANNEL, "abc", MODE_CHAT), SLIMY_OK);
+    CHECK_KEY(get_modes(st, guild, TARGET_CHANNEL, "ABC") == 0);
+    CHECK_KEY(get_modes(st, guild, TARGET_CHANNEL, "abc ") == 0);
+
+    char id[STORE_ID_MAX];
+    add_memory(st, user, "scope-x", "case", id);
+    CHECK_KEY(count_memories(st, user, "SCOPE-X") == 0);
+#undef CHECK_KEY
+    if (n_wrong)
+        fail_msg("%d lookups matched a key that differs in case or trailing space (listed above)", n_wrong);
+}
+
 /* ============================================================================================
  * Image log, command usage, counts
  * ========================================================================================== */
@@ -1572,6 +1893,7 @@ static const struct CMUnitTest store_contract_tests[] = {
     CONTRACT_TEST(test_migrations_fresh_database_gets_all),
     CONTRACT_TEST(test_migrations_second_open_applies_nothing),
     cmocka_unit_test(test_open_concurrently_on_fresh_database),
+    cmocka_unit_test(test_open_without_migrations),
     CONTRACT_TEST(test_consent_absent_is_false),
     CONTRACT_TEST(test_consent_set_and_revoke),
     CONTRACT_TEST(test_consent_is_per_scope_and_user),
@@ -1583,6 +1905,7 @@ static const struct CMUnitTest store_contract_tests[] = {
     CONTRACT_TEST(test_memory_list_clamps_to_list_max),
     CONTRACT_TEST(test_memory_list_none_is_ok),
     CONTRACT_TEST(test_memory_list_is_scoped),
+    CONTRACT_TEST(test_memory_list_all_scopes),
     CONTRACT_TEST(test_memory_hostile_ids_are_values),
     CONTRACT_TEST(test_memory_delete_own),
     CONTRACT_TEST(test_memory_delete_respects_owner_and_scope),
@@ -1609,6 +1932,10 @@ static const struct CMUnitTest store_contract_tests[] = {
     CONTRACT_TEST(test_snail_stats_add_is_idempotent),
     CONTRACT_TEST(test_snail_stats_list_is_scoped),
     CONTRACT_TEST(test_snail_stats_list_max),
+    CONTRACT_TEST(test_snail_stats_null_arrays),
+    CONTRACT_TEST(test_id_length_limits),
+    CONTRACT_TEST(test_lists_sort_in_byte_order),
+    CONTRACT_TEST(test_text_keys_compare_byte_for_byte),
     CONTRACT_TEST(test_image_log_and_command_usage),
     CONTRACT_TEST(test_counts_deltas),
 };

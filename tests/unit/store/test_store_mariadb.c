@@ -1,7 +1,8 @@
 /* test_store_mariadb.c — the store.h contract suite (store_contract.h) against the MariaDB
  * backend (src/store/store_mariadb.c); then what only MariaDB promises: utf8mb4 end to end,
  * clear errors for an unreachable server or a wrong password, and a reconnect after the
- * server dropped the pool's connections.
+ * server dropped the pool's connections; and the stored user name, which no op returns, read
+ * from the table directly.
  *
  * Needs a server: SLIMY_TEST_DB_HOST, _PORT, _USER, _PASSWORD and _NAME, which scripts/test.sh
  * exports after starting a throwaway one with tests/tools/mariadb.sh. Without them this program
@@ -84,20 +85,23 @@ static void fill_config(struct slimy_config *cfg)
     cfg->db_connection_limit = POOL_CONNECTIONS;
 }
 
-static struct store *mariadb_open(void)
+static struct store *open_test_database(bool apply_migrations)
 {
     struct slimy_config cfg;
     fill_config(&cfg);
     char err[512];
     struct store *st = NULL;
-    int rc = store_open(&cfg, true, &st, err, sizeof err);
+    int rc = store_open(&cfg, apply_migrations, &st, err, sizeof err);
     if (rc != SLIMY_OK) {
-        fprintf(stderr, "store_open(mariadb %s:%u/%s): %s: %s\n", db_host, (unsigned)db_port, db_name,
-                slimy_strerror(rc), err);
+        fprintf(stderr, "store_open(mariadb %s:%u/%s, %s): %s: %s\n", db_host, (unsigned)db_port, db_name,
+                apply_migrations ? "migrate" : "no migrations", slimy_strerror(rc), err);
         return NULL;
     }
     return st;
 }
+
+static struct store *mariadb_open(void) { return open_test_database(true); }
+static struct store *mariadb_open_unmigrated(void) { return open_test_database(false); }
 
 /* "Writes one line for the operator into err." */
 static void assert_one_line_error(const char *err)
@@ -108,6 +112,42 @@ static void assert_one_line_error(const char *err)
     const char *newline = strchr(err, '\n');
     if (newline && newline != err + len - 1)
         fail_msg("err is more than one line: \"%s\"", err);
+}
+
+/* users.username as stored, read with a prepared statement; "" when the row is missing or NULL. */
+static void stored_user_name(const char *user_id, char *out, size_t out_len)
+{
+    MYSQL *db = admin_connect();
+    MYSQL_STMT *stmt = mysql_stmt_init(db);
+    assert_non_null(stmt);
+    const char *sql = "SELECT username FROM users WHERE user_id = ?";
+    assert_int_equal(mysql_stmt_prepare(stmt, sql, strlen(sql)), 0);
+    MYSQL_BIND param;
+    memset(&param, 0, sizeof param);
+    unsigned long user_len = strlen(user_id);
+    param.buffer_type = MYSQL_TYPE_STRING;
+    param.buffer = (char *)user_id;
+    param.buffer_length = user_len;
+    param.length = &user_len;
+    assert_int_equal(mysql_stmt_bind_param(stmt, &param), 0);
+    assert_int_equal(mysql_stmt_execute(stmt), 0);
+    char name[256];
+    unsigned long name_len = 0;
+    my_bool is_null = 0;
+    MYSQL_BIND result;
+    memset(&result, 0, sizeof result);
+    result.buffer_type = MYSQL_TYPE_STRING;
+    result.buffer = name;
+    result.buffer_length = sizeof name;
+    result.length = &name_len;
+    result.is_null = &is_null;
+    assert_int_equal(mysql_stmt_bind_result(stmt, &result), 0);
+    int fetched = mysql_stmt_fetch(stmt);
+    mysql_stmt_close(stmt);
+    mysql_close(db);
+    out[0] = '\0';
+    if (fetched == 0 && !is_null && name_len < sizeof name)
+        snprintf(out, out_len, "%.*s", (int)name_len, name);
 }
 
 /* "utf8mb4": every text column of the schema, the runner's own table included. */
@@ -167,36 +207,37 @@ static void test_mariadb_emoji_round_trip(void **state)
     store_memories_free(&out);
 
     /* And the user's name, read back directly: the backend must not have mangled it either. */
-    MYSQL *db = admin_connect();
-    MYSQL_STMT *stmt = mysql_stmt_init(db);
-    assert_non_null(stmt);
-    const char *sql = "SELECT username FROM users WHERE user_id = ?";
-    assert_int_equal(mysql_stmt_prepare(stmt, sql, strlen(sql)), 0);
-    MYSQL_BIND param = {0};
-    unsigned long user_len = strlen(user);
-    param.buffer_type = MYSQL_TYPE_STRING;
-    param.buffer = user;
-    param.buffer_length = user_len;
-    param.length = &user_len;
-    assert_int_equal(mysql_stmt_bind_param(stmt, &param), 0);
-    assert_int_equal(mysql_stmt_execute(stmt), 0);
-    char name[128] = {0};
-    unsigned long name_len = 0;
-    my_bool is_null = 0;
-    MYSQL_BIND result = {0};
-    result.buffer_type = MYSQL_TYPE_STRING;
-    result.buffer = name;
-    result.buffer_length = sizeof name - 1;
-    result.length = &name_len;
-    result.is_null = &is_null;
-    assert_int_equal(mysql_stmt_bind_result(stmt, &result), 0);
-    int fetched = mysql_stmt_fetch(stmt);
-    mysql_stmt_close(stmt);
-    mysql_close(db);
-    assert_int_equal(fetched, 0); /* the user row exists */
-    assert_false(is_null);
-    name[name_len < sizeof name ? name_len : sizeof name - 1] = '\0';
+    char name[128];
+    stored_user_name(user, name, sizeof name);
     assert_string_equal(name, "Snail " EMOJI_SNAIL);
+}
+
+/* store_memory_new.user_name: "upserted into users; NULL keeps the stored name". */
+static void test_mariadb_user_name_upsert(void **state)
+{
+    struct store *st = *state;
+    char user[STORE_ID_MAX], scope[STORE_ID_MAX], id[STORE_ID_MAX], name[128];
+    new_snowflake(user);
+    new_snowflake(scope);
+    char interaction_id[STORE_ID_MAX];
+    new_snowflake(interaction_id);
+    struct store_memory_new m = {
+        .user_id = user, .user_name = "First Name", .scope_id = scope, .note = "a", .interaction_id = interaction_id};
+    assert_int_equal(store_memory_add(st, &m, id), SLIMY_OK);
+    stored_user_name(user, name, sizeof name);
+    assert_string_equal(name, "First Name");
+
+    new_snowflake(interaction_id);
+    m.user_name = NULL;
+    assert_int_equal(store_memory_add(st, &m, id), SLIMY_OK);
+    stored_user_name(user, name, sizeof name);
+    assert_string_equal(name, "First Name");
+
+    new_snowflake(interaction_id);
+    m.user_name = "Second Name";
+    assert_int_equal(store_memory_add(st, &m, id), SLIMY_OK);
+    stored_user_name(user, name, sizeof name);
+    assert_string_equal(name, "Second Name");
 }
 
 /* Nobody listening: SLIMY_EUNAVAILABLE and one line for the operator. */
@@ -276,6 +317,7 @@ static void test_mariadb_reconnects_after_connections_dropped(void **state)
 static const struct CMUnitTest mariadb_only_tests[] = {
     cmocka_unit_test_setup_teardown(test_mariadb_text_columns_are_utf8mb4, setup_store, teardown_store),
     cmocka_unit_test_setup_teardown(test_mariadb_emoji_round_trip, setup_store, teardown_store),
+    cmocka_unit_test_setup_teardown(test_mariadb_user_name_upsert, setup_store, teardown_store),
     cmocka_unit_test(test_mariadb_unreachable_server),
     cmocka_unit_test(test_mariadb_wrong_password),
     cmocka_unit_test_setup_teardown(test_mariadb_reconnects_after_connections_dropped, setup_store, teardown_store),
@@ -320,6 +362,7 @@ int main(void)
         return 1;
     contract_backend = "mariadb";
     contract_open = mariadb_open;
+    contract_open_unmigrated = mariadb_open_unmigrated;
     contract_reset = mariadb_reset;
     int failed = cmocka_run_group_tests_name("store contract (mariadb)", store_contract_tests, NULL, NULL);
     failed += cmocka_run_group_tests_name("store mariadb only", mariadb_only_tests, NULL, NULL);

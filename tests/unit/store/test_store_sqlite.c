@@ -1,7 +1,8 @@
 /* test_store_sqlite.c — the store.h contract suite (store_contract.h) against the SQLite backend
  * (src/store/store_sqlite.c), each test on a new database file in its own directory under /tmp;
  * then what only the SQLite backend promises: WAL mode, a missing parent directory created, an
- * unusable path or a non-database file refused with one line for the operator. */
+ * unusable path or a non-database file refused with one line for the operator; and the stored
+ * user name, which no op returns, read from the file directly. */
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -61,17 +62,21 @@ static int open_at(const char *path, bool apply_migrations, struct store **out, 
     return store_open(&cfg, apply_migrations, out, err, err_len);
 }
 
-static struct store *sqlite_open(void)
+static struct store *open_current(bool apply_migrations)
 {
     char err[512];
     struct store *st = NULL;
-    int rc = open_at(current_path, true, &st, err, sizeof err);
+    int rc = open_at(current_path, apply_migrations, &st, err, sizeof err);
     if (rc != SLIMY_OK) {
-        fprintf(stderr, "store_open(%s): %s: %s\n", current_path, slimy_strerror(rc), err);
+        fprintf(stderr, "store_open(%s, %s): %s: %s\n", current_path, apply_migrations ? "migrate" : "no migrations",
+                slimy_strerror(rc), err);
         return NULL;
     }
     return st;
 }
+
+static struct store *sqlite_open(void) { return open_current(true); }
+static struct store *sqlite_open_unmigrated(void) { return open_current(false); }
 
 /* "Writes one line for the operator into err." */
 static void assert_one_line_error(const char *err)
@@ -204,29 +209,48 @@ static void test_sqlite_not_a_database(void **state)
     assert_memory_equal(after, junk, sizeof junk);
 }
 
-/* apply_migrations false on a migrated database: opens, and the schema is there. */
-static void test_sqlite_open_without_migrating(void **state)
+/* users.username as stored, read with sqlite3 directly; "" when the row is missing. */
+static void stored_user_name(const char *user_id, char *out, size_t out_len)
 {
-    (void)state;
-    sqlite_reset();
-    struct store *st = sqlite_open();
-    assert_non_null(st);
-    store_close(st);
+    sqlite3 *db = NULL;
+    sqlite3_stmt *stmt = NULL;
+    out[0] = '\0';
+    assert_int_equal(sqlite3_open_v2(current_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT username FROM users WHERE user_id = ?1", -1, &stmt, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_text(stmt, 1, user_id, -1, SQLITE_STATIC);
+    if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_text(stmt, 0))
+        snprintf(out, out_len, "%s", (const char *)sqlite3_column_text(stmt, 0));
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+}
 
-    char err[512];
-    assert_int_equal(open_at(current_path, false, &st, err, sizeof err), SLIMY_OK);
-    char **names = NULL;
-    size_t n = 0, n_expected = 0;
-    migrations_list("sqlite", &n_expected);
-    assert_int_equal(store_migrations_applied(st, &names, &n), SLIMY_OK);
-    assert_int_equal(n, n_expected);
-    store_names_free(names, n);
-    char user[STORE_ID_MAX], scope[STORE_ID_MAX];
+/* store_memory_new.user_name: "upserted into users; NULL keeps the stored name". */
+static void test_sqlite_user_name_upsert(void **state)
+{
+    struct store *st = *state;
+    char user[STORE_ID_MAX], scope[STORE_ID_MAX], id[STORE_ID_MAX], name[128];
     new_snowflake(user);
     new_snowflake(scope);
-    assert_int_equal(count_memories(st, user, scope), 0);
-    store_close(st);
-    discard_current_database();
+    char interaction_id[STORE_ID_MAX];
+    new_snowflake(interaction_id);
+    struct store_memory_new m = {
+        .user_id = user, .user_name = "First Name", .scope_id = scope, .note = "a", .interaction_id = interaction_id};
+    assert_int_equal(store_memory_add(st, &m, id), SLIMY_OK);
+    stored_user_name(user, name, sizeof name);
+    assert_string_equal(name, "First Name");
+
+    new_snowflake(interaction_id);
+    m.user_name = NULL;
+    assert_int_equal(store_memory_add(st, &m, id), SLIMY_OK);
+    stored_user_name(user, name, sizeof name);
+    assert_string_equal(name, "First Name");
+
+    new_snowflake(interaction_id);
+    m.user_name = "Second " EMOJI_SNAIL;
+    assert_int_equal(store_memory_add(st, &m, id), SLIMY_OK);
+    stored_user_name(user, name, sizeof name);
+    assert_string_equal(name, "Second " EMOJI_SNAIL);
 }
 
 static const struct CMUnitTest sqlite_only_tests[] = {
@@ -234,7 +258,7 @@ static const struct CMUnitTest sqlite_only_tests[] = {
     cmocka_unit_test(test_sqlite_creates_parent_directory),
     cmocka_unit_test(test_sqlite_unusable_path),
     cmocka_unit_test(test_sqlite_not_a_database),
-    cmocka_unit_test(test_sqlite_open_without_migrating),
+    cmocka_unit_test_setup_teardown(test_sqlite_user_name_upsert, setup_store, teardown_store),
 };
 
 int main(void)
@@ -243,6 +267,7 @@ int main(void)
         return 1;
     contract_backend = "sqlite";
     contract_open = sqlite_open;
+    contract_open_unmigrated = sqlite_open_unmigrated;
     contract_reset = sqlite_reset;
     int failed = cmocka_run_group_tests_name("store contract (sqlite)", store_contract_tests, NULL, NULL);
     discard_current_database();
