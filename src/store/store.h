@@ -14,7 +14,11 @@
  * for a repeated interaction_id, which returns the existing row), SLIMY_EUNAVAILABLE when the
  * database cannot be reached (after one reconnect attempt), SLIMY_ENOMEM, and SLIMY_EINTERNAL
  * for anything else; the backend logs the driver's message once, with the op.
- * Lists sorted by text (mode targets, parameters) are in byte order on both backends.
+ * Lists sorted by text (mode targets, parameters) are in byte order on both backends, and text
+ * keys compare byte for byte. SLIMY_EUNAVAILABLE also covers a schema that is not migrated and
+ * a lock wait or deadlock that did not clear. A call that loses its MariaDB connection is run
+ * once more after reconnecting, so image_log_add and command_usage_add may store a row twice
+ * and memory_delete may answer SLIMY_ENOTFOUND when the first try already deleted it.
  * Ownership: every string passed in is borrowed for the call and copied when stored; every
  * result is a copy the caller frees with the matching *_free(). SQL is parameterised
  * everywhere: user text never becomes SQL.

@@ -55,7 +55,8 @@ start_slimy() {
     env -i PATH="$PATH" HOME="$WORK" ASAN_OPTIONS="${ASAN_OPTIONS:-}" \
         DISCORD_PUBLIC_KEY="$PUBLIC_KEY" DISCORD_APPLICATION_ID="$APP_ID" \
         DISCORD_API_BASE="$FAKE_URL/api/v10" PORT="$SLIMY_PORT" BIND=127.0.0.1 \
-        LOG_LEVEL=debug LOG_DIR="$WORK/logs" DATA_DIR="$WORK/data" ENV_FILE=/nonexistent "$@" \
+        LOG_LEVEL=debug LOG_DIR="$WORK/logs" DATA_DIR="$WORK/data" SQLITE_PATH="$WORK/data/slimy.db" \
+        ENV_FILE=/nonexistent "$@" \
         "$SLIMY" serve >"$SLIMY_LOG" 2>&1 &
     SLIMY_PID=$!
     wait_http "$SLIMY_URL/health"
