@@ -41,63 +41,16 @@ die() {
     exit 1
 }
 
-# ---- configuration: environment first, then .env ----
+# ---- configuration: environment first, then .env (scripts/lib/db-config.sh) ----
 
-CONFIG_VARS=(DB_HOST DB_PORT DB_USER DB_PASSWORD DB_NAME SQLITE_PATH BACKUP_DIR BACKUP_RETENTION_DAYS)
-declare -A DOTENV=()
-
-# read_dotenv FILE: KEY=VALUE lines into DOTENV, parsed as Slimy's config_load_dotenv() does
-# (# comments, optional `export `, optional matching quotes, " #" comment after an unquoted
-# value). The file is data: it is never sourced, so nothing in it runs.
-read_dotenv() {
-    local file=$1 line name value lineno=0
-    [ -e "$file" ] || return 0
-    [ -r "$file" ] || die "cannot read $file"
-    while IFS= read -r line || [ -n "$line" ]; do
-        lineno=$((lineno + 1))
-        line=${line%$'\r'}
-        line=${line#"${line%%[![:blank:]]*}"}
-        line=${line%"${line##*[![:blank:]]}"}
-        [ -z "$line" ] && continue
-        [ "${line:0:1}" = "#" ] && continue
-        case "$line" in "export "*) line=${line#export } ;; esac
-        case "$line" in *=*) ;; *) die "$file:$lineno: expected KEY=VALUE" ;; esac
-        name=${line%%=*}
-        value=${line#*=}
-        name=${name%"${name##*[![:blank:]]}"}
-        name=${name#"${name%%[![:blank:]]*}"}
-        [[ "$name" =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] || die "$file:$lineno: expected KEY=VALUE"
-        value=${value#"${value%%[![:blank:]]*}"}
-        if [ ${#value} -ge 2 ] && { [ "${value:0:1}" = '"' ] || [ "${value:0:1}" = "'" ]; } &&
-            [ "${value: -1}" = "${value:0:1}" ]; then
-            value=${value:1:${#value}-2}
-        else
-            value=${value%% \#*}
-            value=${value%"${value##*[![:blank:]]}"}
-        fi
-        # First definition wins, like setenv(name, value, 0) in the server.
-        [ -n "${DOTENV[$name]+set}" ] || DOTENV[$name]=$value
-    done <"$file"
-}
+# shellcheck source=lib/db-config.sh
+. "$(dirname "$0")/lib/db-config.sh"
+CONFIG_VARS+=(BACKUP_DIR BACKUP_RETENTION_DAYS)
 
 load_config() {
-    local name
-    read_dotenv "${ENV_FILE:-.env}"
-    for name in "${CONFIG_VARS[@]}"; do
-        if [ -z "${!name+set}" ] && [ -n "${DOTENV[$name]+set}" ]; then
-            printf -v "$name" '%s' "${DOTENV[$name]}"
-        fi
-    done
-    # As in the server, an empty value means "use the default" (DB_PASSWORD may be empty).
-    DB_HOST=${DB_HOST:-}
-    DB_PORT=${DB_PORT:-3306}
-    DB_USER=${DB_USER:-slimy}
-    DB_PASSWORD=${DB_PASSWORD-}
-    DB_NAME=${DB_NAME:-slimy}
-    SQLITE_PATH=${SQLITE_PATH:-./data/slimy.db}
+    load_db_config
     BACKUP_DIR=${BACKUP_DIR:-./backups}
     BACKUP_RETENTION_DAYS=${BACKUP_RETENTION_DAYS:-7}
-    [[ "$DB_PORT" =~ ^[0-9]+$ ]] || die "DB_PORT must be a port number, got '$DB_PORT'"
     [[ "$BACKUP_RETENTION_DAYS" =~ ^[0-9]+$ ]] ||
         die "BACKUP_RETENTION_DAYS must be a whole number of days, got '$BACKUP_RETENTION_DAYS'"
 }

@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 
 echo "== setup and build (-Werror)"
 SLIMY_SETUP_TEST_DEPS=1 CMAKE_ARGS="-DSLIMY_WERROR=ON" ./scripts/setup.sh
+./scripts/checksrc.sh
 
 echo "== throwaway MariaDB for the store contract tests"
 DB_DIR=$(mktemp -d /tmp/slimy-test-db.XXXXXX)
