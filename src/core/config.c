@@ -138,15 +138,32 @@ int config_load(struct slimy_config *cfg, bool require_public_key, char *err, si
     cfg->db_user = dup_or(env("DB_USER"), "slimy");
     cfg->db_password = dup_or(getenv("DB_PASSWORD"), "");
     cfg->db_name = dup_or(env("DB_NAME"), "slimy");
+    const char *openai_base = env("OPENAI_BASE_URL");
+    if (openai_base && strncmp(openai_base, "https://", 8) != 0 && strncmp(openai_base, "http://", 7) != 0) {
+        fail(err, err_len, "%s must start with https:// or http:// (got \"%s\")", "OPENAI_BASE_URL", openai_base);
+        config_cleanup(cfg);
+        return SLIMY_EINVAL;
+    }
+    cfg->has_openai_base_url = openai_base != NULL;
+    cfg->openai_base_url = dup_or(openai_base, "https://api.openai.com/v1");
+    cfg->openai_api_key = dup_or(env("OPENAI_API_KEY"), NULL);
+    cfg->openai_model = dup_or(env("OPENAI_MODEL"), "gpt-4o");
+    cfg->vision_model = dup_or(env("VISION_MODEL"), "gpt-4o");
+    cfg->image_model = dup_or(env("IMAGE_MODEL"), "dall-e-3");
+    cfg->personality_file = dup_or(env("PERSONALITY_FILE"), "./bot-personality.md");
+    cfg->attachment_hosts = dup_or(env("ATTACHMENT_HOSTS"), "cdn.discordapp.com,media.discordapp.net");
     if (!cfg->api_base || !cfg->log_dir || !cfg->data_dir || !cfg->sqlite_path || !cfg->db_user ||
-        !cfg->db_password || !cfg->db_name) {
+        !cfg->db_password || !cfg->db_name || !cfg->openai_base_url || !cfg->openai_model || !cfg->vision_model ||
+        !cfg->image_model || !cfg->personality_file || !cfg->attachment_hosts) {
         config_cleanup(cfg);
         snprintf(err, err_len, "out of memory while reading the configuration");
         return SLIMY_ENOMEM;
     }
-    size_t blen = strlen(cfg->api_base);
-    while (blen > 0 && cfg->api_base[blen - 1] == '/')
-        cfg->api_base[--blen] = '\0';
+    for (char *url = cfg->api_base; url; url = url == cfg->api_base ? cfg->openai_base_url : NULL) {
+        size_t blen = strlen(url);
+        while (blen > 0 && url[blen - 1] == '/')
+            url[--blen] = '\0';
+    }
 
     if ((rc = parse_uint("PORT", 8080, 1, 65535, &n, err, err_len)))
         goto out;
@@ -213,6 +230,17 @@ void config_cleanup(struct slimy_config *cfg)
         sodium_memzero(cfg->db_password, strlen(cfg->db_password));
     free(cfg->db_password);
     free(cfg->db_name);
+    if (cfg->openai_api_key)
+        sodium_memzero(cfg->openai_api_key, strlen(cfg->openai_api_key));
+    free(cfg->openai_api_key);
+    free(cfg->openai_base_url);
+    free(cfg->openai_model);
+    free(cfg->vision_model);
+    free(cfg->image_model);
+    free(cfg->personality_file);
+    free(cfg->attachment_hosts);
+    cfg->openai_api_key = cfg->openai_base_url = cfg->openai_model = cfg->vision_model = NULL;
+    cfg->image_model = cfg->personality_file = cfg->attachment_hosts = NULL;
     cfg->api_base = cfg->bot_token = cfg->log_dir = cfg->data_dir = NULL;
     cfg->sqlite_path = cfg->db_host = cfg->db_user = cfg->db_password = cfg->db_name = NULL;
 }

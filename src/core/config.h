@@ -37,6 +37,14 @@ struct slimy_config {
     char *db_password;        /* DB_PASSWORD; owned; never logged */
     char *db_name;            /* DB_NAME; owned */
     unsigned db_connection_limit; /* DB_CONNECTION_LIMIT: MariaDB pool size */
+    char *openai_api_key;     /* OPENAI_API_KEY; owned; NULL if unset; never logged */
+    char *openai_base_url;    /* OPENAI_BASE_URL, no trailing slash; owned */
+    bool has_openai_base_url; /* OPENAI_BASE_URL was set explicitly (a local server needs no key) */
+    char *openai_model;       /* OPENAI_MODEL; owned */
+    char *vision_model;       /* VISION_MODEL; owned */
+    char *image_model;        /* IMAGE_MODEL; owned */
+    char *personality_file;   /* PERSONALITY_FILE; owned */
+    char *attachment_hosts;   /* ATTACHMENT_HOSTS: comma list of allowed download hosts; owned */
 };
 
 /* Reads `path` (KEY=VALUE lines, # comments, optional quotes) into the environment without
