@@ -214,7 +214,8 @@ static int serve(int argc, char **argv)
     if (!rc)
         rc = discord_rest_new(&cfg, engine, &rest);
     if (!rc)
-        rc = dispatch_new(&cfg, registry_commands, registry_count, rest, store, &dispatch);
+        rc = dispatch_new(&cfg, registry_commands, registry_count, rest,
+                          &(struct cmd_services){.store = store, .engine = engine}, &dispatch);
     if (!rc)
         rc = http_server_start(&cfg, dispatch, started_at, &server);
     if (rc) {

@@ -69,7 +69,9 @@ struct cmd_option {
  *                  default_member_permissions only hides a command; server admins can change it).
  *   CMD_NEEDS_CONSENT
  *                  the user must have turned memory consent on for this scope (/consent set);
- *                  checked on the worker, so it needs CMD_DEFERRED. */
+ *                  checked on the worker, so it needs CMD_DEFERRED.
+ *   CMD_NEEDS_AI   answered at once (ephemeral) with "AI is not configured" when the server has
+ *                  neither OPENAI_API_KEY nor an explicit OPENAI_BASE_URL. */
 enum cmd_flags {
     CMD_DEFERRED = 1u << 0,
     CMD_EPHEMERAL = 1u << 1,
@@ -77,6 +79,7 @@ enum cmd_flags {
     CMD_NEEDS_MANAGE_GUILD = 1u << 3,
     CMD_NEEDS_ADMIN = 1u << 4,
     CMD_NEEDS_CONSENT = 1u << 5,
+    CMD_NEEDS_AI = 1u << 6,
 };
 
 /* Where a command may be used (Discord interaction context types), as a bit set. 0 = Discord's default. */
@@ -90,8 +93,15 @@ struct cmd_services;
 struct cmd_ctx;
 
 /* A handler: fills ctx->reply and returns SLIMY_OK, or returns a failure status after
- * optionally setting a user-facing text with cmd_fail(). Runs exactly once per interaction. */
+ * optionally setting a user-facing text with cmd_fail(). Runs exactly once per interaction.
+ * A deferred handler that must wait on the network (OpenAI, a download) starts the request
+ * with a callback and returns CMD_PENDING; the callback later calls cmd_continue() exactly once
+ * with the next step, which runs on a worker and returns a status (or CMD_PENDING again). */
 typedef int (*cmd_run_fn)(struct cmd_ctx *ctx);
+
+#define CMD_PENDING (-1) /* the reply is not ready: cmd_continue() will be called exactly once */
+
+typedef void (*cmd_state_free_fn)(void *state);
 
 /* A command, a subcommand group or a subcommand. A node with `subcommands` is only a
  * container: it has no options and no run. A leaf has `run`. Flags and cooldown are read
@@ -114,6 +124,10 @@ struct command {
 /* Services a handler may use; all borrowed, valid for the whole run. */
 struct cmd_services {
     struct store *store;                 /* user data; NULL only in unit tests without storage */
+    struct ai_client *ai;                /* OpenAI-compatible client; NULL when not configured */
+    struct fetch *engine;                /* the outbound HTTP engine (downloads) */
+    struct chat_history *history;        /* /chat conversation memory */
+    struct persona *persona;             /* the parsed PERSONALITY_FILE */
     struct jobs *jobs;                   /* the job queue (depth for /diag) */
     struct command_stats *stats;         /* per-command counters (for /diag) */
     const struct slimy_config *config;   /* the loaded configuration */
@@ -128,6 +142,9 @@ struct cmd_ctx {
     const char *path;                      /* "snail calc": command and subcommand names */
     const struct cmd_services *services;   /* borrowed */
     struct message *reply;                 /* the handler fills this in */
+    uint64_t deadline_mono_ms;             /* outbound calls must end by then (token life minus margin) */
+    void *state;                           /* a pending handler's own state; freed with state_free */
+    cmd_state_free_fn state_free;          /* called once when the run ends; NULL = nothing to free */
 };
 
 /* ---- the ones handlers call ---- */
@@ -141,6 +158,10 @@ bool cmd_opt_bool(const struct cmd_ctx *ctx, const char *name, bool *out);
 
 /* Sets the reply text (printf format) and returns SLIMY_OK, or a status if it did not fit. */
 int cmd_reply(struct cmd_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Runs next(ctx) on a worker; the step that returned CMD_PENDING promised exactly one call.
+ * Thread-safe (call it from a network callback). */
+void cmd_continue(struct cmd_ctx *ctx, cmd_run_fn next);
+
 /* Sets the user-facing failure text and returns rc, so a handler can `return cmd_fail(...)`. */
 int cmd_fail(struct cmd_ctx *ctx, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

@@ -32,7 +32,7 @@ static void run_job(struct jobs *jobs, struct job *job, void *arg);
 /* ---- lifecycle ---- */
 
 int dispatch_new(const struct slimy_config *cfg, const struct command *const *commands, size_t n_commands,
-                 struct discord_rest *rest, struct store *store, struct dispatch **out)
+                 struct discord_rest *rest, const struct cmd_services *deps, struct dispatch **out)
 {
     struct dispatch *d = calloc(1, sizeof *d);
     if (!d)
@@ -50,8 +50,14 @@ int dispatch_new(const struct slimy_config *cfg, const struct command *const *co
         dispatch_free(d);
         return rc;
     }
+    if (deps)
+        d->services = *deps;
     d->services = (struct cmd_services){
-        .store = store,
+        .store = d->services.store,
+        .ai = d->services.ai,
+        .engine = d->services.engine,
+        .history = d->services.history,
+        .persona = d->services.persona,
         .jobs = d->jobs, .stats = d->stats, .config = cfg, .started_at_ms = clock_wall_ms()};
     *out = d;
     return SLIMY_OK;
@@ -171,66 +177,67 @@ static const struct command *resolve_leaf(const struct command *top, const struc
     return c->run ? c : NULL;
 }
 
-/* Runs the handler and makes sure the reply says something useful. Returns the status. */
-static int run_handler(struct dispatch *d, const struct command *leaf, const char *path,
-                       const struct interaction *it, struct message *reply)
+#define REPLY_MARGIN_MS 30000u /* outbound calls end this long before the token, leaving time for the reply */
+
+static void init_ctx(struct dispatch *d, struct cmd_ctx *ctx, const struct command *leaf, const char *path,
+                     const struct interaction *it, struct message *reply, char *scope_id)
 {
-    char scope_id[INTERACTION_SCOPE_MAX];
     interaction_scope_id(it, scope_id);
-    struct cmd_ctx ctx = {.interaction = it,
-                          .scope_id = scope_id,
-                          .command = leaf,
-                          .path = path,
-                          .services = &d->services,
-                          .reply = reply};
-    uint64_t started = clock_mono_ms();
-    int rc = leaf->run(&ctx);
-    uint64_t elapsed = clock_mono_ms() - started;
-    command_stats_record(d->stats, path, rc == SLIMY_OK, elapsed);
+    *ctx = (struct cmd_ctx){.interaction = it,
+                            .scope_id = scope_id,
+                            .command = leaf,
+                            .path = path,
+                            .services = &d->services,
+                            .reply = reply};
+}
+
+/* Records the run and makes sure the reply says something useful. */
+static void after_run(struct dispatch *d, struct cmd_ctx *ctx, int rc, uint64_t elapsed_ms)
+{
+    const struct interaction *it = ctx->interaction;
+    command_stats_record(d->stats, ctx->path, rc == SLIMY_OK, elapsed_ms);
     if (rc) {
-        log_warn("command failed", LOG_S("interaction_id", it->id), LOG_S("command", path),
-                 LOG_S("status", slimy_strerror(rc)), LOG_I("latency_ms", elapsed));
-        if (reply->content.len == 0)
-            message_set_text(reply, "%s", failure_text(rc));
+        log_warn("command failed", LOG_S("interaction_id", it->id), LOG_S("command", ctx->path),
+                 LOG_S("status", slimy_strerror(rc)), LOG_I("latency_ms", elapsed_ms));
+        if (message_is_empty(ctx->reply))
+            message_set_text(ctx->reply, "%s", failure_text(rc));
     } else {
-        log_debug("command done", LOG_S("interaction_id", it->id), LOG_S("command", path),
-                  LOG_I("latency_ms", elapsed));
+        log_debug("command done", LOG_S("interaction_id", it->id), LOG_S("command", ctx->path),
+                  LOG_I("latency_ms", elapsed_ms));
     }
-    if (leaf->flags & CMD_EPHEMERAL)
-        reply->flags |= MESSAGE_FLAG_EPHEMERAL;
-    return rc;
+    if (ctx->command->flags & CMD_EPHEMERAL)
+        ctx->reply->flags |= MESSAGE_FLAG_EPHEMERAL;
+    if (ctx->state_free)
+        ctx->state_free(ctx->state);
+    ctx->state = NULL;
+    ctx->state_free = NULL;
 }
 
 /* CMD_NEEDS_CONSENT: SLIMY_OK when the user allowed memory in this scope; otherwise the
  * reply already says why and the status is returned. */
-static int check_consent(struct dispatch *d, const struct interaction *it, struct message *reply)
+static int check_consent(struct dispatch *d, const struct cmd_ctx *ctx)
 {
-    char scope_id[INTERACTION_SCOPE_MAX];
-    interaction_scope_id(it, scope_id);
     bool allowed = false;
-    int rc = d->services.store ? store_consent_get(d->services.store, it->user_id, scope_id, &allowed)
+    int rc = d->services.store ? store_consent_get(d->services.store, ctx->interaction->user_id, ctx->scope_id, &allowed)
                                : SLIMY_EUNAVAILABLE;
     if (rc) {
-        message_set_text(reply, "%s", failure_text(rc));
+        message_set_text(ctx->reply, "%s", failure_text(rc));
         return rc;
     }
     if (!allowed) {
-        message_set_text(reply, "❌ Memory consent required.\n\nEnable it with `/consent set allow:true`.");
-        reply->flags |= MESSAGE_FLAG_EPHEMERAL;
+        message_set_text(ctx->reply, "❌ Memory consent required.\n\nEnable it with `/consent set allow:true`.");
+        ctx->reply->flags |= MESSAGE_FLAG_EPHEMERAL;
         return SLIMY_EPERM;
     }
     return SLIMY_OK;
 }
 
 /* Command usage feeds /stats and /leaderboard; losing a row is not worth failing a command. */
-static void record_usage(struct dispatch *d, const struct interaction *it, const char *path, bool ok,
-                         uint64_t elapsed_ms)
+static void record_usage(struct dispatch *d, const struct cmd_ctx *ctx, bool ok, uint64_t elapsed_ms)
 {
-    if (!d->services.store)
-        return;
-    char scope_id[INTERACTION_SCOPE_MAX];
-    interaction_scope_id(it, scope_id);
-    store_command_usage_add(d->services.store, it->user_id, scope_id, path, ok, (int64_t)elapsed_ms);
+    if (d->services.store)
+        store_command_usage_add(d->services.store, ctx->interaction->user_id, ctx->scope_id, ctx->path, ok,
+                                (int64_t)elapsed_ms);
 }
 
 static void on_delivered(const struct discord_delivery_result *result, void *arg)
@@ -240,25 +247,35 @@ static void on_delivered(const struct discord_delivery_result *result, void *arg
     jobs_finish(job->owner, job);
 }
 
-/* Worker thread: run a deferred command and send its reply through the webhook. */
-static void run_job(struct jobs *jobs, struct job *job, void *arg)
-{
-    struct dispatch *d = arg;
-    const struct interaction *it = &job->interaction;
-    if (clock_wall_ms() >= job->expires_at_wall_ms) {
-        log_warn("job expired before it ran", LOG_S("interaction_id", it->id), LOG_S("command", job->path));
-        jobs_finish(jobs, job);
-        return;
-    }
+/* ---- deferred runs ---- */
+
+/* One deferred run: from the first worker call until the reply is handed to Discord. A run
+ * that waits on the network (CMD_PENDING) parks here and comes back through jobs_resume(). */
+struct run {
+    struct dispatch *d;
+    struct job *job;
+    struct cmd_ctx ctx; /* handlers see only this; cmd_continue() finds the run from it */
     struct message reply;
-    message_init(&reply);
-    uint64_t started = clock_mono_ms();
-    int rc = SLIMY_OK;
-    if (job->command->flags & CMD_NEEDS_CONSENT)
-        rc = check_consent(d, it, &reply);
-    if (!rc)
-        rc = run_handler(d, job->command, job->path, it, &reply);
-    record_usage(d, it, job->path, rc == SLIMY_OK, clock_mono_ms() - started);
+    char scope_id[INTERACTION_SCOPE_MAX];
+    cmd_run_fn next;          /* the step to run when the job is resumed */
+    uint64_t started_mono_ms;
+};
+
+void cmd_continue(struct cmd_ctx *ctx, cmd_run_fn next)
+{
+    struct run *run = (struct run *)((char *)ctx - offsetof(struct run, ctx));
+    run->next = next;
+    jobs_resume(run->job->owner, run->job);
+}
+
+static void finish_run(struct run *run, int rc)
+{
+    struct dispatch *d = run->d;
+    struct job *job = run->job;
+    const struct interaction *it = &job->interaction;
+    uint64_t elapsed = clock_mono_ms() - run->started_mono_ms;
+    after_run(d, &run->ctx, rc, elapsed);
+    record_usage(d, &run->ctx, rc == SLIMY_OK, elapsed);
     struct discord_delivery where = {
         .application_id = it->application_id[0] ? it->application_id : d->cfg->application_id,
         .token = it->token,
@@ -266,13 +283,52 @@ static void run_job(struct jobs *jobs, struct job *job, void *arg)
         .expires_at_wall_ms = job->expires_at_wall_ms,
         .ephemeral = (job->command->flags & CMD_EPHEMERAL) != 0,
     };
-    rc = discord_reply_deliver(d->rest, &where, &reply, on_delivered, job);
-    if (rc) {
+    job->run_state = NULL;
+    int drc = discord_reply_deliver(d->rest, &where, &run->reply, on_delivered, job);
+    if (drc) {
         log_error("could not start reply delivery", LOG_S("interaction_id", it->id), LOG_S("command", job->path),
-                  LOG_S("status", slimy_strerror(rc)));
-        jobs_finish(jobs, job);
+                  LOG_S("status", slimy_strerror(drc)));
+        jobs_finish(job->owner, job);
     }
-    message_cleanup(&reply);
+    message_cleanup(&run->reply);
+    free(run);
+}
+
+/* Worker thread: run (or resume) a deferred command, then send its reply through the webhook. */
+static void run_job(struct jobs *jobs, struct job *job, void *arg)
+{
+    struct dispatch *d = arg;
+    struct run *run = job->run_state;
+    int rc;
+    if (run) {
+        rc = run->next(&run->ctx);
+    } else {
+        const struct interaction *it = &job->interaction;
+        uint64_t now_wall = clock_wall_ms();
+        if (now_wall >= job->expires_at_wall_ms) {
+            log_warn("job expired before it ran", LOG_S("interaction_id", it->id), LOG_S("command", job->path));
+            jobs_finish(jobs, job);
+            return;
+        }
+        if (!(run = calloc(1, sizeof *run))) {
+            log_error("out of memory starting a job", LOG_S("interaction_id", it->id));
+            jobs_finish(jobs, job);
+            return;
+        }
+        run->d = d;
+        run->job = job;
+        run->started_mono_ms = clock_mono_ms();
+        message_init(&run->reply);
+        init_ctx(d, &run->ctx, job->command, job->path, it, &run->reply, run->scope_id);
+        uint64_t left = job->expires_at_wall_ms - now_wall;
+        run->ctx.deadline_mono_ms = run->started_mono_ms + (left > REPLY_MARGIN_MS ? left - REPLY_MARGIN_MS : 0);
+        job->run_state = run;
+        rc = (job->command->flags & CMD_NEEDS_CONSENT) ? check_consent(d, &run->ctx) : SLIMY_OK;
+        if (!rc)
+            rc = job->command->run(&run->ctx);
+    }
+    if (rc != CMD_PENDING)
+        finish_run(run, rc);
 }
 
 /* ---- the request path ---- */
@@ -304,6 +360,11 @@ static void handle_command(struct dispatch *d, struct interaction *it, int64_t s
         reply_ephemeral(out, "❌ This command requires the Manage Server permission.");
         return;
     }
+    if ((leaf->flags & CMD_NEEDS_AI) && !d->services.ai) {
+        reply_ephemeral(out, "🤖 AI is not configured on this server, so `/%s` is unavailable. "
+                             "An admin can set OPENAI_API_KEY (or OPENAI_BASE_URL for a local model).", path);
+        return;
+    }
     uint64_t remaining_ms = 0;
     if (cooldown_check(d->cooldowns, it->user_id, path, leaf->cooldown_ms, clock_mono_ms(), &remaining_ms) ==
         SLIMY_ELIMITED) {
@@ -316,8 +377,17 @@ static void handle_command(struct dispatch *d, struct interaction *it, int64_t s
 
     if (!(leaf->flags & CMD_DEFERRED)) {
         struct message reply;
+        struct cmd_ctx ctx;
+        char scope_id[INTERACTION_SCOPE_MAX];
         message_init(&reply);
-        run_handler(d, leaf, path, it, &reply);
+        init_ctx(d, &ctx, leaf, path, it, &reply, scope_id);
+        uint64_t started = clock_mono_ms();
+        int rc = leaf->run(&ctx);
+        if (rc == CMD_PENDING) { /* a bug: only deferred commands may wait */
+            log_error("immediate command returned CMD_PENDING", LOG_S("command", path));
+            rc = SLIMY_EINTERNAL;
+        }
+        after_run(d, &ctx, rc, clock_mono_ms() - started);
         if (message_is_empty(&reply))
             message_set_text(&reply, "✅ Done."); /* Discord rejects an empty message */
         reply_json(out, 200, response_message_json(&reply));

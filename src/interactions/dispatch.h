@@ -30,10 +30,13 @@ struct dispatch_reply {
     size_t len;      /* bytes in body */
 };
 
-/* Creates the dispatcher and its worker pool. cfg, commands, rest and store are borrowed;
- * store may be NULL (commands needing it then fail with a friendly message). */
+/* Creates the dispatcher and its worker pool. cfg, commands, rest and the services in deps
+ * (store, ai, engine, history, persona; copied, each borrowed) must outlive it. deps may be
+ * NULL, and any service in it may be NULL: commands needing one then fail with a friendly
+ * message (AI commands answer at once that AI is not configured). The dispatcher fills in
+ * the jobs, stats, config and start time itself. */
 int dispatch_new(const struct slimy_config *cfg, const struct command *const *commands, size_t n_commands,
-                 struct discord_rest *rest, struct store *store, struct dispatch **out);
+                 struct discord_rest *rest, const struct cmd_services *deps, struct dispatch **out);
 /* Stops workers; call dispatch_drain() first to let queued jobs finish. */
 void dispatch_free(struct dispatch *d);
 

@@ -50,7 +50,9 @@ static void *worker_main(void *arg)
             jobs->tail = NULL;
         job->next = NULL;
         jobs->n_queued--;
-        jobs->n_in_flight++;
+        if (!job->resumed)
+            jobs->n_in_flight++;
+        job->resumed = false;
         pthread_mutex_unlock(&jobs->lock);
         jobs->run(jobs, job, jobs->run_arg);
         pthread_mutex_lock(&jobs->lock);
@@ -115,6 +117,20 @@ int jobs_submit(struct jobs *jobs, struct job *job)
     }
     pthread_mutex_unlock(&jobs->lock);
     return rc;
+}
+
+void jobs_resume(struct jobs *jobs, struct job *job)
+{
+    pthread_mutex_lock(&jobs->lock);
+    job->resumed = true;
+    /* At the head: finishing accepted work comes before starting new work. */
+    job->next = jobs->head;
+    jobs->head = job;
+    if (!jobs->tail)
+        jobs->tail = job;
+    jobs->n_queued++;
+    pthread_cond_signal(&jobs->has_work);
+    pthread_mutex_unlock(&jobs->lock);
 }
 
 void jobs_finish(struct jobs *jobs, struct job *job)

@@ -24,6 +24,8 @@ struct job {
     uint64_t expires_at_wall_ms;    /* interaction token end: signed timestamp + 15 min */
     uint64_t enqueued_at_mono_ms;   /* for queue-wait metrics */
     struct jobs *owner;             /* the queue it was submitted to (set by jobs_submit) */
+    void *run_state;                /* the runner's state while the job waits on async work */
+    bool resumed;                   /* queued again by jobs_resume(): already counted in flight */
     struct job *next;               /* queue link, owned by jobs.c */
 };
 
@@ -37,6 +39,11 @@ int jobs_new(unsigned n_workers, unsigned max_queued, jobs_run_fn run, void *arg
 /* Queues job (ownership passes on SLIMY_OK). SLIMY_ELIMITED when the queue is full,
  * SLIMY_EUNAVAILABLE once draining: the caller keeps the job and answers the user. */
 int jobs_submit(struct jobs *jobs, struct job *job);
+
+/* Queues an in-flight job again so a worker runs it once more (the next step of a command that
+ * waited on the network). Never refused, even while draining: the job is already accepted.
+ * Thread-safe; callable from the outbound engine's thread. */
+void jobs_resume(struct jobs *jobs, struct job *job);
 
 /* Marks job done and frees it (interaction included). Thread-safe. */
 void jobs_finish(struct jobs *jobs, struct job *job);
