@@ -17,7 +17,10 @@
 #include "core/log.h"
 #include "core/status.h"
 #include "handlers/registry.h"
+#include "ai/openai.h"
+#include "ai/persona.h"
 #include "http/server.h"
+#include "kv/history.h"
 #include "interactions/discord_rest.h"
 #include "interactions/dispatch.h"
 #include "interactions/registration.h"
@@ -202,6 +205,9 @@ static int serve(int argc, char **argv)
     struct dispatch *dispatch = NULL;
     struct http_server *server = NULL;
     struct store *store = NULL;
+    struct ai_client *ai = NULL;
+    struct chat_history *history = NULL;
+    struct persona *persona = NULL;
     char err[512] = "";
     int rc = store_open(&cfg, true, &store, err, sizeof err);
     if (rc) {
@@ -213,9 +219,20 @@ static int serve(int argc, char **argv)
     rc = fetch_start(&engine);
     if (!rc)
         rc = discord_rest_new(&cfg, engine, &rest);
+    if (!rc && ai_configured(&cfg))
+        rc = ai_client_new(&cfg, engine, &ai);
     if (!rc)
-        rc = dispatch_new(&cfg, registry_commands, registry_count, rest,
-                          &(struct cmd_services){.store = store, .engine = engine}, &dispatch);
+        rc = chat_history_new(&history);
+    if (!rc)
+        rc = persona_open(cfg.personality_file, &persona);
+    if (!rc) {
+        struct cmd_services deps = {
+            .store = store, .ai = ai, .engine = engine, .history = history, .persona = persona};
+        rc = dispatch_new(&cfg, registry_commands, registry_count, rest, &deps, &dispatch);
+    }
+    if (!rc && !ai)
+        log_warn("AI is not configured: /chat, /dream and /snail analyze will say so (set OPENAI_API_KEY or "
+                 "OPENAI_BASE_URL)");
     if (!rc)
         rc = http_server_start(&cfg, dispatch, started_at, &server);
     if (rc) {
@@ -241,6 +258,9 @@ out:
     dispatch_free(dispatch);
     fetch_stop(engine);
     discord_rest_free(rest);
+    ai_client_free(ai);
+    chat_history_free(history);
+    persona_close(persona);
     store_close(store);
     log_info("stopped");
     log_close();

@@ -9,8 +9,11 @@
 #include "handlers/registry.h"
 
 const struct command *const registry_commands[] = {
+    &ask_slimy_command,
+    &chat_command,
     &consent_command,
     &diag_command,
+    &dream_command,
     &export_command,
     &forget_command,
     &mode_command,

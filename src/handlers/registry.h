@@ -11,8 +11,11 @@ extern const struct command *const registry_commands[];
 extern const size_t registry_count;
 
 /* One per file in src/handlers/. */
+extern const struct command ask_slimy_command;
+extern const struct command chat_command;
 extern const struct command consent_command;
 extern const struct command diag_command;
+extern const struct command dream_command;
 extern const struct command export_command;
 extern const struct command forget_command;
 extern const struct command mode_command;

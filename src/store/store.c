@@ -60,6 +60,15 @@ void store_snail_stats_list_free(struct store_snail_stats_list *l)
     l->n = 0;
 }
 
+void store_leaderboard_free(struct store_leaderboard *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->items[i].user_name);
+    free(l->items);
+    l->items = NULL;
+    l->n = 0;
+}
+
 void store_names_free(char **names, size_t n)
 {
     for (size_t i = 0; i < n; i++)

@@ -1,5 +1,6 @@
 /* store.h — everything Slimy keeps: users and consent, memories, mode configs, personality
- * adjustments, Super Snail stats, the image-generation log and command usage.
+ * adjustments, Super Snail stats, the image-generation log and command usage; and the two
+ * summaries read from them (a scope's leaderboard, a user's command stats).
  *
  * One interface, two backends (the sqlite3_vfs pattern: a table of function pointers, each
  * backend embedding struct store first):
@@ -133,6 +134,28 @@ struct store_snail_stats_list {
     size_t n;
 };
 
+/* One line of a scope's Super Snail leaderboard (store_leaderboard()). */
+struct store_leaderboard_entry {
+    char user_id[STORE_ID_MAX];
+    char *user_name;    /* owned UTF-8 copy of the name users holds; "" when none was ever given */
+    uint64_t analyses;  /* snail_stats rows of the user in the scope; always ≥ 1 */
+    int64_t last_at_ms; /* created_at_ms of the newest of those rows (unix ms) */
+};
+
+struct store_leaderboard {
+    struct store_leaderboard_entry *items; /* owned array of n entries, in rank order */
+    size_t n;
+};
+
+/* One user's command use in one scope (store_user_stats()). The counts cover rows stored at or
+ * after the call's since_ms; last_active_ms does not. */
+struct store_user_stats {
+    uint64_t chats;         /* uses of "chat" and "Ask Slimy" */
+    uint64_t images;        /* uses of "dream" */
+    uint64_t commands;      /* uses of any command, the two above included */
+    int64_t last_active_ms; /* newest use at any time (unix ms); 0 if the user never used one there */
+};
+
 struct store_image_log_new {
     const char *user_id;
     const char *scope_id;
@@ -201,9 +224,26 @@ struct store_ops {
 
     /* Appends one image-generation attempt. */
     int (*image_log_add)(struct store *st, const struct store_image_log_new *entry);
-    /* Appends one command use (for /stats and /leaderboard). */
+    /* Appends one command use (for /stats). command is the command path the dispatcher ran
+     * ("chat", "consent status", "Ask Slimy"); scope_id may be NULL. */
     int (*command_usage_add)(struct store *st, const char *user_id, const char *scope_id, const char *command,
                              bool success, int64_t latency_ms);
+
+    /* The Super Snail leaderboard of a scope (/leaderboard): up to max (clamped to
+     * STORE_LIST_MAX) users with at least one snail_stats row in scope_id, ranked by that number
+     * of rows, most first. Equal counts put the most recent analysis (last_at_ms) first, then
+     * user ids in byte order, so the order is total and the same on both backends. A user
+     * without a stored name has user_name "" (never NULL). None, or max 0, is SLIMY_OK with
+     * out->n == 0. Free with store_leaderboard_free(), also after a failure. */
+    int (*leaderboard)(struct store *st, const char *scope_id, size_t max, struct store_leaderboard *out);
+    /* A user's command use in a scope (/stats), from the rows command_usage_add stored: rows at
+     * or after since_ms (unix ms; any value, so 0 counts everything) are counted into
+     * chats ("chat" or "Ask Slimy"), images ("dream") and commands (all of them); command names
+     * compare byte for byte. last_active_ms is the newest row at any time, whatever since_ms
+     * says, so a user idle for longer than the period is still not "never" active. No rows is
+     * SLIMY_OK with every field 0. Nothing to free. */
+    int (*user_stats)(struct store *st, const char *user_id, const char *scope_id, int64_t since_ms,
+                      struct store_user_stats *out);
 
     /* Row counts for /diag. */
     int (*counts)(struct store *st, struct store_counts *out);
@@ -319,6 +359,16 @@ static inline int store_command_usage_add(struct store *st, const char *user_id,
 {
     return st->ops->command_usage_add(st, user_id, scope_id, command, success, latency_ms);
 }
+static inline int store_leaderboard(struct store *st, const char *scope_id, size_t max,
+                                    struct store_leaderboard *out)
+{
+    return st->ops->leaderboard(st, scope_id, max, out);
+}
+static inline int store_user_stats(struct store *st, const char *user_id, const char *scope_id, int64_t since_ms,
+                                   struct store_user_stats *out)
+{
+    return st->ops->user_stats(st, user_id, scope_id, since_ms, out);
+}
 static inline int store_counts(struct store *st, struct store_counts *out) { return st->ops->counts(st, out); }
 static inline int store_migrations_applied(struct store *st, char ***names, size_t *n)
 {
@@ -330,6 +380,7 @@ void store_memories_free(struct store_memories *m);
 void store_mode_configs_free(struct store_mode_configs *m);
 void store_adjustments_free(struct store_adjustments *a);
 void store_snail_stats_list_free(struct store_snail_stats_list *l);
+void store_leaderboard_free(struct store_leaderboard *l);
 void store_names_free(char **names, size_t n);
 
 /* Writes a fresh UUID v4 (libsodium randomness) into out. */

@@ -81,6 +81,8 @@ enum stmt_id {
     STMT_SNAIL_STATS_LIST,
     STMT_IMAGE_LOG_INSERT,
     STMT_COMMAND_USAGE_INSERT,
+    STMT_LEADERBOARD,
+    STMT_USER_STATS,
     STMT_COUNTS,
     STMT_MIGRATIONS_APPLIED,
     STMT_MIGRATION_RECORD,
@@ -128,6 +130,18 @@ static const char *const stmt_sql[STMT_COUNT] = {
                               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     [STMT_COMMAND_USAGE_INSERT] = "INSERT INTO command_usage (user_id, scope_id, command, success, latency_ms, "
                                   "created_at_ms) VALUES (?, ?, ?, ?, ?, ?)",
+    /* Counted per user first, then joined to users: the name is one lookup per ranked user. */
+    [STMT_LEADERBOARD] = "SELECT t.user_id, u.username, t.analyses, t.last_at_ms FROM "
+                         "(SELECT user_id, COUNT(*) AS analyses, MAX(created_at_ms) AS last_at_ms FROM snail_stats "
+                         "WHERE scope_id = ? GROUP BY user_id) AS t LEFT JOIN users AS u ON u.user_id = t.user_id "
+                         "ORDER BY t.analyses DESC, t.last_at_ms DESC, CAST(t.user_id AS BINARY) LIMIT ?",
+    /* The counts see only rows since the last parameter; last active is over every row (store.h).
+     * Parameters: user, scope (the subquery), user, scope, since. */
+    [STMT_USER_STATS] = "SELECT COUNT(CASE WHEN command IN ('chat', 'Ask Slimy') THEN 1 END), "
+                        "COUNT(CASE WHEN command = 'dream' THEN 1 END), COUNT(*), "
+                        "(SELECT COALESCE(MAX(created_at_ms), 0) FROM command_usage "
+                        "WHERE user_id = ? AND scope_id = ?) "
+                        "FROM command_usage WHERE user_id = ? AND scope_id = ? AND created_at_ms >= ?",
     [STMT_COUNTS] = "SELECT (SELECT COUNT(*) FROM memories), (SELECT COUNT(*) FROM image_generation_log), "
                     "(SELECT COUNT(*) FROM snail_stats), (SELECT COUNT(*) FROM users)",
     [STMT_MIGRATIONS_APPLIED] = "SELECT name FROM schema_migrations ORDER BY CAST(name AS BINARY)",
@@ -206,6 +220,9 @@ static int mariadb_snail_stats_list(struct store *st, const char *user_id, const
 static int mariadb_image_log_add(struct store *st, const struct store_image_log_new *entry);
 static int mariadb_command_usage_add(struct store *st, const char *user_id, const char *scope_id,
                                      const char *command, bool success, int64_t latency_ms);
+static int mariadb_leaderboard(struct store *st, const char *scope_id, size_t max, struct store_leaderboard *out);
+static int mariadb_user_stats(struct store *st, const char *user_id, const char *scope_id, int64_t since_ms,
+                              struct store_user_stats *out);
 static int mariadb_counts(struct store *st, struct store_counts *out);
 static int mariadb_migrations_applied(struct store *st, char ***names, size_t *n);
 
@@ -228,6 +245,8 @@ static const struct store_ops mariadb_ops = {
     .snail_stats_list = mariadb_snail_stats_list,
     .image_log_add = mariadb_image_log_add,
     .command_usage_add = mariadb_command_usage_add,
+    .leaderboard = mariadb_leaderboard,
+    .user_stats = mariadb_user_stats,
     .counts = mariadb_counts,
     .migrations_applied = mariadb_migrations_applied,
 };
@@ -1631,6 +1650,120 @@ static int mariadb_command_usage_add(struct store *st, const char *user_id, cons
     struct command_usage_args a = {
         .user_id = user_id, .scope_id = scope_id, .command = command, .success = success, .latency_ms = latency_ms};
     return run_op(st, "command_usage_add", command_usage_add_body, &a);
+}
+
+struct leaderboard_args {
+    const char *scope_id;
+    size_t max;
+    struct store_leaderboard *out;
+};
+
+static int leaderboard_body(struct conn *c, void *arg)
+{
+    struct leaderboard_args *a = arg;
+    struct store_leaderboard list = {0};
+    struct params p = {0};
+    struct columns r = {0};
+    MYSQL_STMT *stmt = NULL;
+    char user_id[STORE_ID_MAX];
+    param_text(&p, a->scope_id);
+    param_int(&p, (long long)a->max);
+    column_text(&r, user_id, sizeof user_id);
+    column_text(&r, NULL, 0); /* username */
+    column_int(&r);           /* analyses */
+    column_int(&r);           /* last_at_ms */
+    int rc = stmt_query(c, STMT_LEADERBOARD, &p, &r, &stmt);
+    if (rc)
+        goto out;
+    list.items = calloc((size_t)mysql_stmt_num_rows(stmt) + 1, sizeof *list.items);
+    if (!list.items) {
+        rc = SLIMY_ENOMEM;
+        goto out;
+    }
+    for (;;) {
+        bool has_row = false;
+        rc = row_next(c, stmt, &r, &has_row);
+        if (rc || !has_row)
+            break;
+        /* Counted first: freeing then frees a half-read entry. */
+        struct store_leaderboard_entry *entry = &list.items[list.n++];
+        memcpy(entry->user_id, user_id, sizeof entry->user_id);
+        entry->analyses = (uint64_t)r.ints[2];
+        entry->last_at_ms = r.ints[3];
+        rc = column_dup(c, stmt, &r, 1, &entry->user_name);
+        if (rc)
+            break;
+    }
+out:
+    stmt_done(stmt);
+    if (rc) {
+        store_leaderboard_free(&list);
+        return rc;
+    }
+    if (list.n == 0)
+        store_leaderboard_free(&list); /* none is items NULL, n 0 */
+    *a->out = list;
+    return SLIMY_OK;
+}
+
+static int mariadb_leaderboard(struct store *st, const char *scope_id, size_t max, struct store_leaderboard *out)
+{
+    out->items = NULL;
+    out->n = 0;
+    if (!is_id(scope_id))
+        return SLIMY_EINVAL;
+    max = clamp_max(max);
+    if (max == 0)
+        return SLIMY_OK;
+    struct leaderboard_args a = {.scope_id = scope_id, .max = max, .out = out};
+    return run_op(st, "leaderboard", leaderboard_body, &a);
+}
+
+struct user_stats_args {
+    const char *user_id, *scope_id;
+    int64_t since_ms;
+    struct store_user_stats *out;
+};
+
+static int user_stats_body(struct conn *c, void *arg)
+{
+    struct user_stats_args *a = arg;
+    struct params p = {0};
+    struct columns r = {0};
+    MYSQL_STMT *stmt = NULL;
+    bool has_row = false;
+    memset(a->out, 0, sizeof *a->out);
+    param_text(&p, a->user_id);
+    param_text(&p, a->scope_id);
+    param_text(&p, a->user_id);
+    param_text(&p, a->scope_id);
+    param_int(&p, a->since_ms);
+    for (int i = 0; i < 4; i++)
+        column_int(&r); /* chats, images, commands, last_active_ms */
+    int rc = stmt_query(c, STMT_USER_STATS, &p, &r, &stmt);
+    if (!rc)
+        rc = row_next(c, stmt, &r, &has_row);
+    if (!rc && has_row) { /* an aggregate: always one row */
+        a->out->chats = (uint64_t)r.ints[0];
+        a->out->images = (uint64_t)r.ints[1];
+        a->out->commands = (uint64_t)r.ints[2];
+        a->out->last_active_ms = r.ints[3];
+    }
+    stmt_done(stmt);
+    return rc;
+}
+
+static int mariadb_user_stats(struct store *st, const char *user_id, const char *scope_id, int64_t since_ms,
+                              struct store_user_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!is_id(user_id) || !is_id(scope_id))
+        return SLIMY_EINVAL;
+    struct user_stats_args a = {.user_id = user_id, .scope_id = scope_id, .since_ms = since_ms, .out = out};
+    int rc = run_op(st, "user_stats", user_stats_body, &a);
+    if (rc)
+        memset(out, 0, sizeof *out);
+    return rc;
 }
 
 static int counts_body(struct conn *c, void *arg)

@@ -63,6 +63,8 @@ struct sqlite_store {
     sqlite3_stmt *snail_stats_list;
     sqlite3_stmt *image_log_insert;
     sqlite3_stmt *command_usage_insert;
+    sqlite3_stmt *leaderboard;
+    sqlite3_stmt *user_stats;
     sqlite3_stmt *counts;
 };
 
@@ -146,6 +148,18 @@ static const struct stmt_def stmt_defs[] = {
     STMT(command_usage_insert, NEEDS_SCHEMA,
          "INSERT INTO command_usage (user_id, scope_id, command, success, latency_ms, created_at_ms) "
          "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
+    /* Counted per user first, then joined to users: the name is one lookup per ranked user. */
+    STMT(leaderboard, NEEDS_SCHEMA,
+         "SELECT t.user_id, u.username, t.analyses, t.last_at_ms FROM "
+         "(SELECT user_id, count(*) AS analyses, max(created_at_ms) AS last_at_ms FROM snail_stats "
+         "WHERE scope_id = ?1 GROUP BY user_id) AS t LEFT JOIN users AS u ON u.user_id = t.user_id "
+         "ORDER BY t.analyses DESC, t.last_at_ms DESC, t.user_id LIMIT ?2"),
+    /* The counts see only rows since ?3; last active is over every row (store.h). */
+    STMT(user_stats, NEEDS_SCHEMA,
+         "SELECT count(CASE WHEN command IN ('chat', 'Ask Slimy') THEN 1 END), "
+         "count(CASE WHEN command = 'dream' THEN 1 END), count(*), "
+         "(SELECT coalesce(max(created_at_ms), 0) FROM command_usage WHERE user_id = ?1 AND scope_id = ?2) "
+         "FROM command_usage WHERE user_id = ?1 AND scope_id = ?2 AND created_at_ms >= ?3"),
     STMT(counts, NEEDS_SCHEMA,
          "SELECT (SELECT count(*) FROM memories), (SELECT count(*) FROM image_generation_log), "
          "(SELECT count(*) FROM snail_stats), (SELECT count(*) FROM users)"),
@@ -176,6 +190,9 @@ static int sqlite_snail_stats_list(struct store *st, const char *user_id, const 
 static int sqlite_image_log_add(struct store *st, const struct store_image_log_new *entry);
 static int sqlite_command_usage_add(struct store *st, const char *user_id, const char *scope_id, const char *command,
                                     bool success, int64_t latency_ms);
+static int sqlite_leaderboard(struct store *st, const char *scope_id, size_t max, struct store_leaderboard *out);
+static int sqlite_user_stats(struct store *st, const char *user_id, const char *scope_id, int64_t since_ms,
+                             struct store_user_stats *out);
 static int sqlite_counts(struct store *st, struct store_counts *out);
 static int sqlite_migrations_applied(struct store *st, char ***names, size_t *n);
 
@@ -198,6 +215,8 @@ static const struct store_ops sqlite_ops = {
     .snail_stats_list = sqlite_snail_stats_list,
     .image_log_add = sqlite_image_log_add,
     .command_usage_add = sqlite_command_usage_add,
+    .leaderboard = sqlite_leaderboard,
+    .user_stats = sqlite_user_stats,
     .counts = sqlite_counts,
     .migrations_applied = sqlite_migrations_applied,
 };
@@ -1245,6 +1264,86 @@ static int sqlite_command_usage_add(struct store *st, const char *user_id, const
     }
     rc = run(s, q, "command_usage_add");
 out:
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+static int sqlite_leaderboard(struct store *st, const char *scope_id, size_t max, struct store_leaderboard *out)
+{
+    struct sqlite_store *s = (struct sqlite_store *)st;
+    sqlite3_stmt *q = s->leaderboard;
+    size_t cap = 0;
+    int rc;
+    out->items = NULL;
+    out->n = 0;
+    max = clamp_max(max);
+    if (!is_id(scope_id))
+        return SLIMY_EINVAL;
+    if (max == 0)
+        return SLIMY_OK;
+    if (!s->is_ready)
+        return not_migrated("leaderboard");
+    pthread_mutex_lock(&s->lock);
+    if (bind_text(q, 1, scope_id) || sqlite3_bind_int64(q, 2, (sqlite3_int64)max)) {
+        rc = bind_failed(s, "leaderboard");
+        goto out;
+    }
+    for (;;) {
+        bool has_row = false;
+        rc = next_row(s, q, "leaderboard", &has_row);
+        if (rc || !has_row)
+            break;
+        void *grown = reserve(out->items, &cap, out->n, sizeof out->items[0]);
+        if (!grown) {
+            rc = SLIMY_ENOMEM;
+            break;
+        }
+        out->items = grown;
+        struct store_leaderboard_entry *entry = &out->items[out->n];
+        memset(entry, 0, sizeof *entry);
+        out->n++; /* counted first, so store_leaderboard_free() frees a half-read entry */
+        rc = column_copy(q, 0, entry->user_id, sizeof entry->user_id);
+        if (!rc)
+            rc = column_dup(q, 1, &entry->user_name);
+        if (rc)
+            break;
+        entry->analyses = (uint64_t)sqlite3_column_int64(q, 2);
+        entry->last_at_ms = sqlite3_column_int64(q, 3);
+    }
+out:
+    finish(q);
+    pthread_mutex_unlock(&s->lock);
+    if (rc)
+        store_leaderboard_free(out);
+    return rc;
+}
+
+static int sqlite_user_stats(struct store *st, const char *user_id, const char *scope_id, int64_t since_ms,
+                             struct store_user_stats *out)
+{
+    struct sqlite_store *s = (struct sqlite_store *)st;
+    sqlite3_stmt *q = s->user_stats;
+    bool has_row = false;
+    int rc;
+    memset(out, 0, sizeof *out);
+    if (!is_id(user_id) || !is_id(scope_id))
+        return SLIMY_EINVAL;
+    if (!s->is_ready)
+        return not_migrated("user_stats");
+    pthread_mutex_lock(&s->lock);
+    if (bind_text(q, 1, user_id) || bind_text(q, 2, scope_id) || sqlite3_bind_int64(q, 3, since_ms)) {
+        rc = bind_failed(s, "user_stats");
+        goto out;
+    }
+    rc = next_row(s, q, "user_stats", &has_row);
+    if (!rc && has_row) { /* an aggregate: always one row */
+        out->chats = (uint64_t)sqlite3_column_int64(q, 0);
+        out->images = (uint64_t)sqlite3_column_int64(q, 1);
+        out->commands = (uint64_t)sqlite3_column_int64(q, 2);
+        out->last_active_ms = sqlite3_column_int64(q, 3);
+    }
+out:
+    finish(q);
     pthread_mutex_unlock(&s->lock);
     return rc;
 }

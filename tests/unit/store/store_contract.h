@@ -214,6 +214,8 @@ static void test_ops_table_complete(void **state)
     assert_non_null(ops->snail_stats_list);
     assert_non_null(ops->image_log_add);
     assert_non_null(ops->command_usage_add);
+    assert_non_null(ops->leaderboard);
+    assert_non_null(ops->user_stats);
     assert_non_null(ops->counts);
     assert_non_null(ops->migrations_applied);
 }
@@ -1706,6 +1708,12 @@ static void test_id_length_limits(void **state)
             .user_id = x, .scope_id = scope, .channel_id = other, .prompt = "p", .success = true};
         EXPECT_EINVAL(store_image_log_add(st, &image));
         EXPECT_EINVAL(store_command_usage_add(st, x, scope, "remember", true, 1));
+        struct store_leaderboard board = {0};
+        EXPECT_EINVAL(store_leaderboard(st, x, 10, &board));
+        store_leaderboard_free(&board);
+        struct store_user_stats stats;
+        EXPECT_EINVAL(store_user_stats(st, x, scope, 0, &stats));
+        EXPECT_EINVAL(store_user_stats(st, other, x, 0, &stats));
     }
 #undef EXPECT_EINVAL
     if (n_wrong)
@@ -1882,6 +1890,356 @@ static void test_counts_deltas(void **state)
 }
 
 /* ============================================================================================
+ * The leaderboard and a user's stats
+ * ========================================================================================== */
+
+/* Adds n snail_stats rows for user in scope (fresh interaction ids), naming the user
+ * user_name (NULL keeps or leaves no name). */
+static void add_analyses(struct store *st, const char *user_id, const char *user_name, const char *scope_id, int n)
+{
+    for (int i = 0; i < n; i++) {
+        char interaction_id[STORE_ID_MAX];
+        new_snowflake(interaction_id);
+        struct store_snail_stats_new s = {
+            .user_id = user_id,
+            .user_name = user_name,
+            .scope_id = scope_id,
+            .stats = snail_values,
+            .has_stat = snail_known,
+            .interaction_id = interaction_id,
+        };
+        int64_t id = 0;
+        assert_int_equal(store_snail_stats_add(st, &s, &id), SLIMY_OK);
+    }
+}
+
+/* The newest created_at_ms of user's snail_stats rows in scope. */
+static int64_t newest_analysis_ms(struct store *st, const char *user_id, const char *scope_id)
+{
+    struct store_snail_stats_list out = {0};
+    assert_int_equal(store_snail_stats_list(st, user_id, scope_id, 1, &out), SLIMY_OK);
+    assert_int_equal(out.n, 1);
+    int64_t at_ms = out.items[0].created_at_ms;
+    store_snail_stats_list_free(&out);
+    return at_ms;
+}
+
+/* "Ranked by that number of rows, most first; equal counts put the most recent analysis first,
+ * then user ids in byte order": checked between every pair of neighbours. */
+static void assert_leaderboard_order(const struct store_leaderboard *board)
+{
+    for (size_t i = 1; i < board->n; i++) {
+        const struct store_leaderboard_entry *a = &board->items[i - 1], *b = &board->items[i];
+        bool in_order = a->analyses > b->analyses ||
+                        (a->analyses == b->analyses &&
+                         (a->last_at_ms > b->last_at_ms ||
+                          (a->last_at_ms == b->last_at_ms && strcmp(a->user_id, b->user_id) < 0)));
+        if (!in_order)
+            fail_msg("leaderboard entries %zu (%s: %llu, %lld) and %zu (%s: %llu, %lld) are out of order", i - 1,
+                     a->user_id, (unsigned long long)a->analyses, (long long)a->last_at_ms, i, b->user_id,
+                     (unsigned long long)b->analyses, (long long)b->last_at_ms);
+    }
+}
+
+static const struct store_leaderboard_entry *find_entry(const struct store_leaderboard *board, const char *user_id)
+{
+    for (size_t i = 0; i < board->n; i++)
+        if (strcmp(board->items[i].user_id, user_id) == 0)
+            return &board->items[i];
+    return NULL;
+}
+
+/* Most analyses first; a tie goes to the most recent analysis; names come from users, "" when
+ * none was given; last_at_ms is the newest row's created_at_ms. */
+static void test_leaderboard_ranking_and_ties(void **state)
+{
+    struct store *st = *state;
+    char scope[STORE_ID_MAX], most[STORE_ID_MAX], tie_older[STORE_ID_MAX], tie_newer[STORE_ID_MAX],
+        nameless[STORE_ID_MAX];
+    new_snowflake(scope);
+    new_snowflake(most);
+    new_snowflake(tie_older);
+    new_snowflake(tie_newer);
+    new_snowflake(nameless);
+    int64_t before = wall_ms();
+    add_analyses(st, tie_newer, "Newer " EMOJI_SNAIL, scope, 1);
+    add_analyses(st, most, "Most", scope, 3);
+    add_analyses(st, tie_older, "Older", scope, 2);
+    sleep_ms(5);
+    add_analyses(st, tie_newer, NULL, scope, 1); /* a NULL name keeps "Newer" */
+    sleep_ms(5);
+    add_analyses(st, nameless, NULL, scope, 1);
+    int64_t after = wall_ms();
+
+    struct store_leaderboard board = {.n = 99}; /* poisoned: every field must be written */
+    assert_int_equal(store_leaderboard(st, scope, 10, &board), SLIMY_OK);
+    assert_int_equal(board.n, 4);
+    assert_leaderboard_order(&board);
+    assert_string_equal(board.items[0].user_id, most);
+    assert_string_equal(board.items[0].user_name, "Most");
+    assert_int_equal(board.items[0].analyses, 3);
+    /* Two each: the one whose newest analysis is more recent ranks first. */
+    assert_string_equal(board.items[1].user_id, tie_newer);
+    assert_string_equal(board.items[1].user_name, "Newer " EMOJI_SNAIL);
+    assert_int_equal(board.items[1].analyses, 2);
+    assert_string_equal(board.items[2].user_id, tie_older);
+    assert_string_equal(board.items[2].user_name, "Older");
+    assert_int_equal(board.items[2].analyses, 2);
+    assert_true(board.items[1].last_at_ms > board.items[2].last_at_ms);
+    assert_string_equal(board.items[3].user_id, nameless);
+    assert_non_null(board.items[3].user_name);
+    assert_string_equal(board.items[3].user_name, "");
+    assert_int_equal(board.items[3].analyses, 1);
+    for (size_t i = 0; i < board.n; i++) {
+        assert_time_between(board.items[i].last_at_ms, before, after);
+        assert_int_equal(board.items[i].last_at_ms, newest_analysis_ms(st, board.items[i].user_id, scope));
+    }
+    store_leaderboard_free(&board);
+    assert_null(board.items);
+    assert_int_equal(board.n, 0);
+}
+
+/* Equal counts and equal last analysis times (rows added in one burst often share a
+ * millisecond) still give one order: user ids in byte order. Many one-row users make ties
+ * likely; the order is checked between every pair whatever the clock did. */
+static void test_leaderboard_ties_are_total(void **state)
+{
+    struct store *st = *state;
+    char scope[STORE_ID_MAX], users[CONTRACT_BURST][STORE_ID_MAX];
+    new_snowflake(scope);
+    for (int i = 0; i < CONTRACT_BURST; i++) {
+        new_snowflake(users[i]);
+        add_analyses(st, users[i], "Burst", scope, 1);
+    }
+    struct store_leaderboard first = {0}, second = {0};
+    assert_int_equal(store_leaderboard(st, scope, CONTRACT_BURST, &first), SLIMY_OK);
+    assert_int_equal(first.n, CONTRACT_BURST);
+    assert_leaderboard_order(&first);
+    assert_int_equal(store_leaderboard(st, scope, CONTRACT_BURST, &second), SLIMY_OK);
+    assert_int_equal(second.n, first.n);
+    for (size_t i = 0; i < first.n; i++)
+        assert_string_equal(second.items[i].user_id, first.items[i].user_id);
+    store_leaderboard_free(&first);
+    store_leaderboard_free(&second);
+}
+
+/* Only rows of the scope count: another guild's and a DM's rows neither add entries nor raise
+ * counts, and each scope has its own board. */
+static void test_leaderboard_is_scoped(void **state)
+{
+    struct store *st = *state;
+    char guild[STORE_ID_MAX], other_guild[STORE_ID_MAX], dm[STORE_ID_MAX], user[STORE_ID_MAX],
+        elsewhere_only[STORE_ID_MAX];
+    new_snowflake(guild);
+    new_snowflake(other_guild);
+    new_dm_scope(dm);
+    new_snowflake(user);
+    new_snowflake(elsewhere_only);
+    add_analyses(st, user, "Here", guild, 1);
+    add_analyses(st, user, "Here", other_guild, 3);
+    add_analyses(st, user, "Here", dm, 2);
+    add_analyses(st, elsewhere_only, "Away", other_guild, 1);
+
+    struct store_leaderboard board = {0};
+    assert_int_equal(store_leaderboard(st, guild, 10, &board), SLIMY_OK);
+    assert_int_equal(board.n, 1);
+    assert_string_equal(board.items[0].user_id, user);
+    assert_int_equal(board.items[0].analyses, 1);
+    assert_null(find_entry(&board, elsewhere_only));
+    store_leaderboard_free(&board);
+
+    assert_int_equal(store_leaderboard(st, other_guild, 10, &board), SLIMY_OK);
+    assert_int_equal(board.n, 2);
+    assert_string_equal(board.items[0].user_id, user);
+    assert_int_equal(board.items[0].analyses, 3);
+    assert_string_equal(board.items[1].user_id, elsewhere_only);
+    store_leaderboard_free(&board);
+
+    assert_int_equal(store_leaderboard(st, dm, 10, &board), SLIMY_OK);
+    assert_int_equal(board.n, 1);
+    assert_int_equal(board.items[0].analyses, 2);
+    store_leaderboard_free(&board);
+}
+
+/* A scope with no analyses, or max 0, is SLIMY_OK with nothing; other tables do not count. */
+static void test_leaderboard_empty(void **state)
+{
+    struct store *st = *state;
+    char scope[STORE_ID_MAX], user[STORE_ID_MAX], id[STORE_ID_MAX];
+    new_snowflake(scope);
+    new_snowflake(user);
+    struct store_leaderboard board = {.n = 7};
+    assert_int_equal(store_leaderboard(st, scope, 10, &board), SLIMY_OK);
+    assert_int_equal(board.n, 0);
+    store_leaderboard_free(&board);
+
+    /* Memories, consent and command use in the scope are not analyses. */
+    add_memory(st, user, scope, "not an analysis", id);
+    assert_int_equal(store_consent_set(st, user, "Someone", scope, true), SLIMY_OK);
+    assert_int_equal(store_command_usage_add(st, user, scope, "snail analyze", true, 5), SLIMY_OK);
+    board.n = 7;
+    assert_int_equal(store_leaderboard(st, scope, 10, &board), SLIMY_OK);
+    assert_int_equal(board.n, 0);
+    store_leaderboard_free(&board);
+
+    add_analyses(st, user, "Someone", scope, 1);
+    board.n = 7;
+    assert_int_equal(store_leaderboard(st, scope, 0, &board), SLIMY_OK);
+    assert_int_equal(board.n, 0);
+    store_leaderboard_free(&board);
+}
+
+/* max keeps the top entries; a huge max is clamped to STORE_LIST_MAX, not trusted: with one
+ * user more than that, the one with the fewest analyses is left off. */
+static void test_leaderboard_max_and_clamp(void **state)
+{
+    struct store *st = *state;
+    char scope[STORE_ID_MAX], top[STORE_ID_MAX], second[STORE_ID_MAX], last[STORE_ID_MAX], user[STORE_ID_MAX];
+    new_snowflake(scope);
+    new_snowflake(top);
+    new_snowflake(second);
+    new_snowflake(last);
+    add_analyses(st, top, "Top", scope, 3);
+    add_analyses(st, second, "Second", scope, 2);
+    for (int i = 0; i < STORE_LIST_MAX - 2; i++) {
+        new_snowflake(user);
+        add_analyses(st, user, NULL, scope, 1);
+    }
+    sleep_ms(5);
+    /* One row too, but newer than every other one-row user, so ranked above them. */
+    add_analyses(st, last, "Newest single", scope, 1);
+
+    struct store_leaderboard board = {0};
+    assert_int_equal(store_leaderboard(st, scope, 2, &board), SLIMY_OK);
+    assert_int_equal(board.n, 2);
+    assert_string_equal(board.items[0].user_id, top);
+    assert_string_equal(board.items[1].user_id, second);
+    store_leaderboard_free(&board);
+
+    assert_int_equal(store_leaderboard(st, scope, 3, &board), SLIMY_OK);
+    assert_int_equal(board.n, 3);
+    assert_string_equal(board.items[2].user_id, last);
+    store_leaderboard_free(&board);
+
+    /* STORE_LIST_MAX + 1 users in all. */
+    assert_int_equal(store_leaderboard(st, scope, SIZE_MAX, &board), SLIMY_OK);
+    assert_int_equal(board.n, STORE_LIST_MAX);
+    assert_leaderboard_order(&board);
+    assert_string_equal(board.items[0].user_id, top);
+    assert_string_equal(board.items[2].user_id, last);
+    store_leaderboard_free(&board);
+    assert_int_equal(store_leaderboard(st, scope, STORE_LIST_MAX + 1, &board), SLIMY_OK);
+    assert_int_equal(board.n, STORE_LIST_MAX);
+    store_leaderboard_free(&board);
+}
+
+/* chats are "chat" and "Ask Slimy", images "dream", commands every row; other users' and other
+ * scopes' rows do not count; last_active_ms is the newest row's time. */
+static void test_user_stats_counts(void **state)
+{
+    struct store *st = *state;
+    char user[STORE_ID_MAX], other_user[STORE_ID_MAX], guild[STORE_ID_MAX], other_guild[STORE_ID_MAX],
+        dm[STORE_ID_MAX];
+    new_snowflake(user);
+    new_snowflake(other_user);
+    new_snowflake(guild);
+    new_snowflake(other_guild);
+    new_dm_scope(dm);
+    const char *mine[] = {"chat", "chat", "Ask Slimy", "dream", "dream", "remember", "consent status", "Chat",
+                          "chat history", "dreamer"};
+    int64_t before = wall_ms();
+    for (size_t i = 0; i < sizeof mine / sizeof mine[0]; i++)
+        assert_int_equal(store_command_usage_add(st, user, guild, mine[i], i % 3 != 0, (int64_t)i), SLIMY_OK);
+    int64_t after = wall_ms();
+    /* Noise that must not be counted. */
+    assert_int_equal(store_command_usage_add(st, other_user, guild, "chat", true, 1), SLIMY_OK);
+    assert_int_equal(store_command_usage_add(st, user, other_guild, "dream", true, 1), SLIMY_OK);
+    assert_int_equal(store_command_usage_add(st, user, dm, "chat", true, 1), SLIMY_OK);
+    assert_int_equal(store_command_usage_add(st, user, NULL, "chat", true, 1), SLIMY_OK);
+
+    struct store_user_stats stats;
+    memset(&stats, 0x5a, sizeof stats); /* poisoned: every field must be written */
+    assert_int_equal(store_user_stats(st, user, guild, 0, &stats), SLIMY_OK);
+    assert_int_equal(stats.chats, 3);    /* names compare byte for byte: "Chat" is not "chat" */
+    assert_int_equal(stats.images, 2);   /* nor "dreamer" "dream" */
+    assert_int_equal(stats.commands, 10); /* failed uses are uses too */
+    assert_time_between(stats.last_active_ms, before, after);
+
+    assert_int_equal(store_user_stats(st, user, dm, 0, &stats), SLIMY_OK);
+    assert_int_equal(stats.chats, 1);
+    assert_int_equal(stats.images, 0);
+    assert_int_equal(stats.commands, 1);
+    assert_int_equal(store_user_stats(st, other_user, guild, 0, &stats), SLIMY_OK);
+    assert_int_equal(stats.chats, 1);
+    assert_int_equal(stats.commands, 1);
+}
+
+/* The counts cover rows at or after since_ms only; last_active_ms ignores since_ms. */
+static void test_user_stats_since(void **state)
+{
+    struct store *st = *state;
+    char user[STORE_ID_MAX], scope[STORE_ID_MAX];
+    new_snowflake(user);
+    new_snowflake(scope);
+    assert_int_equal(store_command_usage_add(st, user, scope, "chat", true, 1), SLIMY_OK);
+    assert_int_equal(store_command_usage_add(st, user, scope, "dream", true, 1), SLIMY_OK);
+    assert_int_equal(store_command_usage_add(st, user, scope, "export", true, 1), SLIMY_OK);
+    /* Past the time slack of the server's clock, so the old rows are surely before `since`. */
+    sleep_ms(20);
+    int64_t since = wall_ms();
+    sleep_ms(20);
+    assert_int_equal(store_command_usage_add(st, user, scope, "chat", true, 1), SLIMY_OK);
+    assert_int_equal(store_command_usage_add(st, user, scope, "diag", true, 1), SLIMY_OK);
+    int64_t after = wall_ms();
+
+    struct store_user_stats stats;
+    assert_int_equal(store_user_stats(st, user, scope, INT64_MIN, &stats), SLIMY_OK);
+    assert_int_equal(stats.chats, 2);
+    assert_int_equal(stats.images, 1);
+    assert_int_equal(stats.commands, 5);
+    int64_t last_active_ms = stats.last_active_ms;
+    assert_time_between(last_active_ms, since, after);
+
+    assert_int_equal(store_user_stats(st, user, scope, since, &stats), SLIMY_OK);
+    assert_int_equal(stats.chats, 1);
+    assert_int_equal(stats.images, 0);
+    assert_int_equal(stats.commands, 2);
+    assert_int_equal(stats.last_active_ms, last_active_ms);
+
+    /* "At or after": the newest row's own time still counts it. */
+    assert_int_equal(store_user_stats(st, user, scope, last_active_ms, &stats), SLIMY_OK);
+    assert_true(stats.commands >= 1);
+
+    /* A period that starts after every row counts nothing but still knows the last use. */
+    assert_int_equal(store_user_stats(st, user, scope, INT64_MAX, &stats), SLIMY_OK);
+    assert_int_equal(stats.chats, 0);
+    assert_int_equal(stats.images, 0);
+    assert_int_equal(stats.commands, 0);
+    assert_int_equal(stats.last_active_ms, last_active_ms);
+}
+
+/* A user who never used a command in the scope: SLIMY_OK and every field 0. */
+static void test_user_stats_none(void **state)
+{
+    struct store *st = *state;
+    char user[STORE_ID_MAX], scope[STORE_ID_MAX];
+    new_snowflake(user);
+    new_snowflake(scope);
+    struct store_user_stats stats;
+    memset(&stats, 0x5a, sizeof stats);
+    assert_int_equal(store_user_stats(st, user, scope, 0, &stats), SLIMY_OK);
+    assert_int_equal(stats.chats, 0);
+    assert_int_equal(stats.images, 0);
+    assert_int_equal(stats.commands, 0);
+    assert_int_equal(stats.last_active_ms, 0);
+    /* Analyses are not command use. */
+    add_analyses(st, user, "Snail Only", scope, 2);
+    assert_int_equal(store_user_stats(st, user, scope, 0, &stats), SLIMY_OK);
+    assert_int_equal(stats.commands, 0);
+    assert_int_equal(stats.last_active_ms, 0);
+}
+
+/* ============================================================================================
  * The suite
  * ========================================================================================== */
 
@@ -1938,6 +2296,14 @@ static const struct CMUnitTest store_contract_tests[] = {
     CONTRACT_TEST(test_text_keys_compare_byte_for_byte),
     CONTRACT_TEST(test_image_log_and_command_usage),
     CONTRACT_TEST(test_counts_deltas),
+    CONTRACT_TEST(test_leaderboard_ranking_and_ties),
+    CONTRACT_TEST(test_leaderboard_ties_are_total),
+    CONTRACT_TEST(test_leaderboard_is_scoped),
+    CONTRACT_TEST(test_leaderboard_empty),
+    CONTRACT_TEST(test_leaderboard_max_and_clamp),
+    CONTRACT_TEST(test_user_stats_counts),
+    CONTRACT_TEST(test_user_stats_since),
+    CONTRACT_TEST(test_user_stats_none),
 };
 
 #endif

@@ -1,0 +1,448 @@
+/* openai.c — asynchronous calls to an OpenAI-compatible API with retries; see openai.h.
+ * Each call is a small state machine on the outbound engine: attempt → done → retry later or
+ * finish. The request body is built once, at start, so callers' strings may die right away. */
+#include "ai/openai.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+#include <sodium.h>
+
+#include "core/buf.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/status.h"
+
+#define RESPONSE_MAX_BYTES (32 * 1024 * 1024) /* images come back as base64 */
+#define ATTEMPT_TIMEOUT_MS 120000L
+#define CONNECT_TIMEOUT_MS 10000L
+#define RATE_LIMIT_RETRIES 5
+#define SERVER_ERROR_RETRIES 3
+#define BACKOFF_START_MS 500
+#define BACKOFF_MAX_MS 8000
+#define RETRY_AFTER_MAX_MS 120000 /* like the official SDK: a longer wait is not worth holding a reply */
+#define ERROR_TEXT_MAX 300
+
+enum call_kind { CALL_CHAT, CALL_IMAGE };
+
+struct ai_client {
+    const struct slimy_config *cfg;
+    struct fetch *engine;
+};
+
+struct call {
+    struct ai_client *ai;
+    enum call_kind kind;
+    char *url;
+    char *body;
+    char interaction_id[32];
+    uint64_t deadline_mono_ms;
+    unsigned attempts, rate_limit_retries, server_error_retries;
+    CURL *easy;
+    struct curl_slist *headers;
+    struct buf response;
+    struct ai_result *result; /* allocated at start so finishing never needs memory */
+    ai_done_fn done;
+    void *done_arg;
+};
+
+static void attempt(void *arg);
+
+/* ---- lifecycle ---- */
+
+bool ai_configured(const struct slimy_config *cfg)
+{
+    return cfg->openai_api_key || cfg->has_openai_base_url;
+}
+
+int ai_client_new(const struct slimy_config *cfg, struct fetch *engine, struct ai_client **out)
+{
+    struct ai_client *ai = calloc(1, sizeof *ai);
+    if (!ai)
+        return SLIMY_ENOMEM;
+    ai->cfg = cfg;
+    ai->engine = engine;
+    *out = ai;
+    return SLIMY_OK;
+}
+
+void ai_client_free(struct ai_client *ai)
+{
+    free(ai);
+}
+
+void ai_result_free(struct ai_result *r)
+{
+    if (!r)
+        return;
+    free(r->text);
+    free(r->finish_reason);
+    free(r->image);
+    free(r->error);
+    free(r);
+}
+
+static void call_free(struct call *c)
+{
+    curl_slist_free_all(c->headers);
+    if (c->easy)
+        curl_easy_cleanup(c->easy);
+    buf_cleanup(&c->response);
+    ai_result_free(c->result);
+    free(c->url);
+    free(c->body);
+    free(c);
+}
+
+/* Hands the result to the caller and frees the call. */
+static void finish(struct call *c)
+{
+    struct ai_result *r = c->result;
+    c->result = NULL;
+    if (r->status)
+        log_warn("ai request failed", LOG_S("interaction_id", c->interaction_id), LOG_I("http_status", r->http_status),
+                 LOG_S("error", r->error), LOG_I("attempts", c->attempts));
+    else
+        log_debug("ai request done", LOG_S("interaction_id", c->interaction_id), LOG_I("attempts", c->attempts));
+    ai_done_fn done = c->done;
+    void *arg = c->done_arg;
+    call_free(c);
+    done(r, arg);
+}
+
+static void finish_error(struct call *c, int status, long http_status, const char *error)
+{
+    struct ai_result *r = c->result;
+    free(r->text);
+    free(r->error);
+    r->text = NULL;
+    r->status = status;
+    r->http_status = http_status;
+    r->error = strdup(error ? error : slimy_strerror(status)); /* NULL on ENOMEM is acceptable */
+    finish(c);
+}
+
+/* ---- starting ---- */
+
+static struct call *call_new(struct ai_client *ai, enum call_kind kind, const char *path, cJSON *body,
+                             uint64_t deadline_mono_ms, const char *interaction_id, ai_done_fn done, void *arg)
+{
+    struct call *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->ai = ai;
+    c->kind = kind;
+    c->deadline_mono_ms = deadline_mono_ms;
+    c->done = done;
+    c->done_arg = arg;
+    snprintf(c->interaction_id, sizeof c->interaction_id, "%s", interaction_id ? interaction_id : "");
+    buf_init(&c->response, RESPONSE_MAX_BYTES);
+    size_t url_len = strlen(ai->cfg->openai_base_url) + strlen(path) + 1;
+    c->url = malloc(url_len);
+    c->body = cJSON_PrintUnformatted(body);
+    c->easy = curl_easy_init();
+    c->result = calloc(1, sizeof *c->result);
+    if (!c->url || !c->body || !c->easy || !c->result) {
+        call_free(c);
+        return NULL;
+    }
+    snprintf(c->url, url_len, "%s%s", ai->cfg->openai_base_url, path);
+    return c;
+}
+
+static int start(struct call *c)
+{
+    int rc = fetch_at(c->ai->engine, 0, attempt, c);
+    if (rc)
+        call_free(c);
+    return rc;
+}
+
+static const char *role_name(enum ai_role role)
+{
+    return role == AI_SYSTEM ? "system" : role == AI_ASSISTANT ? "assistant" : "user";
+}
+
+/* {"role":..,"content": "text"} or, with an image, content parts [{text},{image_url}]. */
+static cJSON *message_json(const struct ai_message *m, const char *detail)
+{
+    cJSON *obj = cJSON_CreateObject();
+    if (!obj || !cJSON_AddStringToObject(obj, "role", role_name(m->role)))
+        goto fail;
+    if (!m->image_data_uri) {
+        if (!cJSON_AddStringToObject(obj, "content", m->text ? m->text : ""))
+            goto fail;
+        return obj;
+    }
+    cJSON *parts = cJSON_AddArrayToObject(obj, "content");
+    if (!parts)
+        goto fail;
+    if (m->text) {
+        cJSON *text = cJSON_CreateObject();
+        if (!text || !cJSON_AddItemToArray(parts, text) || !cJSON_AddStringToObject(text, "type", "text") ||
+            !cJSON_AddStringToObject(text, "text", m->text))
+            goto fail;
+    }
+    cJSON *image = cJSON_CreateObject();
+    cJSON *image_url = image ? cJSON_CreateObject() : NULL;
+    if (!image || !cJSON_AddItemToArray(parts, image) || !cJSON_AddStringToObject(image, "type", "image_url") ||
+        !image_url || !cJSON_AddItemToObject(image, "image_url", image_url) ||
+        !cJSON_AddStringToObject(image_url, "url", m->image_data_uri) ||
+        (detail && !cJSON_AddStringToObject(image_url, "detail", detail)))
+        goto fail;
+    return obj;
+fail:
+    cJSON_Delete(obj);
+    return NULL;
+}
+
+int ai_chat_start(struct ai_client *ai, const struct ai_chat_request *req, ai_done_fn done, void *arg)
+{
+    cJSON *body = cJSON_CreateObject();
+    cJSON *messages = body ? cJSON_AddArrayToObject(body, "messages") : NULL;
+    bool ok = messages && cJSON_AddStringToObject(body, "model", req->model ? req->model : ai->cfg->openai_model);
+    for (size_t i = 0; ok && i < req->n_messages; i++) {
+        cJSON *m = message_json(&req->messages[i], req->image_detail);
+        ok = m && cJSON_AddItemToArray(messages, m);
+        if (!ok)
+            cJSON_Delete(m);
+    }
+    if (ok && req->temperature >= 0)
+        ok = cJSON_AddNumberToObject(body, "temperature", req->temperature) != NULL;
+    if (ok && req->max_tokens)
+        ok = cJSON_AddNumberToObject(body, "max_tokens", req->max_tokens) != NULL;
+    struct call *c = ok ? call_new(ai, CALL_CHAT, "/chat/completions", body, req->deadline_mono_ms,
+                                   req->interaction_id, done, arg)
+                        : NULL;
+    cJSON_Delete(body);
+    return c ? start(c) : SLIMY_ENOMEM;
+}
+
+int ai_image_start(struct ai_client *ai, const struct ai_image_request *req, ai_done_fn done, void *arg)
+{
+    cJSON *body = cJSON_CreateObject();
+    const char *model = req->model ? req->model : ai->cfg->image_model;
+    bool ok = body && cJSON_AddStringToObject(body, "model", model) &&
+              cJSON_AddStringToObject(body, "prompt", req->prompt) && cJSON_AddNumberToObject(body, "n", 1) &&
+              cJSON_AddStringToObject(body, "size", req->size ? req->size : "1024x1024");
+    /* GPT-image models always answer in base64 and reject response_format; dall-e needs it. */
+    if (ok && strncmp(model, "gpt-image", 9) != 0)
+        ok = cJSON_AddStringToObject(body, "response_format", "b64_json") != NULL;
+    struct call *c = ok ? call_new(ai, CALL_IMAGE, "/images/generations", body, req->deadline_mono_ms,
+                                   req->interaction_id, done, arg)
+                        : NULL;
+    cJSON_Delete(body);
+    return c ? start(c) : SLIMY_ENOMEM;
+}
+
+/* ---- one attempt ---- */
+
+static size_t collect(char *data, size_t size, size_t nmemb, void *arg)
+{
+    struct call *c = arg;
+    size_t n = size * nmemb;
+    return buf_append(&c->response, data, n) == SLIMY_OK ? n : 0; /* past the cap: abort the transfer */
+}
+
+static void on_done(CURL *easy, CURLcode result, void *arg);
+
+static void attempt(void *arg)
+{
+    struct call *c = arg;
+    uint64_t now = clock_mono_ms();
+    if (now >= c->deadline_mono_ms) {
+        finish_error(c, SLIMY_ETIMEOUT, 0, "the AI server took too long");
+        return;
+    }
+    curl_slist_free_all(c->headers);
+    c->headers = curl_slist_append(NULL, "Content-Type: application/json");
+    if (c->headers && c->ai->cfg->openai_api_key) {
+        struct buf auth;
+        buf_init(&auth, 4096);
+        if (buf_printf(&auth, "Authorization: Bearer %s", c->ai->cfg->openai_api_key) == SLIMY_OK) {
+            struct curl_slist *h = curl_slist_append(c->headers, auth.data);
+            c->headers = h ? h : c->headers;
+            sodium_memzero(auth.data, auth.len);
+        }
+        buf_cleanup(&auth);
+    }
+    buf_cleanup(&c->response);
+    long timeout = ATTEMPT_TIMEOUT_MS;
+    if ((long)(c->deadline_mono_ms - now) < timeout)
+        timeout = (long)(c->deadline_mono_ms - now);
+    curl_easy_reset(c->easy);
+    curl_easy_setopt(c->easy, CURLOPT_URL, c->url);
+    curl_easy_setopt(c->easy, CURLOPT_POSTFIELDS, c->body);
+    curl_easy_setopt(c->easy, CURLOPT_POSTFIELDSIZE, (long)strlen(c->body));
+    curl_easy_setopt(c->easy, CURLOPT_HTTPHEADER, c->headers);
+    curl_easy_setopt(c->easy, CURLOPT_USERAGENT, "Slimy/" SLIMY_VERSION);
+    curl_easy_setopt(c->easy, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(c->easy, CURLOPT_WRITEDATA, c);
+    curl_easy_setopt(c->easy, CURLOPT_TIMEOUT_MS, timeout);
+    curl_easy_setopt(c->easy, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
+    curl_easy_setopt(c->easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    c->attempts++;
+    if (fetch_add(c->ai->engine, c->easy, on_done, c))
+        finish_error(c, SLIMY_ENOMEM, 0, NULL);
+}
+
+static void retry_at(struct call *c, uint64_t due, long http_status, const char *why)
+{
+    if (due >= c->deadline_mono_ms) {
+        finish_error(c, SLIMY_ETIMEOUT, http_status, why);
+        return;
+    }
+    if (fetch_at(c->ai->engine, due, attempt, c))
+        finish_error(c, SLIMY_EUNAVAILABLE, http_status, why);
+}
+
+static uint64_t backoff_ms(unsigned retry)
+{
+    uint64_t ms = BACKOFF_START_MS;
+    for (unsigned i = 0; i < retry && ms < BACKOFF_MAX_MS; i++)
+        ms *= 2;
+    if (ms > BACKOFF_MAX_MS)
+        ms = BACKOFF_MAX_MS;
+    return ms + randombytes_uniform((uint32_t)(ms / 4 + 1));
+}
+
+/* The wait a 429 asks for, in ms: retry-after-ms first, then Retry-After seconds; -1 if none. */
+static long long retry_after_ms(CURL *easy)
+{
+    struct curl_header *h = NULL;
+    if (curl_easy_header(easy, "retry-after-ms", 0, CURLH_HEADER, -1, &h) == CURLHE_OK && h) {
+        double v = strtod(h->value, NULL);
+        if (v >= 0 && isfinite(v))
+            return (long long)v;
+    }
+    if (curl_easy_header(easy, "Retry-After", 0, CURLH_HEADER, -1, &h) == CURLHE_OK && h) {
+        char *end;
+        double v = strtod(h->value, &end);
+        if (end != h->value && v >= 0 && isfinite(v))
+            return (long long)(v * 1000.0);
+    }
+    return -1;
+}
+
+/* Reads an error body in OpenAI's nested shape {"error":{message,type,code}} or the flat shape
+ * {"object":"error","message",...,"code"}; code may be a string, a number or null. Writes the
+ * message (cut) into msg and the code as text into code. */
+static void parse_error(const struct buf *body, char *msg, size_t msg_len, char *code, size_t code_len)
+{
+    msg[0] = code[0] = '\0';
+    cJSON *root = cJSON_ParseWithLength(body->data ? body->data : "", body->len);
+    const cJSON *err = cJSON_GetObjectItemCaseSensitive(root, "error");
+    const cJSON *holder = cJSON_IsObject(err) ? err : root;
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(holder, "message");
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(holder, "code");
+    if (cJSON_IsString(err) && !m)
+        m = err; /* {"error": "text"} from some proxies */
+    if (cJSON_IsString(m))
+        snprintf(msg, msg_len, "%.*s", ERROR_TEXT_MAX, m->valuestring);
+    if (cJSON_IsString(c))
+        snprintf(code, code_len, "%s", c->valuestring);
+    else if (cJSON_IsNumber(c))
+        snprintf(code, code_len, "%d", c->valueint);
+    cJSON_Delete(root);
+}
+
+/* Fills c->result from a 2xx answer (or marks it failed when the answer is unusable). */
+static void parse_success(struct call *c, long http_status)
+{
+    struct ai_result *r = c->result;
+    r->http_status = http_status;
+    cJSON *root = cJSON_ParseWithLength(c->response.data ? c->response.data : "", c->response.len);
+    if (!root) {
+        r->status = SLIMY_EUPSTREAM;
+        r->error = strdup("the AI server returned malformed JSON");
+        return;
+    }
+    if (c->kind == CALL_CHAT) {
+        const cJSON *choice = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(root, "choices"), 0);
+        const cJSON *message = cJSON_GetObjectItemCaseSensitive(choice, "message");
+        const cJSON *content = cJSON_GetObjectItemCaseSensitive(message, "content");
+        const cJSON *finish_reason = cJSON_GetObjectItemCaseSensitive(choice, "finish_reason");
+        if (!cJSON_IsObject(message)) {
+            r->status = SLIMY_EUPSTREAM;
+            r->error = strdup("the AI server's answer had no message");
+        } else if (cJSON_IsString(content)) {
+            r->text = strdup(content->valuestring);
+        }
+        if (cJSON_IsString(finish_reason))
+            r->finish_reason = strdup(finish_reason->valuestring);
+    } else {
+        const cJSON *item = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(root, "data"), 0);
+        const cJSON *b64 = cJSON_GetObjectItemCaseSensitive(item, "b64_json");
+        size_t b64_len = cJSON_IsString(b64) ? strlen(b64->valuestring) : 0;
+        r->image = b64_len ? malloc(b64_len / 4 * 3 + 3) : NULL;
+        if (!r->image ||
+            sodium_base642bin(r->image, b64_len / 4 * 3 + 3, b64->valuestring, b64_len, "\n\r ", &r->image_len, NULL,
+                              sodium_base64_VARIANT_ORIGINAL) != 0 ||
+            r->image_len == 0) {
+            free(r->image);
+            r->image = NULL;
+            r->image_len = 0;
+            r->status = SLIMY_EUPSTREAM;
+            r->error = strdup("the AI server returned no image data");
+        }
+    }
+    cJSON_Delete(root);
+}
+
+static void on_done(CURL *easy, CURLcode result, void *arg)
+{
+    struct call *c = arg;
+    uint64_t now = clock_mono_ms();
+    long status = 0;
+    if (result == CURLE_OK)
+        curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+
+    if (result != CURLE_OK || status >= 500 || status == 408 || status == 409) {
+        const char *why = result == CURLE_OPERATION_TIMEDOUT ? "the AI server took too long"
+                          : result != CURLE_OK           ? "the AI server could not be reached"
+                                                         : "the AI server had an error";
+        if (++c->server_error_retries > SERVER_ERROR_RETRIES) {
+            finish_error(c, result == CURLE_OPERATION_TIMEDOUT ? SLIMY_ETIMEOUT
+                            : result != CURLE_OK            ? SLIMY_EUNAVAILABLE
+                                                            : SLIMY_EUPSTREAM,
+                         status, why);
+            return;
+        }
+        retry_at(c, now + backoff_ms(c->server_error_retries - 1), status, why);
+        return;
+    }
+    if (status < 200 || status >= 300) {
+        char msg[ERROR_TEXT_MAX + 1], code[64];
+        parse_error(&c->response, msg, sizeof msg, code, sizeof code);
+        if (status == 429 && strcmp(code, "insufficient_quota") != 0) {
+            if (++c->rate_limit_retries > RATE_LIMIT_RETRIES) {
+                finish_error(c, SLIMY_ELIMITED, status, "the AI server is rate limiting us");
+                return;
+            }
+            long long wait = retry_after_ms(easy);
+            if (wait < 0)
+                wait = (long long)backoff_ms(c->rate_limit_retries - 1);
+            if (wait > RETRY_AFTER_MAX_MS) {
+                finish_error(c, SLIMY_ELIMITED, status, "the AI server is rate limiting us");
+                return;
+            }
+            retry_at(c, now + (uint64_t)wait, status, "the AI server is rate limiting us");
+            return;
+        }
+        char text[ERROR_TEXT_MAX + 64];
+        if (status == 429)
+            snprintf(text, sizeof text, "the AI account is out of quota");
+        else if (status == 401)
+            snprintf(text, sizeof text, "the AI server rejected the API key");
+        else
+            snprintf(text, sizeof text, "%s", msg[0] ? msg : "the AI server refused the request");
+        finish_error(c, status == 429 ? SLIMY_ELIMITED : SLIMY_EUPSTREAM, status, text);
+        return;
+    }
+    parse_success(c, status);
+    finish(c);
+}
