@@ -16,10 +16,12 @@ const struct command *const registry_commands[] = {
     &dream_command,
     &export_command,
     &forget_command,
+    &leaderboard_command,
     &mode_command,
     &personality_command,
     &remember_command,
     &snail_command,
+    &stats_command,
 };
 
 const size_t registry_count = ARRAY_LEN(registry_commands);

@@ -18,9 +18,11 @@ extern const struct command diag_command;
 extern const struct command dream_command;
 extern const struct command export_command;
 extern const struct command forget_command;
+extern const struct command leaderboard_command;
 extern const struct command mode_command;
 extern const struct command personality_command;
 extern const struct command remember_command;
 extern const struct command snail_command;
+extern const struct command stats_command;
 
 #endif

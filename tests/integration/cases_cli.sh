@@ -87,6 +87,12 @@ case_dev_mode_creates_a_key_and_answers_signed_ping() {
     out=$("$SIGN" headers --key "$dir/data/dev-secret.key" --body '{"type":1}' |
         curl -s -H @- -H 'Content-Type: application/json' -d '{"type":1}' "http://127.0.0.1:$port/interactions")
     assert_eq "$out" '{"type":1}' "signed PING with the dev key"
+    # No OPENAI_API_KEY and no OPENAI_BASE_URL: AI commands answer at once that AI is off.
+    local chat='{"type":2,"id":"5","application_id":"1","token":"t","channel_id":"2","user":{"id":"3","username":"u"},"data":{"name":"chat","type":1,"options":[{"name":"message","type":3,"value":"hi"}]}}'
+    out=$("$SIGN" headers --key "$dir/data/dev-secret.key" --body "$chat" |
+        curl -s -H @- -H 'Content-Type: application/json' -d "$chat" "http://127.0.0.1:$port/interactions")
+    assert_eq "$(json_get "$out" '(d["type"], d["data"]["flags"])')" "(4, 64)" "immediate ephemeral"
+    assert_contains "$(json_get "$out" 'd["data"]["content"]')" "AI is not configured" "AI off"
     kill -TERM "$pid"
     code=0
     wait "$pid" || code=$?

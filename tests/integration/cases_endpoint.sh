@@ -37,12 +37,12 @@ case_signature_failures_are_401() {
     post_raw "$WORK/tampered" -H "X-Signature-Ed25519: $sig" -H "X-Signature-Timestamp: $now"
     assert_eq "$HTTP_CODE" 401 "tampered body"
     assert_contains "$BODY" "invalid request signature"
-    # Freshness window: 300 s by default, both directions.
-    post_signed "$body" $((now - 400))
+    # Freshness window: SIGNATURE_MAX_AGE_S (900 s in these tests), both directions.
+    post_signed "$body" $((now - 1000))
     assert_eq "$HTTP_CODE" 401 "stale timestamp"
-    post_signed "$body" $((now + 400))
+    post_signed "$body" $((now + 1000))
     assert_eq "$HTTP_CODE" 401 "future timestamp"
-    post_signed "$body" $((now - 200))
+    post_signed "$body" $((now - 800))
     assert_eq "$HTTP_CODE" 200 "inside the window"
 }
 

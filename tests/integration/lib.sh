@@ -31,7 +31,11 @@ start_fake_discord() {
     FAKE_URL="http://127.0.0.1:$FAKE_PORT"
     wait_http "$FAKE_URL/_control/health"
 }
-fake_reset() { curl -s -X POST "$FAKE_URL/_control/reset" >/dev/null; }
+fake_reset() {
+    curl -s -X POST "$FAKE_URL/_control/reset" >/dev/null
+    [ -n "${AI_URL:-}" ] && curl -s -X POST "$AI_URL/_control/reset" >/dev/null
+    return 0
+}
 fake_script() { curl -s -X POST -H 'Content-Type: application/json' -d "$1" "$FAKE_URL/_control/script" >/dev/null; }
 fake_requests() { curl -s "$FAKE_URL/_control/requests${1:-}"; }
 # wait_requests N [QUERY] [TRIES]: wait until at least N matching requests were recorded
@@ -46,6 +50,17 @@ wait_requests() {
     return 1
 }
 
+# ---- fake OpenAI ----
+start_fake_openai() {
+    AI_PORT=$(free_port)
+    python3 "$ROOT/tests/tools/fake_openai.py" --port "$AI_PORT" >"$WORK/fake_openai.out" 2>&1 &
+    AI_PID=$!
+    AI_URL="http://127.0.0.1:$AI_PORT"
+    wait_http "$AI_URL/_control/health"
+}
+ai_script() { curl -s -X POST -H 'Content-Type: application/json' -d "$1" "$AI_URL/_control/script" >/dev/null; }
+ai_requests() { curl -s "$AI_URL/_control/requests${1:-}"; }
+
 # ---- the server ----
 # start_slimy [ENV=VALUE ...]: starts build/slimy serve with the test key and fake Discord.
 start_slimy() {
@@ -55,6 +70,8 @@ start_slimy() {
     env -i PATH="$PATH" HOME="$WORK" ASAN_OPTIONS="${ASAN_OPTIONS:-}" \
         DISCORD_PUBLIC_KEY="$PUBLIC_KEY" DISCORD_APPLICATION_ID="$APP_ID" \
         DISCORD_API_BASE="$FAKE_URL/api/v10" PORT="$SLIMY_PORT" BIND=127.0.0.1 \
+        OPENAI_BASE_URL="$AI_URL/v1" OPENAI_API_KEY=sk-test-SECRET OPENAI_MODEL=fake-chat IMAGE_MODEL=fake-image \
+        PERSONALITY_FILE="$ROOT/bot-personality.md" SIGNATURE_MAX_AGE_S=900 \
         LOG_LEVEL=debug LOG_DIR="$WORK/logs" DATA_DIR="$WORK/data" SQLITE_PATH="$WORK/data/slimy.db" \
         ENV_FILE=/nonexistent "$@" \
         "$SLIMY" serve >"$SLIMY_LOG" 2>&1 &
@@ -91,7 +108,8 @@ post_signed() {
 
 # command_json NAME [OPTIONS_JSON] [EXTRA_TOP_LEVEL_FIELDS] [EXTRA_DATA_FIELDS]: sets CMD to an
 # APPLICATION_COMMAND interaction, and INTERACTION_ID / INTERACTION_TOKEN to its id and token.
-# USER_ID (500), MEMBER_PERMS (2147483647: every permission) and GUILD (300) shape the invoker;
+# USER_ID (500), MEMBER_PERMS (2147483647: every permission), GUILD (300) and CHANNEL (400) shape
+# the invoker;
 # GUILD= (empty) makes it a DM in channel DM_CHANNEL (777) with `user` at the top level.
 SEQ=0
 command_json() {
@@ -100,8 +118,8 @@ command_json() {
     INTERACTION_TOKEN="tok-$(date +%s%N)-$SEQ-SECRET"
     local who
     if [ -n "${GUILD-300}" ]; then
-        who=$(printf '"guild_id":"%s","channel_id":"400","member":{"user":{"id":"%s","username":"tester%s"},"permissions":"%s"}' \
-            "${GUILD-300}" "${USER_ID:-500}" "${USER_ID:-500}" "${MEMBER_PERMS:-2147483647}")
+        who=$(printf '"guild_id":"%s","channel_id":"%s","member":{"user":{"id":"%s","username":"tester%s"},"permissions":"%s"}' \
+            "${GUILD-300}" "${CHANNEL:-400}" "${USER_ID:-500}" "${USER_ID:-500}" "${MEMBER_PERMS:-2147483647}")
     else
         who=$(printf '"channel_id":"%s","user":{"id":"%s","username":"tester%s"},"context":1' \
             "${DM_CHANNEL:-777}" "${USER_ID:-500}" "${USER_ID:-500}")

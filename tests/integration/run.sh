@@ -9,11 +9,12 @@ SIGN="$BUILD/slimy-sign"
 PROBE="$BUILD/deliver-probe"
 WORK=$(mktemp -d /tmp/slimy-it.XXXXXX)
 APP_ID=123456789012345678
-FAKE_PID= SLIMY_PID=
+FAKE_PID= SLIMY_PID= AI_PID= AI_URL=
 cleanup() {
     [ -d "$WORK/mariadb" ] && "$ROOT/tests/tools/mariadb.sh" stop "$WORK/mariadb" >/dev/null 2>&1
     [ -n "$SLIMY_PID" ] && kill -TERM "$SLIMY_PID" 2>/dev/null && wait "$SLIMY_PID" 2>/dev/null
     [ -n "$FAKE_PID" ] && kill -TERM "$FAKE_PID" 2>/dev/null && wait "$FAKE_PID" 2>/dev/null
+    [ -n "$AI_PID" ] && kill -TERM "$AI_PID" 2>/dev/null && wait "$AI_PID" 2>/dev/null
     if [ "${KEEP_WORK:-0}" = 1 ]; then echo "work dir kept: $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
@@ -22,6 +23,7 @@ trap cleanup EXIT
 PUBLIC_KEY=$("$SIGN" keygen --out "$WORK/keys")
 "$SIGN" keygen --out "$WORK/other" >/dev/null
 start_fake_discord || exit 1
+start_fake_openai || exit 1
 start_slimy || { cat "$SLIMY_LOG"; exit 1; }
 
 passed=0 failed=0 failed_names=()
@@ -46,14 +48,14 @@ run_cases() {
 }
 
 # Phase 1: the embedded defaults (SQLite). Shutdown last: it stops the server.
-run_cases sqlite cases_endpoint.sh cases_commands.sh cases_rest.sh cases_cli.sh cases_store.sh cases_shutdown.sh
+run_cases sqlite cases_endpoint.sh cases_commands.sh cases_rest.sh cases_cli.sh cases_store.sh cases_stats.sh cases_ai.sh cases_shutdown.sh
 
 # Phase 2: the same store cases against a real MariaDB, then an outage in the middle of a run.
 DB_PORT=$(free_port)
 if "$ROOT/tests/tools/mariadb.sh" start "$WORK/mariadb" "$DB_PORT" >"$WORK/mariadb.out" 2>&1; then
     start_slimy DB_HOST=127.0.0.1 DB_PORT="$DB_PORT" DB_USER=slimy DB_PASSWORD=slimy-test DB_NAME=slimy \
         DB_CONNECTION_LIMIT=4 || { cat "$SLIMY_LOG"; exit 1; }
-    run_cases mariadb cases_store.sh cases_mariadb_outage.sh
+    run_cases mariadb cases_store.sh cases_stats.sh cases_mariadb_outage.sh
     stop_slimy || { failed=$((failed + 1)); failed_names+=("mariadb exit status"); }
     "$ROOT/tests/tools/mariadb.sh" stop "$WORK/mariadb" >/dev/null 2>&1
 else

@@ -74,7 +74,7 @@ Control API (never recorded):
                       client gives up (closes its end) or the server stops. Other connections are
                       served normally meanwhile.
           "status"    the status to answer. Left out: the default answer (with the extra "headers",
-                      after the delay), unless "body"/"raw" is given, which means status 200.
+                      after the delay), unless "body"/"raw"/"preset" is given, which means status 200.
           "headers"   extra response headers ("Content-Type" here overrides the default type;
                       "Connection": "close" closes after answering).
           "body"      a dict/list is sent as JSON, a string as text/plain, null as an empty body.
@@ -88,7 +88,9 @@ Control API (never recorded):
         A status >= 400 without "body"/"raw"/"preset" gets an OpenAI-shaped error body: for 429
         ERROR_PRESETS["rate_limit"], for 401 ERROR_PRESETS["invalid_api_key"], otherwise
         {"error": {"message": "fake error <status>", "type": "server_error" (>= 500) or
-        "invalid_request_error", "param": null, "code": null}}.
+        "invalid_request_error", "param": null, "code": null}}. A status < 400 without one has an
+        empty body (Content-Length: 0). A scripted answer replaces the default one entirely (no
+        x-request-id header).
         Answers 200 {"ok": true, "queued": n}; 400 on a malformed script.
     GET  /_control/requests[?path_contains=..&method=..&since=SEQ]
         JSON array of recorded requests (same objects as the record lines), filtered; since=SEQ keeps
