@@ -254,9 +254,12 @@ static int serve(int argc, char **argv)
         log_error("drain deadline passed with jobs unfinished", LOG_I("queued", dispatch_jobs_queued(dispatch)),
                   LOG_I("in_flight", dispatch_jobs_in_flight(dispatch)));
 out:
+    /* Callbacks stop first, then the workers: a late OpenAI or Discord answer can then never
+     * reach a job that is being freed. */
     http_server_stop(server);
-    dispatch_free(dispatch);
     fetch_stop(engine);
+    dispatch_free(dispatch);
+    fetch_free(engine);
     discord_rest_free(rest);
     ai_client_free(ai);
     chat_history_free(history);

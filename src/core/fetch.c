@@ -34,6 +34,7 @@ struct fetch {
     size_t n_timers, cap_timers;
     uint64_t next_seq;
     bool stopping;
+    bool joined; /* the engine thread has exited */
     atomic_size_t n_transfers;
 };
 
@@ -225,16 +226,24 @@ int fetch_start(struct fetch **out)
 
 void fetch_stop(struct fetch *f)
 {
-    if (!f)
+    if (!f || f->joined)
         return;
     pthread_mutex_lock(&f->lock);
     f->stopping = true;
     pthread_mutex_unlock(&f->lock);
     curl_multi_wakeup(f->multi);
     pthread_join(f->thread, NULL);
+    f->joined = true;
     if (atomic_load(&f->n_transfers) || f->n_timers)
         log_warn("outbound engine stopped with work pending", LOG_I("transfers", atomic_load(&f->n_transfers)),
                  LOG_I("timers", f->n_timers));
+}
+
+void fetch_free(struct fetch *f)
+{
+    if (!f)
+        return;
+    fetch_stop(f);
     /* Transfers still attached are abandoned: their owners were told by the drain. */
     curl_multi_cleanup(f->multi);
     pthread_mutex_destroy(&f->lock);

@@ -22,9 +22,13 @@ typedef void (*fetch_done_fn)(CURL *easy, CURLcode result, void *arg);
 
 /* Starts the engine thread. Calls curl_global_init() once per process. */
 int fetch_start(struct fetch **out);
-/* Stops the thread. Pending timers are dropped and running transfers aborted without their
- * callbacks: drain your work first (jobs_drain) when callbacks matter. NULL is fine. */
+/* Stops the thread: no callback runs after this returns, and later fetch_at() calls fail with
+ * SLIMY_EUNAVAILABLE (so threads still running may call it safely). Pending timers are dropped
+ * and running transfers abandoned without their callbacks: drain your work first (jobs_drain)
+ * when callbacks matter. Idempotent; NULL is fine. */
 void fetch_stop(struct fetch *f);
+/* Stops (if needed) and frees the engine; nothing may use it afterwards. NULL is fine. */
+void fetch_free(struct fetch *f);
 
 /* Schedules fn(arg) on the engine thread once clock_mono_ms() >= due_mono_ms (0 = now).
  * Thread-safe. SLIMY_ENOMEM, or SLIMY_EUNAVAILABLE after fetch_stop() began. */

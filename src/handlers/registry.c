@@ -9,6 +9,7 @@
 #include "handlers/registry.h"
 
 const struct command *const registry_commands[] = {
+    &analyze_snail_stats_command,
     &ask_slimy_command,
     &chat_command,
     &consent_command,

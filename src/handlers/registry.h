@@ -11,6 +11,7 @@ extern const struct command *const registry_commands[];
 extern const size_t registry_count;
 
 /* One per file in src/handlers/. */
+extern const struct command analyze_snail_stats_command;
 extern const struct command ask_slimy_command;
 extern const struct command chat_command;
 extern const struct command consent_command;

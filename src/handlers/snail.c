@@ -1,16 +1,36 @@
 /* snail.c — /snail: the Super Snail form-upgrade cost calculator (`calc`) and its self-check
- * (`test`). Only the glue lives here: options in, text out; the maths, levels parsing and number
- * formatting are src/snail/snail_costs.c. analyze, sheet and sheet-setup are not ported yet. */
+ * (`test`), screenshot analysis (`analyze`), the saved stats (`sheet`) and `sheet-setup`, which
+ * explains that stats live in Slimy's database (Google Sheets is not part of this server).
+ * Only the glue lives here: the maths and number formatting are src/snail/snail_costs.c, the
+ * analysis flow is src/snail/snail_analyze.c and the stats texts src/snail/snail_vision.c. */
 #include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 
+#include "core/buf.h"
 #include "core/status.h"
 #include "interactions/command.h"
+#include "interactions/embed.h"
+#include "snail/snail_analyze.h"
 #include "snail/snail_costs.h"
+#include "snail/snail_vision.h"
+#include "store/store.h"
+
+#define SHEET_COLOR 0x00AE86
+#define SHEET_LIMIT_MIN 1
+#define SHEET_LIMIT_MAX 10
+#define SHEET_LIMIT_DEFAULT 5
+#define SHEET_NAME_MAX_BYTES 256 /* a display name as shown; Discord's are far shorter */
+#define SHEET_LINE_MAX_BYTES 1024
+#define MARKDOWN_CHARS "\\*_~`|>" /* escaped with a backslash inside names in message text */
 
 static int snail_test_run(struct cmd_ctx *ctx);
 static int snail_calc_run(struct cmd_ctx *ctx);
+static int snail_analyze_run(struct cmd_ctx *ctx);
+static int snail_sheet_run(struct cmd_ctx *ctx);
+static int snail_sheet_setup_run(struct cmd_ctx *ctx);
 
 static const struct cmd_choice snail_tier_choices[] = {
     {.name = "T5", .number_value = 5},
@@ -38,6 +58,24 @@ static const struct cmd_option snail_calc_options[] = {
     {.name = "dragon", .type = OPT_BOOLEAN, .description = "Show cells per species instead of form cells"},
 };
 
+static const struct cmd_option snail_analyze_options[] = {
+    {.name = "screenshot",
+     .type = OPT_ATTACHMENT,
+     .description = "A screenshot of your snail's stats page (PNG, JPG or WEBP)",
+     .required = true},
+};
+
+static const struct cmd_option snail_sheet_options[] = {
+    {.name = "user", .type = OPT_USER, .description = "Whose stats to show (default: you)"},
+    {.name = "limit",
+     .type = OPT_INTEGER,
+     .description = "How many entries to show (1-10, default 5)",
+     .has_min_value = true,
+     .min_value = SHEET_LIMIT_MIN,
+     .has_max_value = true,
+     .max_value = SHEET_LIMIT_MAX},
+};
+
 static const struct command snail_subcommands[] = {
     {
         .name = "test",
@@ -52,6 +90,29 @@ static const struct command snail_subcommands[] = {
         .n_options = ARRAY_LEN(snail_calc_options),
         .flags = CMD_EPHEMERAL,
         .run = snail_calc_run,
+    },
+    {
+        .name = "analyze",
+        .description = "Read your snail's stats from a screenshot and save them",
+        .options = snail_analyze_options,
+        .n_options = ARRAY_LEN(snail_analyze_options),
+        .flags = CMD_DEFERRED | CMD_NEEDS_AI,
+        .cooldown_ms = 5000,
+        .run = snail_analyze_run,
+    },
+    {
+        .name = "sheet",
+        .description = "Show saved Super Snail stats",
+        .options = snail_sheet_options,
+        .n_options = ARRAY_LEN(snail_sheet_options),
+        .flags = CMD_DEFERRED | CMD_EPHEMERAL,
+        .run = snail_sheet_run,
+    },
+    {
+        .name = "sheet-setup",
+        .description = "Where your Super Snail stats are kept",
+        .flags = CMD_EPHEMERAL,
+        .run = snail_sheet_setup_run,
     },
 };
 
@@ -137,4 +198,129 @@ static int snail_calc_run(struct cmd_ctx *ctx)
                      "• **Angel Cells:** %s\n• **Mutant Cells:** %s\n• **Mecha Cells:** %s\n• **BTADs:** %s\n"
                      "• **Hours:** %s",
                      in.tier, v[0], v[1], v[2], v[3], v[4], v[5], v[6]);
+}
+
+/* /snail analyze screenshot:<image> */
+static int snail_analyze_run(struct cmd_ctx *ctx)
+{
+    const cJSON *option = interaction_option(ctx->interaction, "screenshot");
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(option, "type");
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(option, "value");
+    const cJSON *attachment = NULL;
+    if (cJSON_IsNumber(type) && type->valueint == OPT_ATTACHMENT && cJSON_IsString(id))
+        attachment = interaction_resolved(ctx->interaction, "attachments", id->valuestring);
+    return snail_analyze_start(ctx, attachment); /* no attachment: the "provide an image" reply */
+}
+
+/* ---- /snail sheet ---- */
+
+/* Appends the display name of user_id: global_name or username from data.resolved.users, else the
+ * invoker's own name, else a mention (rendered, never pinged: replies allow no mentions). */
+static int append_name(const struct cmd_ctx *ctx, const char *user_id, struct buf *out)
+{
+    const cJSON *user = interaction_resolved(ctx->interaction, "users", user_id);
+    const cJSON *global_name = cJSON_GetObjectItemCaseSensitive(user, "global_name");
+    const cJSON *username = cJSON_GetObjectItemCaseSensitive(user, "username");
+    if (cJSON_IsString(global_name) && *global_name->valuestring)
+        return buf_append_str(out, global_name->valuestring);
+    if (cJSON_IsString(username) && *username->valuestring)
+        return buf_append_str(out, username->valuestring);
+    if (strcmp(user_id, ctx->interaction->user_id) == 0 && *ctx->interaction->user_name)
+        return buf_append_str(out, ctx->interaction->user_name);
+    return buf_printf(out, "<@%s>", user_id);
+}
+
+/* Appends text with Discord's markdown characters escaped, for a name inside **bold** text. */
+static int append_escaped(const char *text, struct buf *out)
+{
+    int rc = SLIMY_OK;
+    for (const char *p = text; !rc && *p; p++) {
+        if (strchr(MARKDOWN_CHARS, *p))
+            rc = buf_append(out, "\\", 1);
+        if (!rc)
+            rc = buf_append(out, p, 1);
+    }
+    return rc;
+}
+
+/* One embed field per stored row, newest first. */
+static int add_rows(cJSON *embed, const struct store_snail_stats_list *rows)
+{
+    int rc = SLIMY_OK;
+    for (size_t i = 0; !rc && i < rows->n; i++) {
+        const struct store_snail_stats *row = &rows->items[i];
+        char name[64];
+        snprintf(name, sizeof name, "📅 <t:%lld:f>", (long long)(row->created_at_ms / 1000));
+        struct buf line;
+        buf_init(&line, SHEET_LINE_MAX_BYTES);
+        rc = snail_vision_stats_line(row->stats, row->has_stat, &line);
+        if (!rc && !embed_add_field(embed, name, line.data, false))
+            rc = SLIMY_ENOMEM;
+        buf_cleanup(&line);
+    }
+    return rc;
+}
+
+/* /snail sheet [user:<user>] [limit:<1-10>] */
+static int snail_sheet_run(struct cmd_ctx *ctx)
+{
+    const cJSON *option = interaction_option(ctx->interaction, "user");
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(option, "type");
+    const cJSON *value = cJSON_GetObjectItemCaseSensitive(option, "value");
+    const char *user_id = ctx->interaction->user_id;
+    if (cJSON_IsNumber(type) && type->valueint == OPT_USER && cJSON_IsString(value) && *value->valuestring)
+        user_id = value->valuestring;
+    int64_t limit = SHEET_LIMIT_DEFAULT;
+    cmd_opt_int(ctx, "limit", &limit);
+    /* Discord enforces min and max for its own clients, but the request is only data. */
+    if (limit < SHEET_LIMIT_MIN)
+        limit = SHEET_LIMIT_MIN;
+    if (limit > SHEET_LIMIT_MAX)
+        limit = SHEET_LIMIT_MAX;
+    if (!ctx->services->store)
+        return SLIMY_EUNAVAILABLE;
+
+    struct store_snail_stats_list rows = {0};
+    struct buf name, text;
+    buf_init(&name, SHEET_NAME_MAX_BYTES);
+    buf_init(&text, SHEET_NAME_MAX_BYTES * 2 + 256);
+    cJSON *embed = NULL;
+    int rc = store_snail_stats_list(ctx->services->store, user_id, ctx->scope_id, (size_t)limit, &rows);
+    if (!rc)
+        rc = append_name(ctx, user_id, &name);
+    if (rc)
+        goto out;
+    if (rows.n == 0) {
+        rc = buf_append_str(&text, "📊 No saved stats found for **");
+        if (!rc)
+            rc = append_escaped(name.data, &text);
+        if (!rc)
+            rc = cmd_reply(ctx, "%s**\n\nUse `/snail analyze` to record new data.", text.data);
+        goto out;
+    }
+    char description[64];
+    snprintf(description, sizeof description, "Showing %zu most recent %s", rows.n, rows.n == 1 ? "entry" : "entries");
+    rc = buf_printf(&text, "🐌 Super Snail Stats - %s", name.data);
+    if (!rc && (!(embed = embed_new(text.data, SHEET_COLOR)) || !embed_set_description(embed, description)))
+        rc = SLIMY_ENOMEM;
+    if (!rc)
+        rc = add_rows(embed, &rows);
+    if (rc)
+        goto out;
+    rc = message_add_embed(ctx->reply, embed);
+    embed = NULL; /* taken even on failure */
+out:
+    cJSON_Delete(embed);
+    buf_cleanup(&name);
+    buf_cleanup(&text);
+    store_snail_stats_list_free(&rows);
+    return rc;
+}
+
+/* /snail sheet-setup */
+static int snail_sheet_setup_run(struct cmd_ctx *ctx)
+{
+    return cmd_reply(ctx, "📊 There is nothing to set up: Sheets synchronization is not part of this server. "
+                          "Every `/snail analyze` result is stored in Slimy's database.\n\n"
+                          "Use `/snail sheet` to see your saved stats.");
 }

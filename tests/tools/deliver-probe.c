@@ -104,7 +104,7 @@ int main(int argc, char **argv)
         pthread_cond_wait(&done_cond, &lock);
     pthread_mutex_unlock(&lock);
     printf("status=%s http=%ld attempts=%u\n", slimy_strerror(outcome.status), outcome.http_status, outcome.attempts);
-    fetch_stop(engine);
+    fetch_free(engine);
     discord_rest_free(rest);
     message_cleanup(&msg);
     return outcome.status == SLIMY_OK && finished == 1 ? 0 : 1;

@@ -323,7 +323,7 @@ static int teardown(void **state)
     pthread_mutex_unlock(&block.lock);
     bool is_drained = !f->d || dispatch_drain(f->d, clock_mono_ms() + 10000);
     dispatch_free(f->d);
-    fetch_stop(f->engine);
+    fetch_free(f->engine);
     discord_rest_free(f->rest);
     free(f->cfg.api_base);
     free(f);

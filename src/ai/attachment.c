@@ -1,0 +1,246 @@
+/* attachment.c — allowlisted, size-capped downloads of user-supplied attachment URLs on the
+ * outbound engine; see attachment.h. The URL is checked before anything is queued, so a refused
+ * URL never reaches the network. Called by src/snail/snail_analyze.c. */
+#include "ai/attachment.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/buf.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/status.h"
+
+#define CONNECT_TIMEOUT_MS 10000L
+#define TOTAL_TIMEOUT_MS 60000L /* a 10 MiB image over a slow link; the deadline may cut it shorter */
+#define HOST_LOG_MAX 256
+
+struct download {
+    struct fetch *engine;
+    CURL *easy;
+    CURLU *url;                /* the parsed URL that was checked; curl uses it as is (CURLOPT_CURLU) */
+    char scheme[8];            /* "https" or "http": the only protocol enabled for the transfer */
+    size_t max_bytes;          /* the size cap */
+    bool is_too_big;           /* the write callback stopped the transfer at the cap */
+    struct buf body;           /* what was received, capped at max_bytes */
+    uint64_t deadline_mono_ms; /* the transfer ends by then */
+    char interaction_id[32];   /* for log lines */
+    char host[HOST_LOG_MAX];   /* for log lines (the path holds the CDN signature: not logged) */
+    attachment_done_fn done;
+    void *done_arg;
+};
+
+/* ---- the allowlist ---- */
+
+/* A URL's part as a new string (curl_free it), or NULL when absent. */
+static char *url_part(CURLU *u, CURLUPart part, unsigned flags)
+{
+    char *value = NULL;
+    if (curl_url_get(u, part, &value, flags) != CURLUE_OK)
+        return NULL;
+    return value;
+}
+
+/* Does the entry (text, len bytes, already trimmed) allow the URL's scheme, host and port? */
+static bool entry_allows(const char *entry, size_t len, const char *scheme, const char *host, const char *port)
+{
+    char text[512];
+    if (len == 0 || len >= sizeof text)
+        return false;
+    memcpy(text, entry, len);
+    text[len] = '\0';
+    if (!strstr(text, "://")) /* a bare host: https on its default port only */
+        return strcasecmp(scheme, "https") == 0 && strcmp(port, "443") == 0 && strcasecmp(host, text) == 0;
+
+    /* "http://host:port": the entry is parsed by the same URL API as the URL it is compared with. */
+    bool is_allowed = false;
+    CURLU *e = curl_url();
+    if (e && curl_url_set(e, CURLUPART_URL, text, 0) == CURLUE_OK) {
+        char *e_scheme = url_part(e, CURLUPART_SCHEME, 0);
+        char *e_host = url_part(e, CURLUPART_HOST, 0);
+        char *e_port = url_part(e, CURLUPART_PORT, CURLU_DEFAULT_PORT);
+        is_allowed = e_scheme && e_host && e_port &&
+                     (strcasecmp(e_scheme, "http") == 0 || strcasecmp(e_scheme, "https") == 0) &&
+                     strcasecmp(e_scheme, scheme) == 0 && strcasecmp(e_host, host) == 0 && strcmp(e_port, port) == 0;
+        curl_free(e_scheme);
+        curl_free(e_host);
+        curl_free(e_port);
+    }
+    curl_url_cleanup(e);
+    return is_allowed;
+}
+
+/* Parses url into d->url and checks it against the comma list. SLIMY_OK, SLIMY_EPERM, SLIMY_ENOMEM. */
+static int check_url(struct download *d, const char *url, const char *allowed_hosts)
+{
+    if (!(d->url = curl_url()))
+        return SLIMY_ENOMEM;
+    /* No scheme guessing, and credentials in the URL are refused outright. */
+    CURLUcode uc = curl_url_set(d->url, CURLUPART_URL, url ? url : "", CURLU_DISALLOW_USER);
+    if (uc == CURLUE_OUT_OF_MEMORY)
+        return SLIMY_ENOMEM;
+    if (uc != CURLUE_OK)
+        return SLIMY_EPERM;
+    char *scheme = url_part(d->url, CURLUPART_SCHEME, 0);
+    char *host = url_part(d->url, CURLUPART_HOST, 0);
+    char *port = url_part(d->url, CURLUPART_PORT, CURLU_DEFAULT_PORT);
+    bool is_allowed = false;
+    if (scheme && host && port) {
+        snprintf(d->host, sizeof d->host, "%s", host);
+        snprintf(d->scheme, sizeof d->scheme, "%s", scheme);
+        for (const char *p = allowed_hosts ? allowed_hosts : ""; !is_allowed && *p;) {
+            const char *comma = strchr(p, ',');
+            const char *end = comma ? comma : p + strlen(p);
+            const char *start = p;
+            while (start < end && (*start == ' ' || *start == '\t'))
+                start++;
+            const char *stop = end;
+            while (stop > start && (stop[-1] == ' ' || stop[-1] == '\t'))
+                stop--;
+            is_allowed = entry_allows(start, (size_t)(stop - start), scheme, host, port);
+            p = comma ? comma + 1 : end;
+        }
+    }
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(port);
+    return is_allowed ? SLIMY_OK : SLIMY_EPERM;
+}
+
+/* ---- the transfer ---- */
+
+static void download_free(struct download *d)
+{
+    if (d->easy)
+        curl_easy_cleanup(d->easy);
+    curl_url_cleanup(d->url);
+    buf_cleanup(&d->body);
+    free(d);
+}
+
+/* Hands the outcome to the caller and frees the download. */
+static void finish(struct download *d, int status, const char *content_type)
+{
+    unsigned char *bytes = NULL;
+    size_t len = 0;
+    if (!status) {
+        len = d->body.len;
+        bytes = (unsigned char *)buf_detach(&d->body);
+        if (!bytes)
+            status = SLIMY_ENOMEM;
+    }
+    if (status)
+        log_warn("attachment download failed", LOG_S("interaction_id", d->interaction_id), LOG_S("host", d->host),
+                 LOG_S("status", slimy_strerror(status)));
+    else
+        log_debug("attachment downloaded", LOG_S("interaction_id", d->interaction_id), LOG_S("host", d->host),
+                  LOG_I("bytes", len));
+    attachment_done_fn done = d->done;
+    void *arg = d->done_arg;
+    /* content_type points into the easy handle: call back before freeing it. */
+    done(status, bytes, status ? 0 : len, status ? NULL : content_type, arg);
+    download_free(d);
+}
+
+static size_t collect(char *data, size_t size, size_t nmemb, void *arg)
+{
+    struct download *d = arg;
+    size_t n = size * nmemb;
+    int rc = buf_append(&d->body, data, n);
+    if (rc) {
+        d->is_too_big = rc == SLIMY_ETOOBIG; /* stop at the cap, not after the whole body */
+        return 0; /* anything but n aborts the transfer with CURLE_WRITE_ERROR */
+    }
+    return n;
+}
+
+static void on_done(CURL *easy, CURLcode result, void *arg)
+{
+    struct download *d = arg;
+    long http_status = 0;
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &http_status);
+    const char *content_type = NULL;
+    curl_easy_getinfo(easy, CURLINFO_CONTENT_TYPE, &content_type);
+    int status;
+    if (result == CURLE_FILESIZE_EXCEEDED || (result == CURLE_WRITE_ERROR && d->is_too_big))
+        status = SLIMY_ETOOBIG;
+    else if (result == CURLE_OPERATION_TIMEDOUT)
+        status = SLIMY_ETIMEOUT;
+    else if (result == CURLE_OUT_OF_MEMORY || result == CURLE_WRITE_ERROR)
+        status = SLIMY_ENOMEM;
+    else if (result != CURLE_OK)
+        status = SLIMY_EUNAVAILABLE;
+    else if (http_status == 404 || http_status == 410)
+        status = SLIMY_ENOTFOUND;
+    else if (http_status < 200 || http_status >= 300)
+        status = SLIMY_EUPSTREAM; /* 3xx included: redirects are never followed */
+    else
+        status = SLIMY_OK;
+    if (result != CURLE_OK && status != SLIMY_ETOOBIG)
+        log_info("attachment transfer ended", LOG_S("interaction_id", d->interaction_id), LOG_S("host", d->host),
+                 LOG_S("error", curl_easy_strerror(result)));
+    else if (status)
+        log_info("attachment host refused", LOG_S("interaction_id", d->interaction_id), LOG_S("host", d->host),
+                 LOG_I("http_status", http_status));
+    finish(d, status, content_type);
+}
+
+/* Engine thread: configure and start the transfer, timeouts measured from now. */
+static void start_transfer(void *arg)
+{
+    struct download *d = arg;
+    uint64_t now = clock_mono_ms();
+    if (now >= d->deadline_mono_ms) {
+        finish(d, SLIMY_ETIMEOUT, NULL);
+        return;
+    }
+    long left_ms = d->deadline_mono_ms - now > (uint64_t)TOTAL_TIMEOUT_MS ? TOTAL_TIMEOUT_MS
+                                                                          : (long)(d->deadline_mono_ms - now);
+    CURL *easy = d->easy;
+    curl_easy_setopt(easy, CURLOPT_CURLU, d->url);
+    curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
+    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, d->scheme);
+    curl_easy_setopt(easy, CURLOPT_REDIR_PROTOCOLS_STR, d->scheme);
+    curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(easy, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)d->max_bytes); /* refuses a bigger Content-Length */
+    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(easy, CURLOPT_WRITEDATA, d);
+    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, left_ms < CONNECT_TIMEOUT_MS ? left_ms : CONNECT_TIMEOUT_MS);
+    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, left_ms);
+    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(easy, CURLOPT_USERAGENT, "Slimy/" SLIMY_VERSION);
+    if (fetch_add(d->engine, easy, on_done, d))
+        finish(d, SLIMY_ENOMEM, NULL);
+}
+
+int attachment_download_start(struct fetch *engine, const struct attachment_request *req, attachment_done_fn done,
+                              void *arg)
+{
+    struct download *d = calloc(1, sizeof *d);
+    if (!d)
+        return SLIMY_ENOMEM;
+    d->engine = engine;
+    d->max_bytes = req->max_bytes ? req->max_bytes : ATTACHMENT_MAX_BYTES;
+    d->deadline_mono_ms = req->deadline_mono_ms;
+    d->done = done;
+    d->done_arg = arg;
+    snprintf(d->interaction_id, sizeof d->interaction_id, "%s", req->interaction_id ? req->interaction_id : "");
+    buf_init(&d->body, d->max_bytes);
+
+    int rc = check_url(d, req->url, req->allowed_hosts);
+    if (rc == SLIMY_EPERM)
+        log_info("attachment URL refused: host not allowed", LOG_S("interaction_id", d->interaction_id),
+                 LOG_S("host", d->host[0] ? d->host : NULL));
+    if (!rc && clock_mono_ms() >= d->deadline_mono_ms)
+        rc = SLIMY_ETIMEOUT;
+    if (!rc && !(d->easy = curl_easy_init()))
+        rc = SLIMY_ENOMEM;
+    if (!rc)
+        rc = fetch_at(engine, 0, start_transfer, d);
+    if (rc)
+        download_free(d);
+    return rc;
+}
