@@ -295,7 +295,7 @@ static int snail_sheet_run(struct cmd_ctx *ctx)
         if (!rc)
             rc = append_escaped(name.data, &text);
         if (!rc)
-            rc = cmd_reply(ctx, "%s**\n\nUse `/snail analyze` to record new data.", text.data);
+            rc = cmd_reply(ctx, "%s** yet.\n\nUse `/snail analyze` to record new data.", text.data);
         goto out;
     }
     char description[64];

@@ -53,8 +53,9 @@ void snail_vision_cleanup(struct snail_vision *v);
  * then " {notes}" when there are notes. */
 int snail_vision_summary(const struct snail_vision *v, struct buf *out);
 
-/* The "Stats" field of the analysis embed:
- * "**Primary**\nHP: 1,234,567 • ATK: … • DEF: … • RUSH: …\n\n**Pentagon**\nFAME: … • TECH: ??? • ART: … • CIV: … • FTH: …" */
+/* The "Stats" field of the analysis embed, two lines under two headings:
+ * "**Primary**\nHP: 1,234,567 • ATK: … • DEF: … • RUSH: …"
+ * "\n\n**Pentagon**\nFAME: … • TECH: ??? • ART: … • CIV: … • FTH: …" */
 int snail_vision_stats_field(const int64_t stats[SNAIL_STATS], const bool has_stat[SNAIL_STATS], struct buf *out);
 
 /* One line with all nine stats, as /snail sheet shows a stored row:

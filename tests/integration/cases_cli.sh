@@ -15,10 +15,10 @@ case_version_and_help() {
 case_commands_prints_registration_json() {
     local out
     out=$(slimy_cli "$SLIMY" commands)
-    assert_eq "$(json_get "$out" 'all(n in [c["name"] for c in d] for n in ["chat", "consent", "diag", "dream", "export", "forget", "mode", "personality-config", "remember", "snail", "Ask Slimy"])')" True "commands"
+    assert_eq "$(json_get "$out" 'all(n in [c["name"] for c in d] for n in ["chat", "consent", "diag", "dream", "export", "forget", "mode", "personality-config", "remember", "snail", "leaderboard", "stats", "Ask Slimy", "Analyze Snail Stats"])')" True "commands"
     assert_eq "$(json_get "$out" '[c["type"] for c in d if c["name"]=="Ask Slimy"][0]')" 3 "Ask Slimy is a message command"
     assert_eq "$(json_get "$out" '[c["default_member_permissions"] for c in d if c["name"]=="mode"][0]')" "32" "mode needs Manage Guild"
-    assert_eq "$(json_get "$out" '[o["name"] for o in [c for c in d if c["name"]=="snail"][0]["options"]]')" "['test', 'calc']" "snail subcommands"
+    assert_eq "$(json_get "$out" '[o["name"] for o in [c for c in d if c["name"]=="snail"][0]["options"]]')" "['test', 'calc', 'analyze', 'sheet', 'sheet-setup']" "snail subcommands"
     assert_eq "$(json_get "$out" '[o["choices"] for o in [c for c in d if c["name"]=="snail"][0]["options"][1]["options"] if o["name"]=="tier"][0]')" \
         "[{'name': 'T5', 'value': 5}, {'name': 'T6', 'value': 6}, {'name': 'T7', 'value': 7}, {'name': 'T8', 'value': 8}]" "tier choices"
 }

@@ -73,6 +73,7 @@ start_slimy() {
         OPENAI_BASE_URL="$AI_URL/v1" OPENAI_API_KEY=sk-test-SECRET OPENAI_MODEL=fake-chat IMAGE_MODEL=fake-image \
         PERSONALITY_FILE="$ROOT/bot-personality.md" SIGNATURE_MAX_AGE_S=900 \
         LOG_LEVEL=debug LOG_DIR="$WORK/logs" DATA_DIR="$WORK/data" SQLITE_PATH="$WORK/data/slimy.db" \
+        ATTACHMENT_HOSTS="http://127.0.0.1:$AI_PORT" \
         ENV_FILE=/nonexistent "$@" \
         "$SLIMY" serve >"$SLIMY_LOG" 2>&1 &
     SLIMY_PID=$!

@@ -48,7 +48,7 @@ run_cases() {
 }
 
 # Phase 1: the embedded defaults (SQLite). Shutdown last: it stops the server.
-run_cases sqlite cases_endpoint.sh cases_commands.sh cases_rest.sh cases_cli.sh cases_store.sh cases_stats.sh cases_ai.sh cases_shutdown.sh
+run_cases sqlite cases_endpoint.sh cases_commands.sh cases_rest.sh cases_cli.sh cases_store.sh cases_stats.sh cases_snail.sh cases_ai.sh cases_shutdown.sh
 
 # Phase 2: the same store cases against a real MariaDB, then an outage in the middle of a run.
 DB_PORT=$(free_port)

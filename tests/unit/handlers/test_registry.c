@@ -712,7 +712,13 @@ static void test_registration_snail(void **state)
 
     const cJSON *subs = child(snail, "options");
     assert_true(cJSON_IsArray(subs));
-    assert_int_equal(cJSON_GetArraySize(subs), 2);
+    assert_int_equal(cJSON_GetArraySize(subs), 5);
+    assert_non_null(find_named(subs, "analyze"));
+    assert_non_null(find_named(subs, "sheet"));
+    assert_non_null(find_named(subs, "sheet-setup"));
+    const cJSON *screenshot = find_named(child(find_named(subs, "analyze"), "options"), "screenshot");
+    assert_non_null(screenshot);
+    assert_int_equal(int_field(screenshot, "type"), 11); /* ATTACHMENT */
     const cJSON *test = find_named(subs, "test");
     const cJSON *calc = find_named(subs, "calc");
     assert_non_null(test);
