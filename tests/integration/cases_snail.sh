@@ -205,3 +205,18 @@ case_analyze_snail_stats_message_command() {
     assert_eq "$CONTENT" "⚠️ That message has no image attachment to analyze." "no image"
     assert_eq "$(file_requests)" 1 "no further download"
 }
+
+case_leaderboard_ranks_saved_analyses() {
+    local GUILD=302 url="$AI_URL/files/snail.png"
+    USER_ID=961 analyze "$url"
+    USER_ID=962 analyze "$url"
+    sleep 5.1 # the analyze cooldown, then a second analysis for 961
+    USER_ID=961 analyze "$url"
+    USER_ID=963 run_deferred leaderboard
+    local board
+    board=$(json_get "$REPLY" 'd["json"]["embeds"][0]["description"]')
+    assert_eq "$(json_get "$REPLY" 'd["json"]["embeds"][0]["title"]')" "🏆 Super Snail Leaderboard" "title"
+    assert_contains "$board" "🥇 **1.** tester961 - 2 analyses (Last: <t:" "first place"
+    assert_contains "$board" "🥈 **2.** tester962 - 1 analysis (Last: <t:" "second place"
+    assert_not_contains "$board" "tester901" "other servers' analyses stay out"
+}
