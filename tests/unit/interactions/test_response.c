@@ -15,6 +15,8 @@
 #include <cjson/cJSON.h>
 #include <cmocka.h>
 
+#include "../support/utf8_check.h"
+
 #include "core/buf.h"
 #include "core/status.h"
 #include "interactions/message.h"
@@ -24,41 +26,6 @@
 
 /* ---- helpers ---- */
 
-/* Strict UTF-8 decoder (RFC 3629): returns the number of code points, or SIZE_MAX if s[0..len) is
- * not well-formed (bad lead byte, missing continuation, overlong form, surrogate, > U+10FFFF). */
-static size_t utf8_code_points(const char *s, size_t len)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    size_t n = 0;
-    for (size_t i = 0; i < len; n++) {
-        unsigned char c = p[i];
-        size_t extra;
-        uint32_t cp, min;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if ((c & 0xE0) == 0xC0) {
-            extra = 1, cp = c & 0x1F, min = 0x80;
-        } else if ((c & 0xF0) == 0xE0) {
-            extra = 2, cp = c & 0x0F, min = 0x800;
-        } else if ((c & 0xF8) == 0xF0) {
-            extra = 3, cp = c & 0x07, min = 0x10000;
-        } else {
-            return SIZE_MAX;
-        }
-        if (len - i <= extra)
-            return SIZE_MAX;
-        for (size_t k = 1; k <= extra; k++) {
-            if ((p[i + k] & 0xC0) != 0x80)
-                return SIZE_MAX;
-            cp = (cp << 6) | (p[i + k] & 0x3F);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return SIZE_MAX;
-        i += extra + 1;
-    }
-    return n;
-}
 
 /* Repeats unit `times` times into a new NUL-terminated string. */
 static char *repeat(const char *unit, size_t times)
