@@ -8,6 +8,8 @@ Start:
     python3 tests/tools/fake_discord.py --port P [--host 127.0.0.1] [--record FILE] [--verbose]
 Prints "ready <port>" on stdout once listening (--port 0 picks a free port). Exits cleanly (status 0)
 on SIGTERM or SIGINT. With --verbose, one line per request goes to stderr; stdout stays quiet.
+The server, recording, control API and response helpers shared with fake_openai.py live in
+fake_common.py; this file holds the Discord routes and default answers.
 
 Every request outside /_control/ is recorded in memory and, with --record, appended to FILE as one
 JSON line:
@@ -59,37 +61,27 @@ Control API (never recorded):
     GET  /_control/health   -> 200 {"ok": true}
 """
 
-import argparse
 import hashlib
 import json
 import re
-import signal
-import socket
 import sys
-import threading
 import time
 from datetime import datetime, timezone
 from email.message import Message
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs
+
+import fake_common
 
 DISCORD_EPOCH_MS = 1420070400000
-MAX_BODY = 64 * 1024 * 1024
 
 
-class State:
+class State(fake_common.State):
     """Everything shared between handler threads; guarded by one lock."""
 
-    def __init__(self, record_file, verbose):
-        self.lock = threading.Lock()
-        self.requests = []
-        self.scripts = []  # dicts: {"method", "path_contains", "responses": [..]}
-        self.seq = 0
+    def __init__(self, record_file, verbose, name="fake_discord"):
+        super().__init__(record_file, verbose, name)
         self.messages = {}  # (app, token, msg_key) -> message object
         self.commands = {}  # scope tuple -> list of commands
         self.command_ids = {}  # (scope, name, type) -> id
-        self.record_file = record_file
-        self.verbose = verbose
         self._last_sf = 0
 
     def snowflake(self):
@@ -101,36 +93,10 @@ class State:
         self._last_sf = sf
         return str(sf)
 
-    def reset(self):
-        with self.lock:
-            self.requests.clear()
-            self.scripts.clear()
-            self.messages.clear()
-            self.commands.clear()
-            self.command_ids.clear()
-
-    def take_script(self, method, path):
-        """Caller holds the lock. Returns the next matching scripted response or None."""
-        for i, sc in enumerate(self.scripts):
-            if sc["method"] is not None and sc["method"] != method:
-                continue
-            if sc["path_contains"] is not None and sc["path_contains"] not in path:
-                continue
-            resp = sc["responses"].pop(0)
-            if not sc["responses"]:
-                del self.scripts[i]
-            return resp
-        return None
-
-    def record(self, entry):
-        """Caller holds the lock."""
-        self.requests.append(entry)
-        if self.record_file is not None:
-            try:
-                self.record_file.write(json.dumps(entry, ensure_ascii=False) + "\n")
-                self.record_file.flush()
-            except (OSError, ValueError) as e:
-                print("fake_discord: cannot write record file: %s" % e, file=sys.stderr)
+    def reset_locked(self):
+        self.messages.clear()
+        self.commands.clear()
+        self.command_ids.clear()
 
 
 def parse_header_params(header_name, value):
@@ -390,353 +356,45 @@ def default_answer(state, method, path, payload, parts):
     return NOT_FOUND
 
 
-def validate_script(obj):
-    if not isinstance(obj, dict):
-        raise ValueError("script must be a JSON object")
-    method = obj.get("method")
-    if method is not None:
-        if not isinstance(method, str) or not method:
-            raise ValueError("method must be a string or null")
-        method = method.upper()
-    pc = obj.get("path_contains")
-    if pc is not None and not isinstance(pc, str):
-        raise ValueError("path_contains must be a string or null")
-    responses = obj.get("responses")
-    if not isinstance(responses, list) or not responses:
-        raise ValueError("responses must be a non-empty array")
-    out = []
-    for r in responses:
-        if not isinstance(r, dict):
-            raise ValueError("each response must be an object")
-        st = r.get("status")
-        if st is not None and (not isinstance(st, int) or isinstance(st, bool) or not 100 <= st <= 599):
-            raise ValueError("status must be an integer 100..599")
-        hdrs = r.get("headers") or {}
-        if not isinstance(hdrs, dict):
-            raise ValueError("headers must be an object")
-        delay = r.get("delay_ms", 0) or 0
-        if not isinstance(delay, (int, float)) or isinstance(delay, bool) or delay < 0:
-            raise ValueError("delay_ms must be a non-negative number")
-        out.append({
-            "status": st,
-            "headers": {str(k): str(v) for k, v in hdrs.items()},
-            "body": r.get("body"),
-            "has_body": "body" in r,
-            "delay_ms": delay,
-            "close": bool(r.get("close", False)),
-        })
-    return {"method": method, "path_contains": pc, "responses": out}
+class Handler(fake_common.FakeHandler):
+    NAME = "fake_discord"
+    SERVER_VERSION = "fake-discord/1.0"
+    SCRIPT_KEYS = ("status", "headers", "body", "delay_ms", "close")
+    TOO_LARGE_BODY = {"message": "Request entity too large", "code": 40005}
+    CONTROL_NOT_FOUND_BODY = {"message": "unknown control endpoint", "code": 0}
 
-
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # headers and body are separate writes; avoid 40 ms stalls
-    timeout = 120  # idle keep-alive connections are closed after this many seconds
-
-    def version_string(self):
-        return "fake-discord/1.0"
-    @property
-    def state(self):
-        return self.server.state
-
-    def log_message(self, fmt, *args):
-        if self.state.verbose:
-            sys.stderr.write("fake_discord: %s - %s\n" % (self.address_string(), fmt % args))
-
-    # -- low-level helpers --------------------------------------------------------------
-
-    def read_body(self):
-        te = (self.headers.get("Transfer-Encoding") or "").lower()
-        if "chunked" in te:
-            chunks = []
-            total = 0
-            while True:
-                line = self.rfile.readline(65537)
-                if not line:
-                    raise ConnectionError("eof in chunked body")
-                size = int(line.split(b";", 1)[0].strip() or b"0", 16)
-                if size == 0:
-                    # trailers until an empty line
-                    while True:
-                        t = self.rfile.readline(65537)
-                        if not t or t in (b"\r\n", b"\n"):
-                            break
-                    break
-                total += size
-                if total > MAX_BODY:
-                    raise OverflowError()
-                data = self.rfile.read(size)
-                if len(data) != size:
-                    raise ConnectionError("eof in chunk")
-                chunks.append(data)
-                self.rfile.readline(3)  # CRLF after the chunk
-            return b"".join(chunks)
-        length = self.headers.get("Content-Length")
-        if not length:
-            return b""
-        n = int(length)
-        if n < 0:
-            raise ValueError("negative Content-Length")
-        if n > MAX_BODY:
-            raise OverflowError()
-        data = self.rfile.read(n)
-        if len(data) != n:
-            raise ConnectionError("eof in body")
-        return data
-
-    def send(self, status, body=b"", headers=None, content_type=None):
-        headers = dict(headers or {})
-        ct_override = None
-        for k in list(headers):
-            lk = k.lower()
-            if lk in ("content-length", "transfer-encoding"):
-                del headers[k]
-            elif lk == "content-type":
-                ct_override = headers.pop(k)
-            elif lk == "connection" and headers[k].lower() == "close":
-                self.close_connection = True
-        if status in (204, 304) or 100 <= status < 200:
-            body = b""
-        self.send_response(status)
-        if body or ct_override:
-            self.send_header("Content-Type", ct_override or content_type or "application/json")
-        for k, v in headers.items():
-            self.send_header(k, v)
-        if status not in (204, 304):
-            self.send_header("Content-Length", str(len(body)))
-        if self.close_connection:
-            self.send_header("Connection", "close")
-        self.end_headers()
-        if body and self.command != "HEAD":
-            self.wfile.write(body)
-        self.wfile.flush()
-
-    def send_json(self, status, obj, headers=None):
-        body = b"" if obj is None else json.dumps(obj).encode("utf-8")
-        self.send(status, body, headers, "application/json")
-
-    # -- dispatch -----------------------------------------------------------------------
-
-    def do_GET(self):
-        self.dispatch()
-
-    def do_POST(self):
-        self.dispatch()
-
-    def do_PUT(self):
-        self.dispatch()
-
-    def do_PATCH(self):
-        self.dispatch()
-
-    def do_DELETE(self):
-        self.dispatch()
-
-    def dispatch(self):
-        try:
-            body = self.read_body()
-        except OverflowError:
-            self.close_connection = True
-            self.send_json(413, {"message": "Request entity too large", "code": 40005})
-            return
-        except (ValueError, ConnectionError, OSError):
-            self.close_connection = True
-            return
-        path, _, query = self.path.partition("?")
-        if path.startswith("/_control/") or path == "/_control":
-            self.control(path, query, body)
-        else:
-            self.api(path, query, body)
-
-    def control(self, path, query, body):
-        st = self.state
-        method = self.command
-        if path == "/_control/health" and method == "GET":
-            return self.send_json(200, {"ok": True})
-        if path == "/_control/reset" and method == "POST":
-            st.reset()
-            return self.send_json(200, {"ok": True})
-        if path == "/_control/script" and method == "POST":
-            try:
-                script = validate_script(json.loads(body.decode("utf-8")))
-            except (ValueError, UnicodeDecodeError) as e:
-                return self.send_json(400, {"ok": False, "error": str(e)})
-            with st.lock:
-                st.scripts.append(script)
-            return self.send_json(200, {"ok": True, "queued": len(script["responses"])})
-        if path == "/_control/scripts" and method == "GET":
-            with st.lock:
-                out = [{"method": s["method"], "path_contains": s["path_contains"],
-                        "remaining": len(s["responses"]),
-                        "responses": [{k: r[k] for k in ("status", "headers", "body", "delay_ms", "close")}
-                                      for r in s["responses"]]}
-                       for s in st.scripts]
-            return self.send_json(200, out)
-        if path == "/_control/requests" and method == "GET":
-            q = parse_qs(query, keep_blank_values=True)
-            pc = q.get("path_contains", [None])[0]
-            meth = q.get("method", [None])[0]
-            since = q.get("since", [None])[0]
-            try:
-                since = int(since) if since not in (None, "") else None
-            except ValueError:
-                return self.send_json(400, {"ok": False, "error": "since must be an integer"})
-            with st.lock:
-                out = [r for r in st.requests
-                       if (not pc or pc in r["path"])
-                       and (not meth or r["method"] == meth.upper())
-                       and (since is None or r["seq"] > since)]
-                data = json.dumps(out, ensure_ascii=False).encode("utf-8")
-            return self.send(200, data, None, "application/json")
-        return self.send_json(404, {"message": "unknown control endpoint", "code": 0})
-
-    def api(self, path, query, body):
-        st = self.state
-        method = self.command
-        headers = {}
-        for k, v in self.headers.items():
-            lk = k.lower()
-            headers[lk] = headers[lk] + ", " + v if lk in headers else v
+    def parse_body(self, headers, body):
         ctype = headers.get("content-type", "")
-        parsed = None
-        parts = None
-        if ctype.lower().startswith("multipart/form-data"):
-            try:
-                parts, parsed = parse_multipart(ctype, body)
-            except Exception as e:  # a broken body must not kill the handler
-                if st.verbose:
-                    sys.stderr.write("fake_discord: multipart parse error: %s\n" % e)
-                parts, parsed = None, None
-        elif body:
-            try:
-                parsed = json.loads(body.decode("utf-8"))
-            except (ValueError, UnicodeDecodeError):
-                parsed = None
-
-        with st.lock:
-            st.seq += 1
-            seq = st.seq
-            scripted = st.take_script(method, path)
-        entry = {
-            "seq": seq,
-            "time": time.time(),
-            "method": method,
-            "path": path,
-            "query": query,
-            "headers": headers,
-            "body": body.decode("utf-8", "replace"),
-            "json": parsed,
-            "parts": parts,
-        }
-
-        status = None
-        resp_headers = {}
-        resp_body = b""
-        resp_ctype = "application/json"
-        if scripted is not None and scripted["close"]:
-            pass
-        elif scripted is not None and scripted["status"] is not None:
-            status = scripted["status"]
-            resp_headers = scripted["headers"]
-            b = scripted["body"]
-            if not scripted["has_body"] and status == 429:
-                ra = next((v for k, v in resp_headers.items() if k.lower() == "retry-after"), "1")
-                try:
-                    ra_num = float(ra)
-                except ValueError:
-                    ra_num = 1.0
-                b = {"message": "You are being rate limited.", "retry_after": ra_num, "global": False}
-            if isinstance(b, str):
-                resp_body = b.encode("utf-8")
-                resp_ctype = "text/plain; charset=utf-8"
-            elif b is not None:
-                resp_body = json.dumps(b).encode("utf-8")
-        else:
-            status, obj = default_answer(st, method, path, parsed, parts)
-            resp_body = b"" if obj is None else json.dumps(obj).encode("utf-8")
-            if scripted is not None:
-                resp_headers = scripted["headers"]
-
-        entry["status"] = status
-        entry["scripted"] = scripted is not None
-        with st.lock:
-            st.record(entry)
-
-        if scripted is not None and scripted["delay_ms"]:
-            time.sleep(scripted["delay_ms"] / 1000.0)
-        if status is None:  # "close": drop the connection without an answer
-            self.close_connection = True
-            try:
-                self.connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            if st.verbose:
-                sys.stderr.write("fake_discord: %s %s -> (connection dropped)\n" % (method, self.path))
-            return
-        self.send(status, resp_body, resp_headers, resp_ctype)
-
-
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False  # never wait for hung handler threads (scripted delays) on shutdown
-    allow_reuse_address = True
-    request_queue_size = 64
-
-    def handle_error(self, request, client_address):
-        if self.state.verbose:
-            super().handle_error(request, client_address)
-
-
-def main():
-    ap = argparse.ArgumentParser(description="Fake Discord REST API for tests (see the module docstring).")
-    ap.add_argument("--port", type=int, required=True, help="TCP port (0 = pick a free one)")
-    ap.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    ap.add_argument("--record", metavar="FILE", help="append one JSON line per recorded request to FILE")
-    ap.add_argument("--verbose", action="store_true", help="log each request to stderr")
-    args = ap.parse_args()
-
-    record_file = None
-    if args.record:
+        if not ctype.lower().startswith("multipart/form-data"):
+            parsed, _ = super().parse_body(headers, body)
+            return parsed, {"parts": None}
         try:
-            record_file = open(args.record, "a", encoding="utf-8")
-        except OSError as e:
-            print("fake_discord: cannot open %s: %s" % (args.record, e), file=sys.stderr)
-            return 2
+            parts, parsed = parse_multipart(ctype, body)
+        except Exception as e:  # a broken body must not kill the handler
+            if self.state.verbose:
+                sys.stderr.write("fake_discord: multipart parse error: %s\n" % e)
+            parts, parsed = None, None
+        return parsed, {"parts": parts}
 
-    try:
-        server = Server((args.host, args.port), Handler)
-    except OSError as e:
-        print("fake_discord: cannot listen on %s:%d: %s" % (args.host, args.port, e), file=sys.stderr)
-        return 2
-    server.state = State(record_file, args.verbose)
+    def scripted_answer(self, req):
+        sc = req.scripted
+        status = sc["status"]
+        if status is None:  # no "status": the default answer (with the extra headers)
+            return None
+        b = sc["body"]
+        if not sc["has_body"] and status == 429:
+            ra = next((v for k, v in sc["headers"].items() if k.lower() == "retry-after"), "1")
+            try:
+                ra_num = float(ra)
+            except ValueError:
+                ra_num = 1.0
+            b = {"message": "You are being rate limited.", "retry_after": ra_num, "global": False}
+        return (status,) + fake_common.encode_body(b)
 
-    stop = threading.Event()
-
-    def on_signal(signum, frame):
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
-    thread.start()
-    try:
-        sys.stdout.write("ready %d\n" % server.server_address[1])
-        sys.stdout.flush()
-    except OSError:
-        pass
-
-    while not stop.is_set():
-        stop.wait(0.5)
-
-    server.shutdown()
-    server.server_close()
-    if record_file is not None:
-        record_file.close()
-    if args.verbose:
-        sys.stderr.write("fake_discord: stopped\n")
-    return 0
+    def default_answer(self, req):
+        status, obj = default_answer(self.state, req.method, req.path, req.json, req.extra["parts"])
+        return status, {}, b"" if obj is None else json.dumps(obj).encode("utf-8"), "application/json"
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(fake_common.run(Handler, State, "Fake Discord REST API for tests (see the module docstring)."))

@@ -11,6 +11,8 @@ Prints "ready <port>" on stdout once listening (--port 0 picks a free port). Exi
 on SIGTERM or SIGINT, promptly even while requests are delayed, hung or streaming a download.
 With --verbose, one line per request goes to stderr; stdout stays quiet. HTTP/1.1 with keep-alive;
 every answer carries a correct Content-Length.
+The server, recording, control API and response helpers shared with fake_discord.py live in
+fake_common.py; this file holds the OpenAI routes, default answers and scripted-response extras.
 
 Every request outside /_control/ is recorded in memory and, with --record, appended to FILE as one
 JSON line:
@@ -119,22 +121,16 @@ Example: a 429 with Retry-After, then the default answer:
         [{"status":429,"headers":{"Retry-After":"1"},"preset":"rate_limit"}]}' $URL/_control/script
 """
 
-import argparse
 import base64
 import json
-import os
-import select
-import signal
-import socket
 import struct
 import sys
-import threading
 import time
 import zlib
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
-MAX_BODY = 64 * 1024 * 1024
+import fake_common
+
 BIG_DEFAULT = 30 * 1024 * 1024
 STREAM_CHUNK = 64 * 1024
 
@@ -184,47 +180,15 @@ def oai_error(message, etype="invalid_request_error", param=None, code=None):
     return {"error": {"message": message, "type": etype, "param": param, "code": code}}
 
 
-class State:
+class State(fake_common.State):
     """Everything shared between handler threads; guarded by one lock."""
 
-    def __init__(self, record_file, verbose):
-        self.lock = threading.Lock()
-        self.requests = []
-        self.scripts = []  # dicts: {"method", "path_contains", "responses": [..]}
-        self.seq = 0
+    def __init__(self, record_file, verbose, name="fake_openai"):
+        super().__init__(record_file, verbose, name)
         self.chat_count = 0
-        self.record_file = record_file
-        self.verbose = verbose
-        self.stopping = threading.Event()
 
-    def reset(self):
-        with self.lock:
-            self.requests.clear()
-            self.scripts.clear()
-            self.chat_count = 0
-
-    def take_script(self, method, path):
-        """Caller holds the lock. Returns the next matching scripted response or None."""
-        for i, sc in enumerate(self.scripts):
-            if sc["method"] is not None and sc["method"] != method:
-                continue
-            if sc["path_contains"] is not None and sc["path_contains"] not in path:
-                continue
-            resp = sc["responses"].pop(0)
-            if not sc["responses"]:
-                del self.scripts[i]
-            return resp
-        return None
-
-    def record(self, entry):
-        """Caller holds the lock."""
-        self.requests.append(entry)
-        if self.record_file is not None:
-            try:
-                self.record_file.write(json.dumps(entry, ensure_ascii=False) + "\n")
-                self.record_file.flush()
-            except (OSError, ValueError) as e:
-                print("fake_openai: cannot write record file: %s" % e, file=sys.stderr)
+    def reset_locked(self):
+        self.chat_count = 0
 
 
 def route_path(path):
@@ -327,176 +291,75 @@ def images_answer(payload, host):
     return 200, {"created": int(time.time()), "data": [dict(item) for _ in range(n)]}
 
 
+def validate_extra(r, out):
+    """The OpenAI fake's own scripted-response fields (see POST /_control/script in the docstring)."""
+    raw = r.get("raw")
+    if raw is not None and not isinstance(raw, str):
+        raise ValueError("raw must be a string")
+    preset = r.get("preset")
+    if preset is not None and preset not in ERROR_PRESETS:
+        raise ValueError("preset must be one of: " + ", ".join(sorted(ERROR_PRESETS)))
+    if "content" in r and r["content"] is not None and not isinstance(r["content"], str):
+        raise ValueError("content must be a string or null")
+    fr = r.get("finish_reason")
+    if fr is not None and not isinstance(fr, str):
+        raise ValueError("finish_reason must be a string")
+    out.update({
+        "raw": raw,
+        "preset": preset,
+        "content": r.get("content"),
+        "has_content": "content" in r,
+        "finish_reason": fr,
+        "hang": bool(r.get("hang", False)),
+    })
+
+
 def validate_script(obj):
-    if not isinstance(obj, dict):
-        raise ValueError("script must be a JSON object")
-    method = obj.get("method")
-    if method is not None:
-        if not isinstance(method, str) or not method:
-            raise ValueError("method must be a string or null")
-        method = method.upper()
-    pc = obj.get("path_contains")
-    if pc is not None and not isinstance(pc, str):
-        raise ValueError("path_contains must be a string or null")
-    responses = obj.get("responses")
-    if not isinstance(responses, list) or not responses:
-        raise ValueError("responses must be a non-empty array")
-    out = []
-    for r in responses:
-        if not isinstance(r, dict):
-            raise ValueError("each response must be an object")
-        st = r.get("status")
-        if st is not None and (not isinstance(st, int) or isinstance(st, bool) or not 100 <= st <= 599):
-            raise ValueError("status must be an integer 100..599")
-        hdrs = r.get("headers") or {}
-        if not isinstance(hdrs, dict):
-            raise ValueError("headers must be an object")
-        delay = r.get("delay_ms", 0) or 0
-        if not isinstance(delay, (int, float)) or isinstance(delay, bool) or delay < 0:
-            raise ValueError("delay_ms must be a non-negative number")
-        raw = r.get("raw")
-        if raw is not None and not isinstance(raw, str):
-            raise ValueError("raw must be a string")
-        preset = r.get("preset")
-        if preset is not None and preset not in ERROR_PRESETS:
-            raise ValueError("preset must be one of: " + ", ".join(sorted(ERROR_PRESETS)))
-        if "content" in r and r["content"] is not None and not isinstance(r["content"], str):
-            raise ValueError("content must be a string or null")
-        fr = r.get("finish_reason")
-        if fr is not None and not isinstance(fr, str):
-            raise ValueError("finish_reason must be a string")
-        out.append({
-            "status": st,
-            "headers": {str(k): str(v) for k, v in hdrs.items()},
-            "body": r.get("body"),
-            "has_body": "body" in r,
-            "raw": raw,
-            "preset": preset,
-            "content": r.get("content"),
-            "has_content": "content" in r,
-            "finish_reason": fr,
-            "delay_ms": delay,
-            "close": bool(r.get("close", False)),
-            "hang": bool(r.get("hang", False)),
-        })
-    return {"method": method, "path_contains": pc, "responses": out}
+    return fake_common.validate_script(obj, validate_extra)
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # headers and body are separate writes; avoid 40 ms stalls
-    timeout = 120  # idle keep-alive connections are closed after this many seconds
+class Handler(fake_common.FakeHandler):
+    NAME = "fake_openai"
+    SERVER_VERSION = "fake-openai/1.0"
+    SCRIPT_KEYS = ("status", "headers", "body", "raw", "preset", "content", "finish_reason",
+                   "delay_ms", "close", "hang")
+    TOO_LARGE_BODY = oai_error("Request entity too large")
+    CONTROL_NOT_FOUND_BODY = {"ok": False, "error": "unknown control endpoint"}
 
-    def version_string(self):
-        return "fake-openai/1.0"
+    def do_HEAD(self):
+        self.dispatch()
 
-    @property
-    def state(self):
-        return self.server.state
+    def validate_script(self, obj):
+        return validate_script(obj)
 
-    def log_message(self, fmt, *args):
-        if self.state.verbose:
-            sys.stderr.write("fake_openai: %s - %s\n" % (self.address_string(), fmt % args))
+    def on_request(self, req):
+        """Counts chat-completion requests; returns this one's number N (0 for other paths)."""
+        if route_path(req.path) == "/chat/completions" and req.method == "POST":
+            self.state.chat_count += 1
+            return self.state.chat_count
+        return 0
 
-    # -- low-level helpers --------------------------------------------------------------
-
-    def read_body(self):
-        te = (self.headers.get("Transfer-Encoding") or "").lower()
-        if "chunked" in te:
-            chunks = []
-            total = 0
-            while True:
-                line = self.rfile.readline(65537)
-                if not line:
-                    raise ConnectionError("eof in chunked body")
-                size = int(line.split(b";", 1)[0].strip() or b"0", 16)
-                if size == 0:
-                    while True:  # trailers until an empty line
-                        t = self.rfile.readline(65537)
-                        if not t or t in (b"\r\n", b"\n"):
-                            break
-                    break
-                total += size
-                if total > MAX_BODY:
-                    raise OverflowError()
-                data = self.rfile.read(size)
-                if len(data) != size:
-                    raise ConnectionError("eof in chunk")
-                chunks.append(data)
-                self.rfile.readline(3)  # CRLF after the chunk
-            return b"".join(chunks)
-        length = self.headers.get("Content-Length")
-        if not length:
-            return b""
-        n = int(length)
-        if n < 0:
-            raise ValueError("negative Content-Length")
-        if n > MAX_BODY:
-            raise OverflowError()
-        data = self.rfile.read(n)
-        if len(data) != n:
-            raise ConnectionError("eof in body")
-        return data
-
-    def send_head(self, status, length, headers=None, content_type=None):
-        """Sends the status line and headers; returns False if the body must not be sent."""
-        headers = dict(headers or {})
-        ct_override = None
-        for k in list(headers):
-            lk = k.lower()
-            if lk in ("content-length", "transfer-encoding"):
-                del headers[k]
-            elif lk == "content-type":
-                ct_override = headers.pop(k)
-            elif lk == "connection":
-                if headers[k].lower() == "close":
-                    self.close_connection = True
-                del headers[k]
-        no_body = status in (204, 304) or 100 <= status < 200
-        if no_body:
-            length = 0
-        self.send_response(status)
-        if length or ct_override:
-            self.send_header("Content-Type", ct_override or content_type or "application/json")
-        for k, v in headers.items():
-            self.send_header(k, v)
-        if status not in (204, 304) and not 100 <= status < 200:
-            self.send_header("Content-Length", str(length))
-        if self.close_connection:
-            self.send_header("Connection", "close")
-        self.end_headers()
-        return not no_body and self.command != "HEAD"
-
-    def send(self, status, body=b"", headers=None, content_type=None):
-        if self.send_head(status, len(body), headers, content_type) and body:
-            self.wfile.write(body)
-        self.wfile.flush()
-
-    def send_json(self, status, obj, headers=None):
-        body = b"" if obj is None else json.dumps(obj).encode("utf-8")
-        self.send(status, body, headers, "application/json")
-
-    def drop(self):
-        self.close_connection = True
-        try:
-            self.connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-
-    def hang(self):
-        """Holds the connection without answering until the peer closes it or the server stops."""
-        sock = self.connection
-        stopping = self.state.stopping
-        while not stopping.is_set():
-            try:
-                readable, _, _ = select.select([sock], [], [], 0.2)
-                if readable and sock.recv(1, socket.MSG_PEEK) == b"":
-                    break  # the client gave up
-                if readable:
-                    stopping.wait(0.2)  # pipelined data: ignore it, keep hanging
-            except (OSError, ValueError):
-                break
-        self.drop()
+    def scripted_answer(self, req):
+        sc = req.scripted
+        if not (sc["status"] is not None or sc["has_body"] or sc["raw"] is not None
+                or sc["preset"] is not None):
+            return None  # the default answer (with the extra headers)
+        status = sc["status"] if sc["status"] is not None else 200
+        if sc["raw"] is not None:
+            return status, sc["raw"].encode("utf-8"), "application/json"
+        if sc["preset"] is not None:
+            b = ERROR_PRESETS[sc["preset"]]
+        elif sc["has_body"]:
+            b = sc["body"]
+        elif status == 429:
+            b = ERROR_PRESETS["rate_limit"]
+        elif status == 401:
+            b = ERROR_PRESETS["invalid_api_key"]
+        elif status >= 400:
+            b = oai_error("fake error %d" % status, "server_error" if status >= 500 else "invalid_request_error")
+        else:
+            b = None
+        return (status,) + fake_common.encode_body(b)
 
     def stream_big(self, size, headers):
         if not self.send_head(200, size, headers, "application/octet-stream"):
@@ -513,295 +376,44 @@ class Handler(BaseHTTPRequestHandler):
             left -= n
         self.wfile.flush()
 
-    # -- dispatch -----------------------------------------------------------------------
+    def default_answer(self, req):
+        method, rpath = req.method, route_path(req.path)
+        headers = {"x-request-id": "req_fake_%d" % req.seq}
+        if rpath in ("/chat/completions", "/images/generations"):
+            headers["openai-processing-ms"] = "1"
 
-    def do_GET(self):
-        self.dispatch()
-
-    def do_HEAD(self):
-        self.dispatch()
-
-    def do_POST(self):
-        self.dispatch()
-
-    def do_PUT(self):
-        self.dispatch()
-
-    def do_PATCH(self):
-        self.dispatch()
-
-    def do_DELETE(self):
-        self.dispatch()
-
-    def dispatch(self):
-        try:
-            body = self.read_body()
-        except OverflowError:
-            self.close_connection = True
-            self.send_json(413, oai_error("Request entity too large"))
-            return
-        except (ValueError, ConnectionError, OSError):
-            self.close_connection = True
-            return
-        path, _, query = self.path.partition("?")
-        try:
-            if path.startswith("/_control/") or path == "/_control":
-                self.control(path, query, body)
-            else:
-                self.api(path, query, body)
-        except (BrokenPipeError, ConnectionResetError):
-            self.close_connection = True
-
-    def control(self, path, query, body):
-        st = self.state
-        method = self.command
-        if path == "/_control/health" and method == "GET":
-            return self.send_json(200, {"ok": True})
-        if path == "/_control/reset" and method == "POST":
-            st.reset()
-            return self.send_json(200, {"ok": True})
-        if path == "/_control/script" and method == "POST":
-            try:
-                script = validate_script(json.loads(body.decode("utf-8")))
-            except (ValueError, UnicodeDecodeError) as e:
-                return self.send_json(400, {"ok": False, "error": str(e)})
-            with st.lock:
-                st.scripts.append(script)
-            return self.send_json(200, {"ok": True, "queued": len(script["responses"])})
-        if path == "/_control/scripts" and method == "GET":
-            keys = ("status", "headers", "body", "raw", "preset", "content", "finish_reason",
-                    "delay_ms", "close", "hang")
-            with st.lock:
-                out = [{"method": s["method"], "path_contains": s["path_contains"],
-                        "remaining": len(s["responses"]),
-                        "responses": [{k: r[k] for k in keys} for r in s["responses"]]}
-                       for s in st.scripts]
-            return self.send_json(200, out)
-        if path == "/_control/requests" and method == "GET":
-            q = parse_qs(query, keep_blank_values=True)
-            pc = q.get("path_contains", [None])[0]
-            meth = q.get("method", [None])[0]
-            since = q.get("since", [None])[0]
-            try:
-                since = int(since) if since not in (None, "") else None
-            except ValueError:
-                return self.send_json(400, {"ok": False, "error": "since must be an integer"})
-            with st.lock:
-                out = [r for r in st.requests
-                       if (not pc or pc in r["path"])
-                       and (not meth or r["method"] == meth.upper())
-                       and (since is None or r["seq"] > since)]
-                data = json.dumps(out, ensure_ascii=False).encode("utf-8")
-            return self.send(200, data, None, "application/json")
-        return self.send_json(404, {"ok": False, "error": "unknown control endpoint"})
-
-    def default_answer(self, method, rpath, query, parsed, chat_n, scripted):
-        """Returns (status, body_bytes, content_type) or (200, None, size) for the streamed big file."""
         def js(status, obj):
-            return status, json.dumps(obj).encode("utf-8"), "application/json"
+            return status, headers, json.dumps(obj).encode("utf-8"), "application/json"
 
         if rpath == "/chat/completions" and method == "POST":
             override = None
             finish = None
-            if scripted is not None:
-                if scripted["has_content"]:
-                    override = (scripted["content"],)
-                finish = scripted["finish_reason"]
-            return js(*chat_answer(parsed, chat_n, override, finish))
+            if req.scripted is not None:
+                if req.scripted["has_content"]:
+                    override = (req.scripted["content"],)
+                finish = req.scripted["finish_reason"]
+            return js(*chat_answer(req.json, req.ctx, override, finish))
         if rpath == "/images/generations" and method == "POST":
-            return js(*images_answer(parsed, self.headers.get("Host")))
+            return js(*images_answer(req.json, self.headers.get("Host")))
         if rpath == "/models" and method == "GET":
             return js(200, {"object": "list", "data": [
                 {"id": "fake-model", "object": "model", "created": 1700000000, "owned_by": "fake"}]})
         if method in ("GET", "HEAD"):
             if rpath == "/files/snail.png":
-                return 200, PNG, "image/png"
+                return 200, headers, PNG, "image/png"
             if rpath == "/files/notimage.txt":
-                return 200, NOT_IMAGE, "text/plain; charset=utf-8"
+                return 200, headers, NOT_IMAGE, "text/plain; charset=utf-8"
             if rpath == "/files/big.bin":
-                size = parse_qs(query).get("size", [None])[0]
+                size = parse_qs(req.query).get("size", [None])[0]
                 try:
                     size = BIG_DEFAULT if size is None else int(size)
                     if size < 0:
                         raise ValueError()
                 except ValueError:
                     return js(400, oai_error("size must be an integer >= 0", param="size"))
-                return 200, None, size
-        return js(404, oai_error("Invalid URL (%s %s)" % (method, self.path.partition("?")[0])))
-
-    def api(self, path, query, body):
-        st = self.state
-        method = self.command
-        rpath = route_path(path)
-        headers = {}
-        for k, v in self.headers.items():
-            lk = k.lower()
-            headers[lk] = headers[lk] + ", " + v if lk in headers else v
-        parsed = None
-        if body:
-            try:
-                parsed = json.loads(body.decode("utf-8"))
-            except (ValueError, UnicodeDecodeError):
-                parsed = None
-
-        with st.lock:
-            st.seq += 1
-            seq = st.seq
-            chat_n = 0
-            if rpath == "/chat/completions" and method == "POST":
-                st.chat_count += 1
-                chat_n = st.chat_count
-            scripted = st.take_script(method, path)
-        entry = {
-            "seq": seq,
-            "time": time.time(),
-            "method": method,
-            "path": path,
-            "query": query,
-            "headers": headers,
-            "body": body.decode("utf-8", "replace"),
-            "json": parsed,
-        }
-
-        status = None
-        resp_headers = {}
-        resp_body = b""
-        resp_ctype = "application/json"
-        big_size = None
-        if scripted is not None and (scripted["close"] or scripted["hang"]):
-            pass
-        elif scripted is not None and (scripted["status"] is not None or scripted["has_body"]
-                                       or scripted["raw"] is not None or scripted["preset"] is not None):
-            status = scripted["status"] if scripted["status"] is not None else 200
-            resp_headers = scripted["headers"]
-            if scripted["raw"] is not None:
-                resp_body = scripted["raw"].encode("utf-8")
-            else:
-                if scripted["preset"] is not None:
-                    b = ERROR_PRESETS[scripted["preset"]]
-                elif scripted["has_body"]:
-                    b = scripted["body"]
-                elif status == 429:
-                    b = ERROR_PRESETS["rate_limit"]
-                elif status == 401:
-                    b = ERROR_PRESETS["invalid_api_key"]
-                elif status >= 400:
-                    b = oai_error("fake error %d" % status,
-                                  "server_error" if status >= 500 else "invalid_request_error")
-                else:
-                    b = None
-                if isinstance(b, str):
-                    resp_body = b.encode("utf-8")
-                    resp_ctype = "text/plain; charset=utf-8"
-                elif b is not None:
-                    resp_body = json.dumps(b).encode("utf-8")
-        else:
-            status, resp_body, resp_ctype = self.default_answer(method, rpath, query, parsed, chat_n,
-                                                                scripted)
-            if resp_body is None:
-                big_size, resp_body, resp_ctype = resp_ctype, b"", "application/octet-stream"
-            resp_headers = {"x-request-id": "req_fake_%d" % seq}
-            if rpath in ("/chat/completions", "/images/generations"):
-                resp_headers["openai-processing-ms"] = "1"
-            if scripted is not None:
-                resp_headers.update(scripted["headers"])
-
-        entry["status"] = status
-        entry["scripted"] = scripted is not None
-        with st.lock:
-            st.record(entry)
-
-        if scripted is not None and scripted["delay_ms"]:
-            if st.stopping.wait(scripted["delay_ms"] / 1000.0):
-                self.drop()
-                return
-        if scripted is not None and scripted["hang"] and not scripted["close"]:
-            if st.verbose:
-                sys.stderr.write("fake_openai: %s %s -> (hanging)\n" % (method, self.path))
-            self.hang()
-            return
-        if status is None:  # "close": drop the connection without an answer
-            if st.verbose:
-                sys.stderr.write("fake_openai: %s %s -> (connection dropped)\n" % (method, self.path))
-            self.drop()
-            return
-        if big_size is not None:
-            self.stream_big(big_size, resp_headers)
-        else:
-            self.send(status, resp_body, resp_headers, resp_ctype)
-
-
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False  # never wait for hung handler threads (scripted delays) on shutdown
-    allow_reuse_address = True
-    request_queue_size = 64
-
-    def handle_error(self, request, client_address):
-        if self.state.verbose:
-            super().handle_error(request, client_address)
-
-
-def main():
-    ap = argparse.ArgumentParser(description="Fake OpenAI-compatible API for tests (see the module docstring).")
-    ap.add_argument("--port", type=int, required=True, help="TCP port (0 = pick a free one)")
-    ap.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    ap.add_argument("--record", metavar="FILE", help="append one JSON line per recorded request to FILE")
-    ap.add_argument("--verbose", action="store_true", help="log each request to stderr")
-    args = ap.parse_args()
-
-    record_file = None
-    if args.record:
-        try:
-            record_file = open(args.record, "a", encoding="utf-8")
-        except OSError as e:
-            print("fake_openai: cannot open %s: %s" % (args.record, e), file=sys.stderr)
-            return 2
-
-    try:
-        server = Server((args.host, args.port), Handler)
-    except OSError as e:
-        print("fake_openai: cannot listen on %s:%d: %s" % (args.host, args.port, e), file=sys.stderr)
-        return 2
-    state = State(record_file, args.verbose)
-    server.state = state
-
-    stop = threading.Event()
-
-    def on_signal(signum, frame):
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
-    thread.start()
-    try:
-        sys.stdout.write("ready %d\n" % server.server_address[1])
-        sys.stdout.flush()
-    except OSError:
-        pass
-
-    while not stop.is_set():
-        stop.wait(0.5)
-
-    state.stopping.set()  # wakes delayed and hung handlers, stops streamed downloads
-    server.shutdown()
-    server.server_close()
-    with state.lock:  # no handler is in the middle of writing a record line
-        if record_file is not None:
-            record_file.close()
-            state.record_file = None
-    if args.verbose:
-        sys.stderr.write("fake_openai: stopped\n")
-    try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except OSError:
-        pass
-    # Handler threads may still be blocked on sockets; do not let interpreter teardown wait on them.
-    os._exit(0)
+                return 200, headers, lambda status, hdrs: self.stream_big(size, hdrs), "application/octet-stream"
+        return js(404, oai_error("Invalid URL (%s %s)" % (method, req.path)))
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(fake_common.run(Handler, State, "Fake OpenAI-compatible API for tests (see the module docstring)."))
