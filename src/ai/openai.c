@@ -21,8 +21,6 @@
 #define CONNECT_TIMEOUT_MS 10000L
 #define RATE_LIMIT_RETRIES 5
 #define SERVER_ERROR_RETRIES 3
-#define BACKOFF_START_MS 500
-#define BACKOFF_MAX_MS 8000
 #define RETRY_AFTER_MAX_MS 120000 /* like the official SDK: a longer wait is not worth holding a reply */
 #define ERROR_TEXT_MAX 300
 
@@ -300,16 +298,6 @@ static void retry_at(struct call *c, uint64_t due, long http_status, const char 
         finish_error(c, SLIMY_EUNAVAILABLE, http_status, why);
 }
 
-static uint64_t backoff_ms(unsigned retry)
-{
-    uint64_t ms = BACKOFF_START_MS;
-    for (unsigned i = 0; i < retry && ms < BACKOFF_MAX_MS; i++)
-        ms *= 2;
-    if (ms > BACKOFF_MAX_MS)
-        ms = BACKOFF_MAX_MS;
-    return ms + randombytes_uniform((uint32_t)(ms / 4 + 1));
-}
-
 /* The wait a 429 asks for, in ms: retry-after-ms first, then Retry-After seconds; -1 if none. */
 static long long retry_after_ms(CURL *easy)
 {
@@ -412,7 +400,7 @@ static void on_done(CURL *easy, CURLcode result, void *arg)
                          status, why);
             return;
         }
-        retry_at(c, now + backoff_ms(c->server_error_retries - 1), status, why);
+        retry_at(c, now + fetch_backoff_ms(c->server_error_retries - 1), status, why);
         return;
     }
     if (status < 200 || status >= 300) {
@@ -425,7 +413,7 @@ static void on_done(CURL *easy, CURLcode result, void *arg)
             }
             long long wait = retry_after_ms(easy);
             if (wait < 0)
-                wait = (long long)backoff_ms(c->rate_limit_retries - 1);
+                wait = (long long)fetch_backoff_ms(c->rate_limit_retries - 1);
             if (wait > RETRY_AFTER_MAX_MS) {
                 finish_error(c, SLIMY_ELIMITED, status, "the AI server is rate limiting us");
                 return;

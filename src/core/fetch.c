@@ -12,7 +12,11 @@
 #include "core/log.h"
 #include "core/status.h"
 
+#include <sodium.h>
+
 #define POLL_MAX_MS 1000
+#define BACKOFF_START_MS 500
+#define BACKOFF_MAX_MS 8000
 
 struct timer {
     uint64_t due_mono_ms;
@@ -249,4 +253,14 @@ void fetch_free(struct fetch *f)
     pthread_mutex_destroy(&f->lock);
     free(f->heap);
     free(f);
+}
+
+uint64_t fetch_backoff_ms(unsigned retry)
+{
+    uint64_t ms = BACKOFF_START_MS;
+    for (unsigned i = 0; i < retry && ms < BACKOFF_MAX_MS; i++)
+        ms *= 2;
+    if (ms > BACKOFF_MAX_MS)
+        ms = BACKOFF_MAX_MS;
+    return ms + randombytes_uniform((uint32_t)(ms / 4 + 1));
 }

@@ -38,6 +38,11 @@ int fetch_at(struct fetch *f, uint64_t due_mono_ms, fetch_timer_fn fn, void *arg
  * The engine uses CURLOPT_PRIVATE; do not set it. */
 int fetch_add(struct fetch *f, CURL *easy, fetch_done_fn done, void *arg);
 
+/* The wait before retry number `retry` (0 for the first) after a server error or a network
+ * failure: 0.5 s doubling to 8 s, plus up to a quarter of random jitter so many replicas do not
+ * retry in step. The one backoff policy every outbound client uses. Thread-safe. */
+uint64_t fetch_backoff_ms(unsigned retry);
+
 /* Timers plus transfers not yet finished; for /diag and the drain. Thread-safe. */
 size_t fetch_pending(struct fetch *f);
 

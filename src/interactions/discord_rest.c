@@ -25,8 +25,6 @@
 #define NOT_FOUND_RETRIES 3      /* the 404 race right after a defer */
 #define NOT_FOUND_DELAY_MS 1000
 #define SERVER_ERROR_RETRIES 10 /* ~1 minute of backoff; the deadline still rules */
-#define BACKOFF_START_MS 500
-#define BACKOFF_MAX_MS 8000
 #define RATE_LIMIT_RETRIES 10
 
 const char DISCORD_USER_AGENT[] = "DiscordBot (" SLIMY_PROJECT_URL ", " SLIMY_VERSION ")";
@@ -299,16 +297,6 @@ static void retry_at(struct delivery *d, uint64_t due)
         finish(d, SLIMY_EUNAVAILABLE);
 }
 
-static uint64_t backoff_ms(unsigned retry)
-{
-    uint64_t ms = BACKOFF_START_MS;
-    for (unsigned i = 0; i < retry && ms < BACKOFF_MAX_MS; i++)
-        ms *= 2;
-    if (ms > BACKOFF_MAX_MS)
-        ms = BACKOFF_MAX_MS;
-    return ms + randombytes_uniform((uint32_t)(ms / 4 + 1)); /* jitter spreads retries of many replicas */
-}
-
 static void on_rate_limited(struct delivery *d, CURL *easy, uint64_t now)
 {
     double wait_s = header_seconds(easy, "Retry-After");
@@ -350,7 +338,7 @@ static void on_done(CURL *easy, CURLcode result, void *arg)
             finish(d, result != CURLE_OK ? SLIMY_EUNAVAILABLE : SLIMY_EUPSTREAM);
             return;
         }
-        retry_at(d, now + backoff_ms(d->server_error_retries - 1));
+        retry_at(d, now + fetch_backoff_ms(d->server_error_retries - 1));
         return;
     }
     if (status == 429) {
