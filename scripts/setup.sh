@@ -10,11 +10,11 @@ cd "$(dirname "$0")/.."
 PACKAGES=(
     build-essential cmake pkg-config git curl ca-certificates python3 procps
     libmicrohttpd-dev libsodium-dev libcurl4-openssl-dev libcjson-dev libcmocka-dev
-    libsqlite3-dev sqlite3 libmariadb-dev
+    libsqlite3-dev sqlite3 libmariadb-dev libhiredis-dev
 )
-# The tests also start a throwaway MariaDB server (never the system service).
+# The tests also start throwaway MariaDB and Redis servers (never the system services).
 if [ "${SLIMY_SETUP_TEST_DEPS:-0}" = 1 ]; then
-    PACKAGES+=(mariadb-server mariadb-client)
+    PACKAGES+=(mariadb-server mariadb-client redis-server redis-tools)
 fi
 
 missing=()

@@ -1,6 +1,6 @@
 /* main.c — the `slimy` command line: serve, commands, register, version.
- * Start-up order for serve: config → logging → outbound engine → dispatcher (workers) →
- * HTTP listener → ready. Shutdown runs the same list backwards after a drain. */
+ * Start-up order for serve: config → logging → store → shared state (kv) → outbound engine →
+ * dispatcher (job stream, workers) → HTTP listener → ready. Shutdown runs the same list backwards after a drain. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -20,7 +20,7 @@
 #include "ai/openai.h"
 #include "ai/persona.h"
 #include "http/server.h"
-#include "kv/history.h"
+#include "kv/kv.h"
 #include "interactions/discord_rest.h"
 #include "interactions/dispatch.h"
 #include "interactions/registration.h"
@@ -206,7 +206,7 @@ static int serve(int argc, char **argv)
     struct http_server *server = NULL;
     struct store *store = NULL;
     struct ai_client *ai = NULL;
-    struct chat_history *history = NULL;
+    struct kv *kv = NULL;
     struct persona *persona = NULL;
     char err[512] = "";
     int rc = store_open(&cfg, true, &store, err, sizeof err);
@@ -216,18 +216,21 @@ static int serve(int argc, char **argv)
         goto out;
     }
     log_info("database open", LOG_S("backend", store->ops->name));
+    if ((rc = kv_open(&cfg, &kv, err, sizeof err))) {
+        log_critical("cannot set up shared state", LOG_S("error", err));
+        code = EXIT_FAILURE;
+        goto out;
+    }
     rc = fetch_start(&engine);
     if (!rc)
         rc = discord_rest_new(&cfg, engine, &rest);
     if (!rc && ai_configured(&cfg))
         rc = ai_client_new(&cfg, engine, &ai);
     if (!rc)
-        rc = chat_history_new(&history);
-    if (!rc)
         rc = persona_open(cfg.personality_file, &persona);
     if (!rc) {
         struct cmd_services deps = {
-            .store = store, .ai = ai, .engine = engine, .history = history, .persona = persona};
+            .store = store, .ai = ai, .engine = engine, .kv = kv, .persona = persona};
         rc = dispatch_new(&cfg, registry_commands, registry_count, rest, &deps, &dispatch);
     }
     if (!rc && !ai)
@@ -241,7 +244,8 @@ static int serve(int argc, char **argv)
         goto out;
     }
     log_info("ready", LOG_S("version", SLIMY_VERSION), LOG_S("commit", SLIMY_GIT_COMMIT),
-             LOG_I("workers", cfg.worker_threads), LOG_B("dev", dev));
+             LOG_I("workers", cfg.worker_threads), LOG_S("shared_state", kv_state_name(kv_state(kv))),
+             LOG_B("dev", dev));
     int sig = wait_for_signal(&signals, server, store);
     log_info("shutting down", LOG_S("signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"),
              LOG_I("queued", dispatch_jobs_queued(dispatch)), LOG_I("in_flight", dispatch_jobs_in_flight(dispatch)));
@@ -262,7 +266,7 @@ out:
     fetch_free(engine);
     discord_rest_free(rest);
     ai_client_free(ai);
-    chat_history_free(history);
+    kv_close(kv);
     persona_close(persona);
     store_close(store);
     log_info("stopped");

@@ -14,7 +14,7 @@
 #include "core/log.h"
 #include "core/status.h"
 #include "interactions/split.h"
-#include "kv/history.h"
+#include "kv/kv.h"
 #include "modes/channel_modes.h"
 #include "modes/modes.h"
 
@@ -136,7 +136,11 @@ static int start_chat(struct cmd_ctx *ctx, struct turn *t)
     char *system = persona_build_prompt(svc->persona, &in);
     store_adjustments_free(&adj);
     struct chat_turns past = {0};
-    int rc = system ? chat_history_get(svc->history, t->key, clock_wall_ms(), &past) : SLIMY_ENOMEM;
+    int rc = system ? kv_history_get(svc->kv, t->key, &past) : SLIMY_ENOMEM;
+    if (rc == SLIMY_EUNAVAILABLE) { /* no memory of the conversation beats no answer */
+        log_warn("chat history unavailable; answering without it", LOG_S("interaction_id", ctx->interaction->id));
+        rc = SLIMY_OK;
+    }
     if (!rc) {
         struct ai_message messages[CHAT_HISTORY_MAX + 2];
         size_t n = 0;
@@ -165,9 +169,9 @@ static int reply_done(struct cmd_ctx *ctx)
         return cmd_fail(ctx, r->status, "😵 I couldn't get an answer from my AI right now (%s). Please try again in a moment.",
                         r->error ? r->error : "unknown error");
     const char *answer = r->text && *r->text ? r->text : "No response.";
-    uint64_t now = clock_wall_ms();
-    chat_history_append(ctx->services->history, t->key, AI_USER, t->message, now);
-    chat_history_append(ctx->services->history, t->key, AI_ASSISTANT, answer, now);
+    struct chat_turn exchange[] = {{.role = AI_USER, .text = t->message}, {.role = AI_ASSISTANT, .text = (char *)answer}};
+    if (kv_history_append(ctx->services->kv, t->key, exchange, 2))
+        log_warn("chat history not saved", LOG_S("interaction_id", ctx->interaction->id));
 
     /* "**user:** message" (cut to 400) + blank line + "**slimy.ai:** answer", all within 2000. */
     size_t mlen = strlen(t->message);
@@ -201,8 +205,8 @@ int conversation_start(struct cmd_ctx *ctx, const char *message, bool reset)
     ctx->state = t;
     ctx->state_free = turn_free;
     snprintf(t->key, sizeof t->key, "%s:%s", it->channel_id ? it->channel_id : ctx->scope_id, it->user_id);
-    if (reset)
-        chat_history_reset(svc->history, t->key);
+    if (reset && kv_history_reset(svc->kv, t->key))
+        log_warn("chat history not reset", LOG_S("interaction_id", it->id));
     int rc = channel_modes_effective(svc->store, it, &t->modes);
     if (rc) {
         log_warn("channel modes unavailable; using defaults", LOG_S("interaction_id", it->id),

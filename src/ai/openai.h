@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/ai_role.h"
 #include "core/config.h"
 #include "core/fetch.h"
 
@@ -29,7 +30,6 @@ bool ai_configured(const struct slimy_config *cfg);
 int ai_client_new(const struct slimy_config *cfg, struct fetch *engine, struct ai_client **out);
 void ai_client_free(struct ai_client *ai);
 
-enum ai_role { AI_SYSTEM, AI_USER, AI_ASSISTANT };
 
 struct ai_message {
     enum ai_role role;

@@ -209,6 +209,23 @@ int config_load(struct slimy_config *cfg, bool require_public_key, char *err, si
     if ((rc = parse_uint("DB_CONNECTION_LIMIT", 10, 1, 1000, &n, err, err_len)))
         goto out;
     cfg->db_connection_limit = (unsigned)n;
+
+    const char *redis = env("REDIS_URL");
+    if (redis && (rc = redis_url_parse(redis, &cfg->redis, err, err_len)))
+        goto out;
+    cfg->has_redis = redis != NULL;
+    const char *prefix = getenv("REDIS_KEY_PREFIX"); /* set but empty: no prefix */
+    if (prefix && strlen(prefix) >= sizeof cfg->redis_key_prefix) {
+        fail(err, err_len, "%s must be shorter than 128 bytes (got \"%s\")", "REDIS_KEY_PREFIX", prefix);
+        rc = SLIMY_EINVAL;
+        goto out;
+    }
+    snprintf(cfg->redis_key_prefix, sizeof cfg->redis_key_prefix, "%s", prefix ? prefix : "slimy:");
+    /* A claim must outlive the refresh period (a quarter of it) by a wide margin, and be taken
+     * over long before the 15-minute token ends. */
+    if ((rc = parse_uint("JOB_CLAIM_IDLE_MS", 15000, 1000, 300000, &n, err, err_len)))
+        goto out;
+    cfg->job_claim_idle_ms = (uint32_t)n;
     return SLIMY_OK;
 out:
     config_cleanup(cfg);
@@ -238,6 +255,7 @@ void config_cleanup(struct slimy_config *cfg)
     free(cfg->vision_model);
     free(cfg->image_model);
     free(cfg->personality_file);
+    sodium_memzero(cfg->redis.password, sizeof cfg->redis.password);
     free(cfg->attachment_hosts);
     cfg->openai_api_key = cfg->openai_base_url = cfg->openai_model = cfg->vision_model = NULL;
     cfg->image_model = cfg->personality_file = cfg->attachment_hosts = NULL;

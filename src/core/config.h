@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "core/log.h"
+#include "kv/redis_url.h"
 
 #define CONFIG_ERROR_MAX 512
 
@@ -45,6 +46,10 @@ struct slimy_config {
     char *image_model;        /* IMAGE_MODEL; owned */
     char *personality_file;   /* PERSONALITY_FILE; owned */
     char *attachment_hosts;   /* ATTACHMENT_HOSTS: comma list of allowed download hosts; owned */
+    bool has_redis;           /* REDIS_URL is set: shared state across replicas */
+    struct redis_url redis;   /* REDIS_URL, parsed; its password is never logged */
+    char redis_key_prefix[128]; /* REDIS_KEY_PREFIX: every Redis key starts with it */
+    uint32_t job_claim_idle_ms; /* JOB_CLAIM_IDLE_MS: a job held this long without a refresh is taken over */
 };
 
 /* Reads `path` (KEY=VALUE lines, # comments, optional quotes) into the environment without

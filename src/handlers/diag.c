@@ -1,5 +1,5 @@
-/* diag.c — /diag: what this replica knows about itself (version, uptime, memory, jobs,
- * command statistics), as an ephemeral embed. Deferred so it exercises the worker and the
+/* diag.c — /diag: what this replica knows about itself (version, uptime, memory, jobs, shared
+ * state) and the command statistics of every replica, as an ephemeral embed. Deferred so it exercises the worker and the
  * webhook path end to end, which is what an operator wants to know works. */
 #include <stdio.h>
 
@@ -10,7 +10,9 @@
 #include "interactions/command_stats.h"
 #include "interactions/embed.h"
 #include "store/store.h"
+#include "jobs/job_stream.h"
 #include "jobs/jobs.h"
+#include "kv/kv.h"
 
 #define DIAG_COLOR 0x00FF00
 
@@ -43,6 +45,31 @@ static void describe_store(struct store *st, char *text, size_t cap)
                  (unsigned long long)counts.snail_stats);
 }
 
+static void describe_shared_state(struct kv *kv, char *text, size_t cap)
+{
+    switch (kv_state(kv)) {
+    case KV_STATE_SHARED: snprintf(text, cap, "✅ Redis: cooldowns, history and jobs shared by every replica"); break;
+    case KV_STATE_FALLBACK:
+        snprintf(text, cap, "⚠️ Redis unreachable: this replica serves from its own memory until it returns");
+        break;
+    default: snprintf(text, cap, "In-process (one replica; set REDIS_URL to run several)"); break;
+    }
+}
+
+/* Every replica's totals when the kv has them (this replica's own are added first), else this
+ * replica's. Returns the field title. */
+static const char *summarize_commands(const struct cmd_services *svc, struct command_stats_summary *sum)
+{
+    struct kv_counters all;
+    if (command_stats_flush(svc->stats, svc->kv) == SLIMY_OK && kv_counters_read(svc->kv, &all) == SLIMY_OK) {
+        command_stats_summarize_counters(all.items, all.n, sum);
+        kv_counters_free(&all);
+        return kv_state(svc->kv) == KV_STATE_LOCAL ? "📊 Command Statistics" : "📊 Command Statistics (all replicas)";
+    }
+    command_stats_summarize(svc->stats, sum);
+    return "📊 Command Statistics (this replica; Redis unavailable)";
+}
+
 /* /diag */
 static int diag_run(struct cmd_ctx *ctx)
 {
@@ -60,19 +87,26 @@ static int diag_run(struct cmd_ctx *ctx)
     snprintf(text, sizeof text, "RSS: %.2f MB", (double)process_rss_bytes() / (1024.0 * 1024.0));
     if ((rc = add_field(embed, "💾 Memory", text, true)))
         goto out;
-    snprintf(text, sizeof text, "Queued: %zu\nIn flight: %zu", jobs_queued(svc->jobs), jobs_in_flight(svc->jobs));
-    if ((rc = add_field(embed, "🧵 Jobs", text, true)))
+    struct job_stream_stats stream;
+    job_stream_stats(svc->stream, &stream);
+    snprintf(text, sizeof text, "Queued: %zu\nIn flight: %zu\nTaken over: %llu\nExpired: %llu", jobs_queued(svc->jobs),
+             jobs_in_flight(svc->jobs), (unsigned long long)stream.taken_over,
+             (unsigned long long)stream.dropped_expired);
+    if ((rc = add_field(embed, "🧵 Jobs (this replica)", text, true)))
+        goto out;
+    describe_shared_state(svc->kv, text, sizeof text);
+    if ((rc = add_field(embed, "🔗 Shared State", text, true)))
         goto out;
     describe_store(svc->store, text, sizeof text);
     if ((rc = add_field(embed, "🗄️ Database", text, true)))
         goto out;
 
     struct command_stats_summary sum;
-    command_stats_summarize(svc->stats, &sum);
+    const char *stats_title = summarize_commands(svc, &sum);
     double success = sum.total ? 100.0 * (double)(sum.total - sum.failures) / (double)sum.total : 100.0;
     snprintf(text, sizeof text, "Total: %llu\nSuccess Rate: %.1f%%\nErrors: %llu", (unsigned long long)sum.total,
              success, (unsigned long long)sum.failures);
-    if ((rc = add_field(embed, "📊 Command Statistics", text, false)))
+    if ((rc = add_field(embed, stats_title, text, false)))
         goto out;
     size_t used = 0;
     text[0] = '\0';

@@ -72,13 +72,19 @@ static enum MHD_Result send_health(struct http_server *s, struct MHD_Connection 
     return send_json(conn, MHD_HTTP_OK, body, (size_t)n, true);
 }
 
+/* "redis" tells an operator whether this replica shares state: "up", "down" (serving from its
+ * own memory, still ready: Redis alone never makes a replica unready) or "disabled". */
 static enum MHD_Result send_ready(struct http_server *s, struct MHD_Connection *conn)
 {
-    switch (atomic_load(&s->state)) {
-    case HTTP_READY: return send_static(conn, MHD_HTTP_OK, "{\"status\":\"ready\"}");
-    case HTTP_DRAINING: return send_static(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "{\"status\":\"draining\"}");
-    default: return send_static(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "{\"status\":\"starting\"}");
-    }
+    enum http_server_state state = atomic_load(&s->state);
+    const char *status = state == HTTP_READY ? "ready" : state == HTTP_DRAINING ? "draining" : "starting";
+    enum kv_state kv = dispatch_kv_state(s->dispatch);
+    const char *redis = kv == KV_STATE_SHARED ? "up" : kv == KV_STATE_FALLBACK ? "down" : "disabled";
+    char *body = malloc(64);
+    if (!body)
+        return MHD_NO;
+    int n = snprintf(body, 64, "{\"status\":\"%s\",\"redis\":\"%s\"}", status, redis);
+    return send_json(conn, state == HTTP_READY ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE, body, (size_t)n, true);
 }
 
 static enum MHD_Result handle_interactions(struct http_server *s, struct MHD_Connection *conn,

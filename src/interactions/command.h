@@ -126,9 +126,10 @@ struct cmd_services {
     struct store *store;                 /* user data; NULL only in unit tests without storage */
     struct ai_client *ai;                /* OpenAI-compatible client; NULL when not configured */
     struct fetch *engine;                /* the outbound HTTP engine (downloads) */
-    struct chat_history *history;        /* /chat conversation memory */
+    struct kv *kv;                       /* shared state: /chat history, counters (kv.h) */
     struct persona *persona;             /* the parsed PERSONALITY_FILE */
-    struct jobs *jobs;                   /* the job queue (depth for /diag) */
+    struct jobs *jobs;                   /* the worker pool (depth for /diag) */
+    struct job_stream *stream;           /* the job stream feeding it (for /diag) */
     struct command_stats *stats;         /* per-command counters (for /diag) */
     const struct slimy_config *config;   /* the loaded configuration */
     uint64_t started_at_ms;              /* process start, wall clock */

@@ -1,4 +1,5 @@
-/* command_stats.c — a small locked table of per-command counters; see command_stats.h. */
+/* command_stats.c — a small locked table of per-command counters, with the part not yet added
+ * to the cluster totals kept beside each; see command_stats.h. */
 #include "interactions/command_stats.h"
 
 #include <pthread.h>
@@ -10,7 +11,8 @@
 
 struct command_stats {
     pthread_mutex_t lock;
-    struct command_stat stats[COMMAND_STATS_MAX];
+    struct kv_counter totals[COMMAND_STATS_MAX];   /* since start */
+    struct kv_counter unflushed[COMMAND_STATS_MAX]; /* same paths, since the last flush */
     size_t n;
 };
 
@@ -32,31 +34,44 @@ void command_stats_free(struct command_stats *s)
     free(s);
 }
 
+/* The slot of path, added if new; -1 when the table is full. Lock held. */
+static int slot(struct command_stats *s, const char *path)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (strcmp(s->totals[i].path, path) == 0)
+            return (int)i;
+    if (s->n == COMMAND_STATS_MAX)
+        return -1;
+    snprintf(s->totals[s->n].path, sizeof s->totals[s->n].path, "%s", path);
+    snprintf(s->unflushed[s->n].path, sizeof s->unflushed[s->n].path, "%s", path);
+    return (int)s->n++;
+}
+
+static void add(struct kv_counter *c, uint64_t count, uint64_t failures, uint64_t total_ms)
+{
+    c->count += count;
+    c->failures += failures;
+    c->total_ms += total_ms;
+}
+
 void command_stats_record(struct command_stats *s, const char *path, bool ok, uint64_t elapsed_ms)
 {
     pthread_mutex_lock(&s->lock);
-    struct command_stat *st = NULL;
-    for (size_t i = 0; i < s->n; i++)
-        if (strcmp(s->stats[i].path, path) == 0)
-            st = &s->stats[i];
-    if (!st && s->n < COMMAND_STATS_MAX) {
-        st = &s->stats[s->n++];
-        snprintf(st->path, sizeof st->path, "%s", path);
-    }
-    if (st) {
-        st->count++;
-        st->failures += !ok;
-        st->total_ms += elapsed_ms;
+    int i = slot(s, path);
+    if (i >= 0) {
+        add(&s->totals[i], 1, !ok, elapsed_ms);
+        add(&s->unflushed[i], 1, !ok, elapsed_ms);
     }
     pthread_mutex_unlock(&s->lock);
 }
 
-void command_stats_summarize(struct command_stats *s, struct command_stats_summary *out)
+void command_stats_summarize_counters(const struct kv_counter *items, size_t n, struct command_stats_summary *out)
 {
     memset(out, 0, sizeof *out);
-    pthread_mutex_lock(&s->lock);
-    for (size_t i = 0; i < s->n; i++) {
-        const struct command_stat *st = &s->stats[i];
+    for (size_t i = 0; i < n; i++) {
+        const struct kv_counter *st = &items[i];
+        if (st->count == 0)
+            continue;
         out->total += st->count;
         out->failures += st->failures;
         /* Insert into the top three, most used first. */
@@ -71,5 +86,36 @@ void command_stats_summarize(struct command_stats *s, struct command_stats_summa
                 out->n_top++;
         }
     }
+}
+
+void command_stats_summarize(struct command_stats *s, struct command_stats_summary *out)
+{
+    pthread_mutex_lock(&s->lock);
+    command_stats_summarize_counters(s->totals, s->n, out);
     pthread_mutex_unlock(&s->lock);
+}
+
+int command_stats_flush(struct command_stats *s, struct kv *kv)
+{
+    struct kv_counter deltas[COMMAND_STATS_MAX];
+    size_t n = 0;
+    pthread_mutex_lock(&s->lock);
+    for (size_t i = 0; i < s->n; i++) {
+        if (s->unflushed[i].count) {
+            deltas[n++] = s->unflushed[i];
+            s->unflushed[i].count = s->unflushed[i].failures = s->unflushed[i].total_ms = 0;
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+    int rc = kv_counters_add(kv, deltas, n);
+    if (rc) { /* keep them for the next flush */
+        pthread_mutex_lock(&s->lock);
+        for (size_t i = 0; i < n; i++) {
+            int j = slot(s, deltas[i].path);
+            if (j >= 0)
+                add(&s->unflushed[j], deltas[i].count, deltas[i].failures, deltas[i].total_ms);
+        }
+        pthread_mutex_unlock(&s->lock);
+    }
+    return rc;
 }

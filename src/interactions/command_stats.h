@@ -1,6 +1,9 @@
 /* command_stats.h — per-command counters for /diag: runs, failures and time spent.
- * In-process for now (this replica); a later issue sums them across replicas in Redis.
- * Thread-safe. Command paths are the registry's static strings, so the table is small. */
+ * This replica counts in memory (a locked table, cheap on the hot path) and
+ * command_stats_flush() adds what it counted since the last flush to the cluster totals in
+ * kv.h, which /diag reads; a flush that fails keeps its deltas for the next one, so an outage
+ * of Redis loses no count. Thread-safe. Command paths are the registry's static strings, so
+ * the table is small. */
 #ifndef SLIMY_INTERACTIONS_COMMAND_STATS_H
 #define SLIMY_INTERACTIONS_COMMAND_STATS_H
 
@@ -8,21 +11,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define COMMAND_STATS_MAX 64 /* distinct command paths tracked */
-#define COMMAND_PATH_MAX 64
+#include "kv/kv.h"
+
+#define COMMAND_STATS_MAX KV_COUNTERS_MAX /* distinct command paths tracked */
+#define COMMAND_PATH_MAX KV_PATH_MAX
 
 struct command_stats;
 
-struct command_stat {
-    char path[COMMAND_PATH_MAX]; /* "snail calc" */
-    uint64_t count;              /* runs finished */
-    uint64_t failures;           /* runs that returned a failure status */
-    uint64_t total_ms;           /* summed run time, for the average */
-};
-
 struct command_stats_summary {
     uint64_t total, failures;
-    struct command_stat top[3]; /* most used first */
+    struct kv_counter top[3]; /* most used first */
     size_t n_top;
 };
 
@@ -30,6 +28,11 @@ int command_stats_new(struct command_stats **out);
 void command_stats_free(struct command_stats *s);
 /* Records one finished run of path. Paths past COMMAND_STATS_MAX distinct ones are dropped. */
 void command_stats_record(struct command_stats *s, const char *path, bool ok, uint64_t elapsed_ms);
+/* This replica's totals since it started. */
 void command_stats_summarize(struct command_stats *s, struct command_stats_summary *out);
+/* The same summary over any counters (the cluster totals read from kv). */
+void command_stats_summarize_counters(const struct kv_counter *items, size_t n, struct command_stats_summary *out);
+/* Adds what was recorded since the last successful flush to kv's totals. */
+int command_stats_flush(struct command_stats *s, struct kv *kv);
 
 #endif

@@ -1,9 +1,11 @@
 /* dispatch.c — routes verified interactions to command handlers; see dispatch.h.
- * Order matters: verify before parsing (the signature covers the raw bytes), and check the
- * cooldown before anything is queued so a limited user costs us nothing but a reply. */
+ * Order matters: verify before parsing (the signature covers the raw bytes), and admit (dedupe,
+ * cooldown, queueing: one kv round trip) before anything runs, so a duplicate or a limited user
+ * costs us nothing but a reply. Deferred jobs come back from the job stream on any replica. */
 #include "interactions/dispatch.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,21 +15,41 @@
 #include "core/status.h"
 #include "interactions/response.h"
 #include "interactions/verify.h"
-#include "kv/cooldown.h"
+#include "jobs/job_stream.h"
+#include "kv/kv.h"
 #include "store/store.h"
+
+#define DEFAULT_CLAIM_IDLE_MS 15000
 
 struct dispatch {
     const struct slimy_config *cfg;
     const struct command *const *commands;
     size_t n_commands;
     struct discord_rest *rest;
-    struct cooldowns *cooldowns;
+    struct kv *kv;       /* shared state: from deps, or owned_kv */
+    struct kv *owned_kv; /* an in-process kv made when deps gave none */
     struct command_stats *stats;
+    struct job_stream *stream;
     struct jobs *jobs;
     struct cmd_services services;
+    atomic_bool is_draining;
 };
 
 static void run_job(struct jobs *jobs, struct job *job, void *arg);
+static int decode_job(const struct kv_entry *entry, struct job *job, void *arg);
+
+static void on_job_finished(struct job *job, void *arg)
+{
+    struct dispatch *d = arg;
+    job_stream_on_finished(d->stream, job);
+}
+
+/* About once a second on the stream thread: this replica's counters go to the cluster totals. */
+static void flush_stats(void *arg)
+{
+    struct dispatch *d = arg;
+    command_stats_flush(d->stats, d->kv);
+}
 
 /* ---- lifecycle ---- */
 
@@ -41,11 +63,30 @@ int dispatch_new(const struct slimy_config *cfg, const struct command *const *co
     d->commands = commands;
     d->n_commands = n_commands;
     d->rest = rest;
-    int rc = cooldowns_new(&d->cooldowns);
+    d->kv = deps ? deps->kv : NULL;
+    int rc = SLIMY_OK;
+    if (!d->kv) {
+        struct kv_options opts;
+        kv_options_default(&opts);
+        opts.stream_max = cfg->job_queue_max;
+        rc = kv_local_new(&opts, &d->owned_kv);
+        d->kv = d->owned_kv;
+    }
+    struct job_stream_config stream_cfg = {
+        .claim_idle_ms = cfg->job_claim_idle_ms ? cfg->job_claim_idle_ms : DEFAULT_CLAIM_IDLE_MS,
+        .max_held = cfg->job_queue_max,
+        .decode = decode_job,
+        .tick = flush_stats,
+        .arg = d,
+    };
     if (!rc)
         rc = command_stats_new(&d->stats);
     if (!rc)
-        rc = jobs_new(cfg->worker_threads, cfg->job_queue_max, run_job, d, &d->jobs);
+        rc = job_stream_new(d->kv, &stream_cfg, &d->stream);
+    if (!rc)
+        rc = jobs_new(cfg->worker_threads, cfg->job_queue_max, run_job, on_job_finished, d, &d->jobs);
+    if (!rc)
+        rc = job_stream_start(d->stream, d->jobs);
     if (rc) {
         dispatch_free(d);
         return rc;
@@ -56,9 +97,9 @@ int dispatch_new(const struct slimy_config *cfg, const struct command *const *co
         .store = d->services.store,
         .ai = d->services.ai,
         .engine = d->services.engine,
-        .history = d->services.history,
         .persona = d->services.persona,
-        .jobs = d->jobs, .stats = d->stats, .config = cfg, .started_at_ms = clock_wall_ms()};
+        .kv = d->kv, .jobs = d->jobs, .stream = d->stream, .stats = d->stats, .config = cfg,
+        .started_at_ms = clock_wall_ms()};
     *out = d;
     return SLIMY_OK;
 }
@@ -67,15 +108,26 @@ void dispatch_free(struct dispatch *d)
 {
     if (!d)
         return;
+    /* The stream stops feeding and hands back what it holds before the workers stop; its
+     * records outlive the workers, whose last jobs may still report finishing. */
+    job_stream_stop(d->stream);
     jobs_free(d->jobs);
+    job_stream_free(d->stream);
     command_stats_free(d->stats);
-    cooldowns_free(d->cooldowns);
+    kv_close(d->owned_kv);
     free(d);
 }
 
 bool dispatch_drain(struct dispatch *d, uint64_t deadline_mono_ms)
 {
-    return jobs_drain(d->jobs, deadline_mono_ms);
+    atomic_store(&d->is_draining, true);
+    bool is_drained = job_stream_drain(d->stream, deadline_mono_ms);
+    return jobs_drain(d->jobs, deadline_mono_ms) && is_drained;
+}
+
+enum kv_state dispatch_kv_state(struct dispatch *d)
+{
+    return kv_state(d->kv);
 }
 
 size_t dispatch_jobs_queued(struct dispatch *d)
@@ -175,6 +227,24 @@ static const struct command *resolve_leaf(const struct command *top, const struc
         snprintf(path + used, path_len - used, " %s", c->name);
     }
     return c->run ? c : NULL;
+}
+
+/* Job stream thread: an entry queued by kv_admit (on any replica) becomes a runnable job. The
+ * body was verified by the replica that admitted it; Redis is inside the trust boundary. */
+static int decode_job(const struct kv_entry *entry, struct job *job, void *arg)
+{
+    struct dispatch *d = arg;
+    int rc = interaction_parse(entry->body, entry->body_len, &job->interaction);
+    if (rc)
+        return rc;
+    const struct interaction *it = &job->interaction;
+    const struct command *top = dispatch_find(d->commands, d->n_commands, it->command_name, it->command_type);
+    const struct command *leaf = top ? resolve_leaf(top, it, job->path, sizeof job->path) : NULL;
+    if (!leaf || !(leaf->flags & CMD_DEFERRED) || strcmp(job->path, entry->path) != 0)
+        return SLIMY_EINVAL; /* a command this build does not have (a rolling upgrade) */
+    job->command = leaf;
+    job->expires_at_wall_ms = entry->expires_at_wall_ms;
+    return SLIMY_OK;
 }
 
 #define REPLY_MARGIN_MS 30000u /* outbound calls end this long before the token, leaving time for the reply */
@@ -333,8 +403,30 @@ static void run_job(struct jobs *jobs, struct job *job, void *arg)
 
 /* ---- the request path ---- */
 
-static void handle_command(struct dispatch *d, struct interaction *it, int64_t signed_at_s,
-                           struct dispatch_reply *out)
+/* Runs an immediate command on the request thread and answers type 4. */
+static void run_immediate(struct dispatch *d, const struct command *leaf, const char *path,
+                          const struct interaction *it, struct dispatch_reply *out)
+{
+    struct message reply;
+    struct cmd_ctx ctx;
+    char scope_id[INTERACTION_SCOPE_MAX];
+    message_init(&reply);
+    init_ctx(d, &ctx, leaf, path, it, &reply, scope_id);
+    uint64_t started = clock_mono_ms();
+    int rc = leaf->run(&ctx);
+    if (rc == CMD_PENDING) { /* a bug: only deferred commands may wait */
+        log_error("immediate command returned CMD_PENDING", LOG_S("command", path));
+        rc = SLIMY_EINTERNAL;
+    }
+    after_run(d, &ctx, rc, clock_mono_ms() - started);
+    if (message_is_empty(&reply))
+        message_set_text(&reply, "✅ Done."); /* Discord rejects an empty message */
+    reply_json(out, 200, response_message_json(&reply));
+    message_cleanup(&reply);
+}
+
+static void handle_command(struct dispatch *d, struct interaction *it, int64_t signed_at_s, const char *body,
+                           size_t len, struct dispatch_reply *out)
 {
     const struct command *top = dispatch_find(d->commands, d->n_commands, it->command_name, it->command_type);
     char path[COMMAND_PATH_MAX];
@@ -365,57 +457,63 @@ static void handle_command(struct dispatch *d, struct interaction *it, int64_t s
                              "An admin can set OPENAI_API_KEY (or OPENAI_BASE_URL for a local model).", path);
         return;
     }
-    uint64_t remaining_ms = 0;
-    if (cooldown_check(d->cooldowns, it->user_id, path, leaf->cooldown_ms, clock_mono_ms(), &remaining_ms) ==
-        SLIMY_ELIMITED) {
+    bool is_deferred = (leaf->flags & CMD_DEFERRED) != 0;
+    if (is_deferred && atomic_load(&d->is_draining)) {
+        reply_ephemeral(out, "🔄 I'm restarting. Please try again in a few seconds.");
+        return;
+    }
+    /* An immediate command without a cooldown is pure and answered in this very response, so
+     * it needs no admission: a duplicate just gets the same answer again. */
+    if (!is_deferred && leaf->cooldown_ms == 0) {
+        run_immediate(d, leaf, path, it, out);
+        return;
+    }
+    struct kv_job job = {.interaction_id = it->id,
+                         .path = path,
+                         .body = body,
+                         .body_len = len,
+                         .expires_at_wall_ms = (uint64_t)signed_at_s * 1000u + INTERACTION_TOKEN_LIFETIME_MS};
+    struct kv_admission admission = {.interaction_id = it->id,
+                                     .user_id = it->user_id,
+                                     .command_path = path,
+                                     .cooldown_ms = leaf->cooldown_ms,
+                                     .job = is_deferred ? &job : NULL};
+    struct kv_admit_result verdict;
+    int rc = kv_admit(d->kv, &admission, &verdict);
+    if (rc) {
+        log_error("interaction not admitted", LOG_S("interaction_id", it->id), LOG_S("command", path),
+                  LOG_S("status", slimy_strerror(rc)));
+        reply_ephemeral(out, "😵 I'm very busy right now. Please try again in a minute.");
+        return;
+    }
+    switch (verdict.verdict) {
+    case KV_DUPLICATE:
+        /* Accepted before, here or on another replica: answer alike, run nothing again. */
+        log_info("duplicate interaction: already accepted, not run again", LOG_S("interaction_id", it->id),
+                 LOG_S("command", path));
+        if (is_deferred)
+            reply_json(out, 200, response_deferred_json((leaf->flags & CMD_EPHEMERAL) != 0));
+        else
+            run_immediate(d, leaf, path, it, out);
+        return;
+    case KV_COOLING_DOWN: {
         /* Round up to a tenth so "0.0s" is never shown while still limited. */
-        uint64_t tenths = (remaining_ms + 99) / 100;
+        uint64_t tenths = (verdict.cooldown_remaining_ms + 99) / 100;
         reply_ephemeral(out, "⏳ Slow down! Please wait %llu.%llus before using `/%s` again.",
                         (unsigned long long)(tenths / 10), (unsigned long long)(tenths % 10), path);
         return;
     }
-
-    if (!(leaf->flags & CMD_DEFERRED)) {
-        struct message reply;
-        struct cmd_ctx ctx;
-        char scope_id[INTERACTION_SCOPE_MAX];
-        message_init(&reply);
-        init_ctx(d, &ctx, leaf, path, it, &reply, scope_id);
-        uint64_t started = clock_mono_ms();
-        int rc = leaf->run(&ctx);
-        if (rc == CMD_PENDING) { /* a bug: only deferred commands may wait */
-            log_error("immediate command returned CMD_PENDING", LOG_S("command", path));
-            rc = SLIMY_EINTERNAL;
-        }
-        after_run(d, &ctx, rc, clock_mono_ms() - started);
-        if (message_is_empty(&reply))
-            message_set_text(&reply, "✅ Done."); /* Discord rejects an empty message */
-        reply_json(out, 200, response_message_json(&reply));
-        message_cleanup(&reply);
+    case KV_QUEUE_FULL:
+        log_warn("job refused: the queue is full", LOG_S("interaction_id", it->id), LOG_S("command", path));
+        reply_ephemeral(out, "😵 I'm very busy right now. Please try again in a minute.");
         return;
+    case KV_ADMITTED:
+        break;
     }
-
-    struct job *job = job_new();
-    if (!job) {
-        reply_error(out, 500, "out of memory");
-        return;
-    }
-    job->interaction = *it; /* the job takes the parsed tree */
-    memset(it, 0, sizeof *it);
-    job->command = leaf;
-    snprintf(job->path, sizeof job->path, "%s", path);
-    job->expires_at_wall_ms = (uint64_t)signed_at_s * 1000u + INTERACTION_TOKEN_LIFETIME_MS;
-    int rc = jobs_submit(d->jobs, job);
-    if (rc) {
-        log_warn("job refused", LOG_S("interaction_id", job->interaction.id), LOG_S("command", path),
-                 LOG_S("status", slimy_strerror(rc)));
-        job_free(job);
-        reply_ephemeral(out, rc == SLIMY_ELIMITED
-                                 ? "😵 I'm very busy right now. Please try again in a minute."
-                                 : "🔄 I'm restarting. Please try again in a few seconds.");
-        return;
-    }
-    reply_json(out, 200, response_deferred_json((leaf->flags & CMD_EPHEMERAL) != 0));
+    if (is_deferred)
+        reply_json(out, 200, response_deferred_json((leaf->flags & CMD_EPHEMERAL) != 0));
+    else
+        run_immediate(d, leaf, path, it, out);
 }
 
 void dispatch_interaction(struct dispatch *d, const char *signature, const char *timestamp, const char *body,
@@ -441,7 +539,7 @@ void dispatch_interaction(struct dispatch *d, const char *signature, const char 
         reply_json(out, 200, strdup(RESPONSE_PONG_JSON));
         break;
     case INTERACTION_APPLICATION_COMMAND:
-        handle_command(d, &it, signed_at_s, out);
+        handle_command(d, &it, signed_at_s, body, len, out);
         break;
     case INTERACTION_AUTOCOMPLETE:
         reply_json(out, 200, strdup("{\"type\":8,\"data\":{\"choices\":[]}}"));

@@ -1,8 +1,10 @@
 /* dispatch.h — the request path of /interactions and the worker side of deferred commands.
  *
- * Request path (libmicrohttpd threads, CPU only):
- *   verify signature → parse → PING? → find command → guild-only / cooldown checks →
- *   immediate command: run now, answer type 4 | deferred: queue a job, answer type 5.
+ * Request path (libmicrohttpd threads, CPU only but for one kv round trip):
+ *   verify signature → parse → PING? → find command → guild-only / permission checks →
+ *   admit (kv.h: dedupe, cooldown and, for a deferred command, queueing in one step) →
+ *   immediate command: run now, answer type 4 | deferred: answer type 5; the job stream
+ *   (job_stream.h) of whichever replica is free runs it.
  * Worker side: run the handler, word failures for the user, hand the reply to the Discord
  * REST client, record per-command stats. Only the dispatcher turns a status into the user's
  * message and the HTTP status; handlers just return codes.
@@ -18,6 +20,7 @@
 #include "interactions/command_stats.h"
 #include "interactions/discord_rest.h"
 #include "jobs/jobs.h"
+#include "kv/kv.h"
 
 #define INTERACTION_TOKEN_LIFETIME_MS (15u * 60u * 1000u) /* Discord: tokens last 15 minutes */
 
@@ -30,11 +33,12 @@ struct dispatch_reply {
     size_t len;      /* bytes in body */
 };
 
-/* Creates the dispatcher and its worker pool. cfg, commands, rest and the services in deps
- * (store, ai, engine, history, persona; copied, each borrowed) must outlive it. deps may be
- * NULL, and any service in it may be NULL: commands needing one then fail with a friendly
- * message (AI commands answer at once that AI is not configured). The dispatcher fills in
- * the jobs, stats, config and start time itself. */
+/* Creates the dispatcher, its job stream and its worker pool. cfg, commands, rest and the
+ * services in deps (store, ai, engine, persona, kv; copied, each borrowed) must outlive it.
+ * deps may be NULL, and any service in it may be NULL: commands needing one then fail with a
+ * friendly message (AI commands answer at once that AI is not configured); without a kv the
+ * dispatcher makes an in-process one. It fills in the jobs, stream, stats, config and start
+ * time itself. */
 int dispatch_new(const struct slimy_config *cfg, const struct command *const *commands, size_t n_commands,
                  struct discord_rest *rest, const struct cmd_services *deps, struct dispatch **out);
 /* Stops workers; call dispatch_drain() first to let queued jobs finish. */
@@ -45,9 +49,13 @@ void dispatch_free(struct dispatch *d);
 void dispatch_interaction(struct dispatch *d, const char *signature, const char *timestamp, const char *body,
                           size_t len, struct dispatch_reply *out);
 
-/* Stops queueing new jobs and waits for queued and in-flight ones, up to the monotonic deadline.
- * Returns true when all finished. */
+/* Stops accepting deferred commands and reading shared jobs (other replicas take them), and
+ * waits for the jobs this process holds, up to the monotonic deadline. Returns true when all
+ * finished. */
 bool dispatch_drain(struct dispatch *d, uint64_t deadline_mono_ms);
+
+/* Whether shared state is in Redis, in memory by choice, or in memory because Redis is down. */
+enum kv_state dispatch_kv_state(struct dispatch *d);
 
 /* Jobs waiting + jobs running or delivering. */
 size_t dispatch_jobs_queued(struct dispatch *d);

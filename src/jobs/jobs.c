@@ -13,10 +13,12 @@ struct jobs {
     pthread_mutex_t lock;
     pthread_cond_t has_work; /* workers wait here */
     pthread_cond_t idle;     /* the drain waits here */
+    pthread_cond_t has_room; /* the job stream waits here for workers to take jobs */
     struct job *head, *tail;
     size_t n_queued, n_in_flight, max_queued;
     bool accepting, stopping;
     jobs_run_fn run;
+    jobs_finished_fn finished;
     void *run_arg;
     pthread_t *workers;
     unsigned n_workers;
@@ -50,6 +52,7 @@ static void *worker_main(void *arg)
             jobs->tail = NULL;
         job->next = NULL;
         jobs->n_queued--;
+        pthread_cond_signal(&jobs->has_room);
         if (!job->resumed)
             jobs->n_in_flight++;
         job->resumed = false;
@@ -61,7 +64,8 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-int jobs_new(unsigned n_workers, unsigned max_queued, jobs_run_fn run, void *arg, struct jobs **out)
+int jobs_new(unsigned n_workers, unsigned max_queued, jobs_run_fn run, jobs_finished_fn finished, void *arg,
+             struct jobs **out)
 {
     struct jobs *jobs = calloc(1, sizeof *jobs);
     if (!jobs)
@@ -77,10 +81,12 @@ int jobs_new(unsigned n_workers, unsigned max_queued, jobs_run_fn run, void *arg
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&jobs->idle, &ca);
+    pthread_cond_init(&jobs->has_room, &ca);
     pthread_condattr_destroy(&ca);
     jobs->max_queued = max_queued;
     jobs->accepting = true;
     jobs->run = run;
+    jobs->finished = finished;
     jobs->run_arg = arg;
     for (unsigned i = 0; i < n_workers; i++) {
         if (pthread_create(&jobs->workers[i], NULL, worker_main, jobs) != 0)
@@ -135,12 +141,36 @@ void jobs_resume(struct jobs *jobs, struct job *job)
 
 void jobs_finish(struct jobs *jobs, struct job *job)
 {
+    if (jobs->finished)
+        jobs->finished(job, jobs->run_arg);
     job_free(job);
     pthread_mutex_lock(&jobs->lock);
     jobs->n_in_flight--;
     if (jobs->n_in_flight == 0 && jobs->n_queued == 0)
         pthread_cond_broadcast(&jobs->idle);
     pthread_mutex_unlock(&jobs->lock);
+}
+
+void jobs_wait_below(struct jobs *jobs, size_t n, uint32_t timeout_ms)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += (time_t)(timeout_ms / 1000);
+    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&jobs->lock);
+    while (jobs->n_queued >= n && !jobs->stopping)
+        if (pthread_cond_timedwait(&jobs->has_room, &jobs->lock, &until) == ETIMEDOUT)
+            break;
+    pthread_mutex_unlock(&jobs->lock);
+}
+
+unsigned jobs_workers(struct jobs *jobs)
+{
+    return jobs->n_workers;
 }
 
 size_t jobs_queued(struct jobs *jobs)
@@ -193,6 +223,7 @@ void jobs_free(struct jobs *jobs)
     }
     pthread_cond_destroy(&jobs->has_work);
     pthread_cond_destroy(&jobs->idle);
+    pthread_cond_destroy(&jobs->has_room);
     pthread_mutex_destroy(&jobs->lock);
     free(jobs->workers);
     free(jobs);

@@ -1,9 +1,9 @@
-/* jobs.h — the queue of deferred interactions and the worker pool that runs them.
- * The request thread submits a job and answers Discord at once (type 5); a worker runs the
- * command's handler off the request path. A job stays "in flight" after its handler
- * returns, until its reply has been delivered (or dropped) and jobs_finish() is called, so a
- * drain waits for replies still on their way to Discord.
- * This is the in-process backend (one replica); a later issue adds a Redis Stream backend.
+/* jobs.h — this replica's worker pool and its run queue. Jobs reach it from the job stream
+ * (job_stream.h), which reads what the request path queued in kv.h (in memory, or the Redis
+ * Stream shared by every replica); a worker runs the command's handler off the request path.
+ * A job stays "in flight" after its handler returns, until its reply has been delivered (or
+ * dropped) and jobs_finish() is called, so a drain waits for replies still on their way to
+ * Discord, and the stream acknowledges an entry only once its reply is out.
  * Thread-safe. */
 #ifndef SLIMY_JOBS_JOBS_H
 #define SLIMY_JOBS_JOBS_H
@@ -26,6 +26,7 @@ struct job {
     struct jobs *owner;             /* the queue it was submitted to (set by jobs_submit) */
     void *run_state;                /* the runner's state while the job waits on async work */
     bool resumed;                   /* queued again by jobs_resume(): already counted in flight */
+    void *stream_ref;               /* the job stream's record of the entry (job_stream.c) */
     struct job *next;               /* queue link, owned by jobs.c */
 };
 
@@ -33,8 +34,16 @@ struct job {
  * from any thread (after the reply is delivered). */
 typedef void (*jobs_run_fn)(struct jobs *jobs, struct job *job, void *arg);
 
-/* Starts n_workers threads. max_queued bounds jobs waiting for a worker. */
-int jobs_new(unsigned n_workers, unsigned max_queued, jobs_run_fn run, void *arg, struct jobs **out);
+/* Called by jobs_finish() just before a job is freed (any thread). */
+typedef void (*jobs_finished_fn)(struct job *job, void *arg);
+
+/* Starts n_workers threads. max_queued bounds jobs waiting for a worker. finished may be NULL. */
+int jobs_new(unsigned n_workers, unsigned max_queued, jobs_run_fn run, jobs_finished_fn finished, void *arg,
+             struct jobs **out);
+
+/* Waits until fewer than n jobs wait for a worker, or timeout_ms passed. */
+void jobs_wait_below(struct jobs *jobs, size_t n, uint32_t timeout_ms);
+unsigned jobs_workers(struct jobs *jobs);
 
 /* Queues job (ownership passes on SLIMY_OK). SLIMY_ELIMITED when the queue is full,
  * SLIMY_EUNAVAILABLE once draining: the caller keeps the job and answers the user. */

@@ -4,7 +4,6 @@
 #include "kv/cooldown.h"
 
 #include <pthread.h>
-#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,26 +61,25 @@ static uint32_t hash(const char *key, size_t len)
     return h;
 }
 
-int cooldown_check(struct cooldowns *c, const char *user_id, const char *command_path, uint32_t cooldown_ms,
-                   uint64_t now_ms, uint64_t *remaining_ms)
+/* Builds the "user\0command" key, on the stack when it fits. NULL when out of memory. */
+static char *make_key(const char *user_id, const char *command_path, char *stack_key, size_t stack_len,
+                      size_t *key_len)
 {
-    if (cooldown_ms == 0)
-        return SLIMY_OK;
     size_t ulen = strlen(user_id), clen = strlen(command_path);
-    size_t key_len = ulen + 1 + clen;
-    char stack_key[128];
-    char *key = key_len <= sizeof stack_key ? stack_key : malloc(key_len);
+    *key_len = ulen + 1 + clen;
+    char *key = *key_len <= stack_len ? stack_key : malloc(*key_len);
     if (!key)
-        return SLIMY_ENOMEM;
+        return NULL;
     memcpy(key, user_id, ulen);
     key[ulen] = '\0';
     memcpy(key + ulen + 1, command_path, clen);
-    uint32_t b = hash(key, key_len) & (BUCKETS - 1);
+    return key;
+}
 
-    int rc = SLIMY_OK;
-    pthread_mutex_lock(&c->lock);
-    struct entry **link = &c->buckets[b];
-    bool found = false;
+/* Prunes the expired entries of key's bucket and returns key's live entry, or NULL. Lock held. */
+static struct entry *find_live(struct cooldowns *c, const char *key, size_t key_len, uint64_t now_ms)
+{
+    struct entry **link = &c->buckets[hash(key, key_len) & (BUCKETS - 1)], *found = NULL;
     while (*link) {
         struct entry *e = *link;
         if (e->expires_at_ms <= now_ms) {
@@ -90,16 +88,34 @@ int cooldown_check(struct cooldowns *c, const char *user_id, const char *command
             c->n_entries--;
             continue;
         }
-        if (e->key_len == key_len && memcmp(e->key, key, key_len) == 0) {
-            *remaining_ms = e->expires_at_ms - now_ms;
-            rc = SLIMY_ELIMITED;
-            found = true;
-        }
+        if (e->key_len == key_len && memcmp(e->key, key, key_len) == 0)
+            found = e;
         link = &e->next;
     }
-    if (!found) {
+    return found;
+}
+
+int cooldown_check(struct cooldowns *c, const char *user_id, const char *command_path, uint32_t cooldown_ms,
+                   uint64_t now_ms, uint64_t *remaining_ms)
+{
+    if (cooldown_ms == 0)
+        return SLIMY_OK;
+    char stack_key[128];
+    size_t key_len;
+    char *key = make_key(user_id, command_path, stack_key, sizeof stack_key, &key_len);
+    if (!key)
+        return SLIMY_ENOMEM;
+
+    int rc = SLIMY_OK;
+    pthread_mutex_lock(&c->lock);
+    struct entry *found = find_live(c, key, key_len, now_ms);
+    if (found) {
+        *remaining_ms = found->expires_at_ms - now_ms;
+        rc = SLIMY_ELIMITED;
+    } else {
         struct entry *e = malloc(sizeof *e + key_len);
         if (e) {
+            uint32_t b = hash(key, key_len) & (BUCKETS - 1);
             e->expires_at_ms = now_ms + cooldown_ms;
             e->key_len = key_len;
             memcpy(e->key, key, key_len);
@@ -114,6 +130,22 @@ int cooldown_check(struct cooldowns *c, const char *user_id, const char *command
     if (key != stack_key)
         free(key);
     return rc;
+}
+
+uint64_t cooldown_remaining(struct cooldowns *c, const char *user_id, const char *command_path, uint64_t now_ms)
+{
+    char stack_key[128];
+    size_t key_len;
+    char *key = make_key(user_id, command_path, stack_key, sizeof stack_key, &key_len);
+    if (!key)
+        return 0;
+    pthread_mutex_lock(&c->lock);
+    struct entry *found = find_live(c, key, key_len, now_ms);
+    uint64_t left = found ? found->expires_at_ms - now_ms : 0;
+    pthread_mutex_unlock(&c->lock);
+    if (key != stack_key)
+        free(key);
+    return left;
 }
 
 size_t cooldowns_size(struct cooldowns *c)

@@ -19,14 +19,16 @@ struct conversation {
 
 struct chat_history {
     pthread_mutex_t lock;
+    uint64_t idle_ms;
     struct conversation *head;
 };
 
-int chat_history_new(struct chat_history **out)
+int chat_history_new(uint64_t idle_ms, struct chat_history **out)
 {
     struct chat_history *h = calloc(1, sizeof *h);
     if (!h)
         return SLIMY_ENOMEM;
+    h->idle_ms = idle_ms;
     pthread_mutex_init(&h->lock, NULL);
     *out = h;
     return SLIMY_OK;
@@ -59,7 +61,7 @@ static struct conversation *find(struct chat_history *h, const char *key, uint64
     struct conversation **link = &h->head, *found = NULL;
     while (*link) {
         struct conversation *c = *link;
-        if (now_ms - c->touched_at_ms >= CHAT_HISTORY_IDLE_MS) {
+        if (now_ms - c->touched_at_ms >= h->idle_ms) {
             *link = c->next;
             conversation_free(c);
             continue;

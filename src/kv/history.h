@@ -1,14 +1,15 @@
 /* history.h — /chat conversation memory: the last CHAT_HISTORY_MAX messages per
- * (channel, user), dropped after CHAT_HISTORY_IDLE_MS without a new message.
- * In-process backend (one replica); a later Redis backend keeps the same calls so any replica
- * can continue a conversation. Thread-safe. */
+ * (channel, user), dropped after an idle time (CHAT_HISTORY_IDLE_MS) without a new message.
+ * This is the in-process table behind kv_local.c; the rest of Slimy goes through kv.h
+ * (kv_history_*), which keeps the same shape in Redis so any replica can continue a
+ * conversation. Thread-safe. */
 #ifndef SLIMY_KV_HISTORY_H
 #define SLIMY_KV_HISTORY_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ai/openai.h"
+#include "core/ai_role.h"
 
 #define CHAT_HISTORY_MAX 16
 #define CHAT_HISTORY_IDLE_MS (60u * 60u * 1000u)
@@ -25,7 +26,8 @@ struct chat_turns {
     size_t n;
 };
 
-int chat_history_new(struct chat_history **out);
+/* idle_ms: a conversation untouched this long is forgotten. */
+int chat_history_new(uint64_t idle_ms, struct chat_history **out);
 void chat_history_free(struct chat_history *h);
 
 /* Copies the conversation of key ("channel:user") into *out, oldest first; an unknown or

@@ -74,16 +74,20 @@ case_memories_in_a_dm_work() {
     assert_eq "$CONTENT" "❌ Memory OFF here." "DM consent is not server consent"
 }
 
-case_retried_job_stores_memory_once() {
+case_duplicate_interaction_runs_once() {
     local USER_ID=605
     run_deferred consent '[{"name":"set","type":1,"options":[{"name":"allow","type":5,"value":true}]}]'
     command_json remember '[{"name":"note","type":3,"value":"once"}]'
-    local same="$CMD"
+    local same="$CMD" id="$INTERACTION_ID"
     post_signed "$same"
     wait_requests 1 "?path_contains=$INTERACTION_TOKEN"
     sleep 3.1 # past the cooldown, the same interaction arrives again
     post_signed "$same"
-    wait_requests 2 "?path_contains=$INTERACTION_TOKEN"
+    assert_eq "$BODY" '{"type":5,"data":{"flags":64}}' "a duplicate gets the same deferred answer"
+    sleep 1.5 # time for a second run to show, if there were one
+    assert_eq "$(fake_requests "?path_contains=$INTERACTION_TOKEN" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" 1 \
+        "the duplicate wrote nothing to Discord"
+    assert_contains "$(cat "$SLIMY_LOG")" '"msg":"duplicate interaction: already accepted, not run again","interaction_id":"'"$id" "logged"
     run_deferred export
     assert_eq "$(json_get "$REPLY" 'd["parts"][1]["json"]["count"]')" 1 "one memory"
 }

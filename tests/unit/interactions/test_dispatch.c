@@ -306,9 +306,9 @@ static int setup_old_signatures(void **state)
     return start(state, 0, 4);
 }
 
-static int setup_queue_of_one(void **state)
+static int setup_queue_of_two(void **state)
 {
-    return start(state, 0, 1);
+    return start(state, 0, 2);
 }
 
 static int teardown(void **state)
@@ -379,15 +379,18 @@ static cJSON *send_ok(struct fixture *f, const char *body)
     return json;
 }
 
+/* Every body gets its own interaction id, as Discord's do: the dispatcher runs an id once. */
+static atomic_uint next_interaction_id = 9000;
+
 /* A slash command used in a guild by user_id; data is the JSON of the interaction's `data`. */
 static void guild_body(char *out, const char *user_id, const char *data)
 {
     int n = snprintf(out, BODY_MAX,
-                     "{\"id\":\"9001\",\"application_id\":\"42\",\"token\":\"tok-secret\",\"type\":2,"
+                     "{\"id\":\"%u\",\"application_id\":\"42\",\"token\":\"tok-secret\",\"type\":2,"
                      "\"guild_id\":\"555\",\"channel_id\":\"666\",\"context\":0,"
                      "\"member\":{\"user\":{\"id\":\"%s\",\"username\":\"tester\"},\"permissions\":\"0\"},"
                      "\"data\":%s}",
-                     user_id, data);
+                     ++next_interaction_id, user_id, data);
     assert_true(n > 0 && n < BODY_MAX);
 }
 
@@ -395,10 +398,10 @@ static void guild_body(char *out, const char *user_id, const char *data)
 static void dm_body(char *out, const char *user_id, const char *data)
 {
     int n = snprintf(out, BODY_MAX,
-                     "{\"id\":\"9002\",\"application_id\":\"42\",\"token\":\"tok-secret\",\"type\":2,"
+                     "{\"id\":\"%u\",\"application_id\":\"42\",\"token\":\"tok-secret\",\"type\":2,"
                      "\"channel_id\":\"777\",\"context\":1,"
                      "\"user\":{\"id\":\"%s\",\"username\":\"tester\"},\"data\":%s}",
-                     user_id, data);
+                     ++next_interaction_id, user_id, data);
     assert_true(n > 0 && n < BODY_MAX);
 }
 
@@ -673,6 +676,7 @@ static void test_cooldown(void **state)
     cJSON *root = send_ok(f, body);
     assert_string_equal(message_content(root, true), "echo: hello");
     cJSON_Delete(root);
+    dm_body(body, "300", ECHO_HELLO); /* a new interaction: the same body again would be a duplicate */
     root = send_ok(f, body);
     char *again = strdup(message_content(root, true));
     cJSON_Delete(root);
@@ -814,8 +818,20 @@ static bool wait_for_block_runs(int runs, uint64_t timeout_ms)
     return is_done;
 }
 
-/* One worker, a queue of one: a running job, a queued job, then the third is refused. The
- * running job's token ends BLOCK_WINDOW_S after signing, so nothing is ever delivered. */
+/* Waits until the worker pool has n jobs waiting (the job stream moves them there). */
+static bool wait_for_queued(struct fixture *f, size_t n, uint64_t timeout_ms)
+{
+    uint64_t until = clock_mono_ms() + timeout_ms;
+    while (dispatch_jobs_queued(f->d) != n && clock_mono_ms() < until) {
+        struct timespec pause = {.tv_sec = 0, .tv_nsec = 5000000L};
+        nanosleep(&pause, NULL);
+    }
+    return dispatch_jobs_queued(f->d) == n;
+}
+
+/* One worker, JOB_QUEUE_MAX 2 (jobs accepted and not finished): a running job, a queued job,
+ * then the third is refused. The running job's token ends BLOCK_WINDOW_S after signing, so
+ * nothing is ever delivered. */
 static void test_queue_full(void **state)
 {
     struct fixture *f = *state;
@@ -840,7 +856,7 @@ static void test_queue_full(void **state)
     root = send_at(f, body, ts, &http);
     assert_int_equal(cJSON_GetObjectItemCaseSensitive(root, "type")->valueint, 5);
     cJSON_Delete(root);
-    assert_int_equal(dispatch_jobs_queued(f->d), 1);
+    assert_true(wait_for_queued(f, 1, 2000));
 
     /* The queue is full: an ephemeral "busy" message, not a type 5. */
     guild_body(body, "300", "{\"id\":\"7\",\"name\":\"block\",\"type\":1}");
@@ -873,6 +889,58 @@ static void test_queue_full(void **state)
     free(busy);
 }
 
+/* The same signed interaction three times (a retried POST): the same deferred answer each
+ * time, one job. The handler blocks until released, so a second run would show in the count. */
+static void test_duplicate_runs_once(void **state)
+{
+    struct fixture *f = *state;
+    int64_t ts = now_s() - TOKEN_LIFETIME_S + BLOCK_WINDOW_S;
+    pthread_mutex_lock(&block.lock);
+    block.expires_at_ms = (uint64_t)(ts + TOKEN_LIFETIME_S) * 1000u;
+    pthread_mutex_unlock(&block.lock);
+    char body[BODY_MAX];
+    guild_body(body, "100", "{\"id\":\"7\",\"name\":\"block\",\"type\":1}");
+    for (int i = 0; i < 3; i++) {
+        int http;
+        cJSON *root = send_at(f, body, ts, &http);
+        assert_int_equal(http, 200);
+        assert_int_equal(cJSON_GetObjectItemCaseSensitive(root, "type")->valueint, 5);
+        cJSON_Delete(root);
+    }
+    if (!wait_for_block_runs(1, (BLOCK_WINDOW_S - 1) * 1000))
+        fail_msg("the worker did not start the job in time");
+    struct timespec settle = {.tv_sec = 0, .tv_nsec = 300000000L}; /* time for a second job to show up */
+    nanosleep(&settle, NULL);
+    assert_int_equal(dispatch_jobs_queued(f->d), 0);
+    assert_int_equal(dispatch_jobs_in_flight(f->d), 1);
+    pthread_mutex_lock(&block.lock);
+    block.is_released = true;
+    pthread_cond_broadcast(&block.changed);
+    pthread_mutex_unlock(&block.lock);
+    assert_true(dispatch_drain(f->d, clock_mono_ms() + 15000));
+    pthread_mutex_lock(&block.lock);
+    int runs = block.runs;
+    pthread_mutex_unlock(&block.lock);
+    assert_int_equal(runs, 1);
+}
+
+/* A duplicate of an immediate command with a cooldown is not "slow down": it gets the same
+ * answer again (immediate handlers are pure), while a new interaction is limited. */
+static void test_duplicate_immediate_is_answered_again(void **state)
+{
+    struct fixture *f = *state;
+    char body[BODY_MAX];
+    guild_body(body, "100", ECHO_HELLO);
+    for (int i = 0; i < 2; i++) {
+        cJSON *root = send_ok(f, body);
+        assert_string_equal(message_content(root, true), "echo: hello");
+        cJSON_Delete(root);
+    }
+    char *limited = run_guild(f, "100", ECHO_HELLO, true);
+    assert_contains(limited, "Slow down");
+    free(limited);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -890,7 +958,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_deferred_ephemeral, setup_old_signatures, teardown),
         cmocka_unit_test_setup_teardown(test_deferred_public, setup_old_signatures, teardown),
         cmocka_unit_test_setup_teardown(test_deferred_after_drain, setup_old_signatures, teardown),
-        cmocka_unit_test_setup_teardown(test_queue_full, setup_queue_of_one, teardown),
+        cmocka_unit_test_setup_teardown(test_queue_full, setup_queue_of_two, teardown),
+        cmocka_unit_test_setup_teardown(test_duplicate_runs_once, setup_queue_of_two, teardown),
+        cmocka_unit_test_setup_teardown(test_duplicate_immediate_is_answered_again, setup, teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -1,0 +1,380 @@
+/* job_stream.c — the thread that moves entries of the kv job stream onto this replica's
+ * workers and keeps the claims on what it holds; see job_stream.h. Each entry taken becomes a
+ * `struct held` record until it is acknowledged: records are what the refresh, the final
+ * hand-back and the acknowledgement walk (from snapshots, so no kv call runs with the lock held). */
+#include "jobs/job_stream.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/status.h"
+
+#define READ_BLOCK_MS 100       /* longest wait for new entries; also bounds acknowledgement delay */
+#define HOUSEKEEPING_MAX_MS 1000 /* refresh, claim scan and tick at least this often */
+#define CONSUMER_MAX 96
+
+struct held {
+    struct held *next;
+    char id[KV_ENTRY_ID_MAX];
+    char interaction_id[KV_ENTRY_ID_MAX];
+    struct kv *source;
+    bool is_finished; /* its job ended: acknowledge it */
+};
+
+struct job_stream {
+    struct kv *kv;
+    struct jobs *jobs;
+    struct job_stream_config cfg;
+    char consumer[CONSUMER_MAX]; /* this replica's name in the consumer group */
+    pthread_mutex_t lock;
+    pthread_cond_t changed; /* the drain waits here */
+    struct held *held;      /* entries taken and not yet acknowledged */
+    size_t n_held;
+    bool is_draining, is_stopping, is_local_empty;
+    uint64_t taken_over, dropped_expired;
+    pthread_t thread;
+    bool has_thread;
+};
+
+/* ---- records ---- */
+
+/* Removes h from the held list and frees it. Lock held. Only the stream thread (or the stop,
+ * after it) removes records, so the snapshots below stay valid without the lock. */
+static void unlink_held(struct job_stream *s, struct held *h)
+{
+    for (struct held **link = &s->held; *link; link = &(*link)->next) {
+        if (*link == h) {
+            *link = h->next;
+            s->n_held--;
+            free(h);
+            return;
+        }
+    }
+}
+
+void job_stream_on_finished(struct job_stream *s, struct job *job)
+{
+    struct held *h = job->stream_ref;
+    if (!h)
+        return;
+    pthread_mutex_lock(&s->lock);
+    h->is_finished = true;
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* A snapshot of some held records, taken under the lock, used without it. */
+struct snapshot {
+    struct held **items;
+    size_t n;
+};
+
+static int snapshot_take(struct job_stream *s, bool finished, struct snapshot *out)
+{
+    out->n = 0;
+    pthread_mutex_lock(&s->lock);
+    out->items = s->n_held ? malloc(s->n_held * sizeof *out->items) : NULL;
+    for (struct held *h = s->held; h && out->items; h = h->next)
+        if (h->is_finished == finished)
+            out->items[out->n++] = h;
+    pthread_mutex_unlock(&s->lock);
+    return s->n_held && !out->items ? SLIMY_ENOMEM : SLIMY_OK;
+}
+
+/* ---- acknowledging, refreshing, handing back ---- */
+
+/* Finished jobs: record the delivery and remove the entry. A failure is retried next time. */
+static void ack_finished(struct job_stream *s)
+{
+    struct snapshot snap;
+    if (snapshot_take(s, true, &snap))
+        return;
+    for (size_t i = 0; i < snap.n; i++) {
+        struct held *h = snap.items[i];
+        if (kv_job_done(h->source, h->id, h->interaction_id) != SLIMY_OK)
+            continue;
+        pthread_mutex_lock(&s->lock);
+        unlink_held(s, h);
+        pthread_cond_broadcast(&s->changed);
+        pthread_mutex_unlock(&s->lock);
+    }
+    free(snap.items);
+}
+
+/* Calls refresh (idle 0) or release (idle idle_ms) for the unfinished records, per source. */
+static void touch_unfinished(struct job_stream *s, bool release)
+{
+    struct snapshot snap;
+    if (snapshot_take(s, false, &snap) || !snap.n) {
+        free(snap.items);
+        return;
+    }
+    const char **ids = malloc(snap.n * sizeof *ids);
+    bool *is_done = calloc(snap.n, sizeof *is_done);
+    for (size_t first = 0; ids && is_done && first < snap.n; first++) {
+        if (is_done[first])
+            continue;
+        struct kv *source = snap.items[first]->source;
+        size_t n = 0;
+        for (size_t i = first; i < snap.n; i++) {
+            if (!is_done[i] && snap.items[i]->source == source) {
+                ids[n++] = snap.items[i]->id;
+                is_done[i] = true;
+            }
+        }
+        size_t lost = 0;
+        int rc = release ? kv_job_release(source, s->consumer, ids, n, s->cfg.claim_idle_ms)
+                         : kv_job_refresh(source, s->consumer, ids, n, &lost);
+        if (rc)
+            log_warn(release ? "could not hand back jobs" : "could not refresh the claim on jobs",
+                     LOG_I("jobs", n), LOG_S("status", slimy_strerror(rc)));
+        else if (lost)
+            log_warn("jobs this replica runs were taken over by another replica (this one stalled)",
+                     LOG_I("jobs", lost));
+    }
+    free(ids);
+    free(is_done);
+    free(snap.items);
+}
+
+/* ---- taking entries ---- */
+
+static void take(struct job_stream *s, const struct kv_entry *e)
+{
+    if (clock_wall_ms() >= e->expires_at_wall_ms) {
+        log_warn("job dropped: its interaction token ended before it could run", LOG_S("interaction_id",
+                 e->interaction_id), LOG_S("command", e->path), LOG_B("taken_over", e->taken_over));
+        pthread_mutex_lock(&s->lock);
+        s->dropped_expired++;
+        pthread_mutex_unlock(&s->lock);
+        kv_job_done(e->source, e->id, e->interaction_id);
+        return;
+    }
+    if (e->taken_over) {
+        bool delivered = false;
+        if (kv_job_was_delivered(e->source, e->interaction_id, &delivered) == SLIMY_OK && delivered) {
+            log_info("job already delivered by another replica", LOG_S("interaction_id", e->interaction_id));
+            kv_job_done(e->source, e->id, e->interaction_id);
+            return;
+        }
+        log_warn("job taken over from a replica that stopped refreshing it",
+                 LOG_S("interaction_id", e->interaction_id), LOG_S("command", e->path));
+        pthread_mutex_lock(&s->lock);
+        s->taken_over++;
+        pthread_mutex_unlock(&s->lock);
+    }
+    struct job *job = job_new();
+    struct held *h = calloc(1, sizeof *h);
+    if (!job || !h) {
+        /* Left pending: refreshed by nobody, so some replica takes it over later. */
+        log_error("out of memory taking a job", LOG_S("interaction_id", e->interaction_id));
+        job_free(job);
+        free(h);
+        return;
+    }
+    int rc = s->cfg.decode(e, job, s->cfg.arg);
+    if (rc) {
+        log_error("job dropped: its entry cannot be run", LOG_S("interaction_id", e->interaction_id),
+                  LOG_S("command", e->path), LOG_S("status", slimy_strerror(rc)));
+        job_free(job);
+        free(h);
+        kv_job_done(e->source, e->id, e->interaction_id);
+        return;
+    }
+    snprintf(h->id, sizeof h->id, "%s", e->id);
+    snprintf(h->interaction_id, sizeof h->interaction_id, "%s", e->interaction_id);
+    h->source = e->source;
+    pthread_mutex_lock(&s->lock);
+    h->next = s->held;
+    s->held = h;
+    s->n_held++;
+    pthread_mutex_unlock(&s->lock);
+    job->stream_ref = h;
+    if ((rc = jobs_submit(s->jobs, job))) {
+        /* The pool stopped accepting (the drain ended): another replica may run it. */
+        log_warn("job handed back: this replica is stopping", LOG_S("interaction_id", e->interaction_id));
+        job->stream_ref = NULL;
+        job_free(job);
+        const char *id = h->id;
+        kv_job_release(h->source, s->consumer, &id, 1, s->cfg.claim_idle_ms);
+        pthread_mutex_lock(&s->lock);
+        unlink_held(s, h);
+        pthread_mutex_unlock(&s->lock);
+    }
+}
+
+static void take_all(struct job_stream *s, struct kv_entries *got)
+{
+    for (size_t i = 0; i < got->n; i++)
+        take(s, &got->items[i]);
+    kv_entries_free(got);
+}
+
+/* How many more entries to take now: enough to keep every worker busy, within max_held. */
+static size_t room(struct job_stream *s)
+{
+    size_t workers = jobs_workers(s->jobs), queued = jobs_queued(s->jobs);
+    size_t n = queued < workers ? workers - queued : 0;
+    pthread_mutex_lock(&s->lock);
+    size_t left = s->n_held < s->cfg.max_held ? s->cfg.max_held - s->n_held : 0;
+    pthread_mutex_unlock(&s->lock);
+    return n < left ? n : left;
+}
+
+static void housekeeping(struct job_stream *s, bool is_draining)
+{
+    touch_unfinished(s, false);
+    if (!is_draining) {
+        struct kv_entries got;
+        size_t n = room(s);
+        if (n && kv_job_autoclaim(s->kv, s->consumer, s->cfg.claim_idle_ms, n, &got) == SLIMY_OK)
+            take_all(s, &got);
+    }
+    if (s->cfg.tick)
+        s->cfg.tick(s->cfg.arg);
+}
+
+static void *stream_main(void *arg)
+{
+    struct job_stream *s = arg;
+    uint32_t period_ms = s->cfg.claim_idle_ms / 4 < HOUSEKEEPING_MAX_MS ? s->cfg.claim_idle_ms / 4 : HOUSEKEEPING_MAX_MS;
+    uint64_t next_housekeeping_ms = clock_mono_ms() + period_ms;
+    for (;;) {
+        pthread_mutex_lock(&s->lock);
+        bool is_stopping = s->is_stopping, is_draining = s->is_draining;
+        pthread_mutex_unlock(&s->lock);
+        if (is_stopping)
+            break;
+        ack_finished(s);
+        if (clock_mono_ms() >= next_housekeeping_ms) {
+            housekeeping(s, is_draining);
+            next_housekeeping_ms = clock_mono_ms() + period_ms;
+        }
+        size_t n = room(s);
+        if (!n) {
+            jobs_wait_below(s->jobs, jobs_workers(s->jobs), READ_BLOCK_MS);
+            continue;
+        }
+        struct kv_entries got;
+        int rc = kv_job_read(s->kv, s->consumer, n, READ_BLOCK_MS,
+                             is_draining ? KV_READ_PROCESS_ONLY : KV_READ_ALL, &got);
+        if (rc) {
+            struct timespec pause = {.tv_sec = 0, .tv_nsec = READ_BLOCK_MS * 1000000L};
+            nanosleep(&pause, NULL);
+            continue;
+        }
+        if (is_draining) {
+            pthread_mutex_lock(&s->lock);
+            s->is_local_empty = got.n == 0;
+            pthread_cond_broadcast(&s->changed);
+            pthread_mutex_unlock(&s->lock);
+        }
+        take_all(s, &got);
+    }
+    return NULL;
+}
+
+/* ---- lifecycle ---- */
+
+int job_stream_new(struct kv *kv, const struct job_stream_config *cfg, struct job_stream **out)
+{
+    struct job_stream *s = calloc(1, sizeof *s);
+    if (!s)
+        return SLIMY_ENOMEM;
+    s->kv = kv;
+    s->cfg = *cfg;
+    char host[64] = "slimy";
+    gethostname(host, sizeof host - 1);
+    snprintf(s->consumer, sizeof s->consumer, "%s-%ld-%08x", host, (long)getpid(), (unsigned)randombytes_random());
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&s->changed, &ca);
+    pthread_condattr_destroy(&ca);
+    *out = s;
+    return SLIMY_OK;
+}
+
+int job_stream_start(struct job_stream *s, struct jobs *jobs)
+{
+    s->jobs = jobs;
+    if (pthread_create(&s->thread, NULL, stream_main, s) != 0)
+        return SLIMY_EUNAVAILABLE;
+    s->has_thread = true;
+    return SLIMY_OK;
+}
+
+bool job_stream_drain(struct job_stream *s, uint64_t deadline_mono_ms)
+{
+    struct timespec until = {.tv_sec = (time_t)(deadline_mono_ms / 1000),
+                             .tv_nsec = (long)(deadline_mono_ms % 1000) * 1000000L};
+    pthread_mutex_lock(&s->lock);
+    s->is_draining = true;
+    s->is_local_empty = false;
+    for (;;) {
+        bool is_idle = jobs_queued(s->jobs) + jobs_in_flight(s->jobs) == 0;
+        bool is_acked = true;
+        for (struct held *h = s->held; h; h = h->next)
+            is_acked = is_acked && !h->is_finished;
+        if ((s->is_local_empty && is_idle && is_acked) || !s->has_thread)
+            break;
+        /* Wake up now and then: the workers' progress does not signal this condition. */
+        uint64_t now = clock_mono_ms(), next = now + 20 < deadline_mono_ms ? now + 20 : deadline_mono_ms;
+        struct timespec step = {.tv_sec = (time_t)(next / 1000), .tv_nsec = (long)(next % 1000) * 1000000L};
+        if (now >= deadline_mono_ms)
+            break;
+        pthread_cond_timedwait(&s->changed, &s->lock, next < deadline_mono_ms ? &step : &until);
+    }
+    bool is_drained = s->is_local_empty && jobs_queued(s->jobs) + jobs_in_flight(s->jobs) == 0;
+    pthread_mutex_unlock(&s->lock);
+    return is_drained;
+}
+
+void job_stream_stop(struct job_stream *s)
+{
+    if (!s || !s->has_thread)
+        return;
+    pthread_mutex_lock(&s->lock);
+    s->is_stopping = true;
+    pthread_mutex_unlock(&s->lock);
+    pthread_join(s->thread, NULL);
+    s->has_thread = false;
+    ack_finished(s);
+    touch_unfinished(s, true);
+    pthread_mutex_lock(&s->lock);
+    if (s->n_held)
+        log_warn("jobs handed back to the other replicas", LOG_I("jobs", s->n_held));
+    pthread_mutex_unlock(&s->lock);
+}
+
+void job_stream_free(struct job_stream *s)
+{
+    if (!s)
+        return;
+    job_stream_stop(s);
+    while (s->held) {
+        struct held *next = s->held->next;
+        free(s->held);
+        s->held = next;
+    }
+    pthread_cond_destroy(&s->changed);
+    pthread_mutex_destroy(&s->lock);
+    free(s);
+}
+
+void job_stream_stats(struct job_stream *s, struct job_stream_stats *out)
+{
+    pthread_mutex_lock(&s->lock);
+    *out = (struct job_stream_stats){
+        .held = s->n_held, .taken_over = s->taken_over, .dropped_expired = s->dropped_expired};
+    pthread_mutex_unlock(&s->lock);
+}

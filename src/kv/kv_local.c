@@ -1,0 +1,383 @@
+/* kv_local.c — the in-process kv.h backend: one replica's memory. The default without
+ * REDIS_URL, and the fallback of kv_failover.c while Redis is down. Cooldowns and the admitted
+ * and delivered interaction ids are expiring-key tables (cooldown.c), history is history.c, and
+ * the job stream is a small list with the same pending/claim rules as a Redis consumer group.
+ * One lock makes kv_admit atomic; the stream waits on a monotonic condition variable. */
+#include "kv/kv.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/clock.h"
+#include "core/status.h"
+#include "kv/cooldown.h"
+
+#define CONSUMER_MAX 96
+#define ID_TABLE_USER "" /* interaction ids share the cooldown table shape with an empty user */
+
+enum entry_state { ENTRY_WAITING, ENTRY_PENDING };
+
+struct local_entry {
+    struct local_entry *next;
+    enum entry_state state;
+    char consumer[CONSUMER_MAX]; /* the holder while pending */
+    uint64_t idle_since_mono_ms; /* last read, claim or refresh */
+    struct kv_entry e;           /* the entry as handed out (source set); e.body owned */
+};
+
+struct kv_local {
+    struct kv base;
+    pthread_mutex_t lock;      /* admission and the stream */
+    pthread_cond_t has_new;    /* an entry was added */
+    struct cooldowns *cooldowns;
+    struct cooldowns *admitted;  /* interaction ids, for dedupe_ttl_ms */
+    struct cooldowns *delivered; /* interaction ids finished through kv_job_done */
+    struct chat_history *history;
+    struct kv_counter counters[KV_COUNTERS_MAX];
+    size_t n_counters;
+    struct local_entry *head, *tail;
+    size_t n_entries;
+    uint64_t next_seq;
+};
+
+static const struct kv_ops local_ops;
+
+static struct kv_local *local_of(struct kv *kv)
+{
+    return (struct kv_local *)kv;
+}
+
+/* ---- lifecycle ---- */
+
+static void local_close(struct kv *kv)
+{
+    struct kv_local *l = local_of(kv);
+    while (l->head) {
+        struct local_entry *next = l->head->next;
+        free(l->head->e.body);
+        free(l->head);
+        l->head = next;
+    }
+    cooldowns_free(l->cooldowns);
+    cooldowns_free(l->admitted);
+    cooldowns_free(l->delivered);
+    chat_history_free(l->history);
+    pthread_cond_destroy(&l->has_new);
+    pthread_mutex_destroy(&l->lock);
+    free(l);
+}
+
+int kv_local_new(const struct kv_options *opts, struct kv **out)
+{
+    struct kv_local *l = calloc(1, sizeof *l);
+    if (!l)
+        return SLIMY_ENOMEM;
+    l->base.ops = &local_ops;
+    l->base.opts = *opts;
+    pthread_mutex_init(&l->lock, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&l->has_new, &ca);
+    pthread_condattr_destroy(&ca);
+    int rc = cooldowns_new(&l->cooldowns);
+    if (!rc)
+        rc = cooldowns_new(&l->admitted);
+    if (!rc)
+        rc = cooldowns_new(&l->delivered);
+    if (!rc)
+        rc = chat_history_new(opts->history_idle_ms, &l->history);
+    if (rc) {
+        local_close(&l->base);
+        return rc;
+    }
+    *out = &l->base;
+    return SLIMY_OK;
+}
+
+static int local_ping(struct kv *kv)
+{
+    (void)kv;
+    return SLIMY_OK;
+}
+
+static enum kv_state local_state(struct kv *kv)
+{
+    (void)kv;
+    return KV_STATE_LOCAL;
+}
+
+/* ---- admission ---- */
+
+/* Adds the job at the tail of the stream. Lock held. */
+static int stream_add(struct kv_local *l, const struct kv_job *job)
+{
+    struct local_entry *le = calloc(1, sizeof *le);
+    if (!le || !(le->e.body = malloc(job->body_len + 1))) {
+        free(le);
+        return SLIMY_ENOMEM;
+    }
+    memcpy(le->e.body, job->body, job->body_len);
+    le->e.body[job->body_len] = '\0';
+    le->e.body_len = job->body_len;
+    snprintf(le->e.id, sizeof le->e.id, "%llu-0", (unsigned long long)++l->next_seq);
+    snprintf(le->e.interaction_id, sizeof le->e.interaction_id, "%s", job->interaction_id);
+    snprintf(le->e.path, sizeof le->e.path, "%s", job->path);
+    le->e.expires_at_wall_ms = job->expires_at_wall_ms;
+    le->e.source = &l->base;
+    le->state = ENTRY_WAITING;
+    if (l->tail)
+        l->tail->next = le;
+    else
+        l->head = le;
+    l->tail = le;
+    l->n_entries++;
+    pthread_cond_broadcast(&l->has_new);
+    return SLIMY_OK;
+}
+
+static int local_admit(struct kv *kv, const struct kv_admission *req, struct kv_admit_result *out)
+{
+    struct kv_local *l = local_of(kv);
+    uint64_t now = clock_mono_ms(), unused = 0;
+    int rc = SLIMY_OK;
+    pthread_mutex_lock(&l->lock);
+    if (cooldown_remaining(l->admitted, ID_TABLE_USER, req->interaction_id, now) > 0) {
+        out->verdict = KV_DUPLICATE;
+    } else if (req->cooldown_ms &&
+               (out->cooldown_remaining_ms = cooldown_remaining(l->cooldowns, req->user_id, req->command_path, now))) {
+        out->verdict = KV_COOLING_DOWN;
+    } else if (req->job && l->n_entries >= kv->opts.stream_max) {
+        out->verdict = KV_QUEUE_FULL;
+    } else {
+        out->verdict = KV_ADMITTED;
+        rc = req->job ? stream_add(l, req->job) : SLIMY_OK;
+        if (!rc)
+            rc = cooldown_check(l->admitted, ID_TABLE_USER, req->interaction_id, kv->opts.dedupe_ttl_ms, now, &unused);
+        if (!rc && req->cooldown_ms)
+            rc = cooldown_check(l->cooldowns, req->user_id, req->command_path, req->cooldown_ms, now, &unused);
+    }
+    pthread_mutex_unlock(&l->lock);
+    return rc;
+}
+
+/* ---- history ---- */
+
+static int local_history_get(struct kv *kv, const char *key, struct chat_turns *out)
+{
+    return chat_history_get(local_of(kv)->history, key, clock_mono_ms(), out);
+}
+
+static int local_history_append(struct kv *kv, const char *key, const struct chat_turn *turns, size_t n)
+{
+    uint64_t now = clock_mono_ms();
+    for (size_t i = 0; i < n; i++) {
+        int rc = chat_history_append(local_of(kv)->history, key, turns[i].role, turns[i].text, now);
+        if (rc)
+            return rc;
+    }
+    return SLIMY_OK;
+}
+
+static int local_history_reset(struct kv *kv, const char *key)
+{
+    chat_history_reset(local_of(kv)->history, key);
+    return SLIMY_OK;
+}
+
+/* ---- counters ---- */
+
+static int local_counters_add(struct kv *kv, const struct kv_counter *deltas, size_t n)
+{
+    struct kv_local *l = local_of(kv);
+    pthread_mutex_lock(&l->lock);
+    for (size_t i = 0; i < n; i++) {
+        struct kv_counter *c = NULL;
+        for (size_t j = 0; j < l->n_counters && !c; j++)
+            if (strcmp(l->counters[j].path, deltas[i].path) == 0)
+                c = &l->counters[j];
+        if (!c && l->n_counters < KV_COUNTERS_MAX) {
+            c = &l->counters[l->n_counters++];
+            snprintf(c->path, sizeof c->path, "%s", deltas[i].path);
+        }
+        if (c) {
+            c->count += deltas[i].count;
+            c->failures += deltas[i].failures;
+            c->total_ms += deltas[i].total_ms;
+        }
+    }
+    pthread_mutex_unlock(&l->lock);
+    return SLIMY_OK;
+}
+
+static int local_counters_read(struct kv *kv, struct kv_counters *out)
+{
+    struct kv_local *l = local_of(kv);
+    int rc = SLIMY_OK;
+    pthread_mutex_lock(&l->lock);
+    if (l->n_counters) {
+        out->items = malloc(l->n_counters * sizeof *out->items);
+        if (out->items) {
+            memcpy(out->items, l->counters, l->n_counters * sizeof *out->items);
+            out->n = l->n_counters;
+        } else {
+            rc = SLIMY_ENOMEM;
+        }
+    }
+    pthread_mutex_unlock(&l->lock);
+    return rc;
+}
+
+/* ---- the job stream ---- */
+
+/* Appends a copy of le's entry to out (room for it already made). Lock held. */
+static int copy_out(const struct local_entry *le, bool taken_over, struct kv_entries *out)
+{
+    struct kv_entry *dst = &out->items[out->n];
+    *dst = le->e;
+    dst->taken_over = taken_over;
+    if (!(dst->body = malloc(le->e.body_len + 1)))
+        return SLIMY_ENOMEM;
+    memcpy(dst->body, le->e.body, le->e.body_len + 1);
+    out->n++;
+    return SLIMY_OK;
+}
+
+/* Hands up to max entries matching the predicate to consumer. Lock held. */
+static int hand_out(struct kv_local *l, const char *consumer, size_t max, uint32_t min_idle_ms, bool claim,
+                    struct kv_entries *out)
+{
+    uint64_t now = clock_mono_ms();
+    for (struct local_entry *le = l->head; le && out->n < max; le = le->next) {
+        bool eligible = claim ? le->state == ENTRY_PENDING && now - le->idle_since_mono_ms >= min_idle_ms
+                              : le->state == ENTRY_WAITING;
+        if (!eligible)
+            continue;
+        if (!out->items && !(out->items = calloc(max, sizeof *out->items)))
+            return SLIMY_ENOMEM;
+        int rc = copy_out(le, claim, out);
+        if (rc)
+            return rc;
+        le->state = ENTRY_PENDING;
+        le->idle_since_mono_ms = now;
+        snprintf(le->consumer, sizeof le->consumer, "%s", consumer);
+    }
+    return SLIMY_OK;
+}
+
+static int local_job_read(struct kv *kv, const char *consumer, size_t max, uint32_t block_ms, enum kv_read_from from,
+                          struct kv_entries *out)
+{
+    (void)from; /* everything here is in this process */
+    struct kv_local *l = local_of(kv);
+    uint64_t until_ms = clock_mono_ms() + block_ms;
+    struct timespec until = {.tv_sec = (time_t)(until_ms / 1000), .tv_nsec = (long)(until_ms % 1000) * 1000000L};
+    int rc;
+    pthread_mutex_lock(&l->lock);
+    for (;;) {
+        rc = hand_out(l, consumer, max, 0, false, out);
+        if (rc || out->n || pthread_cond_timedwait(&l->has_new, &l->lock, &until) == ETIMEDOUT)
+            break;
+    }
+    if (!rc && !out->n)
+        rc = hand_out(l, consumer, max, 0, false, out);
+    pthread_mutex_unlock(&l->lock);
+    if (rc)
+        kv_entries_free(out);
+    return rc;
+}
+
+static int local_job_autoclaim(struct kv *kv, const char *consumer, uint32_t min_idle_ms, size_t max,
+                               struct kv_entries *out)
+{
+    struct kv_local *l = local_of(kv);
+    pthread_mutex_lock(&l->lock);
+    int rc = hand_out(l, consumer, max, min_idle_ms, true, out);
+    pthread_mutex_unlock(&l->lock);
+    if (rc)
+        kv_entries_free(out);
+    return rc;
+}
+
+static struct local_entry *find_entry(struct kv_local *l, const char *id, struct local_entry **prev)
+{
+    struct local_entry *p = NULL;
+    for (struct local_entry *le = l->head; le; p = le, le = le->next) {
+        if (strcmp(le->e.id, id) == 0) {
+            if (prev)
+                *prev = p;
+            return le;
+        }
+    }
+    return NULL;
+}
+
+static int local_job_refresh(struct kv *kv, const char *consumer, const char *const *ids, size_t n, uint32_t idle_ms,
+                             size_t *n_lost)
+{
+    struct kv_local *l = local_of(kv);
+    uint64_t now = clock_mono_ms();
+    pthread_mutex_lock(&l->lock);
+    for (size_t i = 0; i < n; i++) {
+        struct local_entry *le = find_entry(l, ids[i], NULL);
+        if (le && le->state == ENTRY_PENDING && strcmp(le->consumer, consumer) == 0)
+            le->idle_since_mono_ms = now >= idle_ms ? now - idle_ms : 0;
+        else
+            (*n_lost)++;
+    }
+    pthread_mutex_unlock(&l->lock);
+    return SLIMY_OK;
+}
+
+static int local_job_done(struct kv *kv, const char *id, const char *interaction_id)
+{
+    struct kv_local *l = local_of(kv);
+    uint64_t unused = 0;
+    pthread_mutex_lock(&l->lock);
+    int rc = cooldown_check(l->delivered, ID_TABLE_USER, interaction_id, kv->opts.dedupe_ttl_ms, clock_mono_ms(),
+                            &unused);
+    if (rc == SLIMY_ELIMITED)
+        rc = SLIMY_OK; /* already recorded */
+    struct local_entry *prev = NULL, *le = find_entry(l, id, &prev);
+    if (le) {
+        if (prev)
+            prev->next = le->next;
+        else
+            l->head = le->next;
+        if (l->tail == le)
+            l->tail = prev;
+        l->n_entries--;
+        free(le->e.body);
+        free(le);
+    }
+    pthread_mutex_unlock(&l->lock);
+    return rc;
+}
+
+static int local_job_was_delivered(struct kv *kv, const char *interaction_id, bool *out)
+{
+    *out = cooldown_remaining(local_of(kv)->delivered, ID_TABLE_USER, interaction_id, clock_mono_ms()) > 0;
+    return SLIMY_OK;
+}
+
+static const struct kv_ops local_ops = {
+    .name = "local",
+    .close = local_close,
+    .ping = local_ping,
+    .state = local_state,
+    .admit = local_admit,
+    .history_get = local_history_get,
+    .history_append = local_history_append,
+    .history_reset = local_history_reset,
+    .counters_add = local_counters_add,
+    .counters_read = local_counters_read,
+    .job_read = local_job_read,
+    .job_autoclaim = local_job_autoclaim,
+    .job_refresh = local_job_refresh,
+    .job_done = local_job_done,
+    .job_was_delivered = local_job_was_delivered,
+};

@@ -1,0 +1,769 @@
+/* kv_redis.c — the Redis kv.h backend (hiredis). Each multi-step call is one Lua script run
+ * with EVALSHA (loaded on first use and again after NOSCRIPT), so it is atomic across replicas
+ * and costs one round trip. Connections come from a small pool: a caller takes one for a call
+ * and gives it back, so each concurrent thread has its own. Nothing here logs: the failover
+ * (kv_failover.c) reports changes of state, and no key or reply could carry a secret anyway.
+ *
+ * Keys, all under the configured prefix:
+ *   adm:<interaction id>   admitted interaction ids (dedupe), PX dedupe_ttl_ms
+ *   cd:<user>:<path>       cooldowns, PX cooldown_ms
+ *   hist:<channel:user>    chat history list ("u"/"a"/"s" + text), capped, PX history_idle_ms
+ *   counters               hash of count:/failures:/ms:<path>
+ *   jobs                   the job stream, consumer group "workers"
+ *   dlv:<interaction id>   delivered interactions, PX dedupe_ttl_ms */
+#include "kv/kv_backend.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include <hiredis/hiredis.h>
+
+#include "core/status.h"
+
+#define POOL_IDLE_MAX 32    /* idle connections kept; more callers than this connect and close */
+#define READ_BLOCK_MAX_MS 100 /* XREADGROUP BLOCK stays well inside the command timeout */
+#define GROUP "workers"
+#define KEY_MAX 320
+#define AUTOCLAIM_ROUNDS 4
+
+/* ---- the scripts ---- */
+
+struct script {
+    const char *name;
+    const char *text;
+};
+
+/* KEYS: admitted id, cooldown, stream. ARGV: dedupe ttl, cooldown ms, stream max (0: no job),
+ * interaction id, path, expires, body. Returns {verdict, cooldown ms left}. */
+static const struct script ADMIT = {"admit",
+    "if redis.call('EXISTS', KEYS[1]) == 1 then return {1, 0} end\n"
+    "local cooldown = tonumber(ARGV[2])\n"
+    "if cooldown > 0 then\n"
+    "  local left = redis.call('PTTL', KEYS[2])\n"
+    "  if left > 0 then return {2, left} end\n"
+    "end\n"
+    "if ARGV[3] ~= '0' then\n"
+    "  if redis.call('XLEN', KEYS[3]) >= tonumber(ARGV[3]) then return {3, 0} end\n"
+    "  redis.call('XADD', KEYS[3], '*', 'iid', ARGV[4], 'path', ARGV[5], 'exp', ARGV[6], 'body', ARGV[7])\n"
+    "end\n"
+    "if cooldown > 0 then redis.call('SET', KEYS[2], '1', 'PX', cooldown) end\n"
+    "redis.call('SET', KEYS[1], '1', 'PX', ARGV[1])\n"
+    "return {0, 0}\n"};
+
+/* KEYS: list. ARGV: max turns, idle ms, turns... */
+static const struct script HISTORY_APPEND = {"history_append",
+    "for i = 3, #ARGV do redis.call('RPUSH', KEYS[1], ARGV[i]) end\n"
+    "redis.call('LTRIM', KEYS[1], -tonumber(ARGV[1]), -1)\n"
+    "redis.call('PEXPIRE', KEYS[1], ARGV[2])\n"
+    "return 1\n"};
+
+/* KEYS: hash. ARGV: (path, count, failures, ms)... */
+static const struct script COUNTERS_ADD = {"counters_add",
+    "for i = 1, #ARGV, 4 do\n"
+    "  redis.call('HINCRBY', KEYS[1], 'count:' .. ARGV[i], ARGV[i + 1])\n"
+    "  redis.call('HINCRBY', KEYS[1], 'failures:' .. ARGV[i], ARGV[i + 2])\n"
+    "  redis.call('HINCRBY', KEYS[1], 'ms:' .. ARGV[i], ARGV[i + 3])\n"
+    "end\n"
+    "return 1\n"};
+
+/* KEYS: stream. ARGV: group, consumer, idle ms, ids... Sets the idle time of the entries the
+ * consumer still holds; returns how many it no longer holds. */
+static const struct script REFRESH = {"refresh",
+    "local lost = 0\n"
+    "for i = 4, #ARGV do\n"
+    "  local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1)\n"
+    "  if p[1] and p[1][2] == ARGV[2] then\n"
+    "    redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[i], 'IDLE', ARGV[3], 'JUSTID')\n"
+    "  else lost = lost + 1 end\n"
+    "end\n"
+    "return lost\n"};
+
+/* KEYS: stream, delivered. ARGV: group, id, ttl. Delivery is recorded before the ack. */
+static const struct script DONE = {"done",
+    "redis.call('SET', KEYS[2], '1', 'PX', ARGV[3])\n"
+    "pcall(redis.call, 'XACK', KEYS[1], ARGV[1], ARGV[2])\n"
+    "redis.call('XDEL', KEYS[1], ARGV[2])\n"
+    "return 1\n"};
+
+static const struct script *const SCRIPTS[] = {&ADMIT, &HISTORY_APPEND, &COUNTERS_ADD, &REFRESH, &DONE};
+#define N_SCRIPTS (sizeof SCRIPTS / sizeof SCRIPTS[0])
+
+/* ---- the backend ---- */
+
+struct kv_redis {
+    struct kv base;
+    struct redis_url url;
+    char prefix[128];
+    char stream_key[KEY_MAX];
+    pthread_mutex_t lock; /* the pool and the script hashes */
+    redisContext *idle[POOL_IDLE_MAX];
+    size_t n_idle;
+    char sha[N_SCRIPTS][41]; /* "" until loaded */
+    atomic_bool is_up;       /* the last round trip worked */
+};
+
+static const struct kv_ops redis_ops;
+
+static struct kv_redis *redis_of(struct kv *kv)
+{
+    return (struct kv_redis *)kv;
+}
+
+static void key(const struct kv_redis *r, char out[KEY_MAX], const char *kind, const char *name)
+{
+    snprintf(out, KEY_MAX, "%s%s%s", r->prefix, kind, name);
+}
+
+/* ---- connections ---- */
+
+static struct timeval timeout_tv(void)
+{
+    return (struct timeval){.tv_sec = KV_REDIS_TIMEOUT_MS / 1000, .tv_usec = (KV_REDIS_TIMEOUT_MS % 1000) * 1000};
+}
+
+/* Runs a command on a fresh connection during set-up; true when it did not fail. */
+static bool setup_command(redisContext *c, int argc, const char **argv)
+{
+    redisReply *reply = redisCommandArgv(c, argc, argv, NULL);
+    bool ok = reply && reply->type != REDIS_REPLY_ERROR;
+    if (reply)
+        freeReplyObject(reply);
+    return ok;
+}
+
+static redisContext *connect_new(const struct kv_redis *r)
+{
+    const struct redis_url *u = &r->url;
+    redisContext *c = u->unix_path[0] ? redisConnectUnixWithTimeout(u->unix_path, timeout_tv())
+                                      : redisConnectWithTimeout(u->host, u->port, timeout_tv());
+    if (!c || c->err || redisSetTimeout(c, timeout_tv()) != REDIS_OK) {
+        if (c)
+            redisFree(c);
+        return NULL;
+    }
+    bool ok = true;
+    if (u->password[0]) {
+        const char *with_user[] = {"AUTH", u->user, u->password}, *plain[] = {"AUTH", u->password};
+        ok = u->user[0] ? setup_command(c, 3, with_user) : setup_command(c, 2, plain);
+    }
+    if (ok && u->db) {
+        char db[16];
+        snprintf(db, sizeof db, "%u", u->db);
+        const char *select[] = {"SELECT", db};
+        ok = setup_command(c, 2, select);
+    }
+    if (!ok) {
+        redisFree(c);
+        return NULL;
+    }
+    return c;
+}
+
+static redisContext *pool_take(struct kv_redis *r, bool *from_pool)
+{
+    pthread_mutex_lock(&r->lock);
+    redisContext *c = r->n_idle ? r->idle[--r->n_idle] : NULL;
+    pthread_mutex_unlock(&r->lock);
+    *from_pool = c != NULL;
+    return c ? c : connect_new(r);
+}
+
+static void pool_give(struct kv_redis *r, redisContext *c)
+{
+    pthread_mutex_lock(&r->lock);
+    if (r->n_idle < POOL_IDLE_MAX) {
+        r->idle[r->n_idle++] = c;
+        c = NULL;
+    }
+    pthread_mutex_unlock(&r->lock);
+    if (c)
+        redisFree(c);
+}
+
+/* One command. A pooled connection that the server closed meanwhile (a restart) is replaced
+ * and the command sent again; a timeout is not retried, since the command may have run. */
+static int call(struct kv_redis *r, int argc, const char **argv, const size_t *lens, redisReply **out)
+{
+    *out = NULL;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        bool from_pool = false;
+        redisContext *c = pool_take(r, &from_pool);
+        if (!c)
+            break;
+        redisReply *reply = redisCommandArgv(c, argc, argv, lens);
+        if (reply) {
+            pool_give(r, c);
+            atomic_store(&r->is_up, true);
+            *out = reply;
+            return SLIMY_OK;
+        }
+        bool stale = from_pool && (c->err == REDIS_ERR_EOF || (c->err == REDIS_ERR_IO && errno != EAGAIN));
+        redisFree(c);
+        if (!stale)
+            break;
+    }
+    atomic_store(&r->is_up, false);
+    return SLIMY_EUNAVAILABLE;
+}
+
+static bool is_error(const redisReply *reply, const char *prefix)
+{
+    return reply->type == REDIS_REPLY_ERROR && strncmp(reply->str, prefix, strlen(prefix)) == 0;
+}
+
+/* ---- scripts ---- */
+
+static size_t script_index(const struct script *s)
+{
+    for (size_t i = 0; i < N_SCRIPTS; i++)
+        if (SCRIPTS[i] == s)
+            return i;
+    return 0;
+}
+
+static int load_script(struct kv_redis *r, size_t i, char sha[41])
+{
+    const char *argv[] = {"SCRIPT", "LOAD", SCRIPTS[i]->text};
+    redisReply *reply;
+    int rc = call(r, 3, argv, NULL, &reply);
+    if (rc)
+        return rc;
+    if (reply->type != REDIS_REPLY_STRING || reply->len != 40) {
+        freeReplyObject(reply);
+        return SLIMY_EINTERNAL;
+    }
+    pthread_mutex_lock(&r->lock);
+    memcpy(r->sha[i], reply->str, 41);
+    memcpy(sha, reply->str, 41);
+    pthread_mutex_unlock(&r->lock);
+    freeReplyObject(reply);
+    return SLIMY_OK;
+}
+
+/* EVALSHA script with argv[0..argc) = keys then args (n_keys of them keys). An error reply is
+ * returned as a reply; NOSCRIPT (Redis restarted or flushed) reloads the script once. */
+static int eval(struct kv_redis *r, const struct script *s, int n_keys, int argc, const char **argv,
+                const size_t *lens, redisReply **out)
+{
+    size_t i = script_index(s);
+    char sha[41], n_keys_text[16];
+    pthread_mutex_lock(&r->lock);
+    memcpy(sha, r->sha[i], sizeof sha);
+    pthread_mutex_unlock(&r->lock);
+    snprintf(n_keys_text, sizeof n_keys_text, "%d", n_keys);
+
+    const char **full = malloc((size_t)(argc + 3) * sizeof *full);
+    size_t *full_lens = malloc((size_t)(argc + 3) * sizeof *full_lens);
+    int rc = full && full_lens ? SLIMY_OK : SLIMY_ENOMEM;
+    for (int attempt = 0; !rc && attempt < 2; attempt++) {
+        if (!sha[0] && (rc = load_script(r, i, sha)))
+            break;
+        full[0] = "EVALSHA", full_lens[0] = 7;
+        full[1] = sha, full_lens[1] = 40;
+        full[2] = n_keys_text, full_lens[2] = strlen(n_keys_text);
+        for (int a = 0; a < argc; a++) {
+            full[a + 3] = argv[a];
+            full_lens[a + 3] = lens ? lens[a] : strlen(argv[a]);
+        }
+        if ((rc = call(r, argc + 3, full, full_lens, out)))
+            break;
+        if (!is_error(*out, "NOSCRIPT"))
+            break;
+        freeReplyObject(*out);
+        *out = NULL;
+        sha[0] = '\0';
+        rc = SLIMY_EUNAVAILABLE; /* unless the reload below works */
+    }
+    free(full);
+    free(full_lens);
+    return rc;
+}
+
+/* Runs a script whose reply is not an error; the reply is freed unless out is given. */
+static int eval_ok(struct kv_redis *r, const struct script *s, int n_keys, int argc, const char **argv,
+                   const size_t *lens, redisReply **out)
+{
+    redisReply *reply = NULL;
+    int rc = eval(r, s, n_keys, argc, argv, lens, &reply);
+    if (!rc && reply->type == REDIS_REPLY_ERROR)
+        rc = SLIMY_EINTERNAL;
+    if (out && !rc)
+        *out = reply;
+    else if (reply)
+        freeReplyObject(reply);
+    return rc;
+}
+
+/* ---- lifecycle ---- */
+
+static void redis_close(struct kv *kv)
+{
+    struct kv_redis *r = redis_of(kv);
+    for (size_t i = 0; i < r->n_idle; i++)
+        redisFree(r->idle[i]);
+    pthread_mutex_destroy(&r->lock);
+    free(r);
+}
+
+int kv_redis_open(const struct redis_url *url, const char *key_prefix, const struct kv_options *opts,
+                  struct kv **out)
+{
+    if (strlen(key_prefix) >= sizeof((struct kv_redis *)0)->prefix)
+        return SLIMY_EINVAL;
+    struct kv_redis *r = calloc(1, sizeof *r);
+    if (!r)
+        return SLIMY_ENOMEM;
+    r->base.ops = &redis_ops;
+    r->base.opts = *opts;
+    r->url = *url;
+    snprintf(r->prefix, sizeof r->prefix, "%s", key_prefix);
+    key(r, r->stream_key, "jobs", "");
+    pthread_mutex_init(&r->lock, NULL);
+    *out = &r->base;
+    return SLIMY_OK;
+}
+
+static int redis_ping(struct kv *kv)
+{
+    const char *argv[] = {"PING"};
+    redisReply *reply;
+    int rc = call(redis_of(kv), 1, argv, NULL, &reply);
+    if (!rc) {
+        rc = reply->type == REDIS_REPLY_STATUS ? SLIMY_OK : SLIMY_EUNAVAILABLE; /* e.g. LOADING */
+        freeReplyObject(reply);
+    }
+    return rc;
+}
+
+static enum kv_state redis_state(struct kv *kv)
+{
+    return atomic_load(&redis_of(kv)->is_up) ? KV_STATE_SHARED : KV_STATE_FALLBACK;
+}
+
+/* ---- admission ---- */
+
+static int redis_admit(struct kv *kv, const struct kv_admission *req, struct kv_admit_result *out)
+{
+    struct kv_redis *r = redis_of(kv);
+    char admitted[KEY_MAX], cooldown[KEY_MAX], ttl[24], cooldown_ms[24], max[24], expires[24];
+    key(r, admitted, "adm:", req->interaction_id);
+    snprintf(cooldown, sizeof cooldown, "%scd:%s:%s", r->prefix, req->user_id, req->command_path);
+    snprintf(ttl, sizeof ttl, "%" PRIu32, kv->opts.dedupe_ttl_ms);
+    snprintf(cooldown_ms, sizeof cooldown_ms, "%" PRIu32, req->cooldown_ms);
+    snprintf(max, sizeof max, "%" PRIu32, req->job ? kv->opts.stream_max : 0);
+    const struct kv_job *job = req->job;
+    snprintf(expires, sizeof expires, "%" PRIu64, job ? job->expires_at_wall_ms : 0);
+    const char *argv[] = {admitted, cooldown, r->stream_key, ttl, cooldown_ms, max,
+                          job ? job->interaction_id : "", job ? job->path : "", expires, job ? job->body : ""};
+    size_t lens[10];
+    for (size_t i = 0; i < 9; i++)
+        lens[i] = strlen(argv[i]);
+    lens[9] = job ? job->body_len : 0;
+
+    redisReply *reply;
+    int rc = eval_ok(r, &ADMIT, 3, 10, argv, lens, &reply);
+    if (rc)
+        return rc;
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 || reply->element[0]->type != REDIS_REPLY_INTEGER ||
+        reply->element[0]->integer < KV_ADMITTED || reply->element[0]->integer > KV_QUEUE_FULL) {
+        rc = SLIMY_EINTERNAL;
+    } else {
+        out->verdict = (enum kv_verdict)reply->element[0]->integer;
+        long long left = reply->element[1]->type == REDIS_REPLY_INTEGER ? reply->element[1]->integer : 1;
+        out->cooldown_remaining_ms = out->verdict == KV_COOLING_DOWN ? (uint64_t)(left > 0 ? left : 1) : 0;
+    }
+    freeReplyObject(reply);
+    return rc;
+}
+
+/* ---- history ---- */
+
+static const char ROLE_CODES[] = {[AI_SYSTEM] = 's', [AI_USER] = 'u', [AI_ASSISTANT] = 'a'};
+
+static int redis_history_get(struct kv *kv, const char *name, struct chat_turns *out)
+{
+    struct kv_redis *r = redis_of(kv);
+    char list[KEY_MAX], last[16];
+    key(r, list, "hist:", name);
+    snprintf(last, sizeof last, "%d", CHAT_HISTORY_MAX - 1);
+    const char *argv[] = {"LRANGE", list, "0", last};
+    redisReply *reply;
+    int rc = call(r, 4, argv, NULL, &reply);
+    if (rc)
+        return rc;
+    if (reply->type != REDIS_REPLY_ARRAY)
+        rc = SLIMY_EINTERNAL;
+    for (size_t i = 0; !rc && i < reply->elements && out->n < CHAT_HISTORY_MAX; i++) {
+        const redisReply *item = reply->element[i];
+        if (item->type != REDIS_REPLY_STRING || item->len < 1)
+            continue;
+        enum ai_role role = item->str[0] == 'a' ? AI_ASSISTANT : item->str[0] == 's' ? AI_SYSTEM : AI_USER;
+        char *text = malloc(item->len);
+        if (!text) {
+            rc = SLIMY_ENOMEM;
+            break;
+        }
+        memcpy(text, item->str + 1, item->len - 1);
+        text[item->len - 1] = '\0';
+        out->items[out->n++] = (struct chat_turn){.role = role, .text = text};
+    }
+    freeReplyObject(reply);
+    if (rc)
+        chat_turns_free(out);
+    return rc;
+}
+
+static int redis_history_append(struct kv *kv, const char *name, const struct chat_turn *turns, size_t n)
+{
+    struct kv_redis *r = redis_of(kv);
+    char list[KEY_MAX], max[16], idle[24];
+    key(r, list, "hist:", name);
+    snprintf(max, sizeof max, "%d", CHAT_HISTORY_MAX);
+    snprintf(idle, sizeof idle, "%" PRIu32, kv->opts.history_idle_ms);
+    const char *argv[3 + CHAT_HISTORY_MAX] = {list, max, idle};
+    size_t lens[3 + CHAT_HISTORY_MAX] = {strlen(list), strlen(max), strlen(idle)};
+    char *encoded[CHAT_HISTORY_MAX] = {0};
+    int rc = SLIMY_OK;
+    for (size_t i = 0; i < n && !rc; i++) {
+        size_t len = strlen(turns[i].text);
+        if (!(encoded[i] = malloc(len + 2))) {
+            rc = SLIMY_ENOMEM;
+            break;
+        }
+        encoded[i][0] = ROLE_CODES[turns[i].role];
+        memcpy(encoded[i] + 1, turns[i].text, len + 1);
+        argv[3 + i] = encoded[i];
+        lens[3 + i] = len + 1;
+    }
+    if (!rc)
+        rc = eval_ok(r, &HISTORY_APPEND, 1, (int)(3 + n), argv, lens, NULL);
+    for (size_t i = 0; i < n; i++)
+        free(encoded[i]);
+    return rc;
+}
+
+static int redis_history_reset(struct kv *kv, const char *name)
+{
+    struct kv_redis *r = redis_of(kv);
+    char list[KEY_MAX];
+    key(r, list, "hist:", name);
+    const char *argv[] = {"DEL", list};
+    redisReply *reply;
+    int rc = call(r, 2, argv, NULL, &reply);
+    if (!rc)
+        freeReplyObject(reply);
+    return rc;
+}
+
+/* ---- counters ---- */
+
+static int redis_counters_add(struct kv *kv, const struct kv_counter *deltas, size_t n)
+{
+    struct kv_redis *r = redis_of(kv);
+    char hash[KEY_MAX];
+    key(r, hash, "counters", "");
+    const char **argv = malloc((1 + 4 * n) * sizeof *argv);
+    char (*numbers)[24] = malloc(3 * n * sizeof *numbers);
+    int rc = argv && numbers ? SLIMY_OK : SLIMY_ENOMEM;
+    if (!rc) {
+        argv[0] = hash;
+        for (size_t i = 0; i < n; i++) {
+            snprintf(numbers[3 * i], 24, "%" PRIu64, deltas[i].count);
+            snprintf(numbers[3 * i + 1], 24, "%" PRIu64, deltas[i].failures);
+            snprintf(numbers[3 * i + 2], 24, "%" PRIu64, deltas[i].total_ms);
+            argv[1 + 4 * i] = deltas[i].path;
+            argv[2 + 4 * i] = numbers[3 * i];
+            argv[3 + 4 * i] = numbers[3 * i + 1];
+            argv[4 + 4 * i] = numbers[3 * i + 2];
+        }
+        rc = eval_ok(r, &COUNTERS_ADD, 1, (int)(1 + 4 * n), argv, NULL, NULL);
+    }
+    free(argv);
+    free(numbers);
+    return rc;
+}
+
+/* The counter of path in out, added if new; NULL past KV_COUNTERS_MAX. */
+static struct kv_counter *counter_for(struct kv_counters *out, const char *path, size_t path_len)
+{
+    if (path_len >= KV_PATH_MAX)
+        return NULL;
+    for (size_t i = 0; i < out->n; i++)
+        if (strlen(out->items[i].path) == path_len && memcmp(out->items[i].path, path, path_len) == 0)
+            return &out->items[i];
+    if (out->n == KV_COUNTERS_MAX)
+        return NULL;
+    struct kv_counter *c = &out->items[out->n++];
+    memset(c, 0, sizeof *c);
+    memcpy(c->path, path, path_len);
+    return c;
+}
+
+static int redis_counters_read(struct kv *kv, struct kv_counters *out)
+{
+    struct kv_redis *r = redis_of(kv);
+    char hash[KEY_MAX];
+    key(r, hash, "counters", "");
+    const char *argv[] = {"HGETALL", hash};
+    redisReply *reply;
+    int rc = call(r, 2, argv, NULL, &reply);
+    if (rc)
+        return rc;
+    if (reply->type != REDIS_REPLY_ARRAY)
+        rc = SLIMY_EINTERNAL;
+    else if (!(out->items = calloc(KV_COUNTERS_MAX, sizeof *out->items)))
+        rc = SLIMY_ENOMEM;
+    static const char *const kinds[] = {"count:", "failures:", "ms:"};
+    for (size_t i = 0; !rc && i + 1 < reply->elements; i += 2) {
+        const redisReply *field = reply->element[i], *value = reply->element[i + 1];
+        if (field->type != REDIS_REPLY_STRING || value->type != REDIS_REPLY_STRING)
+            continue;
+        for (size_t k = 0; k < 3; k++) {
+            size_t kl = strlen(kinds[k]);
+            if ((size_t)field->len <= kl || memcmp(field->str, kinds[k], kl) != 0)
+                continue;
+            struct kv_counter *c = counter_for(out, field->str + kl, (size_t)field->len - kl);
+            uint64_t v = strtoull(value->str, NULL, 10);
+            if (c)
+                *(k == 0 ? &c->count : k == 1 ? &c->failures : &c->total_ms) = v;
+        }
+    }
+    freeReplyObject(reply);
+    if (rc)
+        kv_counters_free(out);
+    return rc;
+}
+
+/* ---- the job stream ---- */
+
+static int create_group(struct kv_redis *r)
+{
+    const char *argv[] = {"XGROUP", "CREATE", r->stream_key, GROUP, "0", "MKSTREAM"};
+    redisReply *reply;
+    int rc = call(r, 6, argv, NULL, &reply);
+    if (rc)
+        return rc;
+    if (reply->type == REDIS_REPLY_ERROR && !is_error(reply, "BUSYGROUP"))
+        rc = SLIMY_EINTERNAL;
+    freeReplyObject(reply);
+    return rc;
+}
+
+/* Runs a stream command, creating the consumer group first if Redis says it has none. */
+static int stream_call(struct kv_redis *r, int argc, const char **argv, redisReply **out)
+{
+    int rc = call(r, argc, argv, NULL, out);
+    if (!rc && is_error(*out, "NOGROUP")) {
+        freeReplyObject(*out);
+        *out = NULL;
+        if (!(rc = create_group(r)))
+            rc = call(r, argc, argv, NULL, out);
+    }
+    if (!rc && (*out)->type == REDIS_REPLY_ERROR) {
+        freeReplyObject(*out);
+        *out = NULL;
+        rc = SLIMY_EINTERNAL;
+    }
+    return rc;
+}
+
+static bool field_is(const redisReply *f, const char *name)
+{
+    return f->type == REDIS_REPLY_STRING && (size_t)f->len == strlen(name) && memcmp(f->str, name, f->len) == 0;
+}
+
+static void copy_field(char *dst, size_t cap, const redisReply *v)
+{
+    size_t n = (size_t)v->len < cap - 1 ? (size_t)v->len : cap - 1;
+    memcpy(dst, v->str, n);
+    dst[n] = '\0';
+}
+
+/* Decodes one [id, [field, value, ...]] into out->items[out->n]; skips deleted entries. */
+static int decode_entry(struct kv_redis *r, const redisReply *entry, bool taken_over, struct kv_entries *out)
+{
+    if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2 || entry->element[0]->type != REDIS_REPLY_STRING ||
+        entry->element[1]->type != REDIS_REPLY_ARRAY)
+        return SLIMY_OK;
+    struct kv_entry *e = &out->items[out->n];
+    memset(e, 0, sizeof *e);
+    copy_field(e->id, sizeof e->id, entry->element[0]);
+    const redisReply *fields = entry->element[1];
+    for (size_t i = 0; i + 1 < fields->elements; i += 2) {
+        const redisReply *f = fields->element[i], *v = fields->element[i + 1];
+        if (v->type != REDIS_REPLY_STRING)
+            continue;
+        if (field_is(f, "iid")) {
+            copy_field(e->interaction_id, sizeof e->interaction_id, v);
+        } else if (field_is(f, "path")) {
+            copy_field(e->path, sizeof e->path, v);
+        } else if (field_is(f, "exp")) {
+            e->expires_at_wall_ms = strtoull(v->str, NULL, 10);
+        } else if (field_is(f, "body") && !e->body) {
+            if (!(e->body = malloc((size_t)v->len + 1)))
+                return SLIMY_ENOMEM;
+            memcpy(e->body, v->str, (size_t)v->len);
+            e->body[v->len] = '\0';
+            e->body_len = (size_t)v->len;
+        }
+    }
+    if (!e->body) /* not one of ours */
+        return SLIMY_OK;
+    e->taken_over = taken_over;
+    e->source = &r->base;
+    out->n++;
+    return SLIMY_OK;
+}
+
+static int decode_entries(struct kv_redis *r, const redisReply *list, bool taken_over, size_t max,
+                          struct kv_entries *out)
+{
+    if (list->type != REDIS_REPLY_ARRAY)
+        return SLIMY_OK;
+    if (!out->items && !(out->items = calloc(max, sizeof *out->items)))
+        return SLIMY_ENOMEM;
+    int rc = SLIMY_OK;
+    for (size_t i = 0; !rc && i < list->elements && out->n < max; i++)
+        rc = decode_entry(r, list->element[i], taken_over, out);
+    return rc;
+}
+
+static int redis_job_read(struct kv *kv, const char *consumer, size_t max, uint32_t block_ms, enum kv_read_from from,
+                          struct kv_entries *out)
+{
+    if (from == KV_READ_PROCESS_ONLY)
+        return SLIMY_OK; /* nothing of Redis lives in this process */
+    struct kv_redis *r = redis_of(kv);
+    char count[24], block[24];
+    snprintf(count, sizeof count, "%zu", max);
+    snprintf(block, sizeof block, "%" PRIu32, block_ms < READ_BLOCK_MAX_MS ? block_ms : READ_BLOCK_MAX_MS);
+    const char *argv[] = {"XREADGROUP", "GROUP", GROUP, consumer, "COUNT", count,
+                          "BLOCK", block, "STREAMS", r->stream_key, ">"};
+    int argc = 11;
+    if (block_ms == 0) { /* BLOCK 0 would wait forever */
+        memmove(&argv[6], &argv[8], 3 * sizeof argv[0]);
+        argc = 9;
+    }
+    redisReply *reply;
+    int rc = stream_call(r, argc, argv, &reply);
+    if (rc)
+        return rc;
+    /* [[stream, [entries...]]], or nil when nothing came within the block time */
+    if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 1 && reply->element[0]->type == REDIS_REPLY_ARRAY &&
+        reply->element[0]->elements == 2)
+        rc = decode_entries(r, reply->element[0]->element[1], false, max, out);
+    freeReplyObject(reply);
+    if (rc)
+        kv_entries_free(out);
+    return rc;
+}
+
+static int redis_job_autoclaim(struct kv *kv, const char *consumer, uint32_t min_idle_ms, size_t max,
+                               struct kv_entries *out)
+{
+    struct kv_redis *r = redis_of(kv);
+    char idle[24], count[24], cursor[KV_ENTRY_ID_MAX] = "0-0";
+    snprintf(idle, sizeof idle, "%" PRIu32, min_idle_ms);
+    int rc = SLIMY_OK;
+    /* XAUTOCLAIM scans a bounded slice of the pending list per call; a few rounds cover it. */
+    for (int round = 0; !rc && round < AUTOCLAIM_ROUNDS && out->n < max; round++) {
+        snprintf(count, sizeof count, "%zu", max - out->n);
+        const char *argv[] = {"XAUTOCLAIM", r->stream_key, GROUP, consumer, idle, cursor, "COUNT", count};
+        redisReply *reply;
+        if ((rc = stream_call(r, 8, argv, &reply)))
+            break;
+        if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 2 || reply->element[0]->type != REDIS_REPLY_STRING) {
+            rc = SLIMY_EINTERNAL;
+        } else {
+            copy_field(cursor, sizeof cursor, reply->element[0]);
+            rc = decode_entries(r, reply->element[1], true, max, out);
+        }
+        freeReplyObject(reply);
+        if (strcmp(cursor, "0-0") == 0)
+            break;
+    }
+    if (rc)
+        kv_entries_free(out);
+    return rc;
+}
+
+static int redis_job_refresh(struct kv *kv, const char *consumer, const char *const *ids, size_t n, uint32_t idle_ms,
+                             size_t *n_lost)
+{
+    struct kv_redis *r = redis_of(kv);
+    char idle[24];
+    snprintf(idle, sizeof idle, "%" PRIu32, idle_ms);
+    const char **argv = malloc((4 + n) * sizeof *argv);
+    if (!argv)
+        return SLIMY_ENOMEM;
+    argv[0] = r->stream_key;
+    argv[1] = GROUP;
+    argv[2] = consumer;
+    argv[3] = idle;
+    memcpy(&argv[4], ids, n * sizeof *ids);
+    redisReply *reply = NULL;
+    int rc = eval(r, &REFRESH, 1, (int)(4 + n), argv, NULL, &reply);
+    free(argv);
+    if (rc)
+        return rc;
+    if (reply->type == REDIS_REPLY_INTEGER)
+        *n_lost = (size_t)reply->integer;
+    else if (is_error(reply, "NOGROUP") || strstr(reply->str ? reply->str : "", "NOGROUP"))
+        *n_lost = n; /* Redis came back empty: nothing is held any more */
+    else
+        rc = SLIMY_EINTERNAL;
+    freeReplyObject(reply);
+    return rc;
+}
+
+static int redis_job_done(struct kv *kv, const char *id, const char *interaction_id)
+{
+    struct kv_redis *r = redis_of(kv);
+    char delivered[KEY_MAX], ttl[24];
+    key(r, delivered, "dlv:", interaction_id);
+    snprintf(ttl, sizeof ttl, "%" PRIu32, kv->opts.dedupe_ttl_ms);
+    const char *argv[] = {r->stream_key, delivered, GROUP, id, ttl};
+    return eval_ok(r, &DONE, 2, 5, argv, NULL, NULL);
+}
+
+static int redis_job_was_delivered(struct kv *kv, const char *interaction_id, bool *out)
+{
+    struct kv_redis *r = redis_of(kv);
+    char delivered[KEY_MAX];
+    key(r, delivered, "dlv:", interaction_id);
+    const char *argv[] = {"EXISTS", delivered};
+    redisReply *reply;
+    int rc = call(r, 2, argv, NULL, &reply);
+    if (rc)
+        return rc;
+    if (reply->type == REDIS_REPLY_INTEGER)
+        *out = reply->integer > 0;
+    else
+        rc = SLIMY_EINTERNAL;
+    freeReplyObject(reply);
+    return rc;
+}
+
+static const struct kv_ops redis_ops = {
+    .name = "redis",
+    .close = redis_close,
+    .ping = redis_ping,
+    .state = redis_state,
+    .admit = redis_admit,
+    .history_get = redis_history_get,
+    .history_append = redis_history_append,
+    .history_reset = redis_history_reset,
+    .counters_add = redis_counters_add,
+    .counters_read = redis_counters_read,
+    .job_read = redis_job_read,
+    .job_autoclaim = redis_job_autoclaim,
+    .job_refresh = redis_job_refresh,
+    .job_done = redis_job_done,
+    .job_was_delivered = redis_job_was_delivered,
+};
