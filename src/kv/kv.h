@@ -85,7 +85,8 @@ int kv_admit(struct kv *kv, const struct kv_admission *req, struct kv_admit_resu
 /* Copies the conversation of key ("channel:user") into *out, oldest first; an unknown or
  * expired key gives n == 0. Free with chat_turns_free(). */
 int kv_history_get(struct kv *kv, const char *key, struct chat_turns *out);
-/* Appends turns (copied, in order), keeps the newest CHAT_HISTORY_MAX and restarts the idle timer. */
+/* Appends n <= CHAT_HISTORY_MAX turns (copied, in order; more is SLIMY_EINVAL), keeps the
+ * newest CHAT_HISTORY_MAX and restarts the idle timer. */
 int kv_history_append(struct kv *kv, const char *key, const struct chat_turn *turns, size_t n);
 /* Forgets the conversation of key. */
 int kv_history_reset(struct kv *kv, const char *key);

@@ -16,7 +16,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,12 +62,17 @@ static const struct script HISTORY_APPEND = {"history_append",
     "redis.call('PEXPIRE', KEYS[1], ARGV[2])\n"
     "return 1\n"};
 
-/* KEYS: hash. ARGV: (path, count, failures, ms)... */
+/* KEYS: hash. ARGV: most paths kept, then (path, count, failures, ms)... A path past the
+ * cap is dropped, as in the in-process backend. */
 static const struct script COUNTERS_ADD = {"counters_add",
-    "for i = 1, #ARGV, 4 do\n"
-    "  redis.call('HINCRBY', KEYS[1], 'count:' .. ARGV[i], ARGV[i + 1])\n"
-    "  redis.call('HINCRBY', KEYS[1], 'failures:' .. ARGV[i], ARGV[i + 2])\n"
-    "  redis.call('HINCRBY', KEYS[1], 'ms:' .. ARGV[i], ARGV[i + 3])\n"
+    "local max = tonumber(ARGV[1])\n"
+    "for i = 2, #ARGV, 4 do\n"
+    "  local known = redis.call('HEXISTS', KEYS[1], 'count:' .. ARGV[i]) == 1\n"
+    "  if known or redis.call('HLEN', KEYS[1]) / 3 < max then\n"
+    "    redis.call('HINCRBY', KEYS[1], 'count:' .. ARGV[i], ARGV[i + 1])\n"
+    "    redis.call('HINCRBY', KEYS[1], 'failures:' .. ARGV[i], ARGV[i + 2])\n"
+    "    redis.call('HINCRBY', KEYS[1], 'ms:' .. ARGV[i], ARGV[i + 3])\n"
+    "  end\n"
     "end\n"
     "return 1\n"};
 
@@ -105,7 +109,6 @@ struct kv_redis {
     redisContext *idle[POOL_IDLE_MAX];
     size_t n_idle;
     char sha[N_SCRIPTS][41]; /* "" until loaded */
-    atomic_bool is_up;       /* the last round trip worked */
 };
 
 static const struct kv_ops redis_ops;
@@ -186,8 +189,23 @@ static void pool_give(struct kv_redis *r, redisContext *c)
         redisFree(c);
 }
 
+/* Closes every idle connection: one of them was found closed by the server (a restart), and
+ * the others date from the same server. */
+static void pool_clear(struct kv_redis *r)
+{
+    pthread_mutex_lock(&r->lock);
+    size_t n = r->n_idle;
+    redisContext *stale[POOL_IDLE_MAX];
+    memcpy(stale, r->idle, n * sizeof *stale);
+    r->n_idle = 0;
+    pthread_mutex_unlock(&r->lock);
+    for (size_t i = 0; i < n; i++)
+        redisFree(stale[i]);
+}
+
 /* One command. A pooled connection that the server closed meanwhile (a restart) is replaced
- * and the command sent again; a timeout is not retried, since the command may have run. */
+ * and the command sent again on a fresh one; a timeout is not retried, since the command may
+ * have run. */
 static int call(struct kv_redis *r, int argc, const char **argv, const size_t *lens, redisReply **out)
 {
     *out = NULL;
@@ -199,7 +217,6 @@ static int call(struct kv_redis *r, int argc, const char **argv, const size_t *l
         redisReply *reply = redisCommandArgv(c, argc, argv, lens);
         if (reply) {
             pool_give(r, c);
-            atomic_store(&r->is_up, true);
             *out = reply;
             return SLIMY_OK;
         }
@@ -207,8 +224,8 @@ static int call(struct kv_redis *r, int argc, const char **argv, const size_t *l
         redisFree(c);
         if (!stale)
             break;
+        pool_clear(r);
     }
-    atomic_store(&r->is_up, false);
     return SLIMY_EUNAVAILABLE;
 }
 
@@ -261,7 +278,7 @@ static int eval(struct kv_redis *r, const struct script *s, int n_keys, int argc
     const char **full = malloc((size_t)(argc + 3) * sizeof *full);
     size_t *full_lens = malloc((size_t)(argc + 3) * sizeof *full_lens);
     int rc = full && full_lens ? SLIMY_OK : SLIMY_ENOMEM;
-    for (int attempt = 0; !rc && attempt < 2; attempt++) {
+    for (int attempt = 0; !rc; attempt++) {
         if (!sha[0] && (rc = load_script(r, i, sha)))
             break;
         full[0] = "EVALSHA", full_lens[0] = 7;
@@ -271,14 +288,13 @@ static int eval(struct kv_redis *r, const struct script *s, int n_keys, int argc
             full[a + 3] = argv[a];
             full_lens[a + 3] = lens ? lens[a] : strlen(argv[a]);
         }
-        if ((rc = call(r, argc + 3, full, full_lens, out)))
-            break;
-        if (!is_error(*out, "NOSCRIPT"))
+        if ((rc = call(r, argc + 3, full, full_lens, out)) || !is_error(*out, "NOSCRIPT"))
             break;
         freeReplyObject(*out);
         *out = NULL;
-        sha[0] = '\0';
-        rc = SLIMY_EUNAVAILABLE; /* unless the reload below works */
+        sha[0] = '\0'; /* reloaded at the top of the next round */
+        if (attempt == 1)
+            rc = SLIMY_EUNAVAILABLE; /* flushed again at once: give up for now */
     }
     free(full);
     free(full_lens);
@@ -341,9 +357,11 @@ static int redis_ping(struct kv *kv)
     return rc;
 }
 
+/* A bare Redis backend never falls back: whether Redis answers is the failover's business. */
 static enum kv_state redis_state(struct kv *kv)
 {
-    return atomic_load(&redis_of(kv)->is_up) ? KV_STATE_SHARED : KV_STATE_FALLBACK;
+    (void)kv;
+    return KV_STATE_SHARED;
 }
 
 /* ---- admission ---- */
@@ -468,21 +486,24 @@ static int redis_counters_add(struct kv *kv, const struct kv_counter *deltas, si
     struct kv_redis *r = redis_of(kv);
     char hash[KEY_MAX];
     key(r, hash, "counters", "");
-    const char **argv = malloc((1 + 4 * n) * sizeof *argv);
-    char (*numbers)[24] = malloc(3 * n * sizeof *numbers);
+    const char **argv = malloc((2 + 4 * n) * sizeof *argv);
+    char (*numbers)[24] = malloc(3 * n * sizeof *numbers), max[16];
+    snprintf(max, sizeof max, "%d", KV_COUNTERS_MAX);
     int rc = argv && numbers ? SLIMY_OK : SLIMY_ENOMEM;
     if (!rc) {
         argv[0] = hash;
+        argv[1] = max;
         for (size_t i = 0; i < n; i++) {
+            const char **quad = &argv[2 + 4 * i]; /* path, count, failures, ms */
             snprintf(numbers[3 * i], 24, "%" PRIu64, deltas[i].count);
             snprintf(numbers[3 * i + 1], 24, "%" PRIu64, deltas[i].failures);
             snprintf(numbers[3 * i + 2], 24, "%" PRIu64, deltas[i].total_ms);
-            argv[1 + 4 * i] = deltas[i].path;
-            argv[2 + 4 * i] = numbers[3 * i];
-            argv[3 + 4 * i] = numbers[3 * i + 1];
-            argv[4 + 4 * i] = numbers[3 * i + 2];
+            quad[0] = deltas[i].path;
+            quad[1] = numbers[3 * i];
+            quad[2] = numbers[3 * i + 1];
+            quad[3] = numbers[3 * i + 2];
         }
-        rc = eval_ok(r, &COUNTERS_ADD, 1, (int)(1 + 4 * n), argv, NULL, NULL);
+        rc = eval_ok(r, &COUNTERS_ADD, 1, (int)(2 + 4 * n), argv, NULL, NULL);
     }
     free(argv);
     free(numbers);
