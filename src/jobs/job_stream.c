@@ -321,11 +321,10 @@ bool job_stream_drain(struct job_stream *s, uint64_t deadline_mono_ms)
     s->is_draining = true;
     s->is_local_empty = false;
     for (;;) {
+        /* Finished entries are acknowledged by job_stream_stop() at the latest: waiting for
+         * that here would hold the drain for as long as Redis is away. */
         bool is_idle = jobs_queued(s->jobs) + jobs_in_flight(s->jobs) == 0;
-        bool is_acked = true;
-        for (struct held *h = s->held; h; h = h->next)
-            is_acked = is_acked && !h->is_finished;
-        if ((s->is_local_empty && is_idle && is_acked) || !s->has_thread)
+        if ((s->is_local_empty && is_idle) || !s->has_thread)
             break;
         /* Wake up now and then: the workers' progress does not signal this condition. */
         uint64_t now = clock_mono_ms(), next = now + 20 < deadline_mono_ms ? now + 20 : deadline_mono_ms;

@@ -11,41 +11,8 @@ set -euo pipefail
 START_TIMEOUT_S=30 # how long start waits for the server to answer a ping
 STOP_TIMEOUT_S=30  # how long stop waits for a clean shutdown before SIGKILL
 
-usage() {
-    echo "usage: $0 start DIR PORT | stop DIR" >&2
-    exit 2
-}
-
-# die MESSAGE [DIR]: prints the message, and the tail of DIR's error log when there is one.
-die() {
-    echo "mariadb.sh: $1" >&2
-    if [ -n "${2:-}" ] && [ -s "$2/error.log" ]; then
-        echo "--- last lines of $2/error.log:" >&2
-        tail -n 20 "$2/error.log" >&2
-    fi
-    exit 1
-}
-
-# alive PID: the process exists and is not a zombie (an exited server whose parent, with no
-# reaping init in a container, never collected it).
-alive() {
-    local state
-    kill -0 "$1" 2>/dev/null || return 1
-    state=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$1/status" 2>/dev/null || true)
-    [ "$state" != Z ]
-}
-
-# server_pid DIR: prints the pid from DIR/pid if that process is alive and is mariadbd.
-server_pid() {
-    local pid
-    [ -s "$1/pid" ] || return 1
-    pid=$(cat "$1/pid")
-    case "$pid" in '' | *[!0-9]*) return 1 ;; esac
-    alive "$pid" || return 1
-    # A stale pid file may name a recycled pid: only ever signal our own server.
-    [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = mariadbd ] || return 1
-    echo "$pid"
-}
+SERVER_NAME=mariadb.sh SERVER_COMM=mariadbd SERVER_LOG=error.log
+. "$(dirname "$0")/throwaway_server.sh"
 
 admin_sql() {
     mariadb --no-defaults -uroot --socket="$1/sock" -e "$2"
@@ -53,12 +20,7 @@ admin_sql() {
 
 cmd_start() {
     local dir=$1 port=$2 pid i
-    case "$port" in '' | *[!0-9]*) die "PORT must be a number, got '$port'" ;; esac
-    mkdir -p "$dir" || die "cannot create $dir"
-    dir=$(cd "$dir" && pwd)
-    if server_pid "$dir" >/dev/null; then
-        die "a server is already running on $dir (pid $(server_pid "$dir"))"
-    fi
+    dir=$(prepare_dir "$dir" "$port") || exit 1
     rm -f "$dir/pid" "$dir/sock"
 
     if [ ! -d "$dir/data" ]; then
@@ -99,30 +61,5 @@ cmd_start() {
     echo "ready $port"
 }
 
-cmd_stop() {
-    local dir=$1 pid i
-    [ -d "$dir" ] || die "no such directory: $dir"
-    if ! pid=$(server_pid "$dir"); then
-        echo "mariadb.sh: no server running on $dir" >&2
-        return 0
-    fi
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < STOP_TIMEOUT_S * 10; i++)); do
-        alive "$pid" || return 0
-        sleep 0.1
-    done
-    kill -KILL "$pid" 2>/dev/null || true
-    die "mariadbd (pid $pid) did not stop within ${STOP_TIMEOUT_S}s; killed it" "$dir"
-}
 
-case "${1:-}" in
-start)
-    [ $# -eq 3 ] || usage
-    cmd_start "$2" "$3"
-    ;;
-stop)
-    [ $# -eq 2 ] || usage
-    cmd_stop "$2"
-    ;;
-*) usage ;;
-esac
+throwaway_server_main "$@"

@@ -10,41 +10,8 @@ set -euo pipefail
 START_TIMEOUT_S=10 # how long start waits for the server to answer a ping
 STOP_TIMEOUT_S=10  # how long stop waits for a clean shutdown before SIGKILL
 
-usage() {
-    echo "usage: $0 start DIR PORT | stop DIR" >&2
-    exit 2
-}
-
-# die MESSAGE [DIR]: prints the message, and the tail of DIR's log when there is one.
-die() {
-    echo "redis.sh: $1" >&2
-    if [ -n "${2:-}" ] && [ -s "$2/redis.log" ]; then
-        echo "--- last lines of $2/redis.log:" >&2
-        tail -n 20 "$2/redis.log" >&2
-    fi
-    exit 1
-}
-
-# alive PID: the process exists and is not a zombie (an exited server whose parent, with no
-# reaping init in a container, never collected it).
-alive() {
-    local state
-    kill -0 "$1" 2>/dev/null || return 1
-    state=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$1/status" 2>/dev/null || true)
-    [ "$state" != Z ]
-}
-
-# server_pid DIR: prints the pid from DIR/pid if that process is alive and is redis-server.
-server_pid() {
-    local pid
-    [ -s "$1/pid" ] || return 1
-    pid=$(cat "$1/pid")
-    case "$pid" in '' | *[!0-9]*) return 1 ;; esac
-    alive "$pid" || return 1
-    # A stale pid file may name a recycled pid: only ever signal our own server.
-    [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = redis-server ] || return 1
-    echo "$pid"
-}
+SERVER_NAME=redis.sh SERVER_COMM=redis-server SERVER_LOG=redis.log
+. "$(dirname "$0")/throwaway_server.sh"
 
 # pong DIR PORT: our server answers on its socket (so it is ours, not another on PORT) and on PORT.
 pong() {
@@ -54,12 +21,7 @@ pong() {
 
 cmd_start() {
     local dir=$1 port=$2 i
-    case "$port" in '' | *[!0-9]*) die "PORT must be a number, got '$port'" ;; esac
-    mkdir -p "$dir" || die "cannot create $dir"
-    dir=$(cd "$dir" && pwd)
-    if server_pid "$dir" >/dev/null; then
-        die "a server is already running on $dir (pid $(server_pid "$dir"))"
-    fi
+    dir=$(prepare_dir "$dir" "$port") || exit 1
     rm -f "$dir/pid" "$dir/redis.sock"
 
     # stdin/stdout/stderr away from the caller's, so $(redis.sh start …) does not hang on the
@@ -84,34 +46,5 @@ cmd_start() {
     echo "ready $port"
 }
 
-cmd_stop() {
-    local dir=$1 pid i
-    [ -d "$dir" ] || die "no such directory: $dir"
-    if ! pid=$(server_pid "$dir"); then
-        echo "redis.sh: no server running on $dir" >&2
-        return 0
-    fi
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < STOP_TIMEOUT_S * 10; i++)); do
-        alive "$pid" || return 0
-        sleep 0.1
-    done
-    kill -KILL "$pid" 2>/dev/null || true
-    for ((i = 0; i < 50; i++)); do
-        alive "$pid" || break
-        sleep 0.1
-    done
-    die "redis-server (pid $pid) did not stop within ${STOP_TIMEOUT_S}s; killed it" "$dir"
-}
 
-case "${1:-}" in
-start)
-    [ $# -eq 3 ] || usage
-    cmd_start "$2" "$3"
-    ;;
-stop)
-    [ $# -eq 2 ] || usage
-    cmd_stop "$2"
-    ;;
-*) usage ;;
-esac
+throwaway_server_main "$@"

@@ -47,6 +47,15 @@ struct block_state {
 };
 static struct block_state block = {.lock = PTHREAD_MUTEX_INITIALIZER, .changed = PTHREAD_COND_INITIALIZER};
 
+/* Lets the blocking handler return. */
+static void release_block(void)
+{
+    pthread_mutex_lock(&block.lock);
+    block.is_released = true;
+    pthread_cond_broadcast(&block.changed);
+    pthread_mutex_unlock(&block.lock);
+}
+
 /* /echo text:<s> — immediate, ephemeral, with a cooldown. */
 static int echo_run(struct cmd_ctx *ctx)
 {
@@ -317,10 +326,7 @@ static int teardown(void **state)
     if (!f)
         return 0;
     /* A failed test may have left the blocking handler waiting. */
-    pthread_mutex_lock(&block.lock);
-    block.is_released = true;
-    pthread_cond_broadcast(&block.changed);
-    pthread_mutex_unlock(&block.lock);
+    release_block();
     bool is_drained = !f->d || dispatch_drain(f->d, clock_mono_ms() + 10000);
     dispatch_free(f->d);
     fetch_free(f->engine);
@@ -818,6 +824,17 @@ static bool wait_for_block_runs(int runs, uint64_t timeout_ms)
     return is_done;
 }
 
+/* Releases the blocking handler, drains, and checks how many times it ran in all. */
+static void release_block_and_drain(struct fixture *f, int expected_runs)
+{
+    release_block();
+    assert_true(dispatch_drain(f->d, clock_mono_ms() + 15000));
+    pthread_mutex_lock(&block.lock);
+    int runs = block.runs;
+    pthread_mutex_unlock(&block.lock);
+    assert_int_equal(runs, expected_runs);
+}
+
 /* Waits until the worker pool has n jobs waiting (the job stream moves them there). */
 static bool wait_for_queued(struct fixture *f, size_t n, uint64_t timeout_ms)
 {
@@ -868,16 +885,8 @@ static void test_queue_full(void **state)
     assert_true(strlen(busy) > 0);
     assert_int_equal(dispatch_jobs_queued(f->d), 1);
 
-    pthread_mutex_lock(&block.lock);
-    block.is_released = true;
-    pthread_cond_broadcast(&block.changed);
-    pthread_mutex_unlock(&block.lock);
-    assert_true(dispatch_drain(f->d, clock_mono_ms() + 15000));
     /* The queued job's token ended while it waited: it never ran. */
-    pthread_mutex_lock(&block.lock);
-    int runs = block.runs;
-    pthread_mutex_unlock(&block.lock);
-    assert_int_equal(runs, 1);
+    release_block_and_drain(f, 1);
 
     /* Refused while draining says something else than "busy": retrying soon will work. */
     root = send_at(f, body, ts, &http);
@@ -913,15 +922,7 @@ static void test_duplicate_runs_once(void **state)
     nanosleep(&settle, NULL);
     assert_int_equal(dispatch_jobs_queued(f->d), 0);
     assert_int_equal(dispatch_jobs_in_flight(f->d), 1);
-    pthread_mutex_lock(&block.lock);
-    block.is_released = true;
-    pthread_cond_broadcast(&block.changed);
-    pthread_mutex_unlock(&block.lock);
-    assert_true(dispatch_drain(f->d, clock_mono_ms() + 15000));
-    pthread_mutex_lock(&block.lock);
-    int runs = block.runs;
-    pthread_mutex_unlock(&block.lock);
-    assert_int_equal(runs, 1);
+    release_block_and_drain(f, 1);
 }
 
 /* A duplicate of an immediate command with a cooldown is not "slow down": it gets the same
