@@ -38,11 +38,19 @@ fake_reset() {
 }
 fake_script() { curl -s -X POST -H 'Content-Type: application/json' -d "$1" "$FAKE_URL/_control/script" >/dev/null; }
 fake_requests() { curl -s "$FAKE_URL/_control/requests${1:-}"; }
+# fake_count [QUERY]: how many recorded requests match (e.g. "?method=PATCH&path_contains=TOKEN").
+fake_count() { fake_requests "${1:-}" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
+# fake_count_tokens QUERY TOKEN...: how many recorded requests matching QUERY have any TOKEN in their path.
+fake_count_tokens() {
+    local query=$1
+    shift
+    fake_requests "$query" | python3 -c 'import json,sys; print(sum(any(t in r["path"] for t in sys.argv[1:]) for r in json.load(sys.stdin)))' "$@"
+}
 # wait_requests N [QUERY] [TRIES]: wait until at least N matching requests were recorded
 wait_requests() {
     local i n
     for i in $(seq 1 "${3:-200}"); do
-        n=$(fake_requests "${2:-}" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+        n=$(fake_count "${2:-}")
         [ "$n" -ge "$1" ] && return 0
         sleep 0.05
     done
@@ -60,23 +68,45 @@ start_fake_openai() {
 }
 ai_script() { curl -s -X POST -H 'Content-Type: application/json' -d "$1" "$AI_URL/_control/script" >/dev/null; }
 ai_requests() { curl -s "$AI_URL/_control/requests${1:-}"; }
+ai_count() { ai_requests "${1:-}" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
+# ai_wait_requests N [QUERY] [TRIES]: wait until the fake OpenAI recorded at least N matching requests.
+ai_wait_requests() {
+    local i n
+    for i in $(seq 1 "${3:-200}"); do
+        n=$(ai_count "${2:-}")
+        [ "$n" -ge "$1" ] && return 0
+        sleep 0.05
+    done
+    fail "expected $1 OpenAI requests matching '${2:-}', saw $n"
+    return 1
+}
 
 # ---- the server ----
-# start_slimy [ENV=VALUE ...]: starts build/slimy serve with the test key and fake Discord.
+# spawn_slimy PORT LOG LOG_DIR DATA_DIR [ENV=VALUE ...]: starts build/slimy serve in the background
+# with the test key, the fakes and the test settings (ENV arguments win), its output appended to
+# LOG; sets SPAWNED_PID. Does not wait for it.
+spawn_slimy() {
+    local port=$1 log=$2 log_dir=$3 data_dir=$4
+    shift 4
+    env -i PATH="$PATH" HOME="$WORK" ASAN_OPTIONS="${ASAN_OPTIONS:-}" \
+        DISCORD_PUBLIC_KEY="$PUBLIC_KEY" DISCORD_APPLICATION_ID="$APP_ID" \
+        DISCORD_API_BASE="$FAKE_URL/api/v10" PORT="$port" BIND=127.0.0.1 \
+        OPENAI_BASE_URL="$AI_URL/v1" OPENAI_API_KEY=sk-test-SECRET OPENAI_MODEL=fake-chat IMAGE_MODEL=fake-image \
+        PERSONALITY_FILE="$ROOT/bot-personality.md" SIGNATURE_MAX_AGE_S=900 \
+        LOG_LEVEL=debug LOG_DIR="$log_dir" DATA_DIR="$data_dir" SQLITE_PATH="$WORK/data/slimy.db" \
+        ATTACHMENT_HOSTS="http://127.0.0.1:$AI_PORT" \
+        ENV_FILE=/nonexistent "$@" \
+        "$SLIMY" serve >>"$log" 2>&1 &
+    SPAWNED_PID=$!
+}
+# start_slimy [ENV=VALUE ...]: starts the server the cases talk to (SLIMY_URL, SLIMY_PID, SLIMY_LOG).
 start_slimy() {
     SLIMY_PORT=$(free_port)
     SLIMY_URL="http://127.0.0.1:$SLIMY_PORT"
     SLIMY_LOG="$WORK/slimy-$SLIMY_PORT.log"
-    env -i PATH="$PATH" HOME="$WORK" ASAN_OPTIONS="${ASAN_OPTIONS:-}" \
-        DISCORD_PUBLIC_KEY="$PUBLIC_KEY" DISCORD_APPLICATION_ID="$APP_ID" \
-        DISCORD_API_BASE="$FAKE_URL/api/v10" PORT="$SLIMY_PORT" BIND=127.0.0.1 \
-        OPENAI_BASE_URL="$AI_URL/v1" OPENAI_API_KEY=sk-test-SECRET OPENAI_MODEL=fake-chat IMAGE_MODEL=fake-image \
-        PERSONALITY_FILE="$ROOT/bot-personality.md" SIGNATURE_MAX_AGE_S=900 \
-        LOG_LEVEL=debug LOG_DIR="$WORK/logs" DATA_DIR="$WORK/data" SQLITE_PATH="$WORK/data/slimy.db" \
-        ATTACHMENT_HOSTS="http://127.0.0.1:$AI_PORT" \
-        ENV_FILE=/nonexistent "$@" \
-        "$SLIMY" serve >"$SLIMY_LOG" 2>&1 &
-    SLIMY_PID=$!
+    : >"$SLIMY_LOG"
+    spawn_slimy "$SLIMY_PORT" "$SLIMY_LOG" "$WORK/logs" "$WORK/data" "$@"
+    SLIMY_PID=$SPAWNED_PID
     wait_http "$SLIMY_URL/health"
 }
 stop_slimy() { # waits for exit and returns its status
@@ -84,6 +114,93 @@ stop_slimy() { # waits for exit and returns its status
     local rc=0
     wait "$SLIMY_PID" || rc=$?
     SLIMY_PID=
+    return $rc
+}
+
+# ready_state: GETs SLIMY_URL/ready; sets READY_CODE, READY_BODY and READY_REDIS (its "redis" field,
+# "?" when missing or not JSON).
+ready_state() {
+    local out
+    out=$(curl -s --max-time 2 -w '\n%{http_code}' "$SLIMY_URL/ready")
+    READY_CODE=${out##*$'\n'}
+    READY_BODY=${out%$'\n'*}
+    READY_REDIS=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1]).get("redis", "?"))' "$READY_BODY" 2>/dev/null) || READY_REDIS='?'
+}
+
+# ---- several servers (replicas) ----
+# Each replica NAME (letters/digits) has REPLICA_PORT_NAME, REPLICA_URL_NAME, REPLICA_PID_NAME (empty
+# while stopped), REPLICA_LOG_NAME ($WORK/replica-NAME.log, appended to across restarts) and its own
+# LOG_DIR and DATA_DIR. Every replica gets the settings in the array REPLICA_ENV, then its own.
+REPLICAS=() REPLICA_ENV=()
+# start_replica NAME [ENV=VALUE ...]: starts (or restarts, on the same port) replica NAME and waits
+# until it answers /health.
+start_replica() {
+    local name=$1 port_var="REPLICA_PORT_$1" port
+    shift
+    port=${!port_var:-}
+    if [ -z "$port" ]; then
+        port=$(free_port)
+        REPLICAS+=("$name")
+    fi
+    printf -v "REPLICA_PORT_$name" '%s' "$port"
+    printf -v "REPLICA_URL_$name" 'http://127.0.0.1:%s' "$port"
+    printf -v "REPLICA_LOG_$name" '%s' "$WORK/replica-$name.log"
+    echo "---- start $(date +%T.%N) ----" >>"$WORK/replica-$name.log"
+    spawn_slimy "$port" "$WORK/replica-$name.log" "$WORK/logs-$name" "$WORK/data-$name" "${REPLICA_ENV[@]}" "$@"
+    printf -v "REPLICA_PID_$name" '%s' "$SPAWNED_PID"
+    wait_http "http://127.0.0.1:$port/health" 200
+}
+replica_url() { local v="REPLICA_URL_$1"; echo "${!v}"; }
+replica_pid() { local v="REPLICA_PID_$1"; echo "${!v:-}"; }
+replica_log() { local v="REPLICA_LOG_$1"; echo "${!v}"; }
+# on_replica NAME COMMAND...: runs a helper (post_signed, run_deferred, ...) against replica NAME.
+on_replica() {
+    local SLIMY_URL
+    SLIMY_URL=$(replica_url "$1")
+    shift
+    "$@"
+}
+# kill_replica NAME [SIGNAL]: signals replica NAME (TERM by default), waits for it to exit and
+# returns its exit status.
+kill_replica() {
+    local pid rc=0
+    pid=$(replica_pid "$1")
+    [ -n "$pid" ] || return 0
+    kill -"${2:-TERM}" "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null || rc=$? # 2>/dev/null: no "Killed" notice from the shell
+    printf -v "REPLICA_PID_$1" '%s' ""
+    return $rc
+}
+# stop_replicas [TIMEOUT_S]: SIGTERM to every running replica, SIGKILL to those still running after
+# TIMEOUT_S (10); returns non-zero if any had to be killed or exited non-zero.
+stop_replicas() {
+    local name pid i alive rc=0 status
+    for name in "${REPLICAS[@]}"; do
+        pid=$(replica_pid "$name")
+        [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null
+    done
+    for i in $(seq 1 $((${1:-10} * 10))); do
+        alive=0
+        for name in "${REPLICAS[@]}"; do
+            pid=$(replica_pid "$name")
+            [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && ! grep -q '^State:.*Z' "/proc/$pid/status" 2>/dev/null && alive=1
+        done
+        [ "$alive" = 0 ] && break
+        sleep 0.1
+    done
+    for name in "${REPLICAS[@]}"; do
+        pid=$(replica_pid "$name")
+        [ -n "$pid" ] || continue
+        if kill -0 "$pid" 2>/dev/null && ! grep -q '^State:.*Z' "/proc/$pid/status" 2>/dev/null; then
+            echo "replica $name (pid $pid) did not stop; killing it" >&2
+            kill -KILL "$pid" 2>/dev/null
+            rc=1
+        fi
+        status=0
+        wait "$pid" 2>/dev/null || status=$?
+        [ "$status" = 0 ] || { echo "replica $name exited with status $status" >&2; rc=1; }
+        printf -v "REPLICA_PID_$name" '%s' ""
+    done
     return $rc
 }
 
@@ -105,6 +222,25 @@ post_signed() {
     local sig
     sig=$("$SIGN" sign --key "$WORK/keys/dev-secret.key" --timestamp "$ts" --body-file "$WORK/req" | head -n 1)
     post_raw "$WORK/req" -H "X-Signature-Ed25519: $sig" -H "X-Signature-Timestamp: $ts"
+}
+# sign_to FILE JSON [TIMESTAMP]: writes JSON to FILE and its Discord signature headers to FILE.hdr,
+# for post_async.
+sign_to() {
+    printf '%s' "$2" >"$1"
+    "$SIGN" headers --key "$WORK/keys/dev-secret.key" --timestamp "${3:-$(date +%s)}" --body-file "$1" >"$1.hdr"
+}
+# post_async URL FILE OUT: POSTs FILE (signed by sign_to) to URL/interactions in the background;
+# the answer's body goes to OUT and its HTTP status to OUT.code. The curl's pid is added to
+# ASYNC_PIDS; wait_async waits for them all.
+ASYNC_PIDS=()
+post_async() {
+    curl -s --max-time 10 -o "$3" -w '%{http_code}' -H 'Content-Type: application/json' -H @"$2.hdr" \
+        --data-binary @"$2" "$1/interactions" >"$3.code" &
+    ASYNC_PIDS+=($!)
+}
+wait_async() {
+    [ ${#ASYNC_PIDS[@]} -eq 0 ] || wait "${ASYNC_PIDS[@]}"
+    ASYNC_PIDS=()
 }
 
 # command_json NAME [OPTIONS_JSON] [EXTRA_TOP_LEVEL_FIELDS] [EXTRA_DATA_FIELDS]: sets CMD to an

@@ -13,11 +13,14 @@ FAKE_PID= SLIMY_PID= AI_PID= AI_URL=
 cleanup() {
     [ -d "$WORK/mariadb" ] && "$ROOT/tests/tools/mariadb.sh" stop "$WORK/mariadb" >/dev/null 2>&1
     [ -n "$SLIMY_PID" ] && kill -TERM "$SLIMY_PID" 2>/dev/null && wait "$SLIMY_PID" 2>/dev/null
+    declare -F stop_replicas >/dev/null && stop_replicas 5 >/dev/null 2>&1
+    [ -d "$WORK/redis" ] && "$ROOT/tests/tools/redis.sh" stop "$WORK/redis" >/dev/null 2>&1
     [ -n "$FAKE_PID" ] && kill -TERM "$FAKE_PID" 2>/dev/null && wait "$FAKE_PID" 2>/dev/null
     [ -n "$AI_PID" ] && kill -TERM "$AI_PID" 2>/dev/null && wait "$AI_PID" 2>/dev/null
     if [ "${KEEP_WORK:-0}" = 1 ]; then echo "work dir kept: $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM HUP # so that cleanup runs on ^C too
 . "$ROOT/tests/integration/lib.sh"
 
 PUBLIC_KEY=$("$SIGN" keygen --out "$WORK/keys")
@@ -28,8 +31,10 @@ start_slimy || { cat "$SLIMY_LOG"; exit 1; }
 
 passed=0 failed=0 failed_names=()
 # run_cases LABEL FILE...: runs every case_* function of the files, in file order.
+# On failure it prints the tail of each log in FAILURE_LOGS (default: SLIMY_LOG).
+FAILURE_LOGS=()
 run_cases() {
-    local label=$1 file case_name
+    local label=$1 file case_name log
     shift
     for file in "$@"; do
         . "$ROOT/tests/integration/$file"
@@ -41,7 +46,9 @@ run_cases() {
                 passed=$((passed + 1)); echo "  ok   [$label] $case_name"
             else
                 failed=$((failed + 1)); failed_names+=("$label $case_name"); echo "  FAIL [$label] $case_name"
-                echo "--- server log (last 30 lines) ---"; tail -n 30 "$SLIMY_LOG"
+                for log in "${FAILURE_LOGS[@]:-$SLIMY_LOG}"; do
+                    echo "--- $(basename "$log") (last 30 lines) ---"; tail -n 30 "$log"
+                done
             fi
         done
     done
@@ -61,6 +68,28 @@ if "$ROOT/tests/tools/mariadb.sh" start "$WORK/mariadb" "$DB_PORT" >"$WORK/maria
 else
     cat "$WORK/mariadb.out"
     failed=$((failed + 1)); failed_names+=("mariadb did not start")
+fi
+
+# Phase 3: two replicas sharing a throwaway Redis (cooldowns, dedupe, /chat history, the job
+# stream), one killed with -9 in the middle of a job, and Redis stopped and started again under
+# them. Both use one SQLite file (WAL with a busy timeout: safe across processes).
+REDIS_PORT=$(free_port)
+if "$ROOT/tests/tools/redis.sh" start "$WORK/redis" "$REDIS_PORT" >"$WORK/redis.out" 2>&1; then
+    REPLICA_ENV=(REDIS_URL="redis://127.0.0.1:$REDIS_PORT" REDIS_KEY_PREFIX="slimy-it-$$-$(date +%s):"
+        JOB_CLAIM_IDLE_MS=2000 DRAIN_TIMEOUT_S=5 SQLITE_PATH="$WORK/replicas.db")
+    if start_replica A && start_replica B; then
+        FAILURE_LOGS=("$REPLICA_LOG_A" "$REPLICA_LOG_B")
+        run_cases replicas cases_replicas.sh
+        FAILURE_LOGS=()
+    else
+        tail -n 30 "$WORK"/replica-*.log
+        failed=$((failed + 1)); failed_names+=("replicas did not start")
+    fi
+    stop_replicas || { failed=$((failed + 1)); failed_names+=("replicas exit status"); }
+    "$ROOT/tests/tools/redis.sh" stop "$WORK/redis" >/dev/null 2>&1
+else
+    cat "$WORK/redis.out"
+    failed=$((failed + 1)); failed_names+=("redis did not start")
 fi
 
 echo "integration: $passed passed, $failed failed"
