@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "core/log.h"
-#include "kv/redis_url.h"
+#include "core/redis_url.h"
 
 #define CONFIG_ERROR_MAX 512
 

@@ -4,7 +4,7 @@
 #define SLIMY_KV_KV_BACKEND_H
 
 #include "kv/kv.h"
-#include "kv/redis_url.h"
+#include "core/redis_url.h"
 
 /* The Redis backend on hiredis. Every key starts with key_prefix (copied). Connects lazily
  * (one pooled connection per concurrent caller), so it opens even while Redis is down; each

@@ -14,7 +14,7 @@
 
 #include "core/config.h"
 #include "kv/kv_backend.h"
-#include "kv/redis_url.h"
+#include "core/redis_url.h"
 #include "kv_contract.h"
 
 #define UNREACHABLE_URL "redis://127.0.0.1:1" /* nothing listens on a privileged port in the test environment */

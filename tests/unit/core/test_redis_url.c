@@ -1,4 +1,4 @@
-/* test_redis_url.c — unit tests of src/kv/redis_url.c: every URL form redis_url.h documents
+/* test_redis_url.c — unit tests of src/core/redis_url.c: every URL form redis_url.h documents
  * parses into the right fields (percent-escapes in the password decoded, IPv6 unbracketed), the
  * forms it refuses are refused with a one-line "REDIS_URL ..." error, and no error text or log
  * description ever contains the password. */
@@ -13,7 +13,7 @@
 #include <cmocka.h>
 
 #include "core/status.h"
-#include "kv/redis_url.h"
+#include "core/redis_url.h"
 
 /* Parses text, which must succeed; fills every byte first so unset fields are noticed. */
 static struct redis_url parse_ok(const char *text)

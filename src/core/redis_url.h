@@ -2,8 +2,8 @@
  * `unix:///path/to/socket[?db=N]`. `rediss://` (TLS) is refused: the hiredis in Debian 12 has
  * no TLS, so a TLS URL must fail loudly rather than send the password in clear.
  * Pure functions, no I/O; thread-safe. */
-#ifndef SLIMY_KV_REDIS_URL_H
-#define SLIMY_KV_REDIS_URL_H
+#ifndef SLIMY_CORE_REDIS_URL_H
+#define SLIMY_CORE_REDIS_URL_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,6 +1,6 @@
 /* redis_url.c — REDIS_URL parsing; see redis_url.h. Percent-escapes in the user and password
  * are decoded (a password may contain '@' or '/'), with curl's URL API doing the splitting. */
-#include "kv/redis_url.h"
+#include "core/redis_url.h"
 
 #include <stdio.h>
 #include <stdlib.h>
