@@ -1,8 +1,10 @@
 /* kv_local.c — the in-process kv.h backend: one replica's memory. The default without
  * REDIS_URL, and the fallback of kv_failover.c while Redis is down. Cooldowns and the admitted
  * and delivered interaction ids are expiring-key tables (cooldown.c), history is history.c, and
- * the job stream is a small list with the same pending/claim rules as a Redis consumer group.
- * One lock makes kv_admit atomic; the stream waits on a monotonic condition variable. */
+ * the job stream keeps the same pending/claim rules as a Redis consumer group in two lists: a
+ * FIFO of entries nobody read, and the (short) list of entries read and not done.
+ * One lock makes kv_admit atomic; nothing slower than a hash lookup or a list link runs under
+ * it on the request path. The stream waits on a monotonic condition variable. */
 #include "kv/kv.h"
 
 #include <errno.h>
@@ -19,12 +21,9 @@
 #define CONSUMER_MAX 96
 #define ID_TABLE_USER "" /* interaction ids share the cooldown table shape with an empty user */
 
-enum entry_state { ENTRY_WAITING, ENTRY_PENDING };
-
 struct local_entry {
     struct local_entry *next;
-    enum entry_state state;
-    char consumer[CONSUMER_MAX]; /* the holder while pending */
+    char consumer[CONSUMER_MAX]; /* the holder once read */
     uint64_t idle_since_mono_ms; /* last read, claim or refresh */
     struct kv_entry e;           /* the entry as handed out (source set); e.body owned */
 };
@@ -39,8 +38,9 @@ struct kv_local {
     struct chat_history *history;
     struct kv_counter counters[KV_COUNTERS_MAX];
     size_t n_counters;
-    struct local_entry *head, *tail;
-    size_t n_entries;
+    struct local_entry *waiting, *waiting_tail; /* never read, oldest first */
+    struct local_entry *pending;                /* read and not done: about what the workers hold */
+    size_t n_entries;                           /* both lists */
     uint64_t next_seq;
 };
 
@@ -56,11 +56,13 @@ static struct kv_local *local_of(struct kv *kv)
 static void local_close(struct kv *kv)
 {
     struct kv_local *l = local_of(kv);
-    while (l->head) {
-        struct local_entry *next = l->head->next;
-        free(l->head->e.body);
-        free(l->head);
-        l->head = next;
+    for (struct local_entry *lists[] = {l->waiting, l->pending}, **list = lists; list < lists + 2; list++) {
+        while (*list) {
+            struct local_entry *next = (*list)->next;
+            free((*list)->e.body);
+            free(*list);
+            *list = next;
+        }
     }
     cooldowns_free(l->cooldowns);
     cooldowns_free(l->admitted);
@@ -113,36 +115,50 @@ static enum kv_state local_state(struct kv *kv)
 
 /* ---- admission ---- */
 
-/* Adds the job at the tail of the stream. Lock held. */
-static int stream_add(struct kv_local *l, const struct kv_job *job)
+/* A new entry for job, made before the lock is taken (it copies the body). */
+static struct local_entry *entry_new(struct kv_local *l, const struct kv_job *job)
 {
     struct local_entry *le = calloc(1, sizeof *le);
     if (!le || !(le->e.body = malloc(job->body_len + 1))) {
         free(le);
-        return SLIMY_ENOMEM;
+        return NULL;
     }
     memcpy(le->e.body, job->body, job->body_len);
     le->e.body[job->body_len] = '\0';
     le->e.body_len = job->body_len;
-    snprintf(le->e.id, sizeof le->e.id, "%llu-0", (unsigned long long)++l->next_seq);
     snprintf(le->e.interaction_id, sizeof le->e.interaction_id, "%s", job->interaction_id);
     snprintf(le->e.path, sizeof le->e.path, "%s", job->path);
     le->e.expires_at_wall_ms = job->expires_at_wall_ms;
     le->e.source = &l->base;
-    le->state = ENTRY_WAITING;
-    if (l->tail)
-        l->tail->next = le;
+    return le;
+}
+
+static void entry_free(struct local_entry *le)
+{
+    if (le)
+        free(le->e.body);
+    free(le);
+}
+
+/* Appends le to the waiting entries. Lock held. */
+static void stream_add(struct kv_local *l, struct local_entry *le)
+{
+    snprintf(le->e.id, sizeof le->e.id, "%llu-0", (unsigned long long)++l->next_seq);
+    if (l->waiting_tail)
+        l->waiting_tail->next = le;
     else
-        l->head = le;
-    l->tail = le;
+        l->waiting = le;
+    l->waiting_tail = le;
     l->n_entries++;
     pthread_cond_broadcast(&l->has_new);
-    return SLIMY_OK;
 }
 
 static int local_admit(struct kv *kv, const struct kv_admission *req, struct kv_admit_result *out)
 {
     struct kv_local *l = local_of(kv);
+    struct local_entry *le = NULL;
+    if (req->job && !(le = entry_new(l, req->job)))
+        return SLIMY_ENOMEM;
     uint64_t now = clock_mono_ms(), unused = 0;
     int rc = SLIMY_OK;
     pthread_mutex_lock(&l->lock);
@@ -155,13 +171,15 @@ static int local_admit(struct kv *kv, const struct kv_admission *req, struct kv_
         out->verdict = KV_QUEUE_FULL;
     } else {
         out->verdict = KV_ADMITTED;
-        rc = req->job ? stream_add(l, req->job) : SLIMY_OK;
-        if (!rc)
-            rc = cooldown_check(l->admitted, ID_TABLE_USER, req->interaction_id, kv->opts.dedupe_ttl_ms, now, &unused);
+        if (le)
+            stream_add(l, le);
+        le = NULL;
+        rc = cooldown_check(l->admitted, ID_TABLE_USER, req->interaction_id, kv->opts.dedupe_ttl_ms, now, &unused);
         if (!rc && req->cooldown_ms)
             rc = cooldown_check(l->cooldowns, req->user_id, req->command_path, req->cooldown_ms, now, &unused);
     }
     pthread_mutex_unlock(&l->lock);
+    entry_free(le); /* not admitted */
     return rc;
 }
 
@@ -247,24 +265,30 @@ static int copy_out(const struct local_entry *le, bool taken_over, struct kv_ent
     return SLIMY_OK;
 }
 
-/* Hands up to max entries matching the predicate to consumer. Lock held. */
-static int hand_out(struct kv_local *l, const char *consumer, size_t max, uint32_t min_idle_ms, bool claim,
-                    struct kv_entries *out)
+/* Makes le pending under consumer and copies it to out (room made by the caller). Lock held. */
+static int give(struct local_entry *le, const char *consumer, uint64_t now, bool taken_over, struct kv_entries *out)
+{
+    le->idle_since_mono_ms = now;
+    snprintf(le->consumer, sizeof le->consumer, "%s", consumer);
+    return copy_out(le, taken_over, out);
+}
+
+/* Reads up to max waiting entries, oldest first, for consumer. Lock held. */
+static int read_waiting(struct kv_local *l, const char *consumer, size_t max, struct kv_entries *out)
 {
     uint64_t now = clock_mono_ms();
-    for (struct local_entry *le = l->head; le && out->n < max; le = le->next) {
-        bool eligible = claim ? le->state == ENTRY_PENDING && now - le->idle_since_mono_ms >= min_idle_ms
-                              : le->state == ENTRY_WAITING;
-        if (!eligible)
-            continue;
+    while (l->waiting && out->n < max) {
         if (!out->items && !(out->items = calloc(max, sizeof *out->items)))
             return SLIMY_ENOMEM;
-        int rc = copy_out(le, claim, out);
+        struct local_entry *le = l->waiting;
+        l->waiting = le->next;
+        if (!l->waiting)
+            l->waiting_tail = NULL;
+        le->next = l->pending;
+        l->pending = le;
+        int rc = give(le, consumer, now, false, out);
         if (rc)
             return rc;
-        le->state = ENTRY_PENDING;
-        le->idle_since_mono_ms = now;
-        snprintf(le->consumer, sizeof le->consumer, "%s", consumer);
     }
     return SLIMY_OK;
 }
@@ -279,12 +303,12 @@ static int local_job_read(struct kv *kv, const char *consumer, size_t max, uint3
     int rc;
     pthread_mutex_lock(&l->lock);
     for (;;) {
-        rc = hand_out(l, consumer, max, 0, false, out);
+        rc = read_waiting(l, consumer, max, out);
         if (rc || out->n || pthread_cond_timedwait(&l->has_new, &l->lock, &until) == ETIMEDOUT)
             break;
     }
     if (!rc && !out->n)
-        rc = hand_out(l, consumer, max, 0, false, out);
+        rc = read_waiting(l, consumer, max, out);
     pthread_mutex_unlock(&l->lock);
     if (rc)
         kv_entries_free(out);
@@ -295,22 +319,31 @@ static int local_job_autoclaim(struct kv *kv, const char *consumer, uint32_t min
                                struct kv_entries *out)
 {
     struct kv_local *l = local_of(kv);
+    uint64_t now = clock_mono_ms();
+    int rc = SLIMY_OK;
     pthread_mutex_lock(&l->lock);
-    int rc = hand_out(l, consumer, max, min_idle_ms, true, out);
+    for (struct local_entry *le = l->pending; le && out->n < max && !rc; le = le->next) {
+        if (now - le->idle_since_mono_ms < min_idle_ms)
+            continue;
+        if (!out->items && !(out->items = calloc(max, sizeof *out->items)))
+            rc = SLIMY_ENOMEM;
+        else
+            rc = give(le, consumer, now, true, out);
+    }
     pthread_mutex_unlock(&l->lock);
     if (rc)
         kv_entries_free(out);
     return rc;
 }
 
-static struct local_entry *find_entry(struct kv_local *l, const char *id, struct local_entry **prev)
+/* The pending entry id and the link that points at it, or NULL. Lock held. */
+static struct local_entry *find_pending(struct kv_local *l, const char *id, struct local_entry ***link)
 {
-    struct local_entry *p = NULL;
-    for (struct local_entry *le = l->head; le; p = le, le = le->next) {
-        if (strcmp(le->e.id, id) == 0) {
-            if (prev)
-                *prev = p;
-            return le;
+    for (struct local_entry **at = &l->pending; *at; at = &(*at)->next) {
+        if (strcmp((*at)->e.id, id) == 0) {
+            if (link)
+                *link = at;
+            return *at;
         }
     }
     return NULL;
@@ -323,8 +356,8 @@ static int local_job_refresh(struct kv *kv, const char *consumer, const char *co
     uint64_t now = clock_mono_ms();
     pthread_mutex_lock(&l->lock);
     for (size_t i = 0; i < n; i++) {
-        struct local_entry *le = find_entry(l, ids[i], NULL);
-        if (le && le->state == ENTRY_PENDING && strcmp(le->consumer, consumer) == 0)
+        struct local_entry *le = find_pending(l, ids[i], NULL);
+        if (le && strcmp(le->consumer, consumer) == 0)
             le->idle_since_mono_ms = now >= idle_ms ? now - idle_ms : 0;
         else
             (*n_lost)++;
@@ -342,19 +375,13 @@ static int local_job_done(struct kv *kv, const char *id, const char *interaction
                             &unused);
     if (rc == SLIMY_ELIMITED)
         rc = SLIMY_OK; /* already recorded */
-    struct local_entry *prev = NULL, *le = find_entry(l, id, &prev);
+    struct local_entry **link = NULL, *le = find_pending(l, id, &link);
     if (le) {
-        if (prev)
-            prev->next = le->next;
-        else
-            l->head = le->next;
-        if (l->tail == le)
-            l->tail = prev;
+        *link = le->next;
         l->n_entries--;
-        free(le->e.body);
-        free(le);
     }
     pthread_mutex_unlock(&l->lock);
+    entry_free(le);
     return rc;
 }
 

@@ -26,7 +26,10 @@
 #include "core/status.h"
 
 #define POOL_IDLE_MAX 32    /* idle connections kept; more callers than this connect and close */
-#define READ_BLOCK_MAX_MS 100 /* XREADGROUP BLOCK stays well inside the command timeout */
+#define READ_BLOCK_MAX_MS 100 /* longest XREADGROUP BLOCK */
+/* Redis checks blocked clients' timeouts on its cron (10 times a second by default), so a
+ * BLOCK of 100 ms may answer after 200; a blocking read waits that much past its timeout. */
+#define BLOCK_SLACK_MS 200
 #define GROUP "workers"
 #define KEY_MAX 320
 #define AUTOCLAIM_ROUNDS 4
@@ -125,9 +128,14 @@ static void key(const struct kv_redis *r, char out[KEY_MAX], const char *kind, c
 
 /* ---- connections ---- */
 
+static struct timeval ms_tv(uint32_t ms)
+{
+    return (struct timeval){.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
+}
+
 static struct timeval timeout_tv(void)
 {
-    return (struct timeval){.tv_sec = KV_REDIS_TIMEOUT_MS / 1000, .tv_usec = (KV_REDIS_TIMEOUT_MS % 1000) * 1000};
+    return ms_tv(KV_REDIS_TIMEOUT_MS);
 }
 
 /* Runs a command on a fresh connection during set-up; true when it did not fail. */
@@ -206,7 +214,8 @@ static void pool_clear(struct kv_redis *r)
 /* One command. A pooled connection that the server closed meanwhile (a restart) is replaced
  * and the command sent again on a fresh one; a timeout is not retried, since the command may
  * have run. */
-static int call(struct kv_redis *r, int argc, const char **argv, const size_t *lens, redisReply **out)
+static int call_waiting(struct kv_redis *r, int argc, const char **argv, const size_t *lens, uint32_t wait_ms,
+                        redisReply **out)
 {
     *out = NULL;
     for (int attempt = 0; attempt < 2; attempt++) {
@@ -214,7 +223,15 @@ static int call(struct kv_redis *r, int argc, const char **argv, const size_t *l
         redisContext *c = pool_take(r, &from_pool);
         if (!c)
             break;
+        if (wait_ms && redisSetTimeout(c, ms_tv(KV_REDIS_TIMEOUT_MS + wait_ms)) != REDIS_OK) {
+            redisFree(c);
+            break;
+        }
         redisReply *reply = redisCommandArgv(c, argc, argv, lens);
+        if (reply && wait_ms && redisSetTimeout(c, timeout_tv()) != REDIS_OK) {
+            freeReplyObject(reply);
+            reply = NULL; /* a connection left with the long timeout must not go back to the pool */
+        }
         if (reply) {
             pool_give(r, c);
             *out = reply;
@@ -227,6 +244,12 @@ static int call(struct kv_redis *r, int argc, const char **argv, const size_t *l
         pool_clear(r);
     }
     return SLIMY_EUNAVAILABLE;
+}
+
+/* A command that answers at once: the 250 ms timeout applies. */
+static int call(struct kv_redis *r, int argc, const char **argv, const size_t *lens, redisReply **out)
+{
+    return call_waiting(r, argc, argv, lens, 0, out);
 }
 
 static bool is_error(const redisReply *reply, const char *prefix)
@@ -576,15 +599,16 @@ static int create_group(struct kv_redis *r)
     return rc;
 }
 
-/* Runs a stream command, creating the consumer group first if Redis says it has none. */
-static int stream_call(struct kv_redis *r, int argc, const char **argv, redisReply **out)
+/* Runs a stream command (blocking up to wait_ms), creating the consumer group first if Redis
+ * says it has none. */
+static int stream_call(struct kv_redis *r, int argc, const char **argv, uint32_t wait_ms, redisReply **out)
 {
-    int rc = call(r, argc, argv, NULL, out);
+    int rc = call_waiting(r, argc, argv, NULL, wait_ms, out);
     if (!rc && is_error(*out, "NOGROUP")) {
         freeReplyObject(*out);
         *out = NULL;
         if (!(rc = create_group(r)))
-            rc = call(r, argc, argv, NULL, out);
+            rc = call_waiting(r, argc, argv, NULL, wait_ms, out);
     }
     if (!rc && (*out)->type == REDIS_REPLY_ERROR) {
         freeReplyObject(*out);
@@ -663,7 +687,8 @@ static int redis_job_read(struct kv *kv, const char *consumer, size_t max, uint3
     struct kv_redis *r = redis_of(kv);
     char count[24], block[24];
     snprintf(count, sizeof count, "%zu", max);
-    snprintf(block, sizeof block, "%" PRIu32, block_ms < READ_BLOCK_MAX_MS ? block_ms : READ_BLOCK_MAX_MS);
+    uint32_t wait_ms = block_ms < READ_BLOCK_MAX_MS ? block_ms : READ_BLOCK_MAX_MS;
+    snprintf(block, sizeof block, "%" PRIu32, wait_ms);
     const char *argv[] = {"XREADGROUP", "GROUP", GROUP, consumer, "COUNT", count,
                           "BLOCK", block, "STREAMS", r->stream_key, ">"};
     int argc = 11;
@@ -672,7 +697,7 @@ static int redis_job_read(struct kv *kv, const char *consumer, size_t max, uint3
         argc = 9;
     }
     redisReply *reply;
-    int rc = stream_call(r, argc, argv, &reply);
+    int rc = stream_call(r, argc, argv, wait_ms ? wait_ms + BLOCK_SLACK_MS : 0, &reply);
     if (rc)
         return rc;
     /* [[stream, [entries...]]], or nil when nothing came within the block time */
@@ -697,7 +722,7 @@ static int redis_job_autoclaim(struct kv *kv, const char *consumer, uint32_t min
         snprintf(count, sizeof count, "%zu", max - out->n);
         const char *argv[] = {"XAUTOCLAIM", r->stream_key, GROUP, consumer, idle, cursor, "COUNT", count};
         redisReply *reply;
-        if ((rc = stream_call(r, 8, argv, &reply)))
+        if ((rc = stream_call(r, 8, argv, 0, &reply)))
             break;
         if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 2 || reply->element[0]->type != REDIS_REPLY_STRING) {
             rc = SLIMY_EINTERNAL;
