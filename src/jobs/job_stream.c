@@ -23,11 +23,10 @@
 #define CONSUMER_MAX 96
 
 struct held {
-    struct held *next;
+    struct held *prev, *next; /* in the running list, or (next only) in the finished one */
     char id[KV_ENTRY_ID_MAX];
     char interaction_id[KV_ENTRY_ID_MAX];
     struct kv *source;
-    bool is_finished; /* its job ended: acknowledge it */
 };
 
 struct job_stream {
@@ -37,28 +36,36 @@ struct job_stream {
     char consumer[CONSUMER_MAX]; /* this replica's name in the consumer group */
     pthread_mutex_t lock;
     pthread_cond_t changed; /* the drain waits here */
-    struct held *held;      /* entries taken and not yet acknowledged */
-    size_t n_held;
+    struct held *running;   /* entries taken whose job has not finished: refreshed, handed back at stop */
+    struct held *finished;  /* entries whose job finished: acknowledged next */
+    size_t n_held;          /* both */
     bool is_draining, is_stopping, is_local_empty;
     uint64_t taken_over, dropped_expired;
     pthread_t thread;
     bool has_thread;
 };
 
-/* ---- records ---- */
+/* ---- records ----
+ * Every change is O(1), since thousands of jobs may wait on Discord at once. A record is freed
+ * only by the stream thread (or the stop, after it), so snapshots stay valid without the lock. */
 
-/* Removes h from the held list and frees it. Lock held. Only the stream thread (or the stop,
- * after it) removes records, so the snapshots below stay valid without the lock. */
-static void unlink_held(struct job_stream *s, struct held *h)
+static void push_running(struct job_stream *s, struct held *h)
 {
-    for (struct held **link = &s->held; *link; link = &(*link)->next) {
-        if (*link == h) {
-            *link = h->next;
-            s->n_held--;
-            free(h);
-            return;
-        }
-    }
+    h->prev = NULL;
+    h->next = s->running;
+    if (s->running)
+        s->running->prev = h;
+    s->running = h;
+}
+
+static void unlink_running(struct job_stream *s, struct held *h)
+{
+    if (h->prev)
+        h->prev->next = h->next;
+    else
+        s->running = h->next;
+    if (h->next)
+        h->next->prev = h->prev;
 }
 
 void job_stream_on_finished(struct job_stream *s, struct job *job)
@@ -67,24 +74,25 @@ void job_stream_on_finished(struct job_stream *s, struct job *job)
     if (!h)
         return;
     pthread_mutex_lock(&s->lock);
-    h->is_finished = true;
+    unlink_running(s, h);
+    h->next = s->finished;
+    s->finished = h;
     pthread_mutex_unlock(&s->lock);
 }
 
-/* A snapshot of some held records, taken under the lock, used without it. */
+/* A snapshot of the running records, taken under the lock, used without it. */
 struct snapshot {
     struct held **items;
     size_t n;
 };
 
-static int snapshot_take(struct job_stream *s, bool finished, struct snapshot *out)
+static int snapshot_running(struct job_stream *s, struct snapshot *out)
 {
     out->n = 0;
     pthread_mutex_lock(&s->lock);
     out->items = s->n_held ? malloc(s->n_held * sizeof *out->items) : NULL;
-    for (struct held *h = s->held; h && out->items; h = h->next)
-        if (h->is_finished == finished)
-            out->items[out->n++] = h;
+    for (struct held *h = s->running; h && out->items; h = h->next)
+        out->items[out->n++] = h;
     pthread_mutex_unlock(&s->lock);
     return s->n_held && !out->items ? SLIMY_ENOMEM : SLIMY_OK;
 }
@@ -94,26 +102,31 @@ static int snapshot_take(struct job_stream *s, bool finished, struct snapshot *o
 /* Finished jobs: record the delivery and remove the entry. A failure is retried next time. */
 static void ack_finished(struct job_stream *s)
 {
-    struct snapshot snap;
-    if (snapshot_take(s, true, &snap))
-        return;
-    for (size_t i = 0; i < snap.n; i++) {
-        struct held *h = snap.items[i];
-        if (kv_job_done(h->source, h->id, h->interaction_id) != SLIMY_OK)
-            continue;
+    pthread_mutex_lock(&s->lock);
+    struct held *h = s->finished;
+    s->finished = NULL;
+    pthread_mutex_unlock(&s->lock);
+    while (h) {
+        struct held *next = h->next;
+        bool is_acked = kv_job_done(h->source, h->id, h->interaction_id) == SLIMY_OK;
         pthread_mutex_lock(&s->lock);
-        unlink_held(s, h);
-        pthread_cond_broadcast(&s->changed);
+        if (is_acked) {
+            s->n_held--;
+            free(h);
+        } else {
+            h->next = s->finished;
+            s->finished = h;
+        }
         pthread_mutex_unlock(&s->lock);
+        h = next;
     }
-    free(snap.items);
 }
 
 /* Calls refresh (idle 0) or release (idle idle_ms) for the unfinished records, per source. */
 static void touch_unfinished(struct job_stream *s, bool release)
 {
     struct snapshot snap;
-    if (snapshot_take(s, false, &snap) || !snap.n) {
+    if (snapshot_running(s, &snap) || !snap.n) {
         free(snap.items);
         return;
     }
@@ -193,8 +206,7 @@ static void take(struct job_stream *s, const struct kv_entry *e)
     snprintf(h->interaction_id, sizeof h->interaction_id, "%s", e->interaction_id);
     h->source = e->source;
     pthread_mutex_lock(&s->lock);
-    h->next = s->held;
-    s->held = h;
+    push_running(s, h);
     s->n_held++;
     pthread_mutex_unlock(&s->lock);
     job->stream_ref = h;
@@ -206,8 +218,10 @@ static void take(struct job_stream *s, const struct kv_entry *e)
         const char *id = h->id;
         kv_job_release(h->source, s->consumer, &id, 1, s->cfg.claim_idle_ms);
         pthread_mutex_lock(&s->lock);
-        unlink_held(s, h);
+        unlink_running(s, h);
+        s->n_held--;
         pthread_mutex_unlock(&s->lock);
+        free(h);
     }
 }
 
@@ -355,16 +369,22 @@ void job_stream_stop(struct job_stream *s)
     pthread_mutex_unlock(&s->lock);
 }
 
+static void free_list(struct held *h)
+{
+    while (h) {
+        struct held *next = h->next;
+        free(h);
+        h = next;
+    }
+}
+
 void job_stream_free(struct job_stream *s)
 {
     if (!s)
         return;
     job_stream_stop(s);
-    while (s->held) {
-        struct held *next = s->held->next;
-        free(s->held);
-        s->held = next;
-    }
+    free_list(s->running);
+    free_list(s->finished);
     pthread_cond_destroy(&s->changed);
     pthread_mutex_destroy(&s->lock);
     free(s);

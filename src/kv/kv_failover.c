@@ -1,7 +1,10 @@
 /* kv_failover.c — the kv.h backend `slimy serve` uses when REDIS_URL is set: Redis while it
  * answers, this process's memory while it does not. A call that finds Redis unreachable marks
  * it down and is answered from memory (local cooldowns, local history, a local queue), so
- * Discord never sees an error because of Redis. A monitor thread probes Redis with a backoff
+ * Discord never sees an error because of Redis. One failed call falls back for itself only: a
+ * server short of CPU can miss a 250 ms timeout now and then, and switching every replica's
+ * state on each miss would make sharing flap. FAILURES_TO_SWITCH in a row switch. A monitor
+ * thread probes Redis with a backoff
  * while it is down and switches back as soon as it answers; scripts and the consumer group are
  * recreated on first use if Redis came back empty. One log line per change of state. */
 #include "kv/kv_backend.h"
@@ -21,12 +24,14 @@
 #define PROBE_UP_MS 1000       /* while up: notices a silent Redis even when no request comes */
 #define PROBE_DOWN_FIRST_MS 250 /* while down: first retry, doubling up to PROBE_DOWN_MAX_MS */
 #define PROBE_DOWN_MAX_MS 2000
+#define FAILURES_TO_SWITCH 3    /* consecutive failed calls that mean Redis is down */
 
 struct kv_failover {
     struct kv base;
     struct kv *redis, *local;
     char where[160]; /* "host:port/db" for log lines; never the password */
     atomic_bool is_up;
+    atomic_uint failures; /* consecutive failed calls while up */
     pthread_mutex_t lock;
     pthread_cond_t wake; /* a caller saw Redis fail, or close */
     bool stopping;
@@ -55,8 +60,22 @@ static void mark_down(struct kv_failover *f)
     pthread_mutex_unlock(&f->lock);
 }
 
+/* A call to Redis failed: the caller falls back for this call; enough in a row switch. */
+static void note_failure(struct kv_failover *f)
+{
+    if (atomic_fetch_add(&f->failures, 1) + 1 >= FAILURES_TO_SWITCH)
+        mark_down(f);
+}
+
+static void note_success(struct kv_failover *f)
+{
+    if (atomic_load_explicit(&f->failures, memory_order_relaxed)) /* no write on the common path */
+        atomic_store(&f->failures, 0);
+}
+
 static void mark_up(struct kv_failover *f)
 {
+    atomic_store(&f->failures, 0);
     if (!atomic_exchange(&f->is_up, true))
         log_info("Redis reachable: cooldowns, history and jobs are shared again", LOG_S("redis", f->where));
 }
@@ -72,9 +91,13 @@ static struct kv *pick(struct kv_failover *f)
     do {                                                                                                   \
         struct kv *backend_ = pick(f);                                                                     \
         int rc_ = (call_expr_with_backend);                                                                \
-        if (rc_ != SLIMY_EUNAVAILABLE || backend_ == (f)->local)                                           \
+        if (backend_ == (f)->local)                                                                        \
             return rc_;                                                                                    \
-        mark_down(f);                                                                                      \
+        if (rc_ != SLIMY_EUNAVAILABLE) {                                                                   \
+            note_success(f);                                                                               \
+            return rc_;                                                                                    \
+        }                                                                                                  \
+        note_failure(f);                                                                                   \
         backend_ = (f)->local;                                                                             \
         return (call_expr_with_backend);                                                                   \
     } while (0)
@@ -93,13 +116,18 @@ static void *monitor_main(void *arg)
         if (f->stopping)
             break;
         pthread_mutex_unlock(&f->lock);
+        up = atomic_load(&f->is_up); /* a caller may have switched meanwhile */
         int rc = kv_ping(f->redis);
         if (rc == SLIMY_OK) {
-            mark_up(f);
+            if (up)
+                note_success(f);
+            else
+                mark_up(f);
             backoff_ms = PROBE_DOWN_FIRST_MS;
         } else {
-            mark_down(f);
-            if (!up)
+            if (up)
+                note_failure(f);
+            else
                 backoff_ms = backoff_ms * 2 < PROBE_DOWN_MAX_MS ? backoff_ms * 2 : PROBE_DOWN_MAX_MS;
         }
         pthread_mutex_lock(&f->lock);
@@ -207,7 +235,9 @@ static int failover_counters_add(struct kv *kv, const struct kv_counter *deltas,
         return SLIMY_EUNAVAILABLE;
     int rc = f->redis->ops->counters_add(f->redis, deltas, n);
     if (rc == SLIMY_EUNAVAILABLE)
-        mark_down(f);
+        note_failure(f);
+    else
+        note_success(f);
     return rc;
 }
 
@@ -218,7 +248,9 @@ static int failover_counters_read(struct kv *kv, struct kv_counters *out)
         return SLIMY_EUNAVAILABLE;
     int rc = f->redis->ops->counters_read(f->redis, out);
     if (rc == SLIMY_EUNAVAILABLE)
-        mark_down(f);
+        note_failure(f);
+    else
+        note_success(f);
     return rc;
 }
 
@@ -232,9 +264,11 @@ static int failover_job_read(struct kv *kv, const char *consumer, size_t max, ui
         return rc;
     if (from == KV_READ_ALL && atomic_load(&f->is_up)) {
         rc = f->redis->ops->job_read(f->redis, consumer, max, block_ms, from, out);
-        if (rc != SLIMY_EUNAVAILABLE)
+        if (rc != SLIMY_EUNAVAILABLE) {
+            note_success(f);
             return rc;
-        mark_down(f);
+        }
+        note_failure(f);
     }
     return f->local->ops->job_read(f->local, consumer, max, block_ms, from, out);
 }
@@ -245,9 +279,11 @@ static int failover_job_autoclaim(struct kv *kv, const char *consumer, uint32_t 
     struct kv_failover *f = failover_of(kv);
     if (atomic_load(&f->is_up)) {
         int rc = f->redis->ops->job_autoclaim(f->redis, consumer, min_idle_ms, max, out);
-        if (rc != SLIMY_EUNAVAILABLE)
+        if (rc != SLIMY_EUNAVAILABLE) {
+            note_success(f);
             return rc;
-        mark_down(f);
+        }
+        note_failure(f);
     }
     return f->local->ops->job_autoclaim(f->local, consumer, min_idle_ms, max, out);
 }

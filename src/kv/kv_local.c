@@ -1,8 +1,9 @@
 /* kv_local.c — the in-process kv.h backend: one replica's memory. The default without
  * REDIS_URL, and the fallback of kv_failover.c while Redis is down. Cooldowns and the admitted
  * and delivered interaction ids are expiring-key tables (cooldown.c), history is history.c, and
- * the job stream keeps the same pending/claim rules as a Redis consumer group in two lists: a
- * FIFO of entries nobody read, and the (short) list of entries read and not done.
+ * the job stream keeps the same pending/claim rules as a Redis consumer group: a FIFO of
+ * entries nobody read, and a table of entries read and not done, found by sequence number
+ * (thousands may be pending while their replies wait on Discord).
  * One lock makes kv_admit atomic; nothing slower than a hash lookup or a list link runs under
  * it on the request path. The stream waits on a monotonic condition variable. */
 #include "kv/kv.h"
@@ -19,10 +20,12 @@
 #include "kv/cooldown.h"
 
 #define CONSUMER_MAX 96
+#define PENDING_BUCKETS 4096 /* power of two */
 #define ID_TABLE_USER "" /* interaction ids share the cooldown table shape with an empty user */
 
 struct local_entry {
-    struct local_entry *next;
+    struct local_entry *next;    /* in the waiting FIFO, or in a pending bucket */
+    uint64_t seq;                /* the entry id is "<seq>-0" */
     char consumer[CONSUMER_MAX]; /* the holder once read */
     uint64_t idle_since_mono_ms; /* last read, claim or refresh */
     struct kv_entry e;           /* the entry as handed out (source set); e.body owned */
@@ -39,8 +42,8 @@ struct kv_local {
     struct kv_counter counters[KV_COUNTERS_MAX];
     size_t n_counters;
     struct local_entry *waiting, *waiting_tail; /* never read, oldest first */
-    struct local_entry *pending;                /* read and not done: about what the workers hold */
-    size_t n_entries;                           /* both lists */
+    struct local_entry *pending[PENDING_BUCKETS]; /* read and not done, chained by seq */
+    size_t n_entries;                             /* waiting and pending */
     uint64_t next_seq;
 };
 
@@ -56,7 +59,8 @@ static struct kv_local *local_of(struct kv *kv)
 static void local_close(struct kv *kv)
 {
     struct kv_local *l = local_of(kv);
-    for (struct local_entry *lists[] = {l->waiting, l->pending}, **list = lists; list < lists + 2; list++) {
+    for (size_t b = 0; b <= PENDING_BUCKETS; b++) {
+        struct local_entry **list = b < PENDING_BUCKETS ? &l->pending[b] : &l->waiting;
         while (*list) {
             struct local_entry *next = (*list)->next;
             free((*list)->e.body);
@@ -143,7 +147,8 @@ static void entry_free(struct local_entry *le)
 /* Appends le to the waiting entries. Lock held. */
 static void stream_add(struct kv_local *l, struct local_entry *le)
 {
-    snprintf(le->e.id, sizeof le->e.id, "%llu-0", (unsigned long long)++l->next_seq);
+    le->seq = ++l->next_seq;
+    snprintf(le->e.id, sizeof le->e.id, "%llu-0", (unsigned long long)le->seq);
     if (l->waiting_tail)
         l->waiting_tail->next = le;
     else
@@ -284,8 +289,9 @@ static int read_waiting(struct kv_local *l, const char *consumer, size_t max, st
         l->waiting = le->next;
         if (!l->waiting)
             l->waiting_tail = NULL;
-        le->next = l->pending;
-        l->pending = le;
+        struct local_entry **bucket = &l->pending[le->seq & (PENDING_BUCKETS - 1)];
+        le->next = *bucket;
+        *bucket = le;
         int rc = give(le, consumer, now, false, out);
         if (rc)
             return rc;
@@ -322,13 +328,15 @@ static int local_job_autoclaim(struct kv *kv, const char *consumer, uint32_t min
     uint64_t now = clock_mono_ms();
     int rc = SLIMY_OK;
     pthread_mutex_lock(&l->lock);
-    for (struct local_entry *le = l->pending; le && out->n < max && !rc; le = le->next) {
-        if (now - le->idle_since_mono_ms < min_idle_ms)
-            continue;
-        if (!out->items && !(out->items = calloc(max, sizeof *out->items)))
-            rc = SLIMY_ENOMEM;
-        else
-            rc = give(le, consumer, now, true, out);
+    for (size_t b = 0; b < PENDING_BUCKETS && out->n < max && !rc; b++) {
+        for (struct local_entry *le = l->pending[b]; le && out->n < max && !rc; le = le->next) {
+            if (now - le->idle_since_mono_ms < min_idle_ms)
+                continue;
+            if (!out->items && !(out->items = calloc(max, sizeof *out->items)))
+                rc = SLIMY_ENOMEM;
+            else
+                rc = give(le, consumer, now, true, out);
+        }
     }
     pthread_mutex_unlock(&l->lock);
     if (rc)
@@ -339,8 +347,12 @@ static int local_job_autoclaim(struct kv *kv, const char *consumer, uint32_t min
 /* The pending entry id and the link that points at it, or NULL. Lock held. */
 static struct local_entry *find_pending(struct kv_local *l, const char *id, struct local_entry ***link)
 {
-    for (struct local_entry **at = &l->pending; *at; at = &(*at)->next) {
-        if (strcmp((*at)->e.id, id) == 0) {
+    char *end;
+    uint64_t seq = strtoull(id, &end, 10);
+    if (strcmp(end, "-0") != 0)
+        return NULL; /* not an id of ours */
+    for (struct local_entry **at = &l->pending[seq & (PENDING_BUCKETS - 1)]; *at; at = &(*at)->next) {
+        if ((*at)->seq == seq) {
             if (link)
                 *link = at;
             return *at;
