@@ -42,8 +42,9 @@ static int slot(struct command_stats *s, const char *path)
             return (int)i;
     if (s->n == COMMAND_STATS_MAX)
         return -1;
-    snprintf(s->totals[s->n].path, sizeof s->totals[s->n].path, "%s", path);
-    snprintf(s->unflushed[s->n].path, sizeof s->unflushed[s->n].path, "%s", path);
+    /* The precision bounds the copy for the compiler too (paths are the registry's, shorter). */
+    snprintf(s->totals[s->n].path, sizeof s->totals[s->n].path, "%.*s", COMMAND_PATH_MAX - 1, path);
+    memcpy(s->unflushed[s->n].path, s->totals[s->n].path, sizeof s->unflushed[s->n].path);
     return (int)s->n++;
 }
 

@@ -99,26 +99,55 @@ static int snapshot_running(struct job_stream *s, struct snapshot *out)
 
 /* ---- acknowledging, refreshing, handing back ---- */
 
-/* Finished jobs: record the delivery and remove the entry. A failure is retried next time. */
+#define ACK_BATCH_MAX 256 /* entries acknowledged in one call */
+
+/* Puts back records whose acknowledgement failed, for the next round. */
+static void requeue_finished(struct job_stream *s, struct held **batch, size_t n)
+{
+    pthread_mutex_lock(&s->lock);
+    for (size_t i = 0; i < n; i++) {
+        batch[i]->next = s->finished;
+        s->finished = batch[i];
+    }
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* Finished jobs: record the deliveries and remove the entries, a batch per source and call
+ * (one round trip for many jobs on Redis). A failure is retried next time. */
 static void ack_finished(struct job_stream *s)
 {
     pthread_mutex_lock(&s->lock);
-    struct held *h = s->finished;
+    struct held *pending = s->finished;
     s->finished = NULL;
     pthread_mutex_unlock(&s->lock);
-    while (h) {
-        struct held *next = h->next;
-        bool is_acked = kv_job_done(h->source, h->id, h->interaction_id) == SLIMY_OK;
-        pthread_mutex_lock(&s->lock);
-        if (is_acked) {
-            s->n_held--;
-            free(h);
-        } else {
-            h->next = s->finished;
-            s->finished = h;
+    struct held *batch[ACK_BATCH_MAX];
+    const char *ids[ACK_BATCH_MAX], *interaction_ids[ACK_BATCH_MAX];
+    while (pending) {
+        /* Take up to ACK_BATCH_MAX records of the first record's source; others wait a round. */
+        struct kv *source = pending->source;
+        struct held **link = &pending;
+        size_t n = 0;
+        while (*link && n < ACK_BATCH_MAX) {
+            struct held *h = *link;
+            if (h->source != source) {
+                link = &h->next;
+                continue;
+            }
+            *link = h->next;
+            batch[n] = h;
+            ids[n] = h->id;
+            interaction_ids[n] = h->interaction_id;
+            n++;
         }
+        if (kv_job_done_many(source, ids, interaction_ids, n) != SLIMY_OK) {
+            requeue_finished(s, batch, n);
+            continue;
+        }
+        pthread_mutex_lock(&s->lock);
+        s->n_held -= n;
         pthread_mutex_unlock(&s->lock);
-        h = next;
+        for (size_t i = 0; i < n; i++)
+            free(batch[i]);
     }
 }
 
@@ -160,6 +189,34 @@ static void touch_unfinished(struct job_stream *s, bool release)
 
 /* ---- taking entries ---- */
 
+/* A new record of e, held by this replica. NULL when out of memory. */
+static struct held *held_new(struct job_stream *s, const struct kv_entry *e)
+{
+    struct held *h = calloc(1, sizeof *h);
+    if (!h)
+        return NULL;
+    snprintf(h->id, sizeof h->id, "%s", e->id);
+    snprintf(h->interaction_id, sizeof h->interaction_id, "%s", e->interaction_id);
+    h->source = e->source;
+    pthread_mutex_lock(&s->lock);
+    s->n_held++;
+    pthread_mutex_unlock(&s->lock);
+    return h;
+}
+
+/* e needs no run (expired, already delivered, cannot be run): acknowledge it with the next batch.
+ * Out of memory it stays pending, and some replica takes it over later. */
+static void finish_unrun(struct job_stream *s, const struct kv_entry *e)
+{
+    struct held *h = held_new(s, e);
+    if (!h)
+        return;
+    pthread_mutex_lock(&s->lock);
+    h->next = s->finished;
+    s->finished = h;
+    pthread_mutex_unlock(&s->lock);
+}
+
 static void take(struct job_stream *s, const struct kv_entry *e)
 {
     if (clock_wall_ms() >= e->expires_at_wall_ms) {
@@ -168,14 +225,14 @@ static void take(struct job_stream *s, const struct kv_entry *e)
         pthread_mutex_lock(&s->lock);
         s->dropped_expired++;
         pthread_mutex_unlock(&s->lock);
-        kv_job_done(e->source, e->id, e->interaction_id);
+        finish_unrun(s, e);
         return;
     }
     if (e->taken_over) {
         bool delivered = false;
         if (kv_job_was_delivered(e->source, e->interaction_id, &delivered) == SLIMY_OK && delivered) {
             log_info("job already delivered by another replica", LOG_S("interaction_id", e->interaction_id));
-            kv_job_done(e->source, e->id, e->interaction_id);
+            finish_unrun(s, e);
             return;
         }
         log_warn("job taken over from a replica that stopped refreshing it",
@@ -185,12 +242,9 @@ static void take(struct job_stream *s, const struct kv_entry *e)
         pthread_mutex_unlock(&s->lock);
     }
     struct job *job = job_new();
-    struct held *h = calloc(1, sizeof *h);
-    if (!job || !h) {
+    if (!job) {
         /* Left pending: refreshed by nobody, so some replica takes it over later. */
         log_error("out of memory taking a job", LOG_S("interaction_id", e->interaction_id));
-        job_free(job);
-        free(h);
         return;
     }
     int rc = s->cfg.decode(e, job, s->cfg.arg);
@@ -198,16 +252,17 @@ static void take(struct job_stream *s, const struct kv_entry *e)
         log_error("job dropped: its entry cannot be run", LOG_S("interaction_id", e->interaction_id),
                   LOG_S("command", e->path), LOG_S("status", slimy_strerror(rc)));
         job_free(job);
-        free(h);
-        kv_job_done(e->source, e->id, e->interaction_id);
+        finish_unrun(s, e);
         return;
     }
-    snprintf(h->id, sizeof h->id, "%s", e->id);
-    snprintf(h->interaction_id, sizeof h->interaction_id, "%s", e->interaction_id);
-    h->source = e->source;
+    struct held *h = held_new(s, e);
+    if (!h) {
+        log_error("out of memory taking a job", LOG_S("interaction_id", e->interaction_id));
+        job_free(job);
+        return;
+    }
     pthread_mutex_lock(&s->lock);
     push_running(s, h);
-    s->n_held++;
     pthread_mutex_unlock(&s->lock);
     job->stream_ref = h;
     if ((rc = jobs_submit(s->jobs, job))) {

@@ -158,7 +158,12 @@ int kv_job_release(struct kv *source, const char *consumer, const char *const *i
 
 int kv_job_done(struct kv *source, const char *id, const char *interaction_id)
 {
-    return source->ops->job_done(source, id, interaction_id);
+    return source->ops->job_done(source, &id, &interaction_id, 1);
+}
+
+int kv_job_done_many(struct kv *source, const char *const *ids, const char *const *interaction_ids, size_t n)
+{
+    return n ? source->ops->job_done(source, ids, interaction_ids, n) : SLIMY_OK;
 }
 
 int kv_job_was_delivered(struct kv *source, const char *interaction_id, bool *out)

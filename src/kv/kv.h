@@ -151,6 +151,8 @@ int kv_job_release(struct kv *source, const char *consumer, const char *const *i
 /* The entry is finished (its reply delivered, or dropped): records the interaction as
  * delivered (for dedupe_ttl_ms), then removes the entry. */
 int kv_job_done(struct kv *source, const char *id, const char *interaction_id);
+/* The same for n entries of source at once (one round trip on Redis). */
+int kv_job_done_many(struct kv *source, const char *const *ids, const char *const *interaction_ids, size_t n);
 /* Whether kv_job_done() was called for this interaction (by any replica). */
 int kv_job_was_delivered(struct kv *source, const char *interaction_id, bool *out);
 
@@ -192,7 +194,7 @@ struct kv_ops {
                          struct kv_entries *out);
     int (*job_refresh)(struct kv *kv, const char *consumer, const char *const *ids, size_t n, uint32_t idle_ms,
                        size_t *n_lost);
-    int (*job_done)(struct kv *kv, const char *id, const char *interaction_id);
+    int (*job_done)(struct kv *kv, const char *const *ids, const char *const *interaction_ids, size_t n);
     int (*job_was_delivered)(struct kv *kv, const char *interaction_id, bool *out);
 };
 

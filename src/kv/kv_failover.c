@@ -297,10 +297,10 @@ static int failover_job_refresh(struct kv *kv, const char *consumer, const char 
     return backend->ops->job_refresh(backend, consumer, ids, n, idle_ms, n_lost);
 }
 
-static int failover_job_done(struct kv *kv, const char *id, const char *interaction_id)
+static int failover_job_done(struct kv *kv, const char *const *ids, const char *const *interaction_ids, size_t n)
 {
     struct kv *backend = pick(failover_of(kv));
-    return backend->ops->job_done(backend, id, interaction_id);
+    return backend->ops->job_done(backend, ids, interaction_ids, n);
 }
 
 static int failover_job_was_delivered(struct kv *kv, const char *interaction_id, bool *out)

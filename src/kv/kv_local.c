@@ -378,22 +378,32 @@ static int local_job_refresh(struct kv *kv, const char *consumer, const char *co
     return SLIMY_OK;
 }
 
-static int local_job_done(struct kv *kv, const char *id, const char *interaction_id)
+static int local_job_done(struct kv *kv, const char *const *ids, const char *const *interaction_ids, size_t n)
 {
     struct kv_local *l = local_of(kv);
-    uint64_t unused = 0;
+    uint64_t unused = 0, now = clock_mono_ms();
+    int rc = SLIMY_OK;
+    struct local_entry *done = NULL; /* freed after the lock is released */
     pthread_mutex_lock(&l->lock);
-    int rc = cooldown_check(l->delivered, ID_TABLE_USER, interaction_id, kv->opts.dedupe_ttl_ms, clock_mono_ms(),
-                            &unused);
-    if (rc == SLIMY_ELIMITED)
-        rc = SLIMY_OK; /* already recorded */
-    struct local_entry **link = NULL, *le = find_pending(l, id, &link);
-    if (le) {
-        *link = le->next;
-        l->n_entries--;
+    for (size_t i = 0; i < n; i++) {
+        int rc_one = cooldown_check(l->delivered, ID_TABLE_USER, interaction_ids[i], kv->opts.dedupe_ttl_ms, now,
+                                    &unused);
+        if (rc_one && rc_one != SLIMY_ELIMITED) /* ELIMITED: already recorded */
+            rc = rc_one;
+        struct local_entry **link = NULL, *le = find_pending(l, ids[i], &link);
+        if (le) {
+            *link = le->next;
+            l->n_entries--;
+            le->next = done;
+            done = le;
+        }
     }
     pthread_mutex_unlock(&l->lock);
-    entry_free(le);
+    while (done) {
+        struct local_entry *next = done->next;
+        entry_free(done);
+        done = next;
+    }
     return rc;
 }
 

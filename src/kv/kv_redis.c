@@ -91,11 +91,14 @@ static const struct script REFRESH = {"refresh",
     "end\n"
     "return lost\n"};
 
-/* KEYS: stream, delivered. ARGV: group, id, ttl. Delivery is recorded before the ack. */
+/* KEYS: stream, then one delivered key per entry. ARGV: group, ttl, then the entry ids in the
+ * same order. Each delivery is recorded before its ack. */
 static const struct script DONE = {"done",
-    "redis.call('SET', KEYS[2], '1', 'PX', ARGV[3])\n"
-    "pcall(redis.call, 'XACK', KEYS[1], ARGV[1], ARGV[2])\n"
-    "redis.call('XDEL', KEYS[1], ARGV[2])\n"
+    "for i = 2, #KEYS do\n"
+    "  redis.call('SET', KEYS[i], '1', 'PX', ARGV[2])\n"
+    "  pcall(redis.call, 'XACK', KEYS[1], ARGV[1], ARGV[i + 1])\n"
+    "  redis.call('XDEL', KEYS[1], ARGV[i + 1])\n"
+    "end\n"
     "return 1\n"};
 
 static const struct script *const SCRIPTS[] = {&ADMIT, &HISTORY_APPEND, &COUNTERS_ADD, &REFRESH, &DONE};
@@ -768,14 +771,29 @@ static int redis_job_refresh(struct kv *kv, const char *consumer, const char *co
     return rc;
 }
 
-static int redis_job_done(struct kv *kv, const char *id, const char *interaction_id)
+static int redis_job_done(struct kv *kv, const char *const *ids, const char *const *interaction_ids, size_t n)
 {
     struct kv_redis *r = redis_of(kv);
-    char delivered[KEY_MAX], ttl[24];
-    key(r, delivered, "dlv:", interaction_id);
+    char ttl[24];
     snprintf(ttl, sizeof ttl, "%" PRIu32, kv->opts.dedupe_ttl_ms);
-    const char *argv[] = {r->stream_key, delivered, GROUP, id, ttl};
-    return eval_ok(r, &DONE, 2, 5, argv, NULL, NULL);
+    /* KEYS: stream, n delivered keys; ARGV: group, ttl, n ids. */
+    const char **argv = malloc((3 + 2 * n) * sizeof *argv);
+    char (*delivered)[KEY_MAX] = malloc(n * sizeof *delivered);
+    int rc = argv && delivered ? SLIMY_OK : SLIMY_ENOMEM;
+    if (!rc) {
+        argv[0] = r->stream_key;
+        argv[1 + n] = GROUP;
+        argv[2 + n] = ttl;
+        for (size_t i = 0; i < n; i++) {
+            key(r, delivered[i], "dlv:", interaction_ids[i]);
+            argv[1 + i] = delivered[i];
+            argv[3 + n + i] = ids[i];
+        }
+        rc = eval_ok(r, &DONE, (int)(1 + n), (int)(3 + 2 * n), argv, NULL, NULL);
+    }
+    free(argv);
+    free(delivered);
+    return rc;
 }
 
 static int redis_job_was_delivered(struct kv *kv, const char *interaction_id, bool *out)
