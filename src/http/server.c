@@ -1,6 +1,8 @@
 /* server.c — libmicrohttpd glue: routing, body collection, health and readiness; see server.h.
  * The access handler is called several times per request: once with the headers, once per
- * body chunk, and a last time with no data, when the request is complete. */
+ * body chunk, and a last time with no data, when the request is complete. An interaction whose
+ * answer needs a round trip to Redis suspends its connection (the thread serves others) and is
+ * resumed from the kv thread; the handler then runs once more and answers. */
 #include "http/server.h"
 
 #include <arpa/inet.h>
@@ -10,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <microhttpd.h>
@@ -22,18 +25,23 @@
 
 #define CONNECTION_TIMEOUT_S 30
 #define CONNECTION_LIMIT 4096
+#define STOP_WAIT_MS 3000 /* how long stop waits for suspended requests (each waits 250 ms at most) */
 
 struct http_server {
     struct MHD_Daemon *daemon;
     struct dispatch *dispatch;
     uint64_t started_at_ms;
     atomic_int state; /* enum http_server_state */
+    atomic_int n_suspended; /* requests waiting for their admission */
 };
 
 /* Per-request state for POST /interactions, freed by request_completed(). */
 struct request {
     struct buf body;
     bool too_big; /* the body passed the cap: the rest is discarded and the answer is 413 */
+    struct dispatch_wait *wait; /* set while (or since) the connection waits for its admission */
+    struct MHD_Connection *conn;
+    struct http_server *server;
 };
 
 static enum MHD_Result send_json(struct MHD_Connection *conn, unsigned status, char *body, size_t len,
@@ -87,6 +95,15 @@ static enum MHD_Result send_ready(struct http_server *s, struct MHD_Connection *
     return send_json(conn, state == HTTP_READY ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE, body, (size_t)n, true);
 }
 
+/* kv thread (or this one): the admission is back; the handler runs again and answers. */
+static void resume_request(void *arg)
+{
+    struct request *req = arg;
+    struct http_server *s = req->server;
+    MHD_resume_connection(req->conn);
+    atomic_fetch_sub(&s->n_suspended, 1);
+}
+
 static enum MHD_Result handle_interactions(struct http_server *s, struct MHD_Connection *conn,
                                            const char *upload_data, size_t *upload_data_size, void **con_cls)
 {
@@ -114,11 +131,26 @@ static enum MHD_Result handle_interactions(struct http_server *s, struct MHD_Con
     if (req->too_big)
         return send_static(conn, 413, "{\"error\":\"body larger than 1 MiB\"}");
 
+    struct dispatch_reply reply;
+    if (req->wait) { /* resumed: the admission came back */
+        dispatch_wait_finish(req->wait, &reply);
+        req->wait = NULL;
+        return send_json(conn, (unsigned)reply.http_status, reply.body, reply.len, true);
+    }
     const char *sig = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Signature-Ed25519");
     const char *ts = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Signature-Timestamp");
-    struct dispatch_reply reply;
-    dispatch_interaction(s->dispatch, sig, ts, req->body.data ? req->body.data : "", req->body.len, &reply);
-    return send_json(conn, (unsigned)reply.http_status, reply.body, reply.len, true);
+    struct dispatch_wait *w =
+        dispatch_interaction_start(s->dispatch, sig, ts, req->body.data ? req->body.data : "", req->body.len, &reply);
+    if (!w)
+        return send_json(conn, (unsigned)reply.http_status, reply.body, reply.len, true);
+    /* Suspended before the admission starts, so its resume can never come first. */
+    req->wait = w;
+    req->conn = conn;
+    req->server = s;
+    atomic_fetch_add(&s->n_suspended, 1);
+    MHD_suspend_connection(conn);
+    dispatch_wait_run(w, resume_request, req);
+    return MHD_YES;
 }
 
 static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
@@ -158,6 +190,11 @@ static void request_completed(void *cls, struct MHD_Connection *conn, void **con
     struct request *req = *con_cls;
     if (!req)
         return;
+    if (req->wait) { /* resumed, but the client went away before the answer */
+        struct dispatch_reply reply;
+        dispatch_wait_finish(req->wait, &reply);
+        free(reply.body);
+    }
     buf_cleanup(&req->body);
     free(req);
     *con_cls = NULL;
@@ -175,7 +212,7 @@ int http_server_start(const struct slimy_config *cfg, struct dispatch *dispatch,
 
     struct sockaddr_storage addr;
     memset(&addr, 0, sizeof addr);
-    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_TURBO;
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_TURBO | MHD_ALLOW_SUSPEND_RESUME;
     struct sockaddr_in *v4 = (struct sockaddr_in *)&addr;
     struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&addr;
     if (inet_pton(AF_INET, cfg->bind, &v4->sin_addr) == 1) {
@@ -225,6 +262,11 @@ void http_server_stop(struct http_server *s)
 {
     if (!s)
         return;
+    /* libmicrohttpd must not stop with a connection suspended: let the admissions come back. */
+    for (int waited_ms = 0; atomic_load(&s->n_suspended) > 0 && waited_ms < STOP_WAIT_MS; waited_ms += 10) {
+        struct timespec pause = {.tv_sec = 0, .tv_nsec = 10000000L};
+        nanosleep(&pause, NULL);
+    }
     MHD_stop_daemon(s->daemon);
     free(s);
 }

@@ -425,8 +425,24 @@ static void run_immediate(struct dispatch *d, const struct command *leaf, const 
     message_cleanup(&reply);
 }
 
-static void handle_command(struct dispatch *d, struct interaction *it, int64_t signed_at_s, const char *body,
-                           size_t len, struct dispatch_reply *out)
+/* An application command between its checks and its answer: waiting for its admission. */
+struct dispatch_wait {
+    struct dispatch *d;
+    struct interaction it; /* owned: the parsed request */
+    const struct command *leaf;
+    char path[COMMAND_PATH_MAX];
+    struct kv_job job;             /* points into it, path and the request body */
+    struct kv_admission admission; /* the same */
+    int status;                    /* of the admission */
+    struct kv_admit_result result;
+    dispatch_resume_fn resume;
+    void *resume_arg;
+};
+
+/* The checks that need no shared state; then either the answer (NULL returned) or a wait that
+ * takes over *it. */
+static struct dispatch_wait *handle_command(struct dispatch *d, struct interaction *it, int64_t signed_at_s,
+                                            const char *body, size_t len, struct dispatch_reply *out)
 {
     const struct command *top = dispatch_find(d->commands, d->n_commands, it->command_name, it->command_type);
     char path[COMMAND_PATH_MAX];
@@ -434,59 +450,77 @@ static void handle_command(struct dispatch *d, struct interaction *it, int64_t s
     if (!leaf) {
         log_info("unknown command", LOG_S("interaction_id", it->id), LOG_S("command", it->command_name));
         reply_ephemeral(out, "❌ Unknown command. It may have been removed; try `/` to see what I can do.");
-        return;
+        return NULL;
     }
     bool needs_perms = (leaf->flags & (CMD_NEEDS_ADMIN | CMD_NEEDS_MANAGE_GUILD)) != 0;
     if ((leaf->flags & CMD_GUILD_ONLY || needs_perms) && !it->guild_id) {
         reply_ephemeral(out, "🏠 `/%s` only works in a server, not in DMs.", path);
-        return;
+        return NULL;
     }
     /* Discord's default_member_permissions only hides a command, and server admins can change
      * it, so the permission is checked here again from member.permissions. */
     uint64_t perms = it->member_permissions;
     if ((leaf->flags & CMD_NEEDS_ADMIN) && !(perms & PERMISSION_ADMINISTRATOR)) {
         reply_ephemeral(out, "❌ This command requires Administrator permissions.");
-        return;
+        return NULL;
     }
     if ((leaf->flags & CMD_NEEDS_MANAGE_GUILD) && !(perms & (PERMISSION_ADMINISTRATOR | PERMISSION_MANAGE_GUILD))) {
         reply_ephemeral(out, "❌ This command requires the Manage Server permission.");
-        return;
+        return NULL;
     }
     if ((leaf->flags & CMD_NEEDS_AI) && !d->services.ai) {
         reply_ephemeral(out, "🤖 AI is not configured on this server, so `/%s` is unavailable. "
                              "An admin can set OPENAI_API_KEY (or OPENAI_BASE_URL for a local model).", path);
-        return;
+        return NULL;
     }
     bool is_deferred = (leaf->flags & CMD_DEFERRED) != 0;
     if (is_deferred && atomic_load(&d->is_draining)) {
         reply_ephemeral(out, "🔄 I'm restarting. Please try again in a few seconds.");
-        return;
+        return NULL;
     }
     /* An immediate command without a cooldown is pure and answered in this very response, so
      * it needs no admission: a duplicate just gets the same answer again. */
     if (!is_deferred && leaf->cooldown_ms == 0) {
         run_immediate(d, leaf, path, it, out);
-        return;
+        return NULL;
     }
-    struct kv_job job = {.interaction_id = it->id,
-                         .path = path,
-                         .body = body,
-                         .body_len = len,
-                         .expires_at_wall_ms = (uint64_t)signed_at_s * 1000u + INTERACTION_TOKEN_LIFETIME_MS};
-    struct kv_admission admission = {.interaction_id = it->id,
-                                     .user_id = it->user_id,
-                                     .command_path = path,
-                                     .cooldown_ms = leaf->cooldown_ms,
-                                     .job = is_deferred ? &job : NULL};
-    struct kv_admit_result verdict;
-    int rc = kv_admit(d->kv, &admission, &verdict);
-    if (rc) {
+    struct dispatch_wait *w = calloc(1, sizeof *w);
+    if (!w) {
+        reply_error(out, 500, "out of memory");
+        return NULL;
+    }
+    w->d = d;
+    w->it = *it; /* the wait takes the parsed tree */
+    memset(it, 0, sizeof *it);
+    w->leaf = leaf;
+    snprintf(w->path, sizeof w->path, "%s", path);
+    w->job = (struct kv_job){.interaction_id = w->it.id,
+                             .path = w->path,
+                             .body = body,
+                             .body_len = len,
+                             .expires_at_wall_ms = (uint64_t)signed_at_s * 1000u + INTERACTION_TOKEN_LIFETIME_MS};
+    w->admission = (struct kv_admission){.interaction_id = w->it.id,
+                                         .user_id = w->it.user_id,
+                                         .command_path = w->path,
+                                         .cooldown_ms = leaf->cooldown_ms,
+                                         .job = is_deferred ? &w->job : NULL};
+    return w;
+}
+
+void dispatch_wait_finish(struct dispatch_wait *w, struct dispatch_reply *out)
+{
+    struct dispatch *d = w->d;
+    const struct interaction *it = &w->it;
+    const struct command *leaf = w->leaf;
+    const char *path = w->path;
+    bool is_deferred = (leaf->flags & CMD_DEFERRED) != 0;
+    if (w->status) {
         log_error("interaction not admitted", LOG_S("interaction_id", it->id), LOG_S("command", path),
-                  LOG_S("status", slimy_strerror(rc)));
+                  LOG_S("status", slimy_strerror(w->status)));
         reply_ephemeral(out, "😵 I'm very busy right now. Please try again in a minute.");
-        return;
+        goto out;
     }
-    switch (verdict.verdict) {
+    switch (w->result.verdict) {
     case KV_DUPLICATE:
         /* Accepted before, here or on another replica: answer alike, run nothing again. */
         log_info("duplicate interaction: already accepted, not run again", LOG_S("interaction_id", it->id),
@@ -495,51 +529,83 @@ static void handle_command(struct dispatch *d, struct interaction *it, int64_t s
             reply_json(out, 200, response_deferred_json((leaf->flags & CMD_EPHEMERAL) != 0));
         else
             run_immediate(d, leaf, path, it, out);
-        return;
+        break;
     case KV_COOLING_DOWN: {
         /* Round up to a tenth so "0.0s" is never shown while still limited. */
-        uint64_t tenths = (verdict.cooldown_remaining_ms + 99) / 100;
+        uint64_t tenths = (w->result.cooldown_remaining_ms + 99) / 100;
         reply_ephemeral(out, "⏳ Slow down! Please wait %llu.%llus before using `/%s` again.",
                         (unsigned long long)(tenths / 10), (unsigned long long)(tenths % 10), path);
-        return;
+        break;
     }
     case KV_QUEUE_FULL:
         log_warn("job refused: the queue is full", LOG_S("interaction_id", it->id), LOG_S("command", path));
         reply_ephemeral(out, "😵 I'm very busy right now. Please try again in a minute.");
-        return;
+        break;
     case KV_ADMITTED:
+        if (is_deferred)
+            reply_json(out, 200, response_deferred_json((leaf->flags & CMD_EPHEMERAL) != 0));
+        else
+            run_immediate(d, leaf, path, it, out);
         break;
     }
-    if (is_deferred)
-        reply_json(out, 200, response_deferred_json((leaf->flags & CMD_EPHEMERAL) != 0));
-    else
-        run_immediate(d, leaf, path, it, out);
+out:
+    interaction_free(&w->it);
+    free(w);
 }
 
-void dispatch_interaction(struct dispatch *d, const char *signature, const char *timestamp, const char *body,
-                          size_t len, struct dispatch_reply *out)
+/* Admits w now (the in-process backend, or a caller that may wait) and answers. */
+static void finish_now(struct dispatch_wait *w, struct dispatch_reply *out)
 {
+    w->status = kv_admit(w->d->kv, &w->admission, &w->result);
+    dispatch_wait_finish(w, out);
+}
+
+static void on_admitted(int status, const struct kv_admit_result *result, void *arg)
+{
+    struct dispatch_wait *w = arg;
+    w->status = status;
+    if (result)
+        w->result = *result;
+    w->resume(w->resume_arg);
+}
+
+void dispatch_wait_run(struct dispatch_wait *w, dispatch_resume_fn resume, void *arg)
+{
+    w->resume = resume;
+    w->resume_arg = arg;
+    kv_admit_async(w->d->kv, &w->admission, on_admitted, w);
+}
+
+struct dispatch_wait *dispatch_interaction_start(struct dispatch *d, const char *signature, const char *timestamp,
+                                                 const char *body, size_t len, struct dispatch_reply *out)
+{
+    struct dispatch_wait *w = NULL;
     int64_t signed_at_s = 0;
     enum verify_result v = verify_request(d->cfg->public_key, signature, timestamp, body, len,
                                           clock_wall_ms() / 1000u, d->cfg->signature_max_age_s, &signed_at_s);
     if (v != VERIFY_OK) {
         log_debug("signature rejected", LOG_S("reason", verify_result_name(v)));
         reply_error(out, 401, "invalid request signature");
-        return;
+        return NULL;
     }
     struct interaction it;
     int rc = interaction_parse(body, len, &it);
     if (rc) {
         reply_error(out, rc == SLIMY_ENOMEM ? 500 : 400,
                     rc == SLIMY_ENOMEM ? "out of memory" : "body must be a JSON object with an integer type");
-        return;
+        return NULL;
     }
     switch (it.type) {
     case INTERACTION_PING:
         reply_json(out, 200, strdup(RESPONSE_PONG_JSON));
         break;
     case INTERACTION_APPLICATION_COMMAND:
-        handle_command(d, &it, signed_at_s, body, len, out);
+        w = handle_command(d, &it, signed_at_s, body, len, out);
+        /* In memory the answer is at hand: no need to make the caller wait for it. */
+        if (w && kv_state(d->kv) != KV_STATE_SHARED) {
+            finish_now(w, out);
+            w = NULL;
+        }
         break;
     case INTERACTION_AUTOCOMPLETE:
         reply_json(out, 200, strdup("{\"type\":8,\"data\":{\"choices\":[]}}"));
@@ -550,4 +616,13 @@ void dispatch_interaction(struct dispatch *d, const char *signature, const char 
         break;
     }
     interaction_free(&it);
+    return w;
+}
+
+void dispatch_interaction(struct dispatch *d, const char *signature, const char *timestamp, const char *body,
+                          size_t len, struct dispatch_reply *out)
+{
+    struct dispatch_wait *w = dispatch_interaction_start(d, signature, timestamp, body, len, out);
+    if (w)
+        finish_now(w, out);
 }

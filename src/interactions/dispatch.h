@@ -45,9 +45,22 @@ int dispatch_new(const struct slimy_config *cfg, const struct command *const *co
 void dispatch_free(struct dispatch *d);
 
 /* Handles one POST /interactions. signature and timestamp are the header values (NULL if
- * absent); body is the complete raw body. Fills *out; never fails. */
+ * absent); body is the complete raw body. Fills *out; never fails. Blocks for the admission's
+ * round trip to Redis: the HTTP server uses the three calls below instead. */
 void dispatch_interaction(struct dispatch *d, const char *signature, const char *timestamp, const char *body,
                           size_t len, struct dispatch_reply *out);
+
+/* The same in steps, so no HTTP thread waits on Redis. dispatch_interaction_start() fills *out
+ * and returns NULL, or returns a wait: the answer needs the admission's round trip. The caller
+ * then calls dispatch_wait_run(), whose resume(arg) runs exactly once, on another thread or
+ * before it returns, when dispatch_wait_finish() can fill *out without waiting (it frees the
+ * wait). body must stay valid until then. */
+struct dispatch_wait;
+typedef void (*dispatch_resume_fn)(void *arg);
+struct dispatch_wait *dispatch_interaction_start(struct dispatch *d, const char *signature, const char *timestamp,
+                                                 const char *body, size_t len, struct dispatch_reply *out);
+void dispatch_wait_run(struct dispatch_wait *w, dispatch_resume_fn resume, void *arg);
+void dispatch_wait_finish(struct dispatch_wait *w, struct dispatch_reply *out);
 
 /* Stops accepting deferred commands and reading shared jobs (other replicas take them), and
  * waits for the jobs this process holds, up to the monotonic deadline. Returns true when all

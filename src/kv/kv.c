@@ -74,13 +74,35 @@ int kv_ping(struct kv *kv)
     return kv->ops->ping(kv);
 }
 
-int kv_admit(struct kv *kv, const struct kv_admission *req, struct kv_admit_result *out)
+/* The caps kv.h documents, checked once for every backend. */
+static int admit_checks(const struct kv_admission *req)
 {
-    memset(out, 0, sizeof *out);
     if (!req->interaction_id || !*req->interaction_id || strlen(req->interaction_id) >= KV_ENTRY_ID_MAX ||
         !req->user_id || !req->command_path || strlen(req->command_path) >= KV_PATH_MAX)
         return SLIMY_EINVAL;
-    return kv->ops->admit(kv, req, out);
+    return SLIMY_OK;
+}
+
+int kv_admit(struct kv *kv, const struct kv_admission *req, struct kv_admit_result *out)
+{
+    memset(out, 0, sizeof *out);
+    int rc = admit_checks(req);
+    return rc ? rc : kv->ops->admit(kv, req, out);
+}
+
+void kv_admit_async(struct kv *kv, const struct kv_admission *req, kv_admit_fn done, void *arg)
+{
+    struct kv_admit_result result = {0};
+    if (kv->ops->admit_async) {
+        int rc = admit_checks(req);
+        if (rc)
+            done(rc, NULL, arg);
+        else
+            kv->ops->admit_async(kv, req, done, arg);
+        return;
+    }
+    int rc = kv_admit(kv, req, &result);
+    done(rc, rc ? NULL : &result, arg);
 }
 
 int kv_history_get(struct kv *kv, const char *key, struct chat_turns *out)

@@ -80,6 +80,16 @@ struct kv_admit_result {
  * whichever replicas make them, exactly one is admitted. */
 int kv_admit(struct kv *kv, const struct kv_admission *req, struct kv_admit_result *out);
 
+/* Receives the outcome of kv_admit_async(): status as kv_admit() returns it, and the result
+ * when status is SLIMY_OK (NULL otherwise). */
+typedef void (*kv_admit_fn)(int status, const struct kv_admit_result *result, void *arg);
+
+/* kv_admit() without waiting: done(…, arg) runs exactly once, before this returns when the
+ * answer is at hand (in-process) or later on the backend's thread (Redis, which pipelines the
+ * admissions of every thread on one connection). req and what it points at stay valid until
+ * done runs. This is what the HTTP threads use, so none of them waits on Redis. */
+void kv_admit_async(struct kv *kv, const struct kv_admission *req, kv_admit_fn done, void *arg);
+
 /* ---- chat history: the newest CHAT_HISTORY_MAX turns per conversation key ---- */
 
 /* Copies the conversation of key ("channel:user") into *out, oldest first; an unknown or
@@ -183,6 +193,8 @@ struct kv_ops {
     int (*ping)(struct kv *kv);
     enum kv_state (*state)(struct kv *kv);
     int (*admit)(struct kv *kv, const struct kv_admission *req, struct kv_admit_result *out);
+    /* optional: NULL means admit, then done at once */
+    void (*admit_async)(struct kv *kv, const struct kv_admission *req, kv_admit_fn done, void *arg);
     int (*history_get)(struct kv *kv, const char *key, struct chat_turns *out);
     int (*history_append)(struct kv *kv, const char *key, const struct chat_turn *turns, size_t n);
     int (*history_reset)(struct kv *kv, const char *key);

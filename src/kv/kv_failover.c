@@ -208,6 +208,46 @@ static int failover_admit(struct kv *kv, const struct kv_admission *req, struct 
     ROUTE(failover_of(kv), backend_->ops->admit(backend_, req, out));
 }
 
+/* An admission on its way to Redis; answered from memory if Redis does not answer. */
+struct failover_call {
+    struct kv_failover *f;
+    const struct kv_admission *req;
+    kv_admit_fn done;
+    void *arg;
+};
+
+static void admit_locally(struct kv_failover *f, const struct kv_admission *req, kv_admit_fn done, void *arg)
+{
+    struct kv_admit_result result = {0};
+    int rc = f->local->ops->admit(f->local, req, &result);
+    done(rc, rc ? NULL : &result, arg);
+}
+
+static void failover_admitted(int status, const struct kv_admit_result *result, void *arg)
+{
+    struct failover_call *c = arg;
+    if (status == SLIMY_EUNAVAILABLE) {
+        note_failure(c->f);
+        admit_locally(c->f, c->req, c->done, c->arg);
+    } else {
+        note_success(c->f);
+        c->done(status, result, c->arg);
+    }
+    free(c);
+}
+
+static void failover_admit_async(struct kv *kv, const struct kv_admission *req, kv_admit_fn done, void *arg)
+{
+    struct kv_failover *f = failover_of(kv);
+    struct failover_call *c = atomic_load(&f->is_up) ? malloc(sizeof *c) : NULL;
+    if (!c) {
+        admit_locally(f, req, done, arg);
+        return;
+    }
+    *c = (struct failover_call){.f = f, .req = req, .done = done, .arg = arg};
+    f->redis->ops->admit_async(f->redis, req, failover_admitted, c);
+}
+
 static int failover_history_get(struct kv *kv, const char *key, struct chat_turns *out)
 {
     ROUTE(failover_of(kv), backend_->ops->history_get(backend_, key, out));
@@ -314,6 +354,7 @@ static const struct kv_ops failover_ops = {
     .ping = failover_ping,
     .state = failover_state,
     .admit = failover_admit,
+    .admit_async = failover_admit_async,
     .history_get = failover_history_get,
     .history_append = failover_history_append,
     .history_reset = failover_history_reset,

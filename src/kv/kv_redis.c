@@ -115,9 +115,24 @@ struct kv_redis {
     redisContext *idle[POOL_IDLE_MAX];
     size_t n_idle;
     char sha[N_SCRIPTS][41]; /* "" until loaded */
+    /* kv_admit_async(): one thread pipelines the waiting admissions on its own connection */
+    pthread_mutex_t queue_lock;
+    pthread_cond_t queue_changed;
+    struct admit_call *queue_head, *queue_tail;
+    bool is_stopping;
+    pthread_t pipeliner;
+    bool has_pipeliner;
+};
+
+struct admit_call {
+    struct admit_call *next;
+    const struct kv_admission *req; /* borrowed until done runs */
+    kv_admit_fn done;
+    void *arg;
 };
 
 static const struct kv_ops redis_ops;
+static void *pipeliner_main(void *arg);
 
 static struct kv_redis *redis_of(struct kv *kv)
 {
@@ -347,6 +362,15 @@ static int eval_ok(struct kv_redis *r, const struct script *s, int n_keys, int a
 static void redis_close(struct kv *kv)
 {
     struct kv_redis *r = redis_of(kv);
+    if (r->has_pipeliner) { /* it answers what is queued, then exits */
+        pthread_mutex_lock(&r->queue_lock);
+        r->is_stopping = true;
+        pthread_cond_signal(&r->queue_changed);
+        pthread_mutex_unlock(&r->queue_lock);
+        pthread_join(r->pipeliner, NULL);
+    }
+    pthread_cond_destroy(&r->queue_changed);
+    pthread_mutex_destroy(&r->queue_lock);
     for (size_t i = 0; i < r->n_idle; i++)
         redisFree(r->idle[i]);
     pthread_mutex_destroy(&r->lock);
@@ -367,6 +391,13 @@ int kv_redis_open(const struct redis_url *url, const char *key_prefix, const str
     snprintf(r->prefix, sizeof r->prefix, "%s", key_prefix);
     key(r, r->stream_key, "jobs", "");
     pthread_mutex_init(&r->lock, NULL);
+    pthread_mutex_init(&r->queue_lock, NULL);
+    pthread_cond_init(&r->queue_changed, NULL);
+    r->has_pipeliner = pthread_create(&r->pipeliner, NULL, pipeliner_main, r) == 0;
+    if (!r->has_pipeliner) {
+        redis_close(&r->base);
+        return SLIMY_EUNAVAILABLE;
+    }
     *out = &r->base;
     return SLIMY_OK;
 }
@@ -392,38 +423,176 @@ static enum kv_state redis_state(struct kv *kv)
 
 /* ---- admission ---- */
 
+/* The EVALSHA arguments of one admission: keys, then args (the ADMIT script's comment). */
+struct admit_args {
+    char admitted[KEY_MAX], cooldown[KEY_MAX], ttl[24], cooldown_ms[24], max[24], expires[24];
+    const char *argv[10];
+    size_t lens[10];
+};
+
+static void admit_args(const struct kv_redis *r, const struct kv_admission *req, struct admit_args *a)
+{
+    const struct kv_job *job = req->job;
+    key(r, a->admitted, "adm:", req->interaction_id);
+    snprintf(a->cooldown, sizeof a->cooldown, "%scd:%s:%s", r->prefix, req->user_id, req->command_path);
+    snprintf(a->ttl, sizeof a->ttl, "%" PRIu32, r->base.opts.dedupe_ttl_ms);
+    snprintf(a->cooldown_ms, sizeof a->cooldown_ms, "%" PRIu32, req->cooldown_ms);
+    snprintf(a->max, sizeof a->max, "%" PRIu32, job ? r->base.opts.stream_max : 0);
+    snprintf(a->expires, sizeof a->expires, "%" PRIu64, job ? job->expires_at_wall_ms : 0);
+    const char *argv[] = {a->admitted, a->cooldown, r->stream_key, a->ttl, a->cooldown_ms, a->max,
+                          job ? job->interaction_id : "", job ? job->path : "", a->expires, job ? job->body : ""};
+    memcpy(a->argv, argv, sizeof argv);
+    for (size_t i = 0; i < 9; i++)
+        a->lens[i] = strlen(argv[i]);
+    a->lens[9] = job ? job->body_len : 0;
+}
+
+/* Reads the ADMIT script's {verdict, cooldown ms left}. */
+static int admit_reply(const redisReply *reply, struct kv_admit_result *out)
+{
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 || reply->element[0]->type != REDIS_REPLY_INTEGER ||
+        reply->element[0]->integer < KV_ADMITTED || reply->element[0]->integer > KV_QUEUE_FULL)
+        return SLIMY_EINTERNAL;
+    out->verdict = (enum kv_verdict)reply->element[0]->integer;
+    long long left = reply->element[1]->type == REDIS_REPLY_INTEGER ? reply->element[1]->integer : 1;
+    out->cooldown_remaining_ms = out->verdict == KV_COOLING_DOWN ? (uint64_t)(left > 0 ? left : 1) : 0;
+    return SLIMY_OK;
+}
+
 static int redis_admit(struct kv *kv, const struct kv_admission *req, struct kv_admit_result *out)
 {
     struct kv_redis *r = redis_of(kv);
-    char admitted[KEY_MAX], cooldown[KEY_MAX], ttl[24], cooldown_ms[24], max[24], expires[24];
-    key(r, admitted, "adm:", req->interaction_id);
-    snprintf(cooldown, sizeof cooldown, "%scd:%s:%s", r->prefix, req->user_id, req->command_path);
-    snprintf(ttl, sizeof ttl, "%" PRIu32, kv->opts.dedupe_ttl_ms);
-    snprintf(cooldown_ms, sizeof cooldown_ms, "%" PRIu32, req->cooldown_ms);
-    snprintf(max, sizeof max, "%" PRIu32, req->job ? kv->opts.stream_max : 0);
-    const struct kv_job *job = req->job;
-    snprintf(expires, sizeof expires, "%" PRIu64, job ? job->expires_at_wall_ms : 0);
-    const char *argv[] = {admitted, cooldown, r->stream_key, ttl, cooldown_ms, max,
-                          job ? job->interaction_id : "", job ? job->path : "", expires, job ? job->body : ""};
-    size_t lens[10];
-    for (size_t i = 0; i < 9; i++)
-        lens[i] = strlen(argv[i]);
-    lens[9] = job ? job->body_len : 0;
-
+    struct admit_args a;
+    admit_args(r, req, &a);
     redisReply *reply;
-    int rc = eval_ok(r, &ADMIT, 3, 10, argv, lens, &reply);
+    int rc = eval_ok(r, &ADMIT, 3, 10, a.argv, a.lens, &reply);
     if (rc)
         return rc;
-    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 || reply->element[0]->type != REDIS_REPLY_INTEGER ||
-        reply->element[0]->integer < KV_ADMITTED || reply->element[0]->integer > KV_QUEUE_FULL) {
-        rc = SLIMY_EINTERNAL;
-    } else {
-        out->verdict = (enum kv_verdict)reply->element[0]->integer;
-        long long left = reply->element[1]->type == REDIS_REPLY_INTEGER ? reply->element[1]->integer : 1;
-        out->cooldown_remaining_ms = out->verdict == KV_COOLING_DOWN ? (uint64_t)(left > 0 ? left : 1) : 0;
-    }
+    rc = admit_reply(reply, out);
     freeReplyObject(reply);
     return rc;
+}
+
+/* ---- pipelined admissions (kv_admit_async) ----
+ * HTTP threads hand their admission over and serve other connections meanwhile; this thread
+ * writes every admission waiting at once on one connection and reads the replies in order, so
+ * a burst of N requests costs one round trip instead of N, and no HTTP thread waits on Redis. */
+
+#define PIPELINE_MAX 256 /* admissions written before their replies are read */
+
+static void fail_calls(struct admit_call *c, int status)
+{
+    while (c) {
+        struct admit_call *next = c->next;
+        c->done(status, NULL, c->arg);
+        free(c);
+        c = next;
+    }
+}
+
+/* Sends the batch on *conn (connecting if needed) and answers every call of it. */
+static void run_batch(struct kv_redis *r, redisContext **conn, struct admit_call *batch)
+{
+    size_t i = script_index(&ADMIT);
+    char sha[41];
+    pthread_mutex_lock(&r->lock);
+    memcpy(sha, r->sha[i], sizeof sha);
+    pthread_mutex_unlock(&r->lock);
+    if ((!sha[0] && load_script(r, i, sha)) || (!*conn && !(*conn = connect_new(r)))) {
+        fail_calls(batch, SLIMY_EUNAVAILABLE);
+        return;
+    }
+    for (struct admit_call *c = batch; c; c = c->next) {
+        struct admit_args a;
+        admit_args(r, c->req, &a);
+        const char *argv[13] = {"EVALSHA", sha, "3"};
+        size_t lens[13] = {7, 40, 1};
+        memcpy(&argv[3], a.argv, sizeof a.argv);
+        memcpy(&lens[3], a.lens, sizeof a.lens);
+        if (redisAppendCommandArgv(*conn, 13, argv, lens) != REDIS_OK) {
+            redisFree(*conn);
+            *conn = NULL;
+            fail_calls(batch, SLIMY_EUNAVAILABLE);
+            return;
+        }
+    }
+    while (batch) {
+        struct admit_call *c = batch;
+        batch = c->next;
+        void *raw = NULL;
+        if (!*conn || redisGetReply(*conn, &raw) != REDIS_OK) {
+            if (*conn) {
+                redisFree(*conn);
+                *conn = NULL;
+            }
+            c->next = batch;
+            fail_calls(c, SLIMY_EUNAVAILABLE);
+            return;
+        }
+        redisReply *reply = raw;
+        struct kv_admit_result result = {0};
+        int rc;
+        if (is_error(reply, "NOSCRIPT")) /* Redis lost its scripts: this call reloads them */
+            rc = redis_admit(&r->base, c->req, &result);
+        else
+            rc = reply->type == REDIS_REPLY_ERROR ? SLIMY_EINTERNAL : admit_reply(reply, &result);
+        freeReplyObject(reply);
+        c->done(rc, rc ? NULL : &result, c->arg);
+        free(c);
+    }
+}
+
+static void *pipeliner_main(void *arg)
+{
+    struct kv_redis *r = arg;
+    redisContext *conn = NULL;
+    pthread_mutex_lock(&r->queue_lock);
+    for (;;) {
+        while (!r->queue_head && !r->is_stopping)
+            pthread_cond_wait(&r->queue_changed, &r->queue_lock);
+        if (!r->queue_head)
+            break; /* stopping, and nothing left */
+        struct admit_call *batch = r->queue_head, *last = batch;
+        for (size_t n = 1; n < PIPELINE_MAX && last->next; n++)
+            last = last->next;
+        r->queue_head = last->next;
+        if (!r->queue_head)
+            r->queue_tail = NULL;
+        last->next = NULL;
+        pthread_mutex_unlock(&r->queue_lock);
+        run_batch(r, &conn, batch);
+        pthread_mutex_lock(&r->queue_lock);
+    }
+    pthread_mutex_unlock(&r->queue_lock);
+    if (conn)
+        redisFree(conn);
+    return NULL;
+}
+
+static void redis_admit_async(struct kv *kv, const struct kv_admission *req, kv_admit_fn done, void *arg)
+{
+    struct kv_redis *r = redis_of(kv);
+    struct admit_call *c = calloc(1, sizeof *c);
+    if (!c) {
+        done(SLIMY_ENOMEM, NULL, arg);
+        return;
+    }
+    *c = (struct admit_call){.req = req, .done = done, .arg = arg};
+    pthread_mutex_lock(&r->queue_lock);
+    bool is_refused = r->is_stopping || !r->has_pipeliner;
+    if (!is_refused) {
+        if (r->queue_tail)
+            r->queue_tail->next = c;
+        else
+            r->queue_head = c;
+        r->queue_tail = c;
+        pthread_cond_signal(&r->queue_changed);
+    }
+    pthread_mutex_unlock(&r->queue_lock);
+    if (is_refused) {
+        free(c);
+        done(SLIMY_EUNAVAILABLE, NULL, arg);
+    }
 }
 
 /* ---- history ---- */
@@ -820,6 +989,7 @@ static const struct kv_ops redis_ops = {
     .ping = redis_ping,
     .state = redis_state,
     .admit = redis_admit,
+    .admit_async = redis_admit_async,
     .history_get = redis_history_get,
     .history_append = redis_history_append,
     .history_reset = redis_history_reset,

@@ -1394,6 +1394,78 @@ static void test_job_read_process_only(void **state)
 
 #define CONTRACT_TEST(f) cmocka_unit_test_setup_teardown(f, setup_kv, teardown_kv)
 
+/* ---- kv_admit_async: the same verdicts, each reported exactly once ---- */
+
+struct async_outcome {
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    int calls;
+    int status;
+    struct kv_admit_result result;
+};
+
+static void async_done(int status, const struct kv_admit_result *result, void *arg)
+{
+    struct async_outcome *o = arg;
+    pthread_mutex_lock(&o->lock);
+    o->calls++;
+    o->status = status;
+    if (result)
+        o->result = *result;
+    pthread_cond_broadcast(&o->changed);
+    pthread_mutex_unlock(&o->lock);
+}
+
+/* Admits through kv_admit_async and waits (at most CONTRACT_RETURN_SLACK_MS) for the answer. */
+static struct kv_admit_result admit_async_and_wait(struct kv *kv, const struct kv_admission *req)
+{
+    struct async_outcome o = {.lock = PTHREAD_MUTEX_INITIALIZER, .changed = PTHREAD_COND_INITIALIZER};
+    kv_admit_async(kv, req, async_done, &o);
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += CONTRACT_RETURN_SLACK_MS / 1000;
+    pthread_mutex_lock(&o.lock);
+    while (o.calls == 0)
+        if (pthread_cond_timedwait(&o.changed, &o.lock, &until) != 0)
+            break;
+    pthread_mutex_unlock(&o.lock);
+    sleep_ms(100); /* a second call would show up meanwhile */
+    pthread_mutex_lock(&o.lock);
+    int calls = o.calls, status = o.status;
+    struct kv_admit_result result = o.result;
+    pthread_mutex_unlock(&o.lock);
+    assert_int_equal(calls, 1);
+    assert_int_equal(status, SLIMY_OK);
+    return result;
+}
+
+static void test_admit_async_same_verdicts(void **state)
+{
+    struct kv *kv = fixture_kv(state);
+    struct kv_admission req = {.interaction_id = "9301", .user_id = "u1", .command_path = "chat", .cooldown_ms = 60000};
+    assert_int_equal(admit_async_and_wait(kv, &req).verdict, KV_ADMITTED);
+    assert_int_equal(admit_async_and_wait(kv, &req).verdict, KV_DUPLICATE);
+    req.interaction_id = "9302";
+    struct kv_admit_result limited = admit_async_and_wait(kv, &req);
+    assert_int_equal(limited.verdict, KV_COOLING_DOWN);
+    assert_true(limited.cooldown_remaining_ms > 0 && limited.cooldown_remaining_ms <= 60000);
+    /* The synchronous call sees what the asynchronous one recorded. */
+    expect_admit(kv, "9301", "u9", "other", 0, NULL, KV_DUPLICATE);
+}
+
+/* Bad input is refused through the callback too, never silently dropped. */
+static void test_admit_async_refuses_bad_input(void **state)
+{
+    struct kv *kv = fixture_kv(state);
+    struct async_outcome o = {.lock = PTHREAD_MUTEX_INITIALIZER, .changed = PTHREAD_COND_INITIALIZER};
+    struct kv_admission req = {.interaction_id = "", .user_id = "u1", .command_path = "chat"};
+    kv_admit_async(kv, &req, async_done, &o);
+    pthread_mutex_lock(&o.lock);
+    assert_int_equal(o.calls, 1); /* answered before returning */
+    assert_int_equal(o.status, SLIMY_EINVAL);
+    pthread_mutex_unlock(&o.lock);
+}
+
 static const struct CMUnitTest kv_contract_tests[] = {
     CONTRACT_TEST(test_ops_table_complete),
     CONTRACT_TEST(test_options_kept),
@@ -1408,6 +1480,8 @@ static const struct CMUnitTest kv_contract_tests[] = {
     CONTRACT_TEST(test_admit_cooling_down_records_nothing),
     CONTRACT_TEST(test_admit_dedupe_expires),
     CONTRACT_TEST(test_admit_concurrent_cooldown),
+    CONTRACT_TEST(test_admit_async_same_verdicts),
+    CONTRACT_TEST(test_admit_async_refuses_bad_input),
     CONTRACT_TEST(test_admit_concurrent_same_id),
     CONTRACT_TEST(test_admit_queue_full),
     CONTRACT_TEST(test_admit_job_caps),
