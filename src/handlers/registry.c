@@ -2,7 +2,7 @@
  *
  * How to add a command:
  *   1. write src/handlers/<name>.c defining `const struct command <name>_command` (definition
- *      first, then the handler; see STYLE.md §3 and snail.c for subcommands);
+ *      first, then the handler; see remember.c for a short one and snail.c for subcommands);
  *   2. declare it in registry.h and add `&<name>_command,` below, keeping the list sorted;
  *   3. run `slimy commands` to see the JSON and `slimy register` to publish it.
  * tests/unit/handlers/test_registry.c checks this list against the files and Discord's limits. */
