@@ -19,7 +19,8 @@
 #include "kv/kv.h"
 #include "store/store.h"
 
-#define DEFAULT_CLAIM_IDLE_MS 15000
+#define DEFAULT_CLAIM_IDLE_MS 15000 /* JOB_CLAIM_IDLE_MS's default, for a config not read by config_load */
+#define BUSY_TEXT "😵 I'm very busy right now. Please try again in a minute."
 
 struct dispatch {
     const struct slimy_config *cfg;
@@ -517,14 +518,17 @@ void dispatch_wait_finish(struct dispatch_wait *w, struct dispatch_reply *out)
     if (w->status) {
         log_error("interaction not admitted", LOG_S("interaction_id", it->id), LOG_S("command", path),
                   LOG_S("status", slimy_strerror(w->status)));
-        reply_ephemeral(out, "😵 I'm very busy right now. Please try again in a minute.");
+        reply_ephemeral(out, "%s", BUSY_TEXT);
         goto out;
     }
     switch (w->result.verdict) {
     case KV_DUPLICATE:
-        /* Accepted before, here or on another replica: answer alike, run nothing again. */
+        /* Accepted before, here or on another replica: the same answer as then, and the job
+         * (which kv did not queue again) runs nothing again. An immediate handler is pure. */
         log_info("duplicate interaction: already accepted, not run again", LOG_S("interaction_id", it->id),
                  LOG_S("command", path));
+        /* fall through */
+    case KV_ADMITTED:
         if (is_deferred)
             reply_json(out, 200, response_deferred_json((leaf->flags & CMD_EPHEMERAL) != 0));
         else
@@ -539,13 +543,7 @@ void dispatch_wait_finish(struct dispatch_wait *w, struct dispatch_reply *out)
     }
     case KV_QUEUE_FULL:
         log_warn("job refused: the queue is full", LOG_S("interaction_id", it->id), LOG_S("command", path));
-        reply_ephemeral(out, "😵 I'm very busy right now. Please try again in a minute.");
-        break;
-    case KV_ADMITTED:
-        if (is_deferred)
-            reply_json(out, 200, response_deferred_json((leaf->flags & CMD_EPHEMERAL) != 0));
-        else
-            run_immediate(d, leaf, path, it, out);
+        reply_ephemeral(out, "%s", BUSY_TEXT);
         break;
     }
 out:
