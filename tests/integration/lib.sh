@@ -46,17 +46,19 @@ fake_count_tokens() {
     shift
     fake_requests "$query" | python3 -c 'import json,sys; print(sum(any(t in r["path"] for t in sys.argv[1:]) for r in json.load(sys.stdin)))' "$@"
 }
-# wait_requests N [QUERY] [TRIES]: wait until at least N matching requests were recorded
-wait_requests() {
-    local i n
-    for i in $(seq 1 "${3:-200}"); do
-        n=$(fake_count "${2:-}")
-        [ "$n" -ge "$1" ] && return 0
+# wait_count COUNTER WHAT N [QUERY] [TRIES]: wait until COUNTER QUERY (fake_count, ai_count) reaches N.
+wait_count() {
+    local counter=$1 what=$2 want=$3 query=${4:-} i n
+    for i in $(seq 1 "${5:-200}"); do
+        n=$("$counter" "$query")
+        [ "$n" -ge "$want" ] && return 0
         sleep 0.05
     done
-    fail "expected $1 requests matching '${2:-}', saw $n"
+    fail "expected $want $what matching '$query', saw $n"
     return 1
 }
+# wait_requests N [QUERY] [TRIES]: wait until at least N matching requests were recorded
+wait_requests() { wait_count fake_count requests "$@"; }
 
 # ---- fake OpenAI ----
 start_fake_openai() {
@@ -70,16 +72,7 @@ ai_script() { curl -s -X POST -H 'Content-Type: application/json' -d "$1" "$AI_U
 ai_requests() { curl -s "$AI_URL/_control/requests${1:-}"; }
 ai_count() { ai_requests "${1:-}" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
 # ai_wait_requests N [QUERY] [TRIES]: wait until the fake OpenAI recorded at least N matching requests.
-ai_wait_requests() {
-    local i n
-    for i in $(seq 1 "${3:-200}"); do
-        n=$(ai_count "${2:-}")
-        [ "$n" -ge "$1" ] && return 0
-        sleep 0.05
-    done
-    fail "expected $1 OpenAI requests matching '${2:-}', saw $n"
-    return 1
-}
+ai_wait_requests() { wait_count ai_count "OpenAI requests" "$@"; }
 
 # ---- the server ----
 # spawn_slimy PORT LOG LOG_DIR DATA_DIR [ENV=VALUE ...]: starts build/slimy serve in the background
