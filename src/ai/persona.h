@@ -36,7 +36,7 @@ void persona_close(struct persona *p);
 
 /* What a prompt is built for. */
 struct persona_prompt_input {
-    unsigned effective_modes;                    /* enum store_mode_flag bits of the channel (modes_effective) */
+    unsigned effective_modes;                    /* enum mode_flag bits of the channel (modes_effective) */
     const struct store_adjustments *adjustments; /* the scope's /personality-config adjust values; may be NULL */
     bool include_snail_layer;                    /* /snail analyze, or a channel with super_snail */
 };

@@ -7,7 +7,7 @@
 #include "interactions/interaction.h"
 #include "store/store.h"
 
-/* Writes the effective enum store_mode_flag bits into *modes; 0 in DMs. Store failures are
+/* Writes the effective enum mode_flag bits into *modes; 0 in DMs. Store failures are
  * returned as they come (SLIMY_EUNAVAILABLE...). */
 int channel_modes_effective(struct store *st, const struct interaction *it, unsigned *modes);
 

@@ -1,6 +1,6 @@
 /* modes.h — channel modes: which flags a channel, thread or category has, how /mode profiles
  * change them, and what a channel inherits (thread → parent channel → category).
- * Pure logic over bit sets (enum store_mode_flag); the storage is store.h, the command is
+ * Pure logic over bit sets (enum mode_flag); the storage is store.h, the command is
  * handlers/mode.c. Thread-safe. */
 #ifndef SLIMY_MODES_MODES_H
 #define SLIMY_MODES_MODES_H
@@ -8,9 +8,18 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "store/store.h"
-
 #define MODES_STATE_TEXT_MAX 256
+
+/* Mode flags of one target (a channel, thread or category), as a bit set. Stored as is. */
+enum mode_flag {
+    MODE_ADMIN = 1u << 0,
+    MODE_CHAT = 1u << 1,
+    MODE_PERSONALITY = 1u << 2,
+    MODE_NO_PERSONALITY = 1u << 3,
+    MODE_SUPER_SNAIL = 1u << 4,
+    MODE_RATING_UNRATED = 1u << 5,
+    MODE_RATING_PG13 = 1u << 6,
+};
 
 /* One /mode profile choice. */
 struct mode_profile {

@@ -72,24 +72,13 @@ struct store_memory_new {
     const char *interaction_id; /* idempotency key: a second add with the same id stores nothing */
 };
 
-/* Mode flags of one target (a channel, thread or category), as a bit set. */
-enum store_mode_flag {
-    MODE_ADMIN = 1u << 0,
-    MODE_CHAT = 1u << 1,
-    MODE_PERSONALITY = 1u << 2,
-    MODE_NO_PERSONALITY = 1u << 3,
-    MODE_SUPER_SNAIL = 1u << 4,
-    MODE_RATING_UNRATED = 1u << 5,
-    MODE_RATING_PG13 = 1u << 6,
-};
-
 enum store_target_type { TARGET_CATEGORY = 0, TARGET_CHANNEL = 1, TARGET_THREAD = 2 };
 
 struct store_mode_config {
     char guild_id[STORE_ID_MAX];
     enum store_target_type target_type;
     char target_id[STORE_ID_MAX];
-    unsigned modes;            /* enum store_mode_flag bits; never 0 (an all-off record is deleted) */
+    unsigned modes;            /* a bit set of modes (modes.h); never 0 (an all-off record is deleted) */
     int64_t updated_at_ms;
 };
 

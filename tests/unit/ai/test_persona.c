@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "ai/persona.h"
+#include "modes/modes.h"
 #include "core/log.h"
 
 #define TEMP_TEMPLATE "/tmp/slimy-persona-test-XXXXXX"

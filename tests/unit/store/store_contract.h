@@ -26,6 +26,7 @@
 
 #include "core/clock.h"
 #include "core/status.h"
+#include "modes/modes.h"
 #include "store/migrations.h"
 #include "store/store.h"
 
