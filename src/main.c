@@ -22,6 +22,7 @@
 #include "http/server.h"
 #include "kv/kv.h"
 #include "interactions/discord_rest.h"
+#include "interactions/discord_register.h"
 #include "interactions/dispatch.h"
 #include "interactions/registration.h"
 #include "store/migrations.h"

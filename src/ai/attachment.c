@@ -1,6 +1,8 @@
 /* attachment.c — allowlisted, size-capped downloads of user-supplied attachment URLs on the
  * outbound engine; see attachment.h. The URL is checked before anything is queued, so a refused
- * URL never reaches the network. Called by src/snail/snail_analyze.c. */
+ * URL never reaches the network. Request setup and the capped collector are the shared ones
+ * (core/fetch_http.h); there are no retries, so no retry policy. Called by
+ * src/flows/snail_analyze.c. */
 #include "ai/attachment.h"
 
 #include <stdbool.h>
@@ -11,10 +13,10 @@
 
 #include "core/buf.h"
 #include "core/clock.h"
+#include "core/fetch_http.h"
 #include "core/log.h"
 #include "core/status.h"
 
-#define CONNECT_TIMEOUT_MS 10000L
 #define TOTAL_TIMEOUT_MS 60000L /* a 10 MiB image over a slow link; the deadline may cut it shorter */
 #define HOST_LOG_MAX 256
 
@@ -24,8 +26,7 @@ struct download {
     CURLU *url;                /* the parsed URL that was checked; curl uses it as is (CURLOPT_CURLU) */
     char scheme[8];            /* "https" or "http": the only protocol enabled for the transfer */
     size_t max_bytes;          /* the size cap */
-    bool is_too_big;           /* the write callback stopped the transfer at the cap */
-    struct buf body;           /* what was received, capped at max_bytes */
+    struct fetch_response response; /* the body, capped at max_bytes: the transfer stops there */
     uint64_t deadline_mono_ms; /* the transfer ends by then */
     char interaction_id[32];   /* for log lines */
     char host[HOST_LOG_MAX];   /* for log lines (the path holds the CDN signature: not logged) */
@@ -117,18 +118,19 @@ static void download_free(struct download *d)
     if (d->easy)
         curl_easy_cleanup(d->easy);
     curl_url_cleanup(d->url);
-    buf_cleanup(&d->body);
+    fetch_response_cleanup(&d->response);
     free(d);
 }
 
 /* Hands the outcome to the caller and frees the download. */
-static void finish(struct download *d, int status, const char *content_type)
+static void finish(struct download *d, int status)
 {
     unsigned char *bytes = NULL;
     size_t len = 0;
+    const char *content_type = d->response.content_type[0] ? d->response.content_type : NULL;
     if (!status) {
-        len = d->body.len;
-        bytes = (unsigned char *)buf_detach(&d->body);
+        len = d->response.body.len;
+        bytes = (unsigned char *)buf_detach(&d->response.body);
         if (!bytes)
             status = SLIMY_ENOMEM;
     }
@@ -140,39 +142,23 @@ static void finish(struct download *d, int status, const char *content_type)
                   LOG_I("bytes", len));
     attachment_done_fn done = d->done;
     void *arg = d->done_arg;
-    /* content_type points into the easy handle: call back before freeing it. */
+    /* content_type points into the download: call back before freeing it. */
     done(status, bytes, status ? 0 : len, status ? NULL : content_type, arg);
     download_free(d);
-}
-
-static size_t collect(char *data, size_t size, size_t nmemb, void *arg)
-{
-    struct download *d = arg;
-    size_t n = size * nmemb;
-    int rc = buf_append(&d->body, data, n);
-    if (rc) {
-        d->is_too_big = rc == SLIMY_ETOOBIG; /* stop at the cap, not after the whole body */
-        return 0; /* anything but n aborts the transfer with CURLE_WRITE_ERROR */
-    }
-    return n;
 }
 
 static void on_done(CURL *easy, CURLcode result, void *arg)
 {
     struct download *d = arg;
-    long http_status = 0;
-    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &http_status);
-    const char *content_type = NULL;
-    curl_easy_getinfo(easy, CURLINFO_CONTENT_TYPE, &content_type);
+    fetch_response_read(&d->response, easy, result);
+    long http_status = d->response.http_status;
     int status;
-    if (result == CURLE_FILESIZE_EXCEEDED || (result == CURLE_WRITE_ERROR && d->is_too_big))
+    if (result == CURLE_FILESIZE_EXCEEDED || (result == CURLE_WRITE_ERROR && d->response.is_too_big))
         status = SLIMY_ETOOBIG;
-    else if (result == CURLE_OPERATION_TIMEDOUT)
-        status = SLIMY_ETIMEOUT;
     else if (result == CURLE_OUT_OF_MEMORY || result == CURLE_WRITE_ERROR)
         status = SLIMY_ENOMEM;
     else if (result != CURLE_OK)
-        status = SLIMY_EUNAVAILABLE;
+        status = fetch_curl_status(result);
     else if (http_status == 404 || http_status == 410)
         status = SLIMY_ENOTFOUND;
     else if (http_status < 200 || http_status >= 300)
@@ -185,35 +171,32 @@ static void on_done(CURL *easy, CURLcode result, void *arg)
     else if (status)
         log_info("attachment host refused", LOG_S("interaction_id", d->interaction_id), LOG_S("host", d->host),
                  LOG_I("http_status", http_status));
-    finish(d, status, content_type);
+    finish(d, status);
 }
 
 /* Engine thread: configure and start the transfer, timeouts measured from now. */
 static void start_transfer(void *arg)
 {
     struct download *d = arg;
-    uint64_t now = clock_mono_ms();
-    if (now >= d->deadline_mono_ms) {
-        finish(d, SLIMY_ETIMEOUT, NULL);
+    /* Only the checked URL's scheme is enabled, and redirects are never followed (the setup's
+     * default): a redirect cannot leave the allowlist. */
+    struct fetch_request req = {
+        .method = "GET",
+        .curlu = d->url,
+        .user_agent = "Slimy/" SLIMY_VERSION,
+        .protocols = d->scheme,
+        .timeout_ms = TOTAL_TIMEOUT_MS,
+        .deadline_mono_ms = d->deadline_mono_ms,
+    };
+    int rc = fetch_request_setup(d->easy, &req, &d->response);
+    if (rc) {
+        finish(d, rc);
         return;
     }
-    long left_ms = d->deadline_mono_ms - now > (uint64_t)TOTAL_TIMEOUT_MS ? TOTAL_TIMEOUT_MS
-                                                                          : (long)(d->deadline_mono_ms - now);
-    CURL *easy = d->easy;
-    curl_easy_setopt(easy, CURLOPT_CURLU, d->url);
-    curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
-    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, d->scheme);
-    curl_easy_setopt(easy, CURLOPT_REDIR_PROTOCOLS_STR, d->scheme);
-    curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(easy, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)d->max_bytes); /* refuses a bigger Content-Length */
-    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(easy, CURLOPT_WRITEDATA, d);
-    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, left_ms < CONNECT_TIMEOUT_MS ? left_ms : CONNECT_TIMEOUT_MS);
-    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, left_ms);
-    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(easy, CURLOPT_USERAGENT, "Slimy/" SLIMY_VERSION);
-    if (fetch_add(d->engine, easy, on_done, d))
-        finish(d, SLIMY_ENOMEM, NULL);
+    /* Refuses an announced Content-Length over the cap before the body is read. */
+    curl_easy_setopt(d->easy, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)d->max_bytes);
+    if (fetch_add(d->engine, d->easy, on_done, d))
+        finish(d, SLIMY_ENOMEM);
 }
 
 int attachment_download_start(struct fetch *engine, const struct attachment_request *req, attachment_done_fn done,
@@ -228,7 +211,7 @@ int attachment_download_start(struct fetch *engine, const struct attachment_requ
     d->done = done;
     d->done_arg = arg;
     snprintf(d->interaction_id, sizeof d->interaction_id, "%s", req->interaction_id ? req->interaction_id : "");
-    buf_init(&d->body, d->max_bytes);
+    fetch_response_init(&d->response, d->max_bytes, false);
 
     int rc = check_url(d, req->url, req->allowed_hosts);
     if (rc == SLIMY_EPERM)

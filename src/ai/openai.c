@@ -1,9 +1,10 @@
 /* openai.c — asynchronous calls to an OpenAI-compatible API with retries; see openai.h.
  * Each call is a small state machine on the outbound engine: attempt → done → retry later or
- * finish. The request body is built once, at start, so callers' strings may die right away. */
+ * finish. The request (URL, body, headers) is built once, at start, so callers' strings may die
+ * right away. Request setup, the response collector and the retry decision are the shared ones
+ * (core/fetch_http.h); what is OpenAI's own stays here: error bodies and result parsing. */
 #include "ai/openai.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,16 +14,23 @@
 
 #include "core/buf.h"
 #include "core/clock.h"
+#include "core/fetch_http.h"
 #include "core/log.h"
 #include "core/status.h"
 
 #define RESPONSE_MAX_BYTES (32 * 1024 * 1024) /* images come back as base64 */
 #define ATTEMPT_TIMEOUT_MS 120000L
-#define CONNECT_TIMEOUT_MS 10000L
-#define RATE_LIMIT_RETRIES 5
-#define SERVER_ERROR_RETRIES 3
-#define RETRY_AFTER_MAX_MS 120000 /* like the official SDK: a longer wait is not worth holding a reply */
 #define ERROR_TEXT_MAX 300
+#define RATE_LIMITED_TEXT "the AI server is rate limiting us"
+
+/* 408 and 409 are worth another try on OpenAI's API, like a 5xx. A 429 asking for more than two
+ * minutes is given up, like the official SDK does: a longer wait is not worth holding a reply. */
+static const struct fetch_retry_policy POLICY = {
+    .server_error_max = 3,
+    .backoff_statuses = {408, 409},
+    .rate_limit_max = 5,
+    .retry_after_max_ms = 120000,
+};
 
 enum call_kind { CALL_CHAT, CALL_IMAGE };
 
@@ -38,10 +46,11 @@ struct call {
     char *body;
     char interaction_id[32];
     uint64_t deadline_mono_ms;
-    unsigned attempts, rate_limit_retries, server_error_retries;
+    unsigned attempts;
+    struct fetch_retry_state retries;
     CURL *easy;
-    struct curl_slist *headers;
-    struct buf response;
+    struct curl_slist *headers; /* Content-Type and, with a key, Authorization: wiped when freed */
+    struct fetch_response response;
     struct ai_result *result; /* allocated at start so finishing never needs memory */
     ai_done_fn done;
     void *done_arg;
@@ -85,10 +94,12 @@ void ai_result_free(struct ai_result *r)
 
 static void call_free(struct call *c)
 {
+    for (struct curl_slist *h = c->headers; h; h = h->next)
+        sodium_memzero(h->data, strlen(h->data));
     curl_slist_free_all(c->headers);
     if (c->easy)
         curl_easy_cleanup(c->easy);
-    buf_cleanup(&c->response);
+    fetch_response_cleanup(&c->response);
     ai_result_free(c->result);
     free(c->url);
     free(c->body);
@@ -125,6 +136,25 @@ static void finish_error(struct call *c, int status, long http_status, const cha
 
 /* ---- starting ---- */
 
+/* Content-Type, and the API key as a Bearer token when there is one (local servers need none). */
+static struct curl_slist *request_headers(const char *api_key)
+{
+    struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
+    if (!headers || !api_key)
+        return headers;
+    struct buf auth;
+    buf_init(&auth, 4096);
+    struct curl_slist *more = NULL;
+    if (buf_printf(&auth, "Authorization: Bearer %s", api_key) == SLIMY_OK)
+        more = curl_slist_append(headers, auth.data);
+    if (auth.data)
+        sodium_memzero(auth.data, auth.len);
+    buf_cleanup(&auth);
+    if (!more)
+        curl_slist_free_all(headers);
+    return more;
+}
+
 static struct call *call_new(struct ai_client *ai, enum call_kind kind, const char *path, cJSON *body,
                              uint64_t deadline_mono_ms, const char *interaction_id, ai_done_fn done, void *arg)
 {
@@ -137,13 +167,14 @@ static struct call *call_new(struct ai_client *ai, enum call_kind kind, const ch
     c->done = done;
     c->done_arg = arg;
     snprintf(c->interaction_id, sizeof c->interaction_id, "%s", interaction_id ? interaction_id : "");
-    buf_init(&c->response, RESPONSE_MAX_BYTES);
+    fetch_response_init(&c->response, RESPONSE_MAX_BYTES, false);
     size_t url_len = strlen(ai->cfg->openai_base_url) + strlen(path) + 1;
     c->url = malloc(url_len);
     c->body = cJSON_PrintUnformatted(body);
     c->easy = curl_easy_init();
     c->result = calloc(1, sizeof *c->result);
-    if (!c->url || !c->body || !c->easy || !c->result) {
+    c->headers = request_headers(ai->cfg->openai_api_key);
+    if (!c->url || !c->body || !c->easy || !c->result || !c->headers) {
         call_free(c);
         return NULL;
     }
@@ -238,51 +269,30 @@ int ai_image_start(struct ai_client *ai, const struct ai_image_request *req, ai_
 
 /* ---- one attempt ---- */
 
-static size_t collect(char *data, size_t size, size_t nmemb, void *arg)
-{
-    struct call *c = arg;
-    size_t n = size * nmemb;
-    return buf_append(&c->response, data, n) == SLIMY_OK ? n : 0; /* past the cap: abort the transfer */
-}
-
 static void on_done(CURL *easy, CURLcode result, void *arg);
 
 static void attempt(void *arg)
 {
     struct call *c = arg;
-    uint64_t now = clock_mono_ms();
-    if (now >= c->deadline_mono_ms) {
+    if (clock_mono_ms() >= c->deadline_mono_ms) {
         finish_error(c, SLIMY_ETIMEOUT, 0, "the AI server took too long");
         return;
     }
-    curl_slist_free_all(c->headers);
-    c->headers = curl_slist_append(NULL, "Content-Type: application/json");
-    if (c->headers && c->ai->cfg->openai_api_key) {
-        struct buf auth;
-        buf_init(&auth, 4096);
-        if (buf_printf(&auth, "Authorization: Bearer %s", c->ai->cfg->openai_api_key) == SLIMY_OK) {
-            struct curl_slist *h = curl_slist_append(c->headers, auth.data);
-            c->headers = h ? h : c->headers;
-            sodium_memzero(auth.data, auth.len);
-        }
-        buf_cleanup(&auth);
+    struct fetch_request req = {
+        .method = "POST",
+        .url = c->url,
+        .headers = c->headers,
+        .body = c->body,
+        .body_len = strlen(c->body),
+        .user_agent = "Slimy/" SLIMY_VERSION,
+        .timeout_ms = ATTEMPT_TIMEOUT_MS,
+        .deadline_mono_ms = c->deadline_mono_ms,
+    };
+    int rc = fetch_request_setup(c->easy, &req, &c->response);
+    if (rc) {
+        finish_error(c, rc, 0, rc == SLIMY_ETIMEOUT ? "the AI server took too long" : NULL);
+        return;
     }
-    buf_cleanup(&c->response);
-    long timeout = ATTEMPT_TIMEOUT_MS;
-    if ((long)(c->deadline_mono_ms - now) < timeout)
-        timeout = (long)(c->deadline_mono_ms - now);
-    curl_easy_reset(c->easy);
-    curl_easy_setopt(c->easy, CURLOPT_URL, c->url);
-    curl_easy_setopt(c->easy, CURLOPT_POSTFIELDS, c->body);
-    curl_easy_setopt(c->easy, CURLOPT_POSTFIELDSIZE, (long)strlen(c->body));
-    curl_easy_setopt(c->easy, CURLOPT_HTTPHEADER, c->headers);
-    curl_easy_setopt(c->easy, CURLOPT_USERAGENT, "Slimy/" SLIMY_VERSION);
-    curl_easy_setopt(c->easy, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(c->easy, CURLOPT_WRITEDATA, c);
-    curl_easy_setopt(c->easy, CURLOPT_TIMEOUT_MS, timeout);
-    curl_easy_setopt(c->easy, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
-    curl_easy_setopt(c->easy, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c->easy, CURLOPT_PROTOCOLS_STR, "http,https");
     c->attempts++;
     if (fetch_add(c->ai->engine, c->easy, on_done, c))
         finish_error(c, SLIMY_ENOMEM, 0, NULL);
@@ -298,31 +308,13 @@ static void retry_at(struct call *c, uint64_t due, long http_status, const char 
         finish_error(c, SLIMY_EUNAVAILABLE, http_status, why);
 }
 
-/* The wait a 429 asks for, in ms: retry-after-ms first, then Retry-After seconds; -1 if none. */
-static long long retry_after_ms(CURL *easy)
-{
-    struct curl_header *h = NULL;
-    if (curl_easy_header(easy, "retry-after-ms", 0, CURLH_HEADER, -1, &h) == CURLHE_OK && h) {
-        double v = strtod(h->value, NULL);
-        if (v >= 0 && isfinite(v))
-            return (long long)v;
-    }
-    if (curl_easy_header(easy, "Retry-After", 0, CURLH_HEADER, -1, &h) == CURLHE_OK && h) {
-        char *end;
-        double v = strtod(h->value, &end);
-        if (end != h->value && v >= 0 && isfinite(v))
-            return (long long)(v * 1000.0);
-    }
-    return -1;
-}
-
 /* Reads an error body in OpenAI's nested shape {"error":{message,type,code}} or the flat shape
  * {"object":"error","message",...,"code"}; code may be a string, a number or null. Writes the
  * message (cut) into msg and the code as text into code. */
-static void parse_error(const struct buf *body, char *msg, size_t msg_len, char *code, size_t code_len)
+static void parse_error(const struct fetch_response *resp, char *msg, size_t msg_len, char *code, size_t code_len)
 {
     msg[0] = code[0] = '\0';
-    cJSON *root = cJSON_ParseWithLength(body->data ? body->data : "", body->len);
+    cJSON *root = cJSON_ParseWithLength(fetch_response_text(resp), resp->body.len);
     const cJSON *err = cJSON_GetObjectItemCaseSensitive(root, "error");
     const cJSON *holder = cJSON_IsObject(err) ? err : root;
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(holder, "message");
@@ -343,7 +335,7 @@ static void parse_success(struct call *c, long http_status)
 {
     struct ai_result *r = c->result;
     r->http_status = http_status;
-    cJSON *root = cJSON_ParseWithLength(c->response.data ? c->response.data : "", c->response.len);
+    cJSON *root = cJSON_ParseWithLength(fetch_response_text(&c->response), c->response.body.len);
     if (!root) {
         r->status = SLIMY_EUPSTREAM;
         r->error = strdup("the AI server returned malformed JSON");
@@ -381,56 +373,54 @@ static void parse_success(struct call *c, long http_status)
     cJSON_Delete(root);
 }
 
+/* Why an attempt failed, in words fit for a user; NULL for a refusal (its body says why). */
+static const char *failure_text(CURLcode result, long http_status)
+{
+    if (result == CURLE_OPERATION_TIMEDOUT)
+        return "the AI server took too long";
+    if (result != CURLE_OK)
+        return "the AI server could not be reached";
+    if (http_status == 429)
+        return RATE_LIMITED_TEXT;
+    return "the AI server had an error";
+}
+
 static void on_done(CURL *easy, CURLcode result, void *arg)
 {
     struct call *c = arg;
     uint64_t now = clock_mono_ms();
-    long status = 0;
-    if (result == CURLE_OK)
-        curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
-
-    if (result != CURLE_OK || status >= 500 || status == 408 || status == 409) {
-        const char *why = result == CURLE_OPERATION_TIMEDOUT ? "the AI server took too long"
-                          : result != CURLE_OK           ? "the AI server could not be reached"
-                                                         : "the AI server had an error";
-        if (++c->server_error_retries > SERVER_ERROR_RETRIES) {
-            finish_error(c, result == CURLE_OPERATION_TIMEDOUT ? SLIMY_ETIMEOUT
-                            : result != CURLE_OK            ? SLIMY_EUNAVAILABLE
-                                                            : SLIMY_EUPSTREAM,
-                         status, why);
-            return;
-        }
-        retry_at(c, now + fetch_backoff_ms(c->server_error_retries - 1), status, why);
-        return;
-    }
-    if (status < 200 || status >= 300) {
-        char msg[ERROR_TEXT_MAX + 1], code[64];
+    fetch_response_read(&c->response, easy, result);
+    long status = result == CURLE_OK ? c->response.http_status : 0;
+    char msg[ERROR_TEXT_MAX + 1] = "", code[64] = "";
+    if (result == CURLE_OK && (status < 200 || status >= 300))
         parse_error(&c->response, msg, sizeof msg, code, sizeof code);
-        if (status == 429 && strcmp(code, "insufficient_quota") != 0) {
-            if (++c->rate_limit_retries > RATE_LIMIT_RETRIES) {
-                finish_error(c, SLIMY_ELIMITED, status, "the AI server is rate limiting us");
-                return;
-            }
-            long long wait = retry_after_ms(easy);
-            if (wait < 0)
-                wait = (long long)fetch_backoff_ms(c->rate_limit_retries - 1);
-            if (wait > RETRY_AFTER_MAX_MS) {
-                finish_error(c, SLIMY_ELIMITED, status, "the AI server is rate limiting us");
-                return;
-            }
-            retry_at(c, now + (uint64_t)wait, status, "the AI server is rate limiting us");
-            return;
-        }
-        char text[ERROR_TEXT_MAX + 64];
-        if (status == 429)
-            snprintf(text, sizeof text, "the AI account is out of quota");
-        else if (status == 401)
-            snprintf(text, sizeof text, "the AI server rejected the API key");
-        else
-            snprintf(text, sizeof text, "%s", msg[0] ? msg : "the AI server refused the request");
-        finish_error(c, status == 429 ? SLIMY_ELIMITED : SLIMY_EUPSTREAM, status, text);
+    struct fetch_outcome outcome = {
+        .result = result,
+        .http_status = status,
+        .retry_after_ms = c->response.retry_after_ms,
+        .is_final = status == 429 && strcmp(code, "insufficient_quota") == 0, /* no wait brings quota back */
+    };
+    struct fetch_decision next = fetch_retry_decide(&POLICY, &c->retries, &outcome, now, c->deadline_mono_ms);
+    switch (next.verdict) {
+    case FETCH_DONE:
+        parse_success(c, status);
+        finish(c);
         return;
+    case FETCH_RETRY:
+        retry_at(c, next.retry_at_mono_ms, status, failure_text(result, status));
+        return;
+    case FETCH_GIVE_UP:
+        finish_error(c, next.status, status, failure_text(result, status));
+        return;
+    case FETCH_REFUSED:
+        break;
     }
-    parse_success(c, status);
-    finish(c);
+    char text[ERROR_TEXT_MAX + 64];
+    if (status == 429)
+        snprintf(text, sizeof text, "the AI account is out of quota");
+    else if (status == 401)
+        snprintf(text, sizeof text, "the AI server rejected the API key");
+    else
+        snprintf(text, sizeof text, "%s", msg[0] ? msg : "the AI server refused the request");
+    finish_error(c, next.status, status, text);
 }

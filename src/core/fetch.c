@@ -203,9 +203,14 @@ static void *engine_main(void *arg)
     return NULL;
 }
 
-int fetch_start(struct fetch **out)
+void fetch_global_init(void)
 {
     pthread_once(&curl_once, curl_global);
+}
+
+int fetch_start(struct fetch **out)
+{
+    fetch_global_init();
     struct fetch *f = calloc(1, sizeof *f);
     if (!f)
         return SLIMY_ENOMEM;

@@ -1,11 +1,12 @@
-/* fetch.h — the outbound HTTP engine every client shares (Discord REST now, OpenAI later).
+/* fetch.h — the outbound HTTP engine every client shares (Discord REST, OpenAI, attachments).
  * One thread runs a curl multi handle: thousands of transfers and retry timers can be in
  * flight without an OS thread each, and connections to the same host are reused.
  * Clients own their CURL easy handles and drive them as small state machines:
  *   fetch_at()  (any thread)          run fn(arg) on the engine thread at a monotonic time;
  *   fetch_add() (engine thread only)  start a configured easy handle; done() runs when it ends.
  * Callbacks run exactly once on the engine thread, or not at all if the call returned an error
- * or the engine was stopped first. They must not block. */
+ * or the engine was stopped first. They must not block.
+ * Request setup, response collection and the retry decision live in fetch_http.h. */
 #ifndef SLIMY_CORE_FETCH_H
 #define SLIMY_CORE_FETCH_H
 
@@ -20,7 +21,11 @@ typedef void (*fetch_timer_fn)(void *arg);
 /* easy has been removed from the engine and belongs to the caller again; result is curl's. */
 typedef void (*fetch_done_fn)(CURL *easy, CURLcode result, void *arg);
 
-/* Starts the engine thread. Calls curl_global_init() once per process. */
+/* Calls curl_global_init() once per process; thread-safe. fetch_start() does it; a blocking
+ * client that runs without the engine (`slimy register`) calls it first. */
+void fetch_global_init(void);
+
+/* Starts the engine thread. Calls fetch_global_init(). */
 int fetch_start(struct fetch **out);
 /* Stops the thread: no callback runs after this returns, and later fetch_at() calls fail with
  * SLIMY_EUNAVAILABLE (so threads still running may call it safely). Pending timers are dropped

@@ -1,10 +1,12 @@
-/* discord_rest.c — webhook follow-ups with rate limits and retries, and command registration.
+/* discord_rest.c — webhook follow-ups with rate limits and retries; see discord_rest.h.
  * A delivery is a small state machine driven by the outbound engine: attempt → done → decide
- * (next part, retry later, or finish). All delivery state is touched on the engine thread only. */
+ * (next part, retry later, or finish). Request setup, the response collector and the retry
+ * decision are the shared ones (fetch_http.h); what is Discord's own stays here: the parts, the
+ * 429 body, the global pause and the bucket wait. All delivery state is touched on the engine
+ * thread only. */
 #include "interactions/discord_rest.h"
 
 #include <math.h>
-#include <strings.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +16,7 @@
 
 #include "core/buf.h"
 #include "core/clock.h"
+#include "core/fetch_http.h"
 #include "core/log.h"
 #include "core/status.h"
 #include "interactions/response.h"
@@ -21,13 +24,17 @@
 
 #define RESPONSE_MAX_BYTES (256 * 1024) /* Discord's answers are small; cap what we keep */
 #define ATTEMPT_TIMEOUT_MS 30000L
-#define CONNECT_TIMEOUT_MS 10000L
-#define NOT_FOUND_RETRIES 3      /* the 404 race right after a defer */
-#define NOT_FOUND_DELAY_MS 1000
-#define SERVER_ERROR_RETRIES 10 /* ~1 minute of backoff; the deadline still rules */
-#define RATE_LIMIT_RETRIES 10
 
 const char DISCORD_USER_AGENT[] = "DiscordBot (" SLIMY_PROJECT_URL ", " SLIMY_VERSION ")";
+
+/* ~1 minute of backoff for 5xx and network errors; the deadline still rules. */
+#define DELIVERY_POLICY .server_error_max = 10, .rate_limit_max = 10
+
+/* Part 0 edits @original, which Discord may not know yet right after the defer (a known race):
+ * a 404 there is retried a few times. A follow-up's 404 is final. */
+static const struct fetch_retry_policy FIRST_PART = {
+    DELIVERY_POLICY, .soon_status = 404, .soon_max = 3, .soon_delay_ms = 1000};
+static const struct fetch_retry_policy FOLLOW_UP = {DELIVERY_POLICY};
 
 struct discord_rest {
     const struct slimy_config *cfg;
@@ -46,14 +53,14 @@ struct delivery {
     size_t chunk_bytes;       /* content bytes in the attempt in flight */
     unsigned part;            /* 0 = PATCH @original, then follow-up POSTs */
     unsigned attempts;        /* total HTTP requests */
-    unsigned not_found_retries, server_error_retries, rate_limit_retries;
+    struct fetch_retry_state retries; /* for the part in flight */
     uint64_t not_before_mono_ms; /* bucket exhausted: wait until then */
     long http_status;
     CURL *easy;
     struct curl_slist *headers;
     curl_mime *mime;
     char *body;
-    struct buf response;
+    struct fetch_response response;
     discord_delivered_fn done;
     void *done_arg;
 };
@@ -86,12 +93,13 @@ static void reset_request(struct delivery *d)
     d->headers = NULL;
     d->mime = NULL;
     d->body = NULL;
-    buf_cleanup(&d->response);
+    fetch_response_reset(&d->response);
 }
 
 static void delivery_free(struct delivery *d)
 {
     reset_request(d);
+    fetch_response_cleanup(&d->response);
     if (d->easy)
         curl_easy_cleanup(d->easy);
     if (d->webhook_url) {
@@ -129,7 +137,9 @@ int discord_reply_deliver(struct discord_rest *rest, const struct discord_delive
     d->done = done;
     d->done_arg = arg;
     snprintf(d->interaction_id, sizeof d->interaction_id, "%s", where->interaction_id ? where->interaction_id : "");
-    buf_init(&d->response, RESPONSE_MAX_BYTES);
+    /* Past the cap the body is cut, not the transfer: an aborted answer would look like a network
+     * error and a part Discord already took would be sent twice. */
+    fetch_response_init(&d->response, RESPONSE_MAX_BYTES, true);
     message_init(&d->msg);
 
     uint64_t now_wall = clock_wall_ms(), now_mono = clock_mono_ms();
@@ -163,14 +173,6 @@ int discord_reply_deliver(struct discord_rest *rest, const struct discord_delive
 
 /* ---- one attempt ---- */
 
-static size_t collect(char *data, size_t size, size_t nmemb, void *arg)
-{
-    struct delivery *d = arg;
-    size_t n = size * nmemb;
-    buf_append(&d->response, data, n); /* past the cap we just stop keeping it */
-    return n;
-}
-
 /* Builds the request body for the current part: JSON, or multipart when part 0 has files. */
 static int build_body(struct delivery *d)
 {
@@ -189,13 +191,11 @@ static int build_body(struct delivery *d)
 
     if (!(first && d->msg.n_files)) {
         d->headers = curl_slist_append(d->headers, "Content-Type: application/json");
-        curl_easy_setopt(d->easy, CURLOPT_POSTFIELDS, d->body);
-        curl_easy_setopt(d->easy, CURLOPT_POSTFIELDSIZE, (long)strlen(d->body));
         return d->headers ? SLIMY_OK : SLIMY_ENOMEM;
     }
     /* IMPLEMENTATION-OF: Discord "Uploading Files": payload_json plus files[n]. */
     d->mime = curl_mime_init(d->easy);
-    curl_mimepart *part = curl_mime_addpart(d->mime);
+    curl_mimepart *part = d->mime ? curl_mime_addpart(d->mime) : NULL;
     if (!part)
         return SLIMY_ENOMEM;
     curl_mime_name(part, "payload_json");
@@ -212,11 +212,21 @@ static int build_body(struct delivery *d)
         curl_mime_filename(part, f->filename);
         curl_mime_type(part, f->content_type);
     }
-    curl_easy_setopt(d->easy, CURLOPT_MIMEPOST, d->mime);
     return SLIMY_OK;
 }
 
 static void on_done(CURL *easy, CURLcode result, void *arg);
+
+/* Runs attempt() at due, unless the deadline comes first. */
+static void retry_at(struct delivery *d, uint64_t due)
+{
+    if (due >= d->deadline_mono_ms) {
+        finish(d, SLIMY_ETIMEOUT);
+        return;
+    }
+    if (fetch_at(d->rest->engine, due, attempt, d))
+        finish(d, SLIMY_EUNAVAILABLE);
+}
 
 static void attempt(void *arg)
 {
@@ -230,16 +240,11 @@ static void attempt(void *arg)
     if (d->rest->global_until_mono_ms > wait_until)
         wait_until = d->rest->global_until_mono_ms;
     if (wait_until > now) {
-        if (wait_until >= d->deadline_mono_ms) {
-            finish(d, SLIMY_ETIMEOUT);
-        } else if (fetch_at(d->rest->engine, wait_until, attempt, d)) {
-            finish(d, SLIMY_EUNAVAILABLE);
-        }
+        retry_at(d, wait_until);
         return;
     }
 
     reset_request(d);
-    curl_easy_reset(d->easy);
     int rc = build_body(d);
     if (rc) {
         finish(d, rc);
@@ -250,123 +255,96 @@ static void attempt(void *arg)
         snprintf(url, sizeof url, "%s/messages/@original", d->webhook_url);
     else
         snprintf(url, sizeof url, "%s", d->webhook_url);
-    long timeout = ATTEMPT_TIMEOUT_MS;
-    if ((long)(d->deadline_mono_ms - now) < timeout)
-        timeout = (long)(d->deadline_mono_ms - now);
-    curl_easy_setopt(d->easy, CURLOPT_URL, url);
-    curl_easy_setopt(d->easy, CURLOPT_CUSTOMREQUEST, d->part == 0 ? "PATCH" : "POST");
-    curl_easy_setopt(d->easy, CURLOPT_HTTPHEADER, d->headers);
-    curl_easy_setopt(d->easy, CURLOPT_USERAGENT, DISCORD_USER_AGENT);
-    curl_easy_setopt(d->easy, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(d->easy, CURLOPT_WRITEDATA, d);
-    curl_easy_setopt(d->easy, CURLOPT_TIMEOUT_MS, timeout);
-    curl_easy_setopt(d->easy, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
-    curl_easy_setopt(d->easy, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(d->easy, CURLOPT_PROTOCOLS_STR, "http,https");
-    sodium_memzero(url, sizeof url);
+    struct fetch_request req = {
+        .method = d->part == 0 ? "PATCH" : "POST",
+        .url = url,
+        .headers = d->headers,
+        .body = d->mime ? NULL : d->body,
+        .body_len = d->mime ? 0 : strlen(d->body),
+        .mime = d->mime,
+        .user_agent = DISCORD_USER_AGENT,
+        .timeout_ms = ATTEMPT_TIMEOUT_MS,
+        .deadline_mono_ms = d->deadline_mono_ms,
+    };
+    rc = fetch_request_setup(d->easy, &req, &d->response);
+    sodium_memzero(url, sizeof url); /* curl keeps its own copy */
+    if (rc) {
+        finish(d, rc);
+        return;
+    }
     d->attempts++;
     if (fetch_add(d->rest->engine, d->easy, on_done, d))
         finish(d, SLIMY_ENOMEM);
 }
 
-/* Seconds from a header, as a double (Retry-After, X-RateLimit-Reset-After). -1 if absent. */
-static double header_seconds(CURL *easy, const char *name)
+/* The wait a 429 asks for, in ms: the body's retry_after (it has the fractional value), else
+ * Retry-After, else a second. A global limit (header or body) pauses every delivery. */
+static int64_t rate_limit_wait(struct delivery *d, uint64_t now)
 {
-    struct curl_header *h = NULL;
-    if (curl_easy_header(easy, name, 0, CURLH_HEADER, -1, &h) != CURLHE_OK || !h)
-        return -1;
-    char *end;
-    double v = strtod(h->value, &end);
-    return (end == h->value || !isfinite(v) || v < 0) ? -1 : v;
-}
-
-static bool header_is(CURL *easy, const char *name, const char *value)
-{
-    struct curl_header *h = NULL;
-    return curl_easy_header(easy, name, 0, CURLH_HEADER, -1, &h) == CURLHE_OK && h &&
-           strcasecmp(h->value, value) == 0;
-}
-
-static void retry_at(struct delivery *d, uint64_t due)
-{
-    if (due >= d->deadline_mono_ms) {
-        finish(d, SLIMY_ETIMEOUT);
-        return;
-    }
-    if (fetch_at(d->rest->engine, due, attempt, d))
-        finish(d, SLIMY_EUNAVAILABLE);
-}
-
-static void on_rate_limited(struct delivery *d, CURL *easy, uint64_t now)
-{
-    double wait_s = header_seconds(easy, "Retry-After");
-    bool global = header_is(easy, "X-RateLimit-Global", "true");
-    cJSON *body = cJSON_ParseWithLength(d->response.data ? d->response.data : "", d->response.len);
+    double wait_s = d->response.retry_after_ms >= 0 ? (double)d->response.retry_after_ms / 1000.0 : -1;
+    bool global = d->response.rate_limit_global;
+    cJSON *body = cJSON_ParseWithLength(fetch_response_text(&d->response), d->response.body.len);
     const cJSON *ra = cJSON_GetObjectItemCaseSensitive(body, "retry_after");
-    if (cJSON_IsNumber(ra) && ra->valuedouble >= 0)
-        wait_s = ra->valuedouble; /* the body has the fractional value */
+    if (cJSON_IsNumber(ra) && ra->valuedouble >= 0 && isfinite(ra->valuedouble))
+        wait_s = ra->valuedouble;
     if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(body, "global")))
         global = true;
     cJSON_Delete(body);
     if (wait_s < 0)
         wait_s = 1;
-    uint64_t due = now + (uint64_t)ceil(wait_s * 1000.0);
-    if (global && due > d->rest->global_until_mono_ms)
-        d->rest->global_until_mono_ms = due;
+    int64_t wait_ms = (int64_t)ceil(wait_s * 1000.0);
+    if (global && now + (uint64_t)wait_ms > d->rest->global_until_mono_ms)
+        d->rest->global_until_mono_ms = now + (uint64_t)wait_ms;
     log_warn("discord rate limited", LOG_S("interaction_id", d->interaction_id), LOG_F("retry_after_s", wait_s),
              LOG_B("global", global));
-    if (++d->rate_limit_retries > RATE_LIMIT_RETRIES) {
-        finish(d, SLIMY_ELIMITED);
-        return;
-    }
-    retry_at(d, due);
+    return wait_ms;
+}
+
+static void log_refusal(struct delivery *d)
+{
+    cJSON *body = cJSON_ParseWithLength(fetch_response_text(&d->response), d->response.body.len);
+    const cJSON *code = cJSON_GetObjectItemCaseSensitive(body, "code");
+    const cJSON *message = cJSON_GetObjectItemCaseSensitive(body, "message");
+    log_error("discord refused the reply", LOG_S("interaction_id", d->interaction_id),
+              LOG_I("http_status", d->http_status), LOG_I("discord_code", cJSON_IsNumber(code) ? code->valueint : 0),
+              LOG_S("discord_message", cJSON_IsString(message) ? message->valuestring : NULL));
+    cJSON_Delete(body);
 }
 
 static void on_done(CURL *easy, CURLcode result, void *arg)
 {
     struct delivery *d = arg;
     uint64_t now = clock_mono_ms();
-    long status = 0;
-    if (result == CURLE_OK)
-        curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
-    d->http_status = status;
-
-    if (result != CURLE_OK || status >= 500) {
-        log_warn("discord request failed", LOG_S("interaction_id", d->interaction_id), LOG_I("http_status", status),
+    fetch_response_read(&d->response, easy, result);
+    d->http_status = result == CURLE_OK ? d->response.http_status : 0;
+    struct fetch_outcome outcome = {.result = result, .http_status = d->http_status, .retry_after_ms = -1};
+    if (result != CURLE_OK || d->http_status >= 500)
+        log_warn("discord request failed", LOG_S("interaction_id", d->interaction_id),
+                 LOG_I("http_status", d->http_status),
                  LOG_S("error", result != CURLE_OK ? curl_easy_strerror(result) : "server error"));
-        if (++d->server_error_retries > SERVER_ERROR_RETRIES) {
-            finish(d, result != CURLE_OK ? SLIMY_EUNAVAILABLE : SLIMY_EUPSTREAM);
-            return;
-        }
-        retry_at(d, now + fetch_backoff_ms(d->server_error_retries - 1));
+    else if (d->http_status == 429)
+        outcome.retry_after_ms = rate_limit_wait(d, now);
+
+    struct fetch_decision next =
+        fetch_retry_decide(d->part == 0 ? &FIRST_PART : &FOLLOW_UP, &d->retries, &outcome, now, d->deadline_mono_ms);
+    switch (next.verdict) {
+    case FETCH_RETRY:
+        retry_at(d, next.retry_at_mono_ms);
         return;
-    }
-    if (status == 429) {
-        on_rate_limited(d, easy, now);
+    case FETCH_GIVE_UP:
+        finish(d, next.status);
         return;
-    }
-    if (status == 404 && d->part == 0 && d->not_found_retries < NOT_FOUND_RETRIES) {
-        d->not_found_retries++;
-        retry_at(d, now + NOT_FOUND_DELAY_MS);
+    case FETCH_REFUSED:
+        log_refusal(d);
+        finish(d, d->http_status == 404 ? SLIMY_ENOTFOUND : next.status);
         return;
-    }
-    if (status < 200 || status >= 300) {
-        cJSON *body = cJSON_ParseWithLength(d->response.data ? d->response.data : "", d->response.len);
-        const cJSON *code = cJSON_GetObjectItemCaseSensitive(body, "code");
-        const cJSON *message = cJSON_GetObjectItemCaseSensitive(body, "message");
-        log_error("discord refused the reply", LOG_S("interaction_id", d->interaction_id),
-                  LOG_I("http_status", status), LOG_I("discord_code", cJSON_IsNumber(code) ? code->valueint : 0),
-                  LOG_S("discord_message", cJSON_IsString(message) ? message->valuestring : NULL));
-        cJSON_Delete(body);
-        finish(d, status == 404 ? SLIMY_ENOTFOUND : SLIMY_EUPSTREAM);
-        return;
+    case FETCH_DONE:
+        break;
     }
 
     /* Success: respect an exhausted bucket before the next part. */
-    d->server_error_retries = d->rate_limit_retries = 0;
-    double reset_after = header_seconds(easy, "X-RateLimit-Reset-After");
-    if (header_is(easy, "X-RateLimit-Remaining", "0") && reset_after > 0)
-        d->not_before_mono_ms = now + (uint64_t)ceil(reset_after * 1000.0);
+    if (d->response.rate_limit_remaining == 0 && d->response.reset_after_ms > 0)
+        d->not_before_mono_ms = now + (uint64_t)d->response.reset_after_ms;
     d->sent_bytes += d->chunk_bytes;
     d->part++;
     if (d->sent_bytes >= d->msg.content.len) {
@@ -374,91 +352,4 @@ static void on_done(CURL *easy, CURLcode result, void *arg)
         return;
     }
     retry_at(d, d->not_before_mono_ms > now ? d->not_before_mono_ms : now);
-}
-
-/* ---- registration (blocking; CLI only) ---- */
-
-int discord_commands_register(const struct slimy_config *cfg, const char *guild_id, const char *commands_json,
-                              size_t *n_registered, char *err, size_t err_len)
-{
-    if (err_len)
-        err[0] = '\0';
-    if (!cfg->bot_token) {
-        snprintf(err, err_len, "DISCORD_TOKEN is not set: registering commands needs the bot token");
-        return SLIMY_EINVAL;
-    }
-    if (!cfg->application_id[0]) {
-        snprintf(err, err_len, "DISCORD_APPLICATION_ID is not set: registering commands needs the application id");
-        return SLIMY_EINVAL;
-    }
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    char url[1024];
-    if (guild_id && *guild_id)
-        snprintf(url, sizeof url, "%s/applications/%s/guilds/%s/commands", cfg->api_base, cfg->application_id,
-                 guild_id);
-    else
-        snprintf(url, sizeof url, "%s/applications/%s/commands", cfg->api_base, cfg->application_id);
-
-    struct buf auth;
-    buf_init(&auth, 1024);
-    struct delivery sink; /* reuse collect() with a response buffer */
-    memset(&sink, 0, sizeof sink);
-    buf_init(&sink.response, RESPONSE_MAX_BYTES);
-    CURL *easy = curl_easy_init();
-    struct curl_slist *headers = NULL;
-    int rc = SLIMY_ENOMEM;
-    if (!easy || buf_printf(&auth, "Authorization: Bot %s", cfg->bot_token))
-        goto out;
-    headers = curl_slist_append(headers, auth.data);
-    headers = curl_slist_append(headers, "Content-Type: application/json");
-    if (!headers)
-        goto out;
-    curl_easy_setopt(easy, CURLOPT_URL, url);
-    curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, "PUT");
-    curl_easy_setopt(easy, CURLOPT_POSTFIELDS, commands_json);
-    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(easy, CURLOPT_USERAGENT, DISCORD_USER_AGENT);
-    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(easy, CURLOPT_WRITEDATA, &sink);
-    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, ATTEMPT_TIMEOUT_MS);
-    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
-    CURLcode cc = curl_easy_perform(easy);
-    if (cc != CURLE_OK) {
-        snprintf(err, err_len, "could not reach Discord at %s: %s", cfg->api_base, curl_easy_strerror(cc));
-        rc = SLIMY_EUNAVAILABLE;
-        goto out;
-    }
-    long status = 0;
-    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
-    cJSON *body = cJSON_ParseWithLength(sink.response.data ? sink.response.data : "", sink.response.len);
-    if (status >= 200 && status < 300) {
-        *n_registered = cJSON_IsArray(body) ? (size_t)cJSON_GetArraySize(body) : 0;
-        rc = SLIMY_OK;
-    } else if (status == 401) {
-        snprintf(err, err_len, "Discord answered 401 Unauthorized: DISCORD_TOKEN is wrong or was reset");
-        rc = SLIMY_EPERM;
-    } else if (status == 429) {
-        const cJSON *ra = cJSON_GetObjectItemCaseSensitive(body, "retry_after");
-        snprintf(err, err_len, "Discord answered 429 Too Many Requests: try again in %.1f s",
-                 cJSON_IsNumber(ra) ? ra->valuedouble : header_seconds(easy, "Retry-After"));
-        rc = SLIMY_ELIMITED;
-    } else {
-        const cJSON *m = cJSON_GetObjectItemCaseSensitive(body, "message");
-        const cJSON *code = cJSON_GetObjectItemCaseSensitive(body, "code");
-        snprintf(err, err_len, "Discord answered %ld: %s (code %d)", status,
-                 cJSON_IsString(m) ? m->valuestring : "no message", cJSON_IsNumber(code) ? code->valueint : 0);
-        rc = status == 403 ? SLIMY_EPERM : SLIMY_EUPSTREAM;
-    }
-    cJSON_Delete(body);
-out:
-    if (rc == SLIMY_ENOMEM && !err[0])
-        snprintf(err, err_len, "out of memory");
-    curl_slist_free_all(headers);
-    if (easy)
-        curl_easy_cleanup(easy);
-    if (auth.data)
-        sodium_memzero(auth.data, auth.len);
-    buf_cleanup(&auth);
-    buf_cleanup(&sink.response);
-    return rc;
 }

@@ -12,8 +12,7 @@
  * All of it stops at the interaction's deadline, 15 minutes after its signed timestamp; a
  * reply that cannot make it is dropped with a log line.
  *
- * Registration: discord_commands_register() bulk-overwrites the application's commands with a
- * blocking PUT authorised by the bot token (the `slimy register` CLI). */
+ * Registering commands (`slimy register`) is blocking and lives in discord_register.h. */
 #ifndef SLIMY_INTERACTIONS_DISCORD_REST_H
 #define SLIMY_INTERACTIONS_DISCORD_REST_H
 
@@ -54,14 +53,6 @@ struct discord_delivery {
  * done(result, arg) runs once when it ends; if this returns an error it never runs. */
 int discord_reply_deliver(struct discord_rest *rest, const struct discord_delivery *where, struct message *msg,
                           discord_delivered_fn done, void *arg);
-
-/* Blocking bulk overwrite of the application's commands with commands_json (a JSON array):
- * PUT {api}/applications/{app}/commands, or .../guilds/{guild}/commands when guild_id is set.
- * On success returns SLIMY_OK and the number of commands Discord echoed in *n_registered.
- * On failure writes one line for the operator in err (401 → the token, 429 → when to retry,
- * other 4xx → Discord's message and code). */
-int discord_commands_register(const struct slimy_config *cfg, const char *guild_id, const char *commands_json,
-                              size_t *n_registered, char *err, size_t err_len);
 
 /* The User-Agent Discord requires: "DiscordBot (<url>, <version>)". */
 extern const char DISCORD_USER_AGENT[];
