@@ -18,12 +18,13 @@
 #include "core/status.h"
 #include "handlers/registry.h"
 #include "ai/openai.h"
-#include "ai/persona.h"
+#include "persona/persona.h"
 #include "http/server.h"
 #include "kv/kv.h"
 #include "interactions/discord_rest.h"
 #include "interactions/discord_register.h"
 #include "interactions/dispatch.h"
+#include "interactions/reply_sink.h"
 #include "interactions/registration.h"
 #include "store/migrations.h"
 #include "store/store.h"
@@ -232,7 +233,8 @@ static int serve(int argc, char **argv)
     if (!rc) {
         struct cmd_services deps = {
             .store = store, .ai = ai, .engine = engine, .kv = kv, .persona = persona};
-        rc = dispatch_new(&cfg, registry_commands, registry_count, rest, &deps, &dispatch);
+        struct reply_sink sink = reply_sink_discord(rest);
+        rc = dispatch_new(&cfg, registry_commands, registry_count, &sink, &deps, &dispatch);
     }
     if (!rc && !ai)
         log_warn("AI is not configured: /chat, /dream and /snail analyze will say so (set OPENAI_API_KEY or "

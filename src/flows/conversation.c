@@ -1,63 +1,38 @@
-/* conversation.c — one /chat turn; see conversation.h. The state lives in ctx->state from the
- * start until the reply is written; the OpenAI callback only parks the result and resumes. */
-#include "ai/conversation.h"
+/* conversation.c — one /chat turn; see conversation.h. The turn lives in ctx->state from the
+ * start until the reply is written; OpenAI's answer arrives as ctx->result (flows/await.h). */
+#include "flows/conversation.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "ai/image_intent.h"
-#include "ai/openai.h"
-#include "ai/persona.h"
 #include "core/buf.h"
-#include "core/clock.h"
 #include "core/log.h"
 #include "core/status.h"
+#include "flows/await.h"
+#include "flows/channel_modes.h"
+#include "flows/image.h"
 #include "interactions/split.h"
 #include "kv/kv.h"
-#include "modes/channel_modes.h"
 #include "modes/modes.h"
+#include "persona/image_intent.h"
+#include "persona/persona.h"
+#include "store/store.h"
 
 #define CHAT_TEMPERATURE 0.8
 #define CHAT_MAX_TOKENS 1000
-#define IMAGE_PROMPT_ECHO_MAX_CHARS 1800
+#define IMAGE_PROMPT_ECHO_MAX_CHARS 1800 /* the prompt as quoted back under a generated image */
 #define HISTORY_KEY_MAX 96
 
 struct turn {
-    char *message;               /* the user's text */
     char key[HISTORY_KEY_MAX];   /* "channel:user" */
     unsigned modes;              /* effective channel modes */
-    char *image_prompt;          /* set on the image path */
-    struct ai_result *result;    /* parked by the callback */
+    struct image_job image;      /* image.prompt is the user's text, on both paths */
 };
 
-static void turn_free(void *state)
+static void turn_cleanup(void *state)
 {
-    struct turn *t = state;
-    if (!t)
-        return;
-    free(t->message);
-    free(t->image_prompt);
-    ai_result_free(t->result);
-    free(t);
-}
-
-static int reply_done(struct cmd_ctx *ctx);
-static int image_done(struct cmd_ctx *ctx);
-
-/* Engine thread: park the result and resume on a worker. */
-static void on_reply(struct ai_result *result, void *arg)
-{
-    struct cmd_ctx *ctx = arg;
-    ((struct turn *)ctx->state)->result = result;
-    cmd_continue(ctx, reply_done);
-}
-
-static void on_image(struct ai_result *result, void *arg)
-{
-    struct cmd_ctx *ctx = arg;
-    ((struct turn *)ctx->state)->result = result;
-    cmd_continue(ctx, image_done);
+    image_job_cleanup(&((struct turn *)state)->image);
 }
 
 /* ---- the image path (B §6.2) ---- */
@@ -71,70 +46,49 @@ static const char *safer_prompt(const char *rating)
     return "Friendly frog explorer on a giant snail in a bright indie-game scene, whimsical and upbeat.";
 }
 
-static int start_image(struct cmd_ctx *ctx, struct turn *t)
-{
-    const char *guideline = image_rating_guideline(modes_rating(t->modes));
-    struct buf prompt;
-    buf_init(&prompt, 8192);
-    if (buf_printf(&prompt, "%s%s%s", t->message, *guideline ? " " : "", guideline))
-        return SLIMY_ENOMEM;
-    t->image_prompt = buf_detach(&prompt);
-    struct ai_image_request req = {.prompt = t->image_prompt,
-                                   .deadline_mono_ms = ctx->deadline_mono_ms,
-                                   .interaction_id = ctx->interaction->id};
-    int rc = ai_image_start(ctx->services->ai, &req, on_image, ctx);
-    return rc ? rc : CMD_PENDING;
-}
-
-static void log_image(struct cmd_ctx *ctx, const struct turn *t, bool success, const char *error)
-{
-    if (!ctx->services->store)
-        return;
-    struct store_image_log_new entry = {.user_id = ctx->interaction->user_id,
-                                        .scope_id = ctx->scope_id,
-                                        .channel_id = ctx->interaction->channel_id,
-                                        .prompt = t->message,
-                                        .enhanced_prompt = t->image_prompt,
-                                        .style = "auto",
-                                        .rating = modes_rating(t->modes),
-                                        .model = ctx->services->config->image_model,
-                                        .success = success,
-                                        .error_message = error};
-    store_image_log_add(ctx->services->store, &entry);
-}
-
-static int image_done(struct cmd_ctx *ctx)
+static enum slimy_status image_done(struct cmd_ctx *ctx)
 {
     struct turn *t = ctx->state;
-    const struct ai_result *r = t->result;
-    log_image(ctx, t, r->status == SLIMY_OK, r->error);
-    if (r->status)
-        return cmd_fail(ctx, r->status,
-                        "⚠️ Unable to generate that image automatically. Try a safer prompt such as:\n`%s`\n(%s)",
-                        safer_prompt(modes_rating(t->modes)), r->error ? r->error : "unknown error");
-    char name[64];
-    snprintf(name, sizeof name, "slimy-auto-image-%llu.png", (unsigned long long)clock_wall_ms());
-    int rc = message_attach(ctx->reply, name, "image/png", r->image, r->image_len);
+    enum slimy_status rc = image_job_finish(ctx, &t->image, "slimy-auto-image");
     if (rc)
-        return rc;
-    size_t len = strlen(t->message);
-    size_t keep = split_prefix_len(t->message, len, IMAGE_PROMPT_ECHO_MAX_CHARS);
-    return cmd_reply(ctx, "🖼️ Prompt: %.*s%s", (int)keep, t->message, keep < len ? "…" : "");
+        return cmd_fail(ctx, rc,
+                        "⚠️ Unable to generate that image automatically. Try a safer prompt such as:\n`%s`\n(%s)",
+                        safer_prompt(t->image.rating), t->image.error ? t->image.error : slimy_strerror(rc));
+    const char *message = t->image.prompt;
+    size_t len = strlen(message);
+    size_t keep = split_prefix_len(message, len, IMAGE_PROMPT_ECHO_MAX_CHARS);
+    return cmd_reply(ctx, "🖼️ Prompt: %.*s%s", (int)keep, message, keep < len ? "…" : "");
 }
 
 /* ---- the chat path ---- */
 
-static int start_chat(struct cmd_ctx *ctx, struct turn *t)
+/* The persona prompt for the channel's modes and the scope's adjustments. NULL when out of memory. */
+static char *system_prompt(const struct cmd_ctx *ctx, unsigned modes)
+{
+    struct store_adjustments stored = {0};
+    if (store_adjustment_list(ctx->services->store, ctx->scope_id, &stored))
+        stored.n = 0; /* a persona without adjustments beats no answer */
+    struct persona_adjustment *adjustments = calloc(stored.n + 1, sizeof *adjustments);
+    size_t n = adjustments ? stored.n : 0;
+    for (size_t i = 0; i < n; i++)
+        adjustments[i] = (struct persona_adjustment){.parameter = stored.items[i].parameter,
+                                                     .value = stored.items[i].value};
+    struct persona_prompt_input in = {.effective_modes = modes,
+                                      .adjustments = adjustments,
+                                      .n_adjustments = n,
+                                      .include_snail_layer = (modes & MODE_SUPER_SNAIL) != 0};
+    char *system = persona_build_prompt(ctx->services->persona, &in);
+    free(adjustments);
+    store_adjustments_free(&stored);
+    return system;
+}
+
+static enum slimy_status reply_done(struct cmd_ctx *ctx);
+
+static enum slimy_status start_chat(struct cmd_ctx *ctx, struct turn *t)
 {
     const struct cmd_services *svc = ctx->services;
-    struct store_adjustments adj = {0};
-    if (svc->store && store_adjustment_list(svc->store, ctx->scope_id, &adj))
-        adj.n = 0; /* a persona without adjustments beats no answer */
-    struct persona_prompt_input in = {.effective_modes = t->modes,
-                                      .adjustments = &adj,
-                                      .include_snail_layer = (t->modes & MODE_SUPER_SNAIL) != 0};
-    char *system = persona_build_prompt(svc->persona, &in);
-    store_adjustments_free(&adj);
+    char *system = system_prompt(ctx, t->modes);
     struct chat_turns past = {0};
     int rc = system ? kv_history_get(svc->kv, t->key, &past) : SLIMY_ENOMEM;
     if (rc == SLIMY_EUNAVAILABLE) { /* no memory of the conversation beats no answer */
@@ -147,38 +101,39 @@ static int start_chat(struct cmd_ctx *ctx, struct turn *t)
         messages[n++] = (struct ai_message){.role = AI_SYSTEM, .text = system};
         for (size_t i = 0; i < past.n; i++)
             messages[n++] = (struct ai_message){.role = past.items[i].role, .text = past.items[i].text};
-        messages[n++] = (struct ai_message){.role = AI_USER, .text = t->message};
+        messages[n++] = (struct ai_message){.role = AI_USER, .text = t->image.prompt};
         struct ai_chat_request req = {.messages = messages,
                                       .n_messages = n,
                                       .temperature = CHAT_TEMPERATURE,
                                       .max_tokens = CHAT_MAX_TOKENS,
                                       .deadline_mono_ms = ctx->deadline_mono_ms,
                                       .interaction_id = ctx->interaction->id};
-        rc = ai_chat_start(svc->ai, &req, on_reply, ctx);
+        rc = cmd_await_chat(ctx, &req, reply_done); /* the request body is built: past and system may go */
     }
     chat_turns_free(&past);
     free(system);
-    return rc ? rc : CMD_PENDING;
+    return (enum slimy_status)rc;
 }
 
-static int reply_done(struct cmd_ctx *ctx)
+static enum slimy_status reply_done(struct cmd_ctx *ctx)
 {
     struct turn *t = ctx->state;
-    const struct ai_result *r = t->result;
+    const struct ai_result *r = ctx->result;
+    const char *message = t->image.prompt;
     if (r->status)
         return cmd_fail(ctx, r->status, "😵 I couldn't get an answer from my AI right now (%s). Please try again in a moment.",
                         r->error ? r->error : "unknown error");
     const char *answer = r->text && *r->text ? r->text : "No response.";
-    struct chat_turn exchange[] = {{.role = AI_USER, .text = t->message}, {.role = AI_ASSISTANT, .text = (char *)answer}};
+    struct chat_turn exchange[] = {{.role = AI_USER, .text = (char *)message}, {.role = AI_ASSISTANT, .text = (char *)answer}};
     if (kv_history_append(ctx->services->kv, t->key, exchange, 2))
         log_warn("chat history not saved", LOG_S("interaction_id", ctx->interaction->id));
 
     /* "**user:** message" (cut to 400) + blank line + "**slimy.ai:** answer", all within 2000. */
-    size_t mlen = strlen(t->message);
-    size_t mkeep = split_prefix_len(t->message, mlen, CONVERSATION_ECHO_MAX_CHARS);
+    size_t mlen = strlen(message);
+    size_t mkeep = split_prefix_len(message, mlen, CONVERSATION_ECHO_MAX_CHARS);
     struct buf head;
     buf_init(&head, 8192);
-    if (buf_printf(&head, "**%s:** %.*s%s\n\n**%s:** ", ctx->interaction->user_name, (int)mkeep, t->message,
+    if (buf_printf(&head, "**%s:** %.*s%s\n\n**%s:** ", ctx->interaction->user_name, (int)mkeep, message,
                    mkeep < mlen ? "…" : "", persona_display_name(t->modes)))
         return SLIMY_ENOMEM;
     size_t head_chars = split_count_chars(head.data, head.len);
@@ -186,32 +141,30 @@ static int reply_done(struct cmd_ctx *ctx)
     size_t alen = strlen(answer);
     bool cut = split_count_chars(answer, alen) > room;
     size_t akeep = split_prefix_len(answer, alen, cut && room ? room - 1 : room);
-    int rc = cmd_reply(ctx, "%s%.*s%s", head.data, (int)akeep, answer, cut ? "…" : "");
+    enum slimy_status rc = cmd_reply(ctx, "%s%.*s%s", head.data, (int)akeep, answer, cut ? "…" : "");
     buf_cleanup(&head);
     return rc;
 }
 
-int conversation_start(struct cmd_ctx *ctx, const char *message, bool reset)
+enum slimy_status conversation_start(struct cmd_ctx *ctx, const char *message, bool reset)
 {
     const struct cmd_services *svc = ctx->services;
     const struct interaction *it = ctx->interaction;
     if (!message || !*message)
         return cmd_fail(ctx, SLIMY_EINVAL, "❌ Please give me a message to reply to.");
-    struct turn *t = calloc(1, sizeof *t);
-    if (!t || !(t->message = strdup(message))) {
-        turn_free(t);
+    struct turn *t = cmd_state_new(ctx, sizeof *t, turn_cleanup);
+    if (!t || !(t->image.prompt = strdup(message)))
         return SLIMY_ENOMEM;
-    }
-    ctx->state = t;
-    ctx->state_free = turn_free;
     snprintf(t->key, sizeof t->key, "%s:%s", it->channel_id ? it->channel_id : ctx->scope_id, it->user_id);
     if (reset && kv_history_reset(svc->kv, t->key))
         log_warn("chat history not reset", LOG_S("interaction_id", it->id));
-    int rc = channel_modes_effective(svc->store, it, &t->modes);
+    int rc = channel_modes_effective(ctx, &t->modes);
     if (rc) {
         log_warn("channel modes unavailable; using defaults", LOG_S("interaction_id", it->id),
                  LOG_S("status", slimy_strerror(rc)));
         t->modes = 0;
     }
-    return image_intent_detect(message) ? start_image(ctx, t) : start_chat(ctx, t);
+    if (image_intent_detect(message))
+        return image_job_start(ctx, &t->image, "", "auto", t->modes, image_done);
+    return start_chat(ctx, t);
 }

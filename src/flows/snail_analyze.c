@@ -1,8 +1,8 @@
 /* snail_analyze.c — the Super Snail screenshot analysis flow; see snail_analyze.h. Three steps on
- * workers joined by two network waits: start (checks, download) → downloaded (data URI, vision
- * request) → answered (parse, store, embed). The callbacks only park their result and resume.
+ * workers joined by two network waits (flows/await.h): start (checks, download) → downloaded
+ * (data URI, vision request) → answered (parse, store, embed).
  * Reading the answer and wording the stats are snail_vision.c; this file is the glue. */
-#include "snail/snail_analyze.h"
+#include "flows/snail_analyze.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -12,7 +12,7 @@
 #include <sodium.h>
 
 #include "ai/attachment.h"
-#include "ai/openai.h"
+#include "flows/await.h"
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/config.h"
@@ -54,26 +54,16 @@ static const char SYSTEM_PROMPT[] =
 static const char USER_PROMPT[] = "Analyze this Super Snail screenshot. Return ONLY the JSON object.";
 
 struct analysis {
-    char *url;                /* the attachment URL (copy): downloaded, shown in the embed, stored */
-    char mime[MIME_MAX];      /* the attachment's declared type, e.g. "image/png" */
-    int download_status;      /* parked by on_downloaded */
-    unsigned char *image;     /* the downloaded bytes (owned) until they become the data URI */
-    size_t image_len;         /* bytes in image */
-    struct ai_result *result; /* parked by on_answer */
+    char *url;           /* the attachment URL (copy): downloaded, shown in the embed, stored */
+    char mime[MIME_MAX]; /* the attachment's declared type, e.g. "image/png" */
 };
 
-static int downloaded(struct cmd_ctx *ctx);
-static int answered(struct cmd_ctx *ctx);
+static enum slimy_status downloaded(struct cmd_ctx *ctx);
+static enum slimy_status answered(struct cmd_ctx *ctx);
 
-static void analysis_free(void *state)
+static void analysis_cleanup(void *state)
 {
-    struct analysis *a = state;
-    if (!a)
-        return;
-    free(a->url);
-    free(a->image);
-    ai_result_free(a->result);
-    free(a);
+    free(((struct analysis *)state)->url);
 }
 
 /* ---- step 1: checks and download ---- */
@@ -97,59 +87,25 @@ static bool image_mime(const char *content_type, char mime[MIME_MAX])
            !strchr(mime + sizeof prefix - 1, '/');
 }
 
-/* Engine thread: park the download and resume on a worker. */
-static void on_downloaded(int status, unsigned char *bytes, size_t len, const char *content_type, void *arg)
+enum slimy_status snail_analyze_start(struct cmd_ctx *ctx, const struct cmd_attachment *attachment)
 {
-    (void)content_type; /* the attachment's declared type names the data URI's media type */
-    struct cmd_ctx *ctx = arg;
-    struct analysis *a = ctx->state;
-    a->download_status = status;
-    a->image = bytes;
-    a->image_len = len;
-    cmd_continue(ctx, downloaded);
-}
-
-int snail_analyze_start(struct cmd_ctx *ctx, const cJSON *attachment)
-{
-    const cJSON *url = cJSON_GetObjectItemCaseSensitive(attachment, "url");
-    const cJSON *content_type = cJSON_GetObjectItemCaseSensitive(attachment, "content_type");
-    const cJSON *size = cJSON_GetObjectItemCaseSensitive(attachment, "size");
     char mime[MIME_MAX];
-    if (!cJSON_IsString(url) || !cJSON_IsString(content_type) || !image_mime(content_type->valuestring, mime))
+    if (!attachment || !image_mime(attachment->content_type, mime))
         return cmd_fail(ctx, SLIMY_EINVAL, NOT_IMAGE_TEXT);
-    if (cJSON_IsNumber(size) && size->valuedouble > (double)ATTACHMENT_MAX_BYTES)
+    if (attachment->size > (int64_t)ATTACHMENT_MAX_BYTES)
         return cmd_fail(ctx, SLIMY_ETOOBIG, TOO_BIG_TEXT); /* Discord said so: no need to download it */
 
-    struct analysis *a = calloc(1, sizeof *a);
-    if (!a || !(a->url = strdup(url->valuestring))) {
-        analysis_free(a);
+    struct analysis *a = cmd_state_new(ctx, sizeof *a, analysis_cleanup);
+    if (!a || !(a->url = strdup(attachment->url)))
         return SLIMY_ENOMEM;
-    }
     memcpy(a->mime, mime, sizeof a->mime);
-    ctx->state = a;
-    ctx->state_free = analysis_free;
-
-    struct attachment_request req = {.url = a->url,
-                                     .allowed_hosts = ctx->services->config->attachment_hosts,
-                                     .max_bytes = ATTACHMENT_MAX_BYTES,
-                                     .deadline_mono_ms = ctx->deadline_mono_ms,
-                                     .interaction_id = ctx->interaction->id};
-    int rc = attachment_download_start(ctx->services->engine, &req, on_downloaded, ctx);
-    if (rc == SLIMY_EPERM)
-        return cmd_fail(ctx, rc, NOT_ALLOWED_TEXT);
-    return rc ? rc : CMD_PENDING;
+    enum slimy_status rc = cmd_await_download(ctx, a->url, ATTACHMENT_MAX_BYTES, downloaded);
+    return rc == SLIMY_EPERM ? cmd_fail(ctx, rc, NOT_ALLOWED_TEXT) : rc;
 }
 
 /* ---- step 2: the vision request ---- */
 
-static void on_answer(struct ai_result *result, void *arg)
-{
-    struct cmd_ctx *ctx = arg;
-    ((struct analysis *)ctx->state)->result = result;
-    cmd_continue(ctx, answered);
-}
-
-static int download_failed(struct cmd_ctx *ctx, int status)
+static enum slimy_status download_failed(struct cmd_ctx *ctx, int status)
 {
     switch (status) {
     case SLIMY_ETOOBIG: return cmd_fail(ctx, status, TOO_BIG_TEXT);
@@ -178,18 +134,19 @@ static char *data_uri(const char *mime, const unsigned char *bytes, size_t len)
     return uri;
 }
 
-static int downloaded(struct cmd_ctx *ctx)
+static enum slimy_status downloaded(struct cmd_ctx *ctx)
 {
     struct analysis *a = ctx->state;
-    if (a->download_status)
-        return download_failed(ctx, a->download_status);
-    if (a->image_len == 0)
+    struct cmd_download *file = ctx->result;
+    if (file->status)
+        return download_failed(ctx, file->status);
+    if (file->len == 0)
         return cmd_fail(ctx, SLIMY_EINVAL, "⚠️ That image file is empty. Please send the screenshot again.");
     if (!ctx->services->ai)
         return SLIMY_EUNAVAILABLE; /* CMD_NEEDS_AI makes this unreachable */
-    char *uri = data_uri(a->mime, a->image, a->image_len);
-    free(a->image); /* the URI holds the image now; do not keep both while waiting */
-    a->image = NULL;
+    char *uri = data_uri(a->mime, file->bytes, file->len);
+    free(file->bytes); /* the URI holds the image now; do not keep both while waiting */
+    file->bytes = NULL;
     if (!uri)
         return SLIMY_ENOMEM;
     const struct ai_message messages[] = {
@@ -204,9 +161,9 @@ static int downloaded(struct cmd_ctx *ctx)
                                   .image_detail = "high",
                                   .deadline_mono_ms = ctx->deadline_mono_ms,
                                   .interaction_id = ctx->interaction->id};
-    int rc = ai_chat_start(ctx->services->ai, &req, on_answer, ctx);
+    enum slimy_status rc = cmd_await_chat(ctx, &req, answered);
     free(uri); /* copied into the request body */
-    return rc ? rc : CMD_PENDING;
+    return rc;
 }
 
 /* ---- step 3: the answer ---- */
@@ -215,8 +172,6 @@ static int downloaded(struct cmd_ctx *ctx)
 static bool save(struct cmd_ctx *ctx, const struct analysis *a, const struct snail_vision *v, const char *summary)
 {
     const struct interaction *it = ctx->interaction;
-    if (!ctx->services->store)
-        return false;
     struct store_snail_stats_new row = {
         .user_id = it->user_id,
         .user_name = it->user_name,
@@ -264,10 +219,10 @@ static cJSON *analysis_embed(const struct cmd_ctx *ctx, const struct analysis *a
     return embed;
 }
 
-static int answered(struct cmd_ctx *ctx)
+static enum slimy_status answered(struct cmd_ctx *ctx)
 {
     struct analysis *a = ctx->state;
-    const struct ai_result *r = a->result;
+    const struct ai_result *r = ctx->result;
     if (r->status)
         return cmd_fail(ctx, r->status, "❌ Analysis failed: %s", r->error ? r->error : slimy_strerror(r->status));
     if (!r->text)
@@ -295,5 +250,5 @@ static int answered(struct cmd_ctx *ctx)
 out:
     buf_cleanup(&summary);
     snail_vision_cleanup(&v);
-    return rc;
+    return (enum slimy_status)rc;
 }

@@ -3,19 +3,17 @@
  * allowed host (attachment.h), ask VISION_MODEL for the stats (openai.h), read the answer
  * (snail_vision.h), store a snail_stats row and reply with the analysis embed.
  * Runs on workers inside a deferred command; waits on the network without holding one. */
-#ifndef SLIMY_SNAIL_SNAIL_ANALYZE_H
-#define SLIMY_SNAIL_SNAIL_ANALYZE_H
+#ifndef SLIMY_FLOWS_SNAIL_ANALYZE_H
+#define SLIMY_FLOWS_SNAIL_ANALYZE_H
 
-#include <cjson/cJSON.h>
-
+#include "core/status.h"
 #include "interactions/command.h"
 
-/* Starts the analysis of attachment, a Discord attachment object ({url, content_type, size, ...},
- * borrowed from the interaction; NULL means none was given). Uses ctx->state for its own state,
- * so the caller must not have set one. Returns CMD_PENDING (the reply comes later), or a status
- * with the reply already worded: SLIMY_EINVAL when the attachment is missing or not an image,
- * SLIMY_EPERM when its URL is not on an allowed host, SLIMY_ETOOBIG when its announced size is over
- * the cap; nothing is downloaded in those cases. */
-int snail_analyze_start(struct cmd_ctx *ctx, const cJSON *attachment);
+/* Starts the analysis of attachment (NULL means none was given). Uses ctx->state for its own
+ * state, so the caller must not have set one. A handler returns what this returns: the reply
+ * comes in a later step, or the failure is already worded: SLIMY_EINVAL when the attachment is
+ * missing or not an image, SLIMY_EPERM when its URL is not on an allowed host, SLIMY_ETOOBIG when
+ * its announced size is over the cap; nothing is downloaded in those cases. */
+enum slimy_status snail_analyze_start(struct cmd_ctx *ctx, const struct cmd_attachment *attachment);
 
 #endif

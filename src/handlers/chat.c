@@ -1,9 +1,9 @@
 /* chat.c — /chat: talk with Slimy. The flow (modes, persona, history, image intent) is
  * ai/conversation.c, shared with the "Ask Slimy" message command. */
-#include "ai/conversation.h"
+#include "flows/conversation.h"
 #include "handlers/registry.h"
 
-static int chat_run(struct cmd_ctx *ctx);
+static enum slimy_status chat_run(struct cmd_ctx *ctx);
 
 static const struct cmd_option chat_options[] = {
     {.name = "message", .type = OPT_STRING, .description = "What do you want to say?", .required = true,
@@ -22,7 +22,7 @@ const struct command chat_command = {
 };
 
 /* /chat message:<text> [reset:<bool>] */
-static int chat_run(struct cmd_ctx *ctx)
+static enum slimy_status chat_run(struct cmd_ctx *ctx)
 {
     bool reset = false;
     cmd_opt_bool(ctx, "reset", &reset);

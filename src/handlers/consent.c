@@ -4,8 +4,8 @@
 #include "handlers/registry.h"
 #include "store/store.h"
 
-static int consent_set_run(struct cmd_ctx *ctx);
-static int consent_status_run(struct cmd_ctx *ctx);
+static enum slimy_status consent_set_run(struct cmd_ctx *ctx);
+static enum slimy_status consent_status_run(struct cmd_ctx *ctx);
 
 static const struct cmd_option consent_set_options[] = {
     {.name = "allow", .type = OPT_BOOLEAN, .description = "Allow Slimy to remember notes you save here",
@@ -42,7 +42,7 @@ static const char *scope_name(const struct cmd_ctx *ctx)
 }
 
 /* /consent set allow:<true|false> */
-static int consent_set_run(struct cmd_ctx *ctx)
+static enum slimy_status consent_set_run(struct cmd_ctx *ctx)
 {
     bool allow = false;
     if (!cmd_opt_bool(ctx, "allow", &allow))
@@ -56,7 +56,7 @@ static int consent_set_run(struct cmd_ctx *ctx)
 }
 
 /* /consent status */
-static int consent_status_run(struct cmd_ctx *ctx)
+static enum slimy_status consent_status_run(struct cmd_ctx *ctx)
 {
     bool allowed = false;
     int rc = store_consent_get(ctx->services->store, ctx->interaction->user_id, ctx->scope_id, &allowed);

@@ -16,7 +16,7 @@
 
 #define DIAG_COLOR 0x00FF00
 
-static int diag_run(struct cmd_ctx *ctx);
+static enum slimy_status diag_run(struct cmd_ctx *ctx);
 
 const struct command diag_command = {
     .name = "diag",
@@ -71,7 +71,7 @@ static const char *summarize_commands(const struct cmd_services *svc, struct com
 }
 
 /* /diag */
-static int diag_run(struct cmd_ctx *ctx)
+static enum slimy_status diag_run(struct cmd_ctx *ctx)
 {
     const struct cmd_services *svc = ctx->services;
     char text[1024];

@@ -17,7 +17,7 @@
 #define SUMMARY_FIELDS 5
 #define SUMMARY_NOTE_CHARS 100
 
-static int export_run(struct cmd_ctx *ctx);
+static enum slimy_status export_run(struct cmd_ctx *ctx);
 
 const struct command export_command = {
     .name = "export",
@@ -94,7 +94,7 @@ static int summary_embed(struct cmd_ctx *ctx, const struct store_memories *mem, 
 }
 
 /* /export */
-static int export_run(struct cmd_ctx *ctx)
+static enum slimy_status export_run(struct cmd_ctx *ctx)
 {
     const struct interaction *it = ctx->interaction;
     const char *where = it->guild_id ? "this server" : "this DM";

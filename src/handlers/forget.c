@@ -11,7 +11,7 @@
 #define FORGET_ONE_COLOR 0x00FF00
 #define FORGET_ALL_COLOR 0xFF6B6B
 
-static int forget_run(struct cmd_ctx *ctx);
+static enum slimy_status forget_run(struct cmd_ctx *ctx);
 
 static const struct cmd_option forget_options[] = {
     {.name = "id", .type = OPT_STRING, .description = "Memory ID to delete, or ALL to delete every memory here",
@@ -38,7 +38,7 @@ static int reply_embed(struct cmd_ctx *ctx, const char *title, uint32_t color, c
 }
 
 /* /forget id:<memory id | ALL> */
-static int forget_run(struct cmd_ctx *ctx)
+static enum slimy_status forget_run(struct cmd_ctx *ctx)
 {
     const char *id = cmd_opt_string(ctx, "id");
     if (!id || !*id)

@@ -20,7 +20,7 @@
 #define LINE_MAX_BYTES 512         /* one ranked line: a cut, escaped name and the numbers */
 #define MARKDOWN_CHARS "\\*_~`|>"  /* escaped with a backslash inside names */
 
-static int leaderboard_run(struct cmd_ctx *ctx);
+static enum slimy_status leaderboard_run(struct cmd_ctx *ctx);
 
 static const struct cmd_option leaderboard_options[] = {
     {.name = "limit", .type = OPT_INTEGER, .description = "How many players to show (5-50, default 10)",
@@ -106,15 +106,9 @@ static int build_description(const struct store_leaderboard *board, struct buf *
 }
 
 /* /leaderboard [limit:<5-50>] */
-static int leaderboard_run(struct cmd_ctx *ctx)
+static enum slimy_status leaderboard_run(struct cmd_ctx *ctx)
 {
-    int64_t limit = LIMIT_DEFAULT;
-    cmd_opt_int(ctx, "limit", &limit);
-    /* Discord enforces min and max for its own clients, but the request is only data. */
-    if (limit < LIMIT_MIN)
-        limit = LIMIT_MIN;
-    if (limit > LIMIT_MAX)
-        limit = LIMIT_MAX;
+    int64_t limit = cmd_opt_int_or(ctx, "limit", LIMIT_DEFAULT);
 
     struct store_leaderboard board = {0};
     struct buf text;

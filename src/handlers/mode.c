@@ -14,35 +14,22 @@
 #include "modes/modes.h"
 #include "store/store.h"
 
-#define CHANNEL_TYPE_CATEGORY 4
-#define CHANNEL_TYPES_TARGETABLE ((1u << 0) | (1u << 5) | (1u << 10) | (1u << 11) | (1u << 12) | (1u << 15))
+/* Text channels, announcement channels, threads and forums: what can hold a mode. */
+#define CHANNEL_TYPES_TARGETABLE                                                                                       \
+    ((1u << CHANNEL_GUILD_TEXT) | (1u << CHANNEL_GUILD_ANNOUNCEMENT) | (1u << CHANNEL_ANNOUNCEMENT_THREAD) |           \
+     (1u << CHANNEL_PUBLIC_THREAD) | (1u << CHANNEL_PRIVATE_THREAD) | (1u << CHANNEL_GUILD_FORUM))
 
-static int mode_set_run(struct cmd_ctx *ctx);
-static int mode_view_run(struct cmd_ctx *ctx);
-static int mode_list_run(struct cmd_ctx *ctx);
-static int mode_clear_run(struct cmd_ctx *ctx);
+static enum slimy_status mode_set_run(struct cmd_ctx *ctx);
+static enum slimy_status mode_view_run(struct cmd_ctx *ctx);
+static enum slimy_status mode_list_run(struct cmd_ctx *ctx);
+static enum slimy_status mode_clear_run(struct cmd_ctx *ctx);
 
-static const struct cmd_choice mode_profile_choices[] = {
-    {.name = "Chat · Personality · Rated PG-13", .string_value = "chat|personality|rating_pg13"},
-    {.name = "Chat · Personality · Unrated", .string_value = "chat|personality|rating_unrated"},
-    {.name = "Chat · No Personality · Rated PG-13", .string_value = "chat|no_personality|rating_pg13"},
-    {.name = "Chat · No Personality · Unrated", .string_value = "chat|no_personality|rating_unrated"},
-    {.name = "Super Snail · Personality · Rated PG-13", .string_value = "super_snail|personality|rating_pg13"},
-    {.name = "Super Snail · Personality · Unrated", .string_value = "super_snail|personality|rating_unrated"},
-    {.name = "Super Snail · No Personality · Rated PG-13", .string_value = "super_snail|no_personality|rating_pg13"},
-    {.name = "Super Snail · No Personality · Unrated", .string_value = "super_snail|no_personality|rating_unrated"},
-    {.name = "Clear (remove all modes)", .string_value = "clear"},
-};
+/* The choices come from the lists in modes.h, so the command offers exactly what modes.c reads. */
+#define PROFILE_CHOICE(value, label) {.name = label, .string_value = value},
+static const struct cmd_choice mode_profile_choices[] = {MODES_PROFILES(PROFILE_CHOICE)};
 
-static const struct cmd_choice mode_filter_choices[] = {
-    {.name = "All configurations", .string_value = "all"},
-    {.name = "Chat enabled", .string_value = "chat"},
-    {.name = "Super Snail enabled", .string_value = "super_snail"},
-    {.name = "Personality enabled", .string_value = "personality"},
-    {.name = "No Personality enabled", .string_value = "no_personality"},
-    {.name = "Rated PG-13", .string_value = "rating_pg13"},
-    {.name = "Unrated", .string_value = "rating_unrated"},
-};
+#define FILTER_CHOICE(name_, flag, label) {.name = label, .string_value = name_},
+static const struct cmd_choice mode_filter_choices[] = {MODES_FILTERS(FILTER_CHOICE)};
 
 static const struct cmd_option mode_set_options[] = {
     {.name = "profile", .type = OPT_STRING, .description = "Mode profile to apply", .required = true,
@@ -50,7 +37,7 @@ static const struct cmd_option mode_set_options[] = {
     {.name = "channel", .type = OPT_CHANNEL, .description = "Channel or thread (default: this one)",
      .channel_types = CHANNEL_TYPES_TARGETABLE},
     {.name = "category", .type = OPT_CHANNEL, .description = "Category (overrides channel)",
-     .channel_types = 1u << CHANNEL_TYPE_CATEGORY},
+     .channel_types = 1u << CHANNEL_GUILD_CATEGORY},
 };
 
 static const struct cmd_option mode_channel_option[] = {
@@ -94,42 +81,26 @@ struct target {
     char name[101];               /* category name when known */
 };
 
-static enum store_target_type target_type_of(int channel_type)
+static enum store_target_type target_type_of(enum discord_channel_type channel_type)
 {
-    if (channel_type == CHANNEL_TYPE_CATEGORY)
+    if (channel_type == CHANNEL_GUILD_CATEGORY)
         return TARGET_CATEGORY;
-    if (channel_type == 10 || channel_type == 11 || channel_type == 12)
+    if (channel_type_is_thread(channel_type))
         return TARGET_THREAD;
     return TARGET_CHANNEL;
 }
 
-static void target_from_channel(struct target *t, const char *id, const cJSON *channel)
-{
-    const cJSON *type = cJSON_GetObjectItemCaseSensitive(channel, "type");
-    const cJSON *parent = cJSON_GetObjectItemCaseSensitive(channel, "parent_id");
-    const cJSON *name = cJSON_GetObjectItemCaseSensitive(channel, "name");
-    memset(t, 0, sizeof *t);
-    t->type = target_type_of(cJSON_IsNumber(type) ? type->valueint : 0);
-    snprintf(t->id, sizeof t->id, "%s", id);
-    if (cJSON_IsString(parent))
-        snprintf(t->parent_id, sizeof t->parent_id, "%s", parent->valuestring);
-    if (cJSON_IsString(name))
-        snprintf(t->name, sizeof t->name, "%s", name->valuestring);
-}
-
-/* The option named `option` (resolved channel), else the channel the command was used in. */
+/* The channel of the option named `option`, else the channel the command was used in. */
 static bool resolve_target(const struct cmd_ctx *ctx, const char *option, struct target *t)
 {
-    const struct interaction *it = ctx->interaction;
-    const cJSON *opt = interaction_option(it, option);
-    const cJSON *value = cJSON_GetObjectItemCaseSensitive(opt, "value");
-    if (cJSON_IsString(value)) {
-        target_from_channel(t, value->valuestring, interaction_resolved(it, "channels", value->valuestring));
-        return true;
-    }
-    if (!it->channel_id)
+    struct cmd_channel c;
+    if (!cmd_opt_channel(ctx, option, &c) && !cmd_here_channel(ctx, &c))
         return false;
-    target_from_channel(t, it->channel_id, cJSON_GetObjectItemCaseSensitive(it->root, "channel"));
+    memset(t, 0, sizeof *t);
+    t->type = target_type_of(c.type);
+    snprintf(t->id, sizeof t->id, "%s", c.id);
+    snprintf(t->parent_id, sizeof t->parent_id, "%s", c.parent_id);
+    snprintf(t->name, sizeof t->name, "%s", c.name);
     return true;
 }
 
@@ -181,12 +152,12 @@ static int reply_buf(struct cmd_ctx *ctx, struct buf *b, int rc)
 /* ---- subcommands ---- */
 
 /* /mode set profile:<profile> [channel:<#channel>] [category:<category>] */
-static int mode_set_run(struct cmd_ctx *ctx)
+static enum slimy_status mode_set_run(struct cmd_ctx *ctx)
 {
     const char *profile = cmd_opt_string(ctx, "profile");
     struct target t;
-    bool has_target = interaction_option(ctx->interaction, "category") ? resolve_target(ctx, "category", &t)
-                                                                       : resolve_target(ctx, "channel", &t);
+    struct cmd_channel category;
+    bool has_target = resolve_target(ctx, cmd_opt_channel(ctx, "category", &category) ? "category" : "channel", &t);
     if (!has_target)
         return cmd_fail(ctx, SLIMY_EINVAL, "❌ Unable to resolve target channel.");
     unsigned requested = 0;
@@ -216,7 +187,7 @@ static int mode_set_run(struct cmd_ctx *ctx)
 }
 
 /* /mode view [channel:<#channel>] */
-static int mode_view_run(struct cmd_ctx *ctx)
+static enum slimy_status mode_view_run(struct cmd_ctx *ctx)
 {
     struct target t;
     if (!resolve_target(ctx, "channel", &t))
@@ -232,7 +203,7 @@ static int mode_view_run(struct cmd_ctx *ctx)
 }
 
 /* /mode list [filter:<mode>] */
-static int mode_list_run(struct cmd_ctx *ctx)
+static enum slimy_status mode_list_run(struct cmd_ctx *ctx)
 {
     const char *filter = cmd_opt_string(ctx, "filter");
     unsigned flag = 0;
@@ -266,7 +237,7 @@ static int mode_list_run(struct cmd_ctx *ctx)
 }
 
 /* /mode clear [channel:<#channel>] */
-static int mode_clear_run(struct cmd_ctx *ctx)
+static enum slimy_status mode_clear_run(struct cmd_ctx *ctx)
 {
     struct target t;
     if (!resolve_target(ctx, "channel", &t))

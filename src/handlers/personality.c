@@ -8,22 +8,20 @@
 #include "core/log.h"
 #include "core/status.h"
 #include "handlers/registry.h"
+#include "persona/persona.h"
 #include "interactions/embed.h"
 #include "store/store.h"
 
 #define PERSONALITY_COLOR 0x7B68EE
 
-static int personality_view_run(struct cmd_ctx *ctx);
-static int personality_test_run(struct cmd_ctx *ctx);
-static int personality_analytics_run(struct cmd_ctx *ctx);
-static int personality_adjust_run(struct cmd_ctx *ctx);
+static enum slimy_status personality_view_run(struct cmd_ctx *ctx);
+static enum slimy_status personality_test_run(struct cmd_ctx *ctx);
+static enum slimy_status personality_analytics_run(struct cmd_ctx *ctx);
+static enum slimy_status personality_adjust_run(struct cmd_ctx *ctx);
 
-static const struct cmd_choice parameter_choices[] = {
-    {.name = "Catchphrase Frequency", .string_value = "catchphrase_freq"},
-    {.name = "Enthusiasm Level", .string_value = "enthusiasm"},
-    {.name = "Technical Depth", .string_value = "technical_depth"},
-    {.name = "Formality Level", .string_value = "formality"},
-};
+#define PARAMETER_CHOICE(parameter, choice, label, scale, needs_personality) \
+    {.name = choice, .string_value = parameter},
+static const struct cmd_choice parameter_choices[] = {PERSONA_ADJUSTMENTS(PARAMETER_CHOICE)};
 
 static const struct cmd_option adjust_options[] = {
     {.name = "parameter", .type = OPT_STRING, .description = "What to adjust", .required = true,
@@ -77,7 +75,7 @@ static int adjustments_text(struct cmd_ctx *ctx, struct buf *b, size_t *n_out)
 }
 
 /* /personality-config view */
-static int personality_view_run(struct cmd_ctx *ctx)
+static enum slimy_status personality_view_run(struct cmd_ctx *ctx)
 {
     struct buf b;
     buf_init(&b, 4096);
@@ -99,7 +97,7 @@ static int personality_view_run(struct cmd_ctx *ctx)
 }
 
 /* /personality-config test */
-static int personality_test_run(struct cmd_ctx *ctx)
+static enum slimy_status personality_test_run(struct cmd_ctx *ctx)
 {
     static const char *const scenarios[] = {"casual chat", "technical question", "celebration", "stuck user"};
     struct buf b;
@@ -116,7 +114,7 @@ static int personality_test_run(struct cmd_ctx *ctx)
 }
 
 /* /personality-config analytics */
-static int personality_analytics_run(struct cmd_ctx *ctx)
+static enum slimy_status personality_analytics_run(struct cmd_ctx *ctx)
 {
     struct buf b;
     buf_init(&b, 4096);
@@ -136,7 +134,7 @@ static int personality_analytics_run(struct cmd_ctx *ctx)
 }
 
 /* /personality-config adjust parameter:<parameter> value:<1-10> */
-static int personality_adjust_run(struct cmd_ctx *ctx)
+static enum slimy_status personality_adjust_run(struct cmd_ctx *ctx)
 {
     const char *parameter = cmd_opt_string(ctx, "parameter");
     int64_t value = 0;

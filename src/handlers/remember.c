@@ -14,7 +14,7 @@
 #define NOTE_MAX_CHARS 2000 /* keeps the saved-note embed inside Discord's 4096 limit */
 #define TAGS_MAX_CHARS 200
 
-static int remember_run(struct cmd_ctx *ctx);
+static enum slimy_status remember_run(struct cmd_ctx *ctx);
 
 static const struct cmd_option remember_options[] = {
     {.name = "note", .type = OPT_STRING, .description = "What should I remember?", .required = true,
@@ -98,7 +98,7 @@ out:
 }
 
 /* /remember note:<text> [tags:<a,b>] */
-static int remember_run(struct cmd_ctx *ctx)
+static enum slimy_status remember_run(struct cmd_ctx *ctx)
 {
     const struct interaction *it = ctx->interaction;
     const char *note = cmd_opt_string(ctx, "note");

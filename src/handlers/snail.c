@@ -13,7 +13,7 @@
 #include "core/status.h"
 #include "interactions/command.h"
 #include "interactions/embed.h"
-#include "snail/snail_analyze.h"
+#include "flows/snail_analyze.h"
 #include "snail/snail_costs.h"
 #include "snail/snail_vision.h"
 #include "store/store.h"
@@ -26,18 +26,14 @@
 #define SHEET_LINE_MAX_BYTES 1024
 #define MARKDOWN_CHARS "\\*_~`|>" /* escaped with a backslash inside names in message text */
 
-static int snail_test_run(struct cmd_ctx *ctx);
-static int snail_calc_run(struct cmd_ctx *ctx);
-static int snail_analyze_run(struct cmd_ctx *ctx);
-static int snail_sheet_run(struct cmd_ctx *ctx);
-static int snail_sheet_setup_run(struct cmd_ctx *ctx);
+static enum slimy_status snail_test_run(struct cmd_ctx *ctx);
+static enum slimy_status snail_calc_run(struct cmd_ctx *ctx);
+static enum slimy_status snail_analyze_run(struct cmd_ctx *ctx);
+static enum slimy_status snail_sheet_run(struct cmd_ctx *ctx);
+static enum slimy_status snail_sheet_setup_run(struct cmd_ctx *ctx);
 
-static const struct cmd_choice snail_tier_choices[] = {
-    {.name = "T5", .number_value = 5},
-    {.name = "T6", .number_value = 6},
-    {.name = "T7", .number_value = 7},
-    {.name = "T8", .number_value = 8},
-};
+#define TIER_CHOICE(n) {.name = "T" #n, .number_value = n},
+static const struct cmd_choice snail_tier_choices[] = {SNAIL_TIERS(TIER_CHOICE)};
 
 static const struct cmd_option snail_calc_options[] = {
     {.name = "tier",
@@ -124,7 +120,7 @@ const struct command snail_command = {
 };
 
 /* /snail test */
-static int snail_test_run(struct cmd_ctx *ctx)
+static enum slimy_status snail_test_run(struct cmd_ctx *ctx)
 {
     static const double levels[SNAIL_LEVELS] = {3, 3, 2, 0, 0, 0, 0, 1};
     struct snail_calc_input in;
@@ -155,7 +151,7 @@ static void read_modifier(const struct cmd_ctx *ctx, const char *name, double *o
 
 /* /snail calc tier:<5-8> levels:<l1,r1,l2,compass,r2,l3,r3,ritual> [timemoda] [timemodb] [flattime]
  *             [btadmod] [cellmod] [dragon] */
-static int snail_calc_run(struct cmd_ctx *ctx)
+static enum slimy_status snail_calc_run(struct cmd_ctx *ctx)
 {
     struct snail_calc_input in;
     struct snail_calc_result out;
@@ -201,15 +197,11 @@ static int snail_calc_run(struct cmd_ctx *ctx)
 }
 
 /* /snail analyze screenshot:<image> */
-static int snail_analyze_run(struct cmd_ctx *ctx)
+static enum slimy_status snail_analyze_run(struct cmd_ctx *ctx)
 {
-    const cJSON *option = interaction_option(ctx->interaction, "screenshot");
-    const cJSON *type = cJSON_GetObjectItemCaseSensitive(option, "type");
-    const cJSON *id = cJSON_GetObjectItemCaseSensitive(option, "value");
-    const cJSON *attachment = NULL;
-    if (cJSON_IsNumber(type) && type->valueint == OPT_ATTACHMENT && cJSON_IsString(id))
-        attachment = interaction_resolved(ctx->interaction, "attachments", id->valuestring);
-    return snail_analyze_start(ctx, attachment); /* no attachment: the "provide an image" reply */
+    struct cmd_attachment a;
+    bool has_attachment = cmd_opt_attachment(ctx, "screenshot", &a);
+    return snail_analyze_start(ctx, has_attachment ? &a : NULL); /* none: the "provide an image" reply */
 }
 
 /* ---- /snail sheet ---- */
@@ -218,13 +210,11 @@ static int snail_analyze_run(struct cmd_ctx *ctx)
  * invoker's own name, else a mention (rendered, never pinged: replies allow no mentions). */
 static int append_name(const struct cmd_ctx *ctx, const char *user_id, struct buf *out)
 {
-    const cJSON *user = interaction_resolved(ctx->interaction, "users", user_id);
-    const cJSON *global_name = cJSON_GetObjectItemCaseSensitive(user, "global_name");
-    const cJSON *username = cJSON_GetObjectItemCaseSensitive(user, "username");
-    if (cJSON_IsString(global_name) && *global_name->valuestring)
-        return buf_append_str(out, global_name->valuestring);
-    if (cJSON_IsString(username) && *username->valuestring)
-        return buf_append_str(out, username->valuestring);
+    struct cmd_user user;
+    if (cmd_resolved_user(ctx, user_id, &user) && *user.global_name)
+        return buf_append_str(out, user.global_name);
+    if (cmd_resolved_user(ctx, user_id, &user) && *user.username)
+        return buf_append_str(out, user.username);
     if (strcmp(user_id, ctx->interaction->user_id) == 0 && *ctx->interaction->user_name)
         return buf_append_str(out, ctx->interaction->user_name);
     return buf_printf(out, "<@%s>", user_id);
@@ -262,23 +252,11 @@ static int add_rows(cJSON *embed, const struct store_snail_stats_list *rows)
 }
 
 /* /snail sheet [user:<user>] [limit:<1-10>] */
-static int snail_sheet_run(struct cmd_ctx *ctx)
+static enum slimy_status snail_sheet_run(struct cmd_ctx *ctx)
 {
-    const cJSON *option = interaction_option(ctx->interaction, "user");
-    const cJSON *type = cJSON_GetObjectItemCaseSensitive(option, "type");
-    const cJSON *value = cJSON_GetObjectItemCaseSensitive(option, "value");
-    const char *user_id = ctx->interaction->user_id;
-    if (cJSON_IsNumber(type) && type->valueint == OPT_USER && cJSON_IsString(value) && *value->valuestring)
-        user_id = value->valuestring;
-    int64_t limit = SHEET_LIMIT_DEFAULT;
-    cmd_opt_int(ctx, "limit", &limit);
-    /* Discord enforces min and max for its own clients, but the request is only data. */
-    if (limit < SHEET_LIMIT_MIN)
-        limit = SHEET_LIMIT_MIN;
-    if (limit > SHEET_LIMIT_MAX)
-        limit = SHEET_LIMIT_MAX;
-    if (!ctx->services->store)
-        return SLIMY_EUNAVAILABLE;
+    struct cmd_user target;
+    const char *user_id = cmd_opt_user(ctx, "user", &target) ? target.id : ctx->interaction->user_id;
+    int64_t limit = cmd_opt_int_or(ctx, "limit", SHEET_LIMIT_DEFAULT);
 
     struct store_snail_stats_list rows = {0};
     struct buf name, text;
@@ -318,7 +296,7 @@ out:
 }
 
 /* /snail sheet-setup */
-static int snail_sheet_setup_run(struct cmd_ctx *ctx)
+static enum slimy_status snail_sheet_setup_run(struct cmd_ctx *ctx)
 {
     return cmd_reply(ctx, "📊 There is nothing to set up: Sheets synchronization is not part of this server. "
                           "Every `/snail analyze` result is stored in Slimy's database.\n\n"

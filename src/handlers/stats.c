@@ -23,27 +23,26 @@
 #define NAME_MAX_BYTES 128 /* Discord names are at most 32 characters */
 #define PERIOD_DEFAULT "30d"
 
-static int stats_run(struct cmd_ctx *ctx);
+static enum slimy_status stats_run(struct cmd_ctx *ctx);
 
-/* What each period choice below means; a period ends now. */
+/* The periods, in choice order: X(value, choice name, days back from now). The value is also
+ * the title's label. The one list: the choices and find_period() both come from it. */
+#define STATS_PERIODS(X)                                                                                               \
+    X("7d", "Last 7 days", 7)                                                                                          \
+    X("30d", "Last 30 days", 30)                                                                                       \
+    X("90d", "Last 90 days", 90)                                                                                       \
+    X("1y", "Last year", 365)
+
 struct period {
-    const char *value; /* the choice value, also the title's label */
-    int64_t days;      /* how far back the period starts */
+    const char *value;
+    int64_t days;
 };
 
-static const struct period periods[] = {
-    {.value = "7d", .days = 7},
-    {.value = "30d", .days = 30},
-    {.value = "90d", .days = 90},
-    {.value = "1y", .days = 365},
-};
+#define PERIOD_ROW(value_, name_, days_) {.value = value_, .days = days_},
+static const struct period periods[] = {STATS_PERIODS(PERIOD_ROW)};
 
-static const struct cmd_choice stats_period_choices[] = {
-    {.name = "Last 7 days", .string_value = "7d"},
-    {.name = "Last 30 days", .string_value = "30d"},
-    {.name = "Last 90 days", .string_value = "90d"},
-    {.name = "Last year", .string_value = "1y"},
-};
+#define PERIOD_CHOICE(value_, name_, days_) {.name = name_, .string_value = value_},
+static const struct cmd_choice stats_period_choices[] = {STATS_PERIODS(PERIOD_CHOICE)};
 
 static const struct cmd_option stats_options[] = {
     {.name = "user", .type = OPT_USER, .description = "Whose stats to show (default: yours)"},
@@ -59,17 +58,6 @@ const struct command stats_command = {
     .flags = CMD_DEFERRED | CMD_EPHEMERAL,
     .run = stats_run,
 };
-
-/* The user id an OPT_USER option holds, or NULL when absent (cmd_opt_* has no user getter). */
-static const char *opt_user(const struct cmd_ctx *ctx, const char *name)
-{
-    const cJSON *opt = interaction_option(ctx->interaction, name);
-    const cJSON *type = cJSON_GetObjectItemCaseSensitive(opt, "type");
-    const cJSON *value = cJSON_GetObjectItemCaseSensitive(opt, "value");
-    if (!cJSON_IsNumber(type) || type->valueint != OPT_USER || !cJSON_IsString(value) || !*value->valuestring)
-        return NULL;
-    return value->valuestring;
-}
 
 static const struct period *find_period(const char *value)
 {
@@ -95,43 +83,30 @@ static bool contains_ignoring_case(const char *text, const char *word)
 
 /* Administrator, or (in a server) one of the invoker's roles whose name is known and contains
  * "mod" or "club"; see the file comment on where the names come from. */
-static bool can_view_others(const struct interaction *it)
+static bool can_view_others(const struct cmd_ctx *ctx)
 {
+    const struct interaction *it = ctx->interaction;
     if (it->member_permissions & PERMISSION_ADMINISTRATOR)
         return true;
     if (!it->guild_id)
         return false;
-    const cJSON *member = cJSON_GetObjectItemCaseSensitive(it->root, "member");
-    const cJSON *roles = cJSON_GetObjectItemCaseSensitive(member, "roles");
-    const cJSON *role_id;
-    cJSON_ArrayForEach(role_id, roles)
-    {
-        if (!cJSON_IsString(role_id))
-            continue;
-        const cJSON *role = interaction_resolved(it, "roles", role_id->valuestring);
-        const cJSON *name = cJSON_GetObjectItemCaseSensitive(role, "name");
-        if (cJSON_IsString(name) && (contains_ignoring_case(name->valuestring, "mod") ||
-                                     contains_ignoring_case(name->valuestring, "club")))
+    struct cmd_role role;
+    for (size_t i = 0; cmd_member_role(ctx, i, &role); i++)
+        if (contains_ignoring_case(role.name, "mod") || contains_ignoring_case(role.name, "club"))
             return true;
-    }
     return false;
 }
 
 /* The name for the title: the invoker's display name, or the target's global name or
  * username from data.resolved.users, else the bare id. */
-static void target_name(const struct interaction *it, const char *user_id, char *out, size_t cap)
+static void target_name(const struct cmd_ctx *ctx, const char *user_id, char *out, size_t cap)
 {
-    if (strcmp(user_id, it->user_id) == 0 && it->user_name[0]) {
+    const struct interaction *it = ctx->interaction;
+    struct cmd_user user;
+    if (strcmp(user_id, it->user_id) == 0 && it->user_name[0])
         snprintf(out, cap, "%s", it->user_name);
-        return;
-    }
-    const cJSON *user = interaction_resolved(it, "users", user_id);
-    const cJSON *global_name = cJSON_GetObjectItemCaseSensitive(user, "global_name");
-    const cJSON *username = cJSON_GetObjectItemCaseSensitive(user, "username");
-    if (cJSON_IsString(global_name) && *global_name->valuestring)
-        snprintf(out, cap, "%s", global_name->valuestring);
-    else if (cJSON_IsString(username) && *username->valuestring)
-        snprintf(out, cap, "%s", username->valuestring);
+    else if (cmd_resolved_user(ctx, user_id, &user) && (*user.global_name || *user.username))
+        snprintf(out, cap, "%s", *user.global_name ? user.global_name : user.username);
     else
         snprintf(out, cap, "%s", user_id);
 }
@@ -144,17 +119,16 @@ static int add_count(cJSON *embed, const char *name, uint64_t count)
 }
 
 /* /stats [user:<@user>] [period:<7d|30d|90d|1y>] */
-static int stats_run(struct cmd_ctx *ctx)
+static enum slimy_status stats_run(struct cmd_ctx *ctx)
 {
     const struct interaction *it = ctx->interaction;
-    const char *user_id = opt_user(ctx, "user");
-    if (!user_id)
-        user_id = it->user_id;
+    struct cmd_user target;
+    const char *user_id = cmd_opt_user(ctx, "user", &target) ? target.id : it->user_id;
     const char *period_value = cmd_opt_string(ctx, "period");
     const struct period *period = find_period(period_value ? period_value : PERIOD_DEFAULT);
     if (!period)
         return cmd_fail(ctx, SLIMY_EINVAL, "❌ Unknown period. Choose 7d, 30d, 90d or 1y.");
-    if (strcmp(user_id, it->user_id) != 0 && !can_view_others(it))
+    if (strcmp(user_id, it->user_id) != 0 && !can_view_others(ctx))
         return cmd_fail(ctx, SLIMY_EPERM,
                         "❌ You can only view your own stats (viewing others needs Administrator or a mod/club role).");
 
@@ -165,7 +139,7 @@ static int stats_run(struct cmd_ctx *ctx)
         return rc;
 
     char name[NAME_MAX_BYTES], title[NAME_MAX_BYTES + 64], last_active[48];
-    target_name(it, user_id, name, sizeof name);
+    target_name(ctx, user_id, name, sizeof name);
     snprintf(title, sizeof title, "📈 Stats for %s (%s)", name, period->value);
     if (stats.last_active_ms > 0)
         snprintf(last_active, sizeof last_active, "<t:%lld:R>", (long long)(stats.last_active_ms / 1000));

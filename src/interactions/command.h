@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/status.h"
 #include "interactions/interaction.h"
 #include "interactions/message.h"
 
@@ -92,16 +93,14 @@ enum cmd_contexts {
 struct cmd_services;
 struct cmd_ctx;
 
-/* A handler: fills ctx->reply and returns SLIMY_OK, or returns a failure status after
- * optionally setting a user-facing text with cmd_fail(). Runs exactly once per interaction.
- * A deferred handler that must wait on the network (OpenAI, a download) starts the request
- * with a callback and returns CMD_PENDING; the callback later calls cmd_continue() exactly once
- * with the next step, which runs on a worker and returns a status (or CMD_PENDING again). */
-typedef int (*cmd_run_fn)(struct cmd_ctx *ctx);
+/* A handler step. Returns SLIMY_OK when ctx->reply holds the answer, or a failure status after
+ * optionally wording it with cmd_fail() (the dispatcher words the rest). A deferred step that
+ * must wait on the network ends with one of the cmd_await_*() helpers (flows/await.h), which
+ * names the step to run when the result is in; it returns SLIMY_OK and the run goes on later.
+ * Runs exactly once per interaction (each step once). */
+typedef enum slimy_status (*cmd_run_fn)(struct cmd_ctx *ctx);
 
-#define CMD_PENDING (-1) /* the reply is not ready: cmd_continue() will be called exactly once */
-
-typedef void (*cmd_state_free_fn)(void *state);
+typedef void (*cmd_free_fn)(void *p);
 
 /* A command, a subcommand group or a subcommand. A node with `subcommands` is only a
  * container: it has no options and no run. A leaf has `run`. Flags and cooldown are read
@@ -123,8 +122,8 @@ struct command {
 
 /* Services a handler may use; all borrowed, valid for the whole run. */
 struct cmd_services {
-    struct store *store;                 /* user data; NULL only in unit tests without storage */
-    struct ai_client *ai;                /* OpenAI-compatible client; NULL when not configured */
+    struct store *store;                 /* user data; always present (dispatch_new requires it) */
+    struct ai_client *ai;                /* OpenAI-compatible client; NULL when not configured (CMD_NEEDS_AI) */
     struct fetch *engine;                /* the outbound HTTP engine (downloads) */
     struct kv *kv;                       /* shared state: /chat history, counters (kv.h) */
     struct persona *persona;             /* the parsed PERSONALITY_FILE */
@@ -135,7 +134,8 @@ struct cmd_services {
     uint64_t started_at_ms;              /* process start, wall clock */
 };
 
-/* The context of one run. */
+/* The context of one run. Handlers read the first six fields and use the functions below; the
+ * rest belongs to the dispatcher and the await helpers. */
 struct cmd_ctx {
     const struct interaction *interaction; /* borrowed; the parsed request */
     const char *scope_id;                  /* guild id, or "dm:<channel id>" in a DM (see store.h) */
@@ -144,26 +144,97 @@ struct cmd_ctx {
     const struct cmd_services *services;   /* borrowed */
     struct message *reply;                 /* the handler fills this in */
     uint64_t deadline_mono_ms;             /* outbound calls must end by then (token life minus margin) */
-    void *state;                           /* a pending handler's own state; freed with state_free */
-    cmd_state_free_fn state_free;          /* called once when the run ends; NULL = nothing to free */
+
+    void *state;                           /* the handler's own state across steps (cmd_state_new) */
+    cmd_free_fn state_free;                /* frees what state points to when the run ends */
+    void *result;                          /* what the last await produced (cmd_resume) */
+    cmd_free_fn result_free;               /* frees result at the next await or when the run ends */
+    cmd_run_fn next;                       /* the step to run once the await completes */
 };
 
 /* ---- the ones handlers call ---- */
 
-/* Option values of the leaf being run. Each returns false when the option is absent or
- * has another type; *out is untouched then. Strings are borrowed from the interaction. */
+/* Option values of the leaf being run. Each returns false (or NULL) when the option is absent
+ * or has another type; *out is untouched then. Strings are borrowed from the interaction. */
 const char *cmd_opt_string(const struct cmd_ctx *ctx, const char *name);
-bool cmd_opt_int(const struct cmd_ctx *ctx, const char *name, int64_t *out);
-bool cmd_opt_number(const struct cmd_ctx *ctx, const char *name, double *out);
+bool cmd_opt_int(const struct cmd_ctx *ctx, const char *name, int64_t *out); /* exact integers within ±2^53 */
+bool cmd_opt_number(const struct cmd_ctx *ctx, const char *name, double *out); /* finite only */
 bool cmd_opt_bool(const struct cmd_ctx *ctx, const char *name, bool *out);
 
+/* An INTEGER option clamped to the min_value/max_value its definition declares (Discord checks
+ * them, but the request is only as honest as its sender); def when absent or not an integer. */
+int64_t cmd_opt_int_or(const struct cmd_ctx *ctx, const char *name, int64_t def);
+
+/* The resolved objects behind USER, CHANNEL, ROLE and ATTACHMENT options (data.resolved).
+ * Strings are borrowed from the interaction; a field Discord did not send is "" (never NULL). */
+struct cmd_user {
+    const char *id;
+    const char *username;
+    const char *global_name;  /* "" when the user has none */
+    const char *display_name; /* the member's nick, else global_name, else username */
+    bool is_bot;
+    bool is_member;           /* data.resolved.members had the user (a USER option in a guild) */
+};
+
+struct cmd_channel {
+    const char *id;
+    const char *name;
+    enum discord_channel_type type;
+    const char *parent_id; /* a channel's category, a thread's channel; "" when none */
+};
+
+struct cmd_role {
+    const char *id;
+    const char *name;
+};
+
+struct cmd_attachment {
+    const char *id;
+    const char *filename;
+    const char *url;
+    const char *content_type; /* "" when Discord did not say */
+    int64_t size;             /* bytes */
+};
+
+bool cmd_opt_user(const struct cmd_ctx *ctx, const char *name, struct cmd_user *out); /* id only if unresolved */
+bool cmd_opt_channel(const struct cmd_ctx *ctx, const char *name, struct cmd_channel *out); /* id only if unresolved */
+bool cmd_opt_role(const struct cmd_ctx *ctx, const char *name, struct cmd_role *out); /* id only if unresolved */
+bool cmd_opt_attachment(const struct cmd_ctx *ctx, const char *name, struct cmd_attachment *out);
+
+/* The nth role of the invoker (member.roles, 0-based); its name is "" unless data.resolved has
+ * it (Discord resolves only roles the options mention). false past the last one. */
+bool cmd_member_role(const struct cmd_ctx *ctx, size_t n, struct cmd_role *out);
+
+/* The user of a resolved id (a message author, a leaderboard entry...), for display names. */
+bool cmd_resolved_user(const struct cmd_ctx *ctx, const char *user_id, struct cmd_user *out);
+/* The channel the command was used in, from the interaction's channel object (only the id
+ * when Discord sent no object). false when the interaction names no channel. */
+bool cmd_here_channel(const struct cmd_ctx *ctx, struct cmd_channel *out);
+/* The nth attachment of a MESSAGE command's target message (0-based). */
+bool cmd_target_attachment(const struct cmd_ctx *ctx, size_t n, struct cmd_attachment *out);
+/* The text of a MESSAGE command's target message; NULL when it has none. */
+const char *cmd_target_content(const struct cmd_ctx *ctx);
+
 /* Sets the reply text (printf format) and returns SLIMY_OK, or a status if it did not fit. */
-int cmd_reply(struct cmd_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Runs next(ctx) on a worker; the step that returned CMD_PENDING promised exactly one call.
- * Thread-safe (call it from a network callback). */
-void cmd_continue(struct cmd_ctx *ctx, cmd_run_fn next);
+enum slimy_status cmd_reply(struct cmd_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Sets the user-facing failure text and returns rc, so a handler can `return cmd_fail(...)`. */
-int cmd_fail(struct cmd_ctx *ctx, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+enum slimy_status cmd_fail(struct cmd_ctx *ctx, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* The handler's state across steps: size zeroed bytes owned by the run (freed when it ends,
+ * after cleanup(state) when cleanup is not NULL). NULL when out of memory. */
+void *cmd_state_new(struct cmd_ctx *ctx, size_t size, cmd_free_fn cleanup);
+
+/* ---- for the await helpers (flows/await.h), not for handlers ---- */
+
+/* Awaiting one asynchronous result. cmd_await() is called just before starting the request and
+ * names the step to run next; the request's callback later calls cmd_resume() exactly once,
+ * from any thread, with its result (taken over: result_free(result) runs after that step). If
+ * the request could not start, call cmd_await_cancel() and return its status instead. Deferred
+ * commands only; the dispatcher runs `next` on a worker once both the step has returned and
+ * the result is in, so a step never races with the one after it. */
+enum slimy_status cmd_await(struct cmd_ctx *ctx, cmd_run_fn next); /* SLIMY_EINTERNAL if not CMD_DEFERRED */
+void cmd_await_cancel(struct cmd_ctx *ctx);
+void cmd_resume(struct cmd_ctx *ctx, void *result, cmd_free_fn result_free);
 
 #endif

@@ -13,6 +13,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/status.h"
+#include "interactions/reply_sink.h"
 #include "interactions/response.h"
 #include "interactions/verify.h"
 #include "jobs/job_stream.h"
@@ -26,7 +27,7 @@ struct dispatch {
     const struct slimy_config *cfg;
     const struct command *const *commands;
     size_t n_commands;
-    struct discord_rest *rest;
+    struct reply_sink sink;
     struct kv *kv;       /* shared state: from deps, or owned_kv */
     struct kv *owned_kv; /* an in-process kv made when deps gave none */
     struct command_stats *stats;
@@ -55,16 +56,18 @@ static void flush_stats(void *arg)
 /* ---- lifecycle ---- */
 
 int dispatch_new(const struct slimy_config *cfg, const struct command *const *commands, size_t n_commands,
-                 struct discord_rest *rest, const struct cmd_services *deps, struct dispatch **out)
+                 const struct reply_sink *sink, const struct cmd_services *deps, struct dispatch **out)
 {
+    if (!sink || !deps || !deps->store)
+        return SLIMY_EINVAL; /* handlers rely on a store being there */
     struct dispatch *d = calloc(1, sizeof *d);
     if (!d)
         return SLIMY_ENOMEM;
     d->cfg = cfg;
     d->commands = commands;
     d->n_commands = n_commands;
-    d->rest = rest;
-    d->kv = deps ? deps->kv : NULL;
+    d->sink = *sink;
+    d->kv = deps->kv;
     int rc = SLIMY_OK;
     if (!d->kv) {
         struct kv_options opts;
@@ -92,13 +95,11 @@ int dispatch_new(const struct slimy_config *cfg, const struct command *const *co
         dispatch_free(d);
         return rc;
     }
-    if (deps)
-        d->services = *deps;
     d->services = (struct cmd_services){
-        .store = d->services.store,
-        .ai = d->services.ai,
-        .engine = d->services.engine,
-        .persona = d->services.persona,
+        .store = deps->store,
+        .ai = deps->ai,
+        .engine = deps->engine,
+        .persona = deps->persona,
         .kv = d->kv, .jobs = d->jobs, .stream = d->stream, .stats = d->stats, .config = cfg,
         .started_at_ms = clock_wall_ms()};
     *out = d;
@@ -129,6 +130,11 @@ bool dispatch_drain(struct dispatch *d, uint64_t deadline_mono_ms)
 enum kv_state dispatch_kv_state(struct dispatch *d)
 {
     return kv_state(d->kv);
+}
+
+const struct cmd_services *dispatch_services(struct dispatch *d)
+{
+    return &d->services;
 }
 
 size_t dispatch_jobs_queued(struct dispatch *d)
@@ -230,20 +236,39 @@ static const struct command *resolve_leaf(const struct command *top, const struc
     return c->run ? c : NULL;
 }
 
+/* What a job carries for the dispatcher: the parsed request and the leaf it runs. */
+struct deferred {
+    struct interaction interaction; /* owned */
+    const struct command *command;  /* the leaf (static registry data) */
+    char path[COMMAND_PATH_MAX];    /* "snail sheet": command and subcommand names */
+};
+
+static void deferred_free(void *p)
+{
+    struct deferred *df = p;
+    interaction_free(&df->interaction);
+    free(df);
+}
+
 /* Job stream thread: an entry queued by kv_admit (on any replica) becomes a runnable job. The
  * body was verified by the replica that admitted it; Redis is inside the trust boundary. */
 static int decode_job(const struct kv_entry *entry, struct job *job, void *arg)
 {
     struct dispatch *d = arg;
-    int rc = interaction_parse(entry->body, entry->body_len, &job->interaction);
+    struct deferred *df = calloc(1, sizeof *df);
+    if (!df)
+        return SLIMY_ENOMEM;
+    job->payload = df; /* freed with the job, whatever happens next */
+    job->payload_free = deferred_free;
+    int rc = interaction_parse(entry->body, entry->body_len, &df->interaction);
     if (rc)
         return rc;
-    const struct interaction *it = &job->interaction;
+    const struct interaction *it = &df->interaction;
     const struct command *top = dispatch_find(d->commands, d->n_commands, it->command_name, it->command_type);
-    const struct command *leaf = top ? resolve_leaf(top, it, job->path, sizeof job->path) : NULL;
-    if (!leaf || !(leaf->flags & CMD_DEFERRED) || strcmp(job->path, entry->path) != 0)
+    const struct command *leaf = top ? resolve_leaf(top, it, df->path, sizeof df->path) : NULL;
+    if (!leaf || !(leaf->flags & CMD_DEFERRED) || strcmp(df->path, entry->path) != 0)
         return SLIMY_EINVAL; /* a command this build does not have (a rolling upgrade) */
-    job->command = leaf;
+    df->command = leaf;
     job->expires_at_wall_ms = entry->expires_at_wall_ms;
     return SLIMY_OK;
 }
@@ -262,8 +287,16 @@ static void init_ctx(struct dispatch *d, struct cmd_ctx *ctx, const struct comma
                             .reply = reply};
 }
 
+static void drop_result(struct cmd_ctx *ctx)
+{
+    if (ctx->result && ctx->result_free)
+        ctx->result_free(ctx->result);
+    ctx->result = NULL;
+    ctx->result_free = NULL;
+}
+
 /* Records the run and makes sure the reply says something useful. */
-static void after_run(struct dispatch *d, struct cmd_ctx *ctx, int rc, uint64_t elapsed_ms)
+static void after_run(struct dispatch *d, struct cmd_ctx *ctx, enum slimy_status rc, uint64_t elapsed_ms)
 {
     const struct interaction *it = ctx->interaction;
     command_stats_record(d->stats, ctx->path, rc == SLIMY_OK, elapsed_ms);
@@ -278,10 +311,12 @@ static void after_run(struct dispatch *d, struct cmd_ctx *ctx, int rc, uint64_t 
     }
     if (ctx->command->flags & CMD_EPHEMERAL)
         ctx->reply->flags |= MESSAGE_FLAG_EPHEMERAL;
-    if (ctx->state_free)
+    if (ctx->state && ctx->state_free)
         ctx->state_free(ctx->state);
+    free(ctx->state);
     ctx->state = NULL;
     ctx->state_free = NULL;
+    drop_result(ctx);
 }
 
 /* CMD_NEEDS_CONSENT: SLIMY_OK when the user allowed memory in this scope; otherwise the
@@ -289,8 +324,7 @@ static void after_run(struct dispatch *d, struct cmd_ctx *ctx, int rc, uint64_t 
 static int check_consent(struct dispatch *d, const struct cmd_ctx *ctx)
 {
     bool allowed = false;
-    int rc = d->services.store ? store_consent_get(d->services.store, ctx->interaction->user_id, ctx->scope_id, &allowed)
-                               : SLIMY_EUNAVAILABLE;
+    int rc = store_consent_get(d->services.store, ctx->interaction->user_id, ctx->scope_id, &allowed);
     if (rc) {
         message_set_text(ctx->reply, "%s", failure_text(rc));
         return rc;
@@ -306,9 +340,8 @@ static int check_consent(struct dispatch *d, const struct cmd_ctx *ctx)
 /* Command usage feeds /stats and /leaderboard; losing a row is not worth failing a command. */
 static void record_usage(struct dispatch *d, const struct cmd_ctx *ctx, bool ok, uint64_t elapsed_ms)
 {
-    if (d->services.store)
-        store_command_usage_add(d->services.store, ctx->interaction->user_id, ctx->scope_id, ctx->path, ok,
-                                (int64_t)elapsed_ms);
+    store_command_usage_add(d->services.store, ctx->interaction->user_id, ctx->scope_id, ctx->path, ok,
+                            (int64_t)elapsed_ms);
 }
 
 static void on_delivered(const struct discord_delivery_result *result, void *arg)
@@ -320,30 +353,88 @@ static void on_delivered(const struct discord_delivery_result *result, void *arg
 
 /* ---- deferred runs ---- */
 
-/* One deferred run: from the first worker call until the reply is handed to Discord. A run
- * that waits on the network (CMD_PENDING) parks here and comes back through jobs_resume(). */
+/* One deferred run: from the first worker call until the reply is handed to the sink. A run
+ * that awaits a result parks here and comes back through jobs_resume().
+ *
+ * An await has two parties, the step that started it and the callback bringing the result, in
+ * either order: each adds one to `arrivals`, and the second to arrive sends the run on (the
+ * worker runs the next step at once; the callback queues the job). So the next step never
+ * starts while the one before is still returning. */
 struct run {
     struct dispatch *d;
     struct job *job;
-    struct cmd_ctx ctx; /* handlers see only this; cmd_continue() finds the run from it */
+    struct cmd_ctx ctx; /* handlers see only this; the await calls find the run from it */
     struct message reply;
     char scope_id[INTERACTION_SCOPE_MAX];
-    cmd_run_fn next;          /* the step to run when the job is resumed */
+    bool is_awaiting;         /* the step being run started an await */
+    atomic_uint arrivals;     /* of the step's return and the result, for the current await */
     uint64_t started_mono_ms;
 };
 
-void cmd_continue(struct cmd_ctx *ctx, cmd_run_fn next)
+static struct run *run_of(struct cmd_ctx *ctx)
 {
-    struct run *run = (struct run *)((char *)ctx - offsetof(struct run, ctx));
-    run->next = next;
-    jobs_resume(run->job->owner, run->job);
+    return (struct run *)((char *)ctx - offsetof(struct run, ctx));
 }
 
-static void finish_run(struct run *run, int rc)
+enum slimy_status cmd_await(struct cmd_ctx *ctx, cmd_run_fn next)
+{
+    if (!(ctx->command->flags & CMD_DEFERRED)) {
+        log_error("an immediate command tried to await", LOG_S("command", ctx->path));
+        return SLIMY_EINTERNAL; /* it answers on the request thread: there is nothing to come back to */
+    }
+    struct run *run = run_of(ctx);
+    drop_result(ctx); /* the step's own result; the await's may arrive before the step returns */
+    ctx->next = next;
+    run->is_awaiting = true;
+    atomic_store(&run->arrivals, 0);
+    return SLIMY_OK;
+}
+
+void cmd_await_cancel(struct cmd_ctx *ctx)
+{
+    run_of(ctx)->is_awaiting = false;
+    ctx->next = NULL;
+}
+
+void cmd_resume(struct cmd_ctx *ctx, void *result, cmd_free_fn result_free)
+{
+    struct run *run = run_of(ctx);
+    ctx->result = result;
+    ctx->result_free = result_free;
+    if (atomic_fetch_add(&run->arrivals, 1) == 1)
+        jobs_resume(run->job->owner, run->job);
+}
+
+/* The step has returned SLIMY_OK after starting an await: true when the result is already in
+ * and the next step should run now, false when the callback will resume the job. */
+static bool step_returned_awaiting(struct run *run)
+{
+    run->is_awaiting = false;
+    return atomic_fetch_add(&run->arrivals, 1) == 1;
+}
+
+/* Runs steps until one finishes the run (a status) or parks it (-1). */
+static int run_steps(struct run *run, cmd_run_fn step)
+{
+    for (;;) {
+        enum slimy_status rc = step(&run->ctx);
+        if (!run->is_awaiting)
+            return rc;
+        if (rc != SLIMY_OK) /* a bug; the result still comes, so the run goes on with it */
+            log_error("command step failed after starting an await", LOG_S("command", run->ctx.path),
+                      LOG_S("status", slimy_strerror(rc)));
+        if (!step_returned_awaiting(run))
+            return -1;
+        step = run->ctx.next;
+    }
+}
+
+static void finish_run(struct run *run, enum slimy_status rc)
 {
     struct dispatch *d = run->d;
     struct job *job = run->job;
-    const struct interaction *it = &job->interaction;
+    const struct deferred *df = job->payload;
+    const struct interaction *it = &df->interaction;
     uint64_t elapsed = clock_mono_ms() - run->started_mono_ms;
     after_run(d, &run->ctx, rc, elapsed);
     record_usage(d, &run->ctx, rc == SLIMY_OK, elapsed);
@@ -352,12 +443,12 @@ static void finish_run(struct run *run, int rc)
         .token = it->token,
         .interaction_id = it->id,
         .expires_at_wall_ms = job->expires_at_wall_ms,
-        .ephemeral = (job->command->flags & CMD_EPHEMERAL) != 0,
+        .ephemeral = (df->command->flags & CMD_EPHEMERAL) != 0,
     };
     job->run_state = NULL;
-    int drc = discord_reply_deliver(d->rest, &where, &run->reply, on_delivered, job);
+    int drc = d->sink.deliver(d->sink.self, &where, &run->reply, on_delivered, job);
     if (drc) {
-        log_error("could not start reply delivery", LOG_S("interaction_id", it->id), LOG_S("command", job->path),
+        log_error("could not start reply delivery", LOG_S("interaction_id", it->id), LOG_S("command", df->path),
                   LOG_S("status", slimy_strerror(drc)));
         jobs_finish(job->owner, job);
     }
@@ -372,12 +463,13 @@ static void run_job(struct jobs *jobs, struct job *job, void *arg)
     struct run *run = job->run_state;
     int rc;
     if (run) {
-        rc = run->next(&run->ctx);
+        rc = run_steps(run, run->ctx.next);
     } else {
-        const struct interaction *it = &job->interaction;
+        const struct deferred *df = job->payload;
+        const struct interaction *it = &df->interaction;
         uint64_t now_wall = clock_wall_ms();
         if (now_wall >= job->expires_at_wall_ms) {
-            log_warn("job expired before it ran", LOG_S("interaction_id", it->id), LOG_S("command", job->path));
+            log_warn("job expired before it ran", LOG_S("interaction_id", it->id), LOG_S("command", df->path));
             jobs_finish(jobs, job);
             return;
         }
@@ -390,16 +482,16 @@ static void run_job(struct jobs *jobs, struct job *job, void *arg)
         run->job = job;
         run->started_mono_ms = clock_mono_ms();
         message_init(&run->reply);
-        init_ctx(d, &run->ctx, job->command, job->path, it, &run->reply, run->scope_id);
+        init_ctx(d, &run->ctx, df->command, df->path, it, &run->reply, run->scope_id);
         uint64_t left = job->expires_at_wall_ms - now_wall;
         run->ctx.deadline_mono_ms = run->started_mono_ms + (left > REPLY_MARGIN_MS ? left - REPLY_MARGIN_MS : 0);
         job->run_state = run;
-        rc = (job->command->flags & CMD_NEEDS_CONSENT) ? check_consent(d, &run->ctx) : SLIMY_OK;
+        rc = (df->command->flags & CMD_NEEDS_CONSENT) ? check_consent(d, &run->ctx) : SLIMY_OK;
         if (!rc)
-            rc = job->command->run(&run->ctx);
+            rc = run_steps(run, df->command->run);
     }
-    if (rc != CMD_PENDING)
-        finish_run(run, rc);
+    if (rc >= 0)
+        finish_run(run, (enum slimy_status)rc);
 }
 
 /* ---- the request path ---- */
@@ -414,11 +506,7 @@ static void run_immediate(struct dispatch *d, const struct command *leaf, const 
     message_init(&reply);
     init_ctx(d, &ctx, leaf, path, it, &reply, scope_id);
     uint64_t started = clock_mono_ms();
-    int rc = leaf->run(&ctx);
-    if (rc == CMD_PENDING) { /* a bug: only deferred commands may wait */
-        log_error("immediate command returned CMD_PENDING", LOG_S("command", path));
-        rc = SLIMY_EINTERNAL;
-    }
+    enum slimy_status rc = leaf->run(&ctx);
     after_run(d, &ctx, rc, clock_mono_ms() - started);
     if (message_is_empty(&reply))
         message_set_text(&reply, "✅ Done."); /* Discord rejects an empty message */

@@ -18,7 +18,7 @@
 #include "core/config.h"
 #include "interactions/command.h"
 #include "interactions/command_stats.h"
-#include "interactions/discord_rest.h"
+#include "interactions/reply_sink.h"
 #include "jobs/jobs.h"
 #include "kv/kv.h"
 
@@ -33,14 +33,14 @@ struct dispatch_reply {
     size_t len;      /* bytes in body */
 };
 
-/* Creates the dispatcher, its job stream and its worker pool. cfg, commands, rest and the
- * services in deps (store, ai, engine, persona, kv; copied, each borrowed) must outlive it.
- * deps may be NULL, and any service in it may be NULL: commands needing one then fail with a
- * friendly message (AI commands answer at once that AI is not configured); without a kv the
- * dispatcher makes an in-process one. It fills in the jobs, stream, stats, config and start
- * time itself. */
+/* Creates the dispatcher, its job stream and its worker pool. Deferred replies go to sink
+ * (copied; what it points to is borrowed). cfg, commands and the services in deps (store, ai,
+ * engine, persona, kv; copied, each borrowed) must outlive it. deps->store is required
+ * (SLIMY_EINVAL without it: handlers rely on it); the others may be NULL: AI commands then
+ * answer at once that AI is not configured, and without a kv the dispatcher makes an
+ * in-process one. It fills in the jobs, stream, stats, config and start time itself. */
 int dispatch_new(const struct slimy_config *cfg, const struct command *const *commands, size_t n_commands,
-                 struct discord_rest *rest, const struct cmd_services *deps, struct dispatch **out);
+                 const struct reply_sink *sink, const struct cmd_services *deps, struct dispatch **out);
 /* Stops workers; call dispatch_drain() first to let queued jobs finish. */
 void dispatch_free(struct dispatch *d);
 
@@ -69,6 +69,9 @@ bool dispatch_drain(struct dispatch *d, uint64_t deadline_mono_ms);
 
 /* Whether shared state is in Redis, in memory by choice, or in memory because Redis is down. */
 enum kv_state dispatch_kv_state(struct dispatch *d);
+
+/* The services handlers get (the deps given to dispatch_new, completed). */
+const struct cmd_services *dispatch_services(struct dispatch *d);
 
 /* Jobs waiting + jobs running or delivering. */
 size_t dispatch_jobs_queued(struct dispatch *d);

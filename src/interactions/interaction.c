@@ -10,7 +10,7 @@
 
 #include "core/status.h"
 
-static const char *str_or(const cJSON *obj, const char *key, const char *def)
+const char *interaction_str(const cJSON *obj, const char *key, const char *def)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
     return cJSON_IsString(v) && v->valuestring ? v->valuestring : def;
@@ -32,15 +32,15 @@ bool interaction_parse_permissions(const char *text, uint64_t *out)
     return true;
 }
 
-static const char *display_name(const cJSON *member, const cJSON *user)
+const char *interaction_display_name(const cJSON *member, const cJSON *user)
 {
-    const char *nick = str_or(member, "nick", NULL);
+    const char *nick = interaction_str(member, "nick", NULL);
     if (nick && *nick)
         return nick;
-    const char *global = str_or(user, "global_name", NULL);
+    const char *global = interaction_str(user, "global_name", NULL);
     if (global && *global)
         return global;
-    return str_or(user, "username", "");
+    return interaction_str(user, "username", "");
 }
 
 /* Walks data.options down through SUB_COMMAND_GROUP (2) and SUB_COMMAND (1) to the params. */
@@ -52,9 +52,9 @@ static void find_leaf(struct interaction *it, const cJSON *options)
         if (!cJSON_IsNumber(type))
             break;
         if (type->valueint == 2)
-            it->subcommand_group = str_or(first, "name", NULL);
+            it->subcommand_group = interaction_str(first, "name", NULL);
         else if (type->valueint == 1)
-            it->subcommand = str_or(first, "name", NULL);
+            it->subcommand = interaction_str(first, "name", NULL);
         else
             break;
         options = cJSON_GetObjectItemCaseSensitive(first, "options");
@@ -86,13 +86,13 @@ int interaction_parse(const char *body, size_t len, struct interaction *out)
     }
     out->root = root;
     out->type = type->valueint;
-    out->id = str_or(root, "id", "");
-    out->application_id = str_or(root, "application_id", "");
-    out->token = str_or(root, "token", "");
-    out->guild_id = str_or(root, "guild_id", NULL);
-    out->channel_id = str_or(root, "channel_id", NULL);
+    out->id = interaction_str(root, "id", "");
+    out->application_id = interaction_str(root, "application_id", "");
+    out->token = interaction_str(root, "token", "");
+    out->guild_id = interaction_str(root, "guild_id", NULL);
+    out->channel_id = interaction_str(root, "channel_id", NULL);
     if (!out->channel_id)
-        out->channel_id = str_or(cJSON_GetObjectItemCaseSensitive(root, "channel"), "id", NULL);
+        out->channel_id = interaction_str(cJSON_GetObjectItemCaseSensitive(root, "channel"), "id", NULL);
     const cJSON *context = cJSON_GetObjectItemCaseSensitive(root, "context");
     if (cJSON_IsNumber(context))
         out->context = context->valueint;
@@ -103,19 +103,19 @@ int interaction_parse(const char *body, size_t len, struct interaction *out)
         out->has_member = true;
         user = cJSON_GetObjectItemCaseSensitive(member, "user");
         uint64_t perms = 0;
-        if (interaction_parse_permissions(str_or(member, "permissions", NULL), &perms))
+        if (interaction_parse_permissions(interaction_str(member, "permissions", NULL), &perms))
             out->member_permissions = perms;
     }
-    out->user_id = str_or(user, "id", "");
-    out->user_name = display_name(member, user);
+    out->user_id = interaction_str(user, "id", "");
+    out->user_name = interaction_display_name(member, user);
 
     const cJSON *data = cJSON_GetObjectItemCaseSensitive(root, "data");
     if (cJSON_IsObject(data) &&
         (out->type == INTERACTION_APPLICATION_COMMAND || out->type == INTERACTION_AUTOCOMPLETE)) {
-        out->command_name = str_or(data, "name", NULL);
+        out->command_name = interaction_str(data, "name", NULL);
         const cJSON *ctype = cJSON_GetObjectItemCaseSensitive(data, "type");
         out->command_type = cJSON_IsNumber(ctype) ? ctype->valueint : 1;
-        out->target_id = str_or(data, "target_id", NULL);
+        out->target_id = interaction_str(data, "target_id", NULL);
         const cJSON *resolved = cJSON_GetObjectItemCaseSensitive(data, "resolved");
         out->resolved = cJSON_IsObject(resolved) ? resolved : NULL;
         find_leaf(out, cJSON_GetObjectItemCaseSensitive(data, "options"));
@@ -134,7 +134,7 @@ const cJSON *interaction_option(const struct interaction *it, const char *name)
     const cJSON *opt;
     cJSON_ArrayForEach(opt, it->options)
     {
-        const char *n = str_or(opt, "name", NULL);
+        const char *n = interaction_str(opt, "name", NULL);
         if (n && strcmp(n, name) == 0)
             return opt;
     }

@@ -20,6 +20,28 @@ enum interaction_type {
     INTERACTION_MODAL_SUBMIT = 5,
 };
 
+/* Discord channel types (Discord's values). */
+enum discord_channel_type {
+    CHANNEL_GUILD_TEXT = 0,
+    CHANNEL_DM = 1,
+    CHANNEL_GUILD_VOICE = 2,
+    CHANNEL_GROUP_DM = 3,
+    CHANNEL_GUILD_CATEGORY = 4,
+    CHANNEL_GUILD_ANNOUNCEMENT = 5,
+    CHANNEL_ANNOUNCEMENT_THREAD = 10,
+    CHANNEL_PUBLIC_THREAD = 11,
+    CHANNEL_PRIVATE_THREAD = 12,
+    CHANNEL_GUILD_STAGE_VOICE = 13,
+    CHANNEL_GUILD_DIRECTORY = 14,
+    CHANNEL_GUILD_FORUM = 15,
+    CHANNEL_GUILD_MEDIA = 16,
+};
+
+static inline bool channel_type_is_thread(enum discord_channel_type t)
+{
+    return t == CHANNEL_ANNOUNCEMENT_THREAD || t == CHANNEL_PUBLIC_THREAD || t == CHANNEL_PRIVATE_THREAD;
+}
+
 /* Discord permission bits we check server-side. */
 #define PERMISSION_ADMINISTRATOR (UINT64_C(1) << 3)
 #define PERMISSION_MANAGE_GUILD (UINT64_C(1) << 5)
@@ -63,6 +85,13 @@ const cJSON *interaction_resolved(const struct interaction *it, const char *kind
 
 /* Returns the target message of a MESSAGE context-menu command, or NULL. */
 const cJSON *interaction_target_message(const struct interaction *it);
+
+/* obj[key] when it is a string, else def. */
+const char *interaction_str(const cJSON *obj, const char *key, const char *def);
+
+/* What Discord shows for a user: member.nick, else user.global_name, else user.username ("").
+ * member may be NULL. */
+const char *interaction_display_name(const cJSON *member, const cJSON *user);
 
 #define INTERACTION_SCOPE_MAX 40
 

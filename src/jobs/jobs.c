@@ -33,7 +33,8 @@ void job_free(struct job *job)
 {
     if (!job)
         return;
-    interaction_free(&job->interaction);
+    if (job->payload_free)
+        job->payload_free(job->payload);
     free(job);
 }
 

@@ -12,16 +12,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "interactions/interaction.h"
-
 struct jobs;
-struct command;
 
 struct job {
-    struct interaction interaction; /* owned: the parsed request */
-    const struct command *command;  /* the leaf to run (static registry data) */
-    char path[64];                  /* "snail sheet": command and subcommand names */
-    uint64_t expires_at_wall_ms;    /* interaction token end: signed timestamp + 15 min */
+    void *payload;                       /* what the runner runs (the dispatcher's parsed request); owned */
+    void (*payload_free)(void *payload); /* frees payload with the job; NULL = nothing to free */
+    uint64_t expires_at_wall_ms;         /* interaction token end: signed timestamp + 15 min */
     uint64_t enqueued_at_mono_ms;   /* for queue-wait metrics */
     struct jobs *owner;             /* the queue it was submitted to (set by jobs_submit) */
     void *run_state;                /* the runner's state while the job waits on async work */
@@ -54,7 +50,7 @@ int jobs_submit(struct jobs *jobs, struct job *job);
  * Thread-safe; callable from the outbound engine's thread. */
 void jobs_resume(struct jobs *jobs, struct job *job);
 
-/* Marks job done and frees it (interaction included). Thread-safe. */
+/* Marks job done and frees it (payload included). Thread-safe. */
 void jobs_finish(struct jobs *jobs, struct job *job);
 
 /* Allocates a zeroed job; free with jobs_finish() once submitted, job_free() otherwise. */

@@ -17,31 +17,15 @@ static const struct {
     {"rating_pg13", MODE_RATING_PG13},
 };
 
-static const struct mode_profile profiles[] = {
-    {"chat|personality|rating_pg13", "Chat · Personality · Rated PG-13"},
-    {"chat|personality|rating_unrated", "Chat · Personality · Unrated"},
-    {"chat|no_personality|rating_pg13", "Chat · No Personality · Rated PG-13"},
-    {"chat|no_personality|rating_unrated", "Chat · No Personality · Unrated"},
-    {"super_snail|personality|rating_pg13", "Super Snail · Personality · Rated PG-13"},
-    {"super_snail|personality|rating_unrated", "Super Snail · Personality · Unrated"},
-    {"super_snail|no_personality|rating_pg13", "Super Snail · No Personality · Rated PG-13"},
-    {"super_snail|no_personality|rating_unrated", "Super Snail · No Personality · Unrated"},
-    {"clear", "Clear (remove all modes)"},
-};
+#define PROFILE_ROW(value, label) {value, label},
+static const struct mode_profile profiles[] = {MODES_PROFILES(PROFILE_ROW)};
 
+#define FILTER_ROW(name, flag, label) {name, flag, label},
 static const struct {
     const char *name;
     unsigned flag;
     const char *label;
-} filters[] = {
-    {"all", 0, "All configurations"},
-    {"chat", MODE_CHAT, "Chat enabled"},
-    {"super_snail", MODE_SUPER_SNAIL, "Super Snail enabled"},
-    {"personality", MODE_PERSONALITY, "Personality enabled"},
-    {"no_personality", MODE_NO_PERSONALITY, "No Personality enabled"},
-    {"rating_pg13", MODE_RATING_PG13, "Rated PG-13"},
-    {"rating_unrated", MODE_RATING_UNRATED, "Unrated"},
-};
+} filters[] = {MODES_FILTERS(FILTER_ROW)};
 
 const struct mode_profile *modes_profiles(size_t *n)
 {

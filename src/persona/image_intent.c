@@ -1,5 +1,5 @@
 /* image_intent.c — image-request detection with POSIX extended regexes compiled once. */
-#include "ai/image_intent.h"
+#include "persona/image_intent.h"
 
 #include <pthread.h>
 #include <regex.h>

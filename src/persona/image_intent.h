@@ -1,7 +1,7 @@
 /* image_intent.h — does a chat message ask for a picture? (/chat turns such messages into an
  * image instead of a text reply; commands.md B §6.2). Pure; thread-safe. */
-#ifndef SLIMY_AI_IMAGE_INTENT_H
-#define SLIMY_AI_IMAGE_INTENT_H
+#ifndef SLIMY_PERSONA_IMAGE_INTENT_H
+#define SLIMY_PERSONA_IMAGE_INTENT_H
 
 #include <stdbool.h>
 

@@ -1,7 +1,7 @@
 /* persona.c — reads bot-personality.md into sections, re-reads it when it changes, and builds
  * the /chat system prompt from it; see persona.h. No network and no OpenAI here: the chat job
  * calls persona_build_prompt() and sends the result itself. */
-#include "ai/persona.h"
+#include "persona/persona.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -73,17 +73,16 @@ static const char *const builtin_sections[SEC_COUNT] = {
                    "Crisis Text Line: text HOME to 741741; other countries: https://findahelpline.com.",
 };
 
-/* /personality-config adjust parameters (handlers/personality.c) and how the prompt words them. */
+/* How the prompt words each /personality-config adjust parameter (PERSONA_ADJUSTMENTS). */
 static const struct {
     const char *parameter;  /* as stored by store_adjustment_set() */
     const char *label;      /* start of the prompt line */
     const char *scale;      /* what the ends of 1..10 mean */
     bool needs_personality; /* meaningless in professional mode */
 } adjustment_lines[] = {
-    {"catchphrase_freq", "Catchphrase frequency", "1 = almost never, 10 = in most replies", true},
-    {"enthusiasm", "Enthusiasm level", "1 = calm, 10 = very excited", false},
-    {"formality", "Formality", "1 = casual, 10 = formal", false},
-    {"technical_depth", "Technical depth", "1 = plain-language overview, 10 = expert detail", false},
+#define ADJUSTMENT_LINE(parameter, choice, label, scale, needs_personality) {parameter, label, scale, needs_personality},
+    PERSONA_ADJUSTMENTS(ADJUSTMENT_LINE)
+#undef ADJUSTMENT_LINE
 };
 
 /* ---- private structs ---- */
@@ -416,12 +415,12 @@ static int append_context(struct buf *b, const char *body, bool include_snail_la
     return rc;
 }
 
-static int append_adjustments(struct buf *b, const struct store_adjustments *adjustments, bool use_personality)
+static int append_adjustments(struct buf *b, const struct persona_prompt_input *in, bool use_personality)
 {
     bool has_heading = false;
     int rc = SLIMY_OK;
-    for (size_t i = 0; adjustments && i < adjustments->n && !rc; i++) {
-        const struct store_adjustment *a = &adjustments->items[i];
+    for (size_t i = 0; i < in->n_adjustments && !rc; i++) {
+        const struct persona_adjustment *a = &in->adjustments[i];
         if (a->value < 1 || a->value > 10)
             continue;
         for (size_t j = 0; j < sizeof adjustment_lines / sizeof adjustment_lines[0] && !rc; j++) {
@@ -467,7 +466,7 @@ static int build_prompt(const struct persona_doc *doc, const struct persona_prom
     for (int i = SEC_ADAPTATION; i <= SEC_CRISIS && !rc; i++)
         rc = append_section(b, section_titles[i].title, s[i]);
     if (!rc)
-        rc = append_adjustments(b, in->adjustments, use_personality);
+        rc = append_adjustments(b, in, use_personality);
     return rc;
 }
 

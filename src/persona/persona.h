@@ -1,12 +1,12 @@
 /* persona.h — Slimy's persona: bot-personality.md (PERSONALITY_FILE) parsed into sections and
  * turned into the /chat system prompt for a channel's modes and a scope's adjustments.
  * No network; reads one file. Thread-safe: a struct persona may be shared by every worker. */
-#ifndef SLIMY_AI_PERSONA_H
-#define SLIMY_AI_PERSONA_H
+#ifndef SLIMY_PERSONA_PERSONA_H
+#define SLIMY_PERSONA_PERSONA_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
-#include "store/store.h"
 
 /* Files larger than this are refused (the old parse, or the built-in persona, stays in use). */
 #define PERSONA_FILE_MAX_BYTES (256u * 1024u)
@@ -34,10 +34,28 @@ void persona_close(struct persona *p);
 
 /* ---- the ones /chat and the handlers call ---- */
 
+/* The /personality-config adjust parameters, in choice order: X(parameter as stored, choice
+ * name, prompt line label, what the ends of 1..10 mean, meaningless in professional mode). The
+ * one list: the command's choices and the prompt's lines both come from it. */
+#define PERSONA_ADJUSTMENTS(X)                                                                                         \
+    X("catchphrase_freq", "Catchphrase Frequency", "Catchphrase frequency", "1 = almost never, 10 = in most replies",   \
+      true)                                                                                                            \
+    X("enthusiasm", "Enthusiasm Level", "Enthusiasm level", "1 = calm, 10 = very excited", false)                      \
+    X("technical_depth", "Technical Depth", "Technical depth", "1 = plain-language overview, 10 = expert detail",      \
+      false)                                                                                                           \
+    X("formality", "Formality Level", "Formality", "1 = casual, 10 = formal", false)
+
+/* One stored /personality-config adjust value. */
+struct persona_adjustment {
+    const char *parameter; /* one of PERSONA_ADJUSTMENTS's; others are skipped */
+    int value;             /* 1..10; others are skipped */
+};
+
 /* What a prompt is built for. */
 struct persona_prompt_input {
     unsigned effective_modes;                    /* enum mode_flag bits of the channel (modes_effective) */
-    const struct store_adjustments *adjustments; /* the scope's /personality-config adjust values; may be NULL */
+    const struct persona_adjustment *adjustments; /* the scope's /personality-config adjust values */
+    size_t n_adjustments;
     bool include_snail_layer;                    /* /snail analyze, or a channel with super_snail */
 };
 

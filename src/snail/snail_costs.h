@@ -9,6 +9,9 @@
 
 #define SNAIL_LEVELS 8 /* nodes per form: l1, r1, l2, compass, r2, l3, r3, ritual */
 
+/* The tiers the calculator knows, in order: X(tier). /snail calc offers exactly these. */
+#define SNAIL_TIERS(X) X(5) X(6) X(7) X(8)
+
 /* Levels below this are refused by snail_costs_calc(): each level below the top costs one loop
  * step, and the original JavaScript never returns for -Infinity. */
 #define SNAIL_LEVEL_MIN (-1000000.0)

@@ -486,7 +486,7 @@ static void test_definitions_within_limits(void **state)
 
 /* ---- the checker itself catches what it should ---- */
 
-static int dummy_run(struct cmd_ctx *ctx)
+static enum slimy_status dummy_run(struct cmd_ctx *ctx)
 {
     (void)ctx;
     return 0;

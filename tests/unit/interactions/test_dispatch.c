@@ -1,8 +1,7 @@
 /* test_dispatch.c — unit tests of src/interactions/dispatch.c: the real dispatcher, driven with
  * signed request bodies and a table of test commands defined here (immediate, subcommands and a
- * group, guild-only, failing, deferred, blocking). Nothing reaches the network: the REST client
- * points at 127.0.0.1:9, and deferred jobs are signed so that their interaction token has
- * expired by the time a worker would deliver, which finishes them without a request. */
+ * group, guild-only, failing, deferred, awaiting, blocking). Nothing reaches the network:
+ * deferred replies go to a recording reply sink, and the store is a fresh SQLite file. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -26,8 +25,9 @@
 #include "core/log.h"
 #include "core/status.h"
 #include "interactions/command.h"
-#include "interactions/discord_rest.h"
 #include "interactions/dispatch.h"
+#include "interactions/reply_sink.h"
+#include "store/store.h"
 
 #define BODY_MAX 2048
 #define TOKEN_LIFETIME_S (15 * 60) /* Discord: an interaction token lasts 15 minutes */
@@ -57,7 +57,7 @@ static void release_block(void)
 }
 
 /* /echo text:<s> — immediate, ephemeral, with a cooldown. */
-static int echo_run(struct cmd_ctx *ctx)
+static enum slimy_status echo_run(struct cmd_ctx *ctx)
 {
     echo_runs++;
     const char *text = cmd_opt_string(ctx, "text");
@@ -65,7 +65,7 @@ static int echo_run(struct cmd_ctx *ctx)
 }
 
 /* /math add a:<int> b:<int> */
-static int math_add_run(struct cmd_ctx *ctx)
+static enum slimy_status math_add_run(struct cmd_ctx *ctx)
 {
     add_runs++;
     int64_t a = 0, b = 0;
@@ -75,7 +75,7 @@ static int math_add_run(struct cmd_ctx *ctx)
 }
 
 /* /math neg a:<int> */
-static int math_neg_run(struct cmd_ctx *ctx)
+static enum slimy_status math_neg_run(struct cmd_ctx *ctx)
 {
     neg_runs++;
     int64_t a = 0;
@@ -85,7 +85,7 @@ static int math_neg_run(struct cmd_ctx *ctx)
 }
 
 /* /cfg set color value:<s> — a leaf inside a subcommand group. */
-static int cfg_set_color_run(struct cmd_ctx *ctx)
+static enum slimy_status cfg_set_color_run(struct cmd_ctx *ctx)
 {
     color_runs++;
     const char *value = cmd_opt_string(ctx, "value");
@@ -93,14 +93,14 @@ static int cfg_set_color_run(struct cmd_ctx *ctx)
 }
 
 /* /serverinfo — guild only. */
-static int serverinfo_run(struct cmd_ctx *ctx)
+static enum slimy_status serverinfo_run(struct cmd_ctx *ctx)
 {
     serverinfo_runs++;
     return cmd_reply(ctx, "guild %s", ctx->interaction->guild_id ? ctx->interaction->guild_id : "(none)");
 }
 
 /* /fail code:<int> [text:<s>] — returns the status `code`, with the text when given. */
-static int fail_run(struct cmd_ctx *ctx)
+static enum slimy_status fail_run(struct cmd_ctx *ctx)
 {
     fail_runs++;
     int64_t code = SLIMY_EINTERNAL;
@@ -108,18 +108,88 @@ static int fail_run(struct cmd_ctx *ctx)
     const char *text = cmd_opt_string(ctx, "text");
     if (text)
         return cmd_fail(ctx, (int)code, "%s", text);
-    return (int)code;
+    return (enum slimy_status)code;
 }
 
 /* /later, /laterpub — deferred. */
-static int later_run(struct cmd_ctx *ctx)
+static enum slimy_status later_run(struct cmd_ctx *ctx)
 {
     later_runs++;
     return cmd_reply(ctx, "later");
 }
 
+/* /await mode:<0|1> — deferred; awaits a result another thread brings, either after the step
+ * returned (mode 0, the usual order) or before (mode 1, the race the dispatcher must survive),
+ * then a second await, and replies with both results. */
+struct await_arg {
+    struct cmd_ctx *ctx;
+    int value;
+    bool is_early; /* resume before the step returns */
+};
+
+static void *bring_result(void *p)
+{
+    struct await_arg *a = p;
+    if (!a->is_early) { /* well after the step returned */
+        struct timespec pause = {.tv_sec = 0, .tv_nsec = 50000000L};
+        nanosleep(&pause, NULL);
+    }
+    int *result = malloc(sizeof *result);
+    *result = a->value;
+    cmd_resume(a->ctx, result, free);
+    if (!a->is_early)
+        free(a);
+    return NULL;
+}
+
+/* Starts a thread that brings value to the awaiting step (the await helpers' shape). */
+static enum slimy_status await_value(struct cmd_ctx *ctx, int value, cmd_run_fn next)
+{
+    int64_t mode = 0;
+    bool is_early = cmd_opt_int(ctx, "mode", &mode) && mode == 1;
+    enum slimy_status rc = cmd_await(ctx, next);
+    if (rc)
+        return rc;
+    struct await_arg *a = malloc(sizeof *a);
+    *a = (struct await_arg){.ctx = ctx, .value = value, .is_early = is_early};
+    pthread_t t;
+    pthread_create(&t, NULL, bring_result, a);
+    if (is_early) { /* return only once the result is in: the next step must still wait for this one */
+        pthread_join(t, NULL);
+        free(a);
+    } else {
+        pthread_detach(t);
+    }
+    return SLIMY_OK;
+}
+
+static atomic_int await_steps;
+
+static enum slimy_status await_last(struct cmd_ctx *ctx)
+{
+    await_steps++;
+    int *first = ctx->state, second = *(int *)ctx->result;
+    return cmd_reply(ctx, "got %d and %d", *first, second);
+}
+
+static enum slimy_status await_second(struct cmd_ctx *ctx)
+{
+    await_steps++;
+    int *first = ctx->state;
+    *first = *(int *)ctx->result;
+    return await_value(ctx, 2, await_last);
+}
+
+static enum slimy_status await_run(struct cmd_ctx *ctx)
+{
+    await_steps++;
+    if (!cmd_state_new(ctx, sizeof(int), NULL))
+        return SLIMY_ENOMEM;
+    return await_value(ctx, 1, await_second);
+}
+
 /* /block — deferred; waits for the test, then for its token to end so no delivery is tried. */
-static int block_run(struct cmd_ctx *ctx)
+static enum slimy_status block_run(struct cmd_ctx *ctx)
 {
     pthread_mutex_lock(&block.lock);
     block.runs++;
@@ -240,6 +310,31 @@ static const struct command laterpub_command = {
     .run = later_run,
 };
 
+static const struct cmd_option await_options[] = {
+    {.name = "mode", .type = OPT_INTEGER, .description = "0 late result, 1 early result"},
+};
+
+static const struct command await_command = {
+    .name = "await",
+    .description = "Deferred, awaits twice",
+    .options = await_options,
+    .n_options = ARRAY_LEN(await_options),
+    .flags = CMD_DEFERRED,
+    .run = await_run,
+};
+
+/* /echoawait — immediate, and (wrongly) tries to await. */
+static enum slimy_status echoawait_run(struct cmd_ctx *ctx)
+{
+    return await_value(ctx, 1, await_last);
+}
+
+static const struct command echoawait_command = {
+    .name = "echoawait",
+    .description = "Immediate, tries to await",
+    .run = echoawait_run,
+};
+
 static const struct command block_command = {
     .name = "block",
     .description = "Deferred, blocks its worker",
@@ -248,19 +343,67 @@ static const struct command block_command = {
 };
 
 static const struct command *const test_commands[] = {
-    &block_command, &cfg_command,      &echo_command, &fail_command,
-    &later_command, &laterpub_command, &math_command, &serverinfo_command,
+    &await_command, &block_command,    &cfg_command,  &echo_command,      &echoawait_command,
+    &fail_command,  &later_command,    &laterpub_command, &math_command, &serverinfo_command,
 };
 
 /* ---- fixture ---- */
 
+/* What the recording sink got. */
+struct delivered {
+    char interaction_id[32];
+    char content[256];
+    bool is_ephemeral;
+};
+
 struct fixture {
     struct slimy_config cfg;
     unsigned char secret_key[crypto_sign_SECRETKEYBYTES];
-    struct fetch *engine;
-    struct discord_rest *rest;
+    char dir[64];
+    struct store *store;
     struct dispatch *d;
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    struct delivered delivered[16];
+    size_t n_delivered;
 };
+
+static int record(void *self, const struct discord_delivery *where, struct message *msg, discord_delivered_fn done,
+                  void *arg)
+{
+    struct fixture *f = self;
+    pthread_mutex_lock(&f->lock);
+    if (f->n_delivered < ARRAY_LEN(f->delivered)) {
+        struct delivered *d = &f->delivered[f->n_delivered++];
+        snprintf(d->interaction_id, sizeof d->interaction_id, "%s", where->interaction_id);
+        snprintf(d->content, sizeof d->content, "%s", msg->content.data ? msg->content.data : "");
+        d->is_ephemeral = where->ephemeral && (msg->flags & MESSAGE_FLAG_EPHEMERAL);
+    }
+    pthread_cond_broadcast(&f->changed);
+    pthread_mutex_unlock(&f->lock);
+    message_cleanup(msg);
+    message_init(msg);
+    struct discord_delivery_result result = {.status = SLIMY_OK, .http_status = 200, .attempts = 1};
+    done(&result, arg);
+    return SLIMY_OK;
+}
+
+/* Waits up to 5 s for the n-th delivery (1-based) and returns it. */
+static struct delivered *wait_delivered(struct fixture *f, size_t n)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 5;
+    pthread_mutex_lock(&f->lock);
+    while (f->n_delivered < n)
+        if (pthread_cond_timedwait(&f->changed, &f->lock, &until) != 0)
+            break;
+    struct delivered *d = f->n_delivered >= n ? &f->delivered[n - 1] : NULL;
+    pthread_mutex_unlock(&f->lock);
+    if (!d)
+        fail_msg("delivery %zu never came", n);
+    return d;
+}
 
 static int group_setup(void **state)
 {
@@ -289,17 +432,26 @@ static int start(void **state, uint32_t signature_max_age_s, unsigned job_queue_
     f->cfg.worker_threads = 1;
     f->cfg.job_queue_max = job_queue_max;
     f->cfg.signature_max_age_s = signature_max_age_s;
-    f->cfg.api_base = strdup("http://127.0.0.1:9"); /* nothing listens there */
+    snprintf(f->dir, sizeof f->dir, "/tmp/slimy-test-dispatch.XXXXXX");
+    char path[128];
+    snprintf(path, sizeof path, "%s/slimy.db", mkdtemp(f->dir) ? f->dir : "/nonexistent");
+    f->cfg.sqlite_path = strdup(path);
     snprintf(f->cfg.application_id, sizeof f->cfg.application_id, "42");
-    echo_runs = add_runs = neg_runs = color_runs = serverinfo_runs = fail_runs = later_runs = 0;
+    pthread_mutex_init(&f->lock, NULL);
+    pthread_cond_init(&f->changed, NULL);
+    echo_runs = add_runs = neg_runs = color_runs = serverinfo_runs = fail_runs = later_runs = await_steps = 0;
     pthread_mutex_lock(&block.lock);
     block.runs = 0;
     block.is_released = false;
     block.expires_at_ms = 0;
     pthread_mutex_unlock(&block.lock);
     *state = f;
-    if (!f->cfg.api_base || fetch_start(&f->engine) || discord_rest_new(&f->cfg, f->engine, &f->rest) ||
-        dispatch_new(&f->cfg, test_commands, ARRAY_LEN(test_commands), f->rest, NULL, &f->d))
+    char err[256];
+    struct reply_sink sink = {.deliver = record, .self = f};
+    if (!f->cfg.sqlite_path || store_open(&f->cfg, true, &f->store, err, sizeof err))
+        return -1;
+    struct cmd_services deps = {.store = f->store};
+    if (dispatch_new(&f->cfg, test_commands, ARRAY_LEN(test_commands), &sink, &deps, &f->d))
         return -1;
     return 0;
 }
@@ -329,9 +481,19 @@ static int teardown(void **state)
     release_block();
     bool is_drained = !f->d || dispatch_drain(f->d, clock_mono_ms() + 10000);
     dispatch_free(f->d);
-    fetch_free(f->engine);
-    discord_rest_free(f->rest);
-    free(f->cfg.api_base);
+    store_close(f->store);
+    if (f->cfg.sqlite_path) {
+        char path[160];
+        static const char *const suffixes[] = {"", "-wal", "-shm"};
+        for (size_t i = 0; i < ARRAY_LEN(suffixes); i++) {
+            snprintf(path, sizeof path, "%s%s", f->cfg.sqlite_path, suffixes[i]);
+            unlink(path);
+        }
+        rmdir(f->dir);
+    }
+    free(f->cfg.sqlite_path);
+    pthread_cond_destroy(&f->changed);
+    pthread_mutex_destroy(&f->lock);
     free(f);
     return is_drained ? 0 : -1;
 }
@@ -795,6 +957,67 @@ static void test_deferred_public(void **state)
     assert_int_equal(later_runs, 0);
 }
 
+/* Signed now, a deferred command runs on a worker and its reply reaches the sink, ephemeral or
+ * not as the command says. */
+static void test_deferred_reply_delivered(void **state)
+{
+    struct fixture *f = *state;
+    char *body = malloc(BODY_MAX);
+    guild_body(body, "100", "{\"id\":\"6\",\"name\":\"later\",\"type\":1}");
+    cJSON *root = send_ok(f, body);
+    assert_int_equal(cJSON_GetObjectItemCaseSensitive(root, "type")->valueint, 5);
+    cJSON_Delete(root);
+    struct delivered *d = wait_delivered(f, 1);
+    assert_string_equal(d->content, "later");
+    assert_true(d->is_ephemeral);
+
+    guild_body(body, "100", "{\"id\":\"6\",\"name\":\"laterpub\",\"type\":1}");
+    cJSON_Delete(send_ok(f, body));
+    d = wait_delivered(f, 2);
+    assert_string_equal(d->content, "later");
+    assert_false(d->is_ephemeral);
+    assert_int_equal(later_runs, 2);
+    free(body);
+}
+
+/* A command awaiting two results runs its three steps once each and replies with both, whether
+ * a result comes after its step returned or before. */
+static void expect_awaits(struct fixture *f, int mode, size_t nth)
+{
+    char data[160], body[BODY_MAX];
+    snprintf(data, sizeof data,
+             "{\"id\":\"8\",\"name\":\"await\",\"type\":1,\"options\":[{\"name\":\"mode\",\"type\":4,\"value\":%d}]}",
+             mode);
+    guild_body(body, "100", data);
+    cJSON_Delete(send_ok(f, body));
+    assert_string_equal(wait_delivered(f, nth)->content, "got 1 and 2");
+}
+
+static void test_await_result_after_the_step(void **state)
+{
+    struct fixture *f = *state;
+    expect_awaits(f, 0, 1);
+    assert_int_equal(await_steps, 3);
+}
+
+static void test_await_result_before_the_step_returns(void **state)
+{
+    struct fixture *f = *state;
+    expect_awaits(f, 1, 1);
+    expect_awaits(f, 1, 2);
+    assert_int_equal(await_steps, 6);
+}
+
+/* An immediate command cannot await (it answers on the request thread): it fails cleanly. */
+static void test_immediate_cannot_await(void **state)
+{
+    struct fixture *f = *state;
+    char *text = run_guild(f, "100", "{\"id\":\"9\",\"name\":\"echoawait\",\"type\":1}", false);
+    assert_contains(text, "Command failed");
+    free(text);
+    assert_int_equal(await_steps, 0);
+}
+
 /* Once draining, deferred commands are refused with a message instead of a type 5. */
 static void test_deferred_after_drain(void **state)
 {
@@ -959,6 +1182,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_deferred_ephemeral, setup_old_signatures, teardown),
         cmocka_unit_test_setup_teardown(test_deferred_public, setup_old_signatures, teardown),
         cmocka_unit_test_setup_teardown(test_deferred_after_drain, setup_old_signatures, teardown),
+        cmocka_unit_test_setup_teardown(test_deferred_reply_delivered, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_await_result_after_the_step, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_await_result_before_the_step_returns, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_immediate_cannot_await, setup, teardown),
         cmocka_unit_test_setup_teardown(test_queue_full, setup_queue_of_two, teardown),
         cmocka_unit_test_setup_teardown(test_duplicate_runs_once, setup_queue_of_two, teardown),
         cmocka_unit_test_setup_teardown(test_duplicate_immediate_is_answered_again, setup, teardown),

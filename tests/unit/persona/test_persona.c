@@ -17,12 +17,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ai/persona.h"
+#include "persona/persona.h"
 #include "modes/modes.h"
 #include "core/log.h"
 
 #define TEMP_TEMPLATE "/tmp/slimy-persona-test-XXXXXX"
-#define THIS_FILE_SUFFIX "tests/unit/ai/test_persona.c"
+#define THIS_FILE_SUFFIX "tests/unit/persona/test_persona.c"
 
 /* One marker per section, plus text the parser must ignore. */
 static const char marked_persona[] = "# Title line, ignored NOTE_MARK\n"
@@ -105,9 +105,11 @@ static int teardown(void **state)
     return 0;
 }
 
-static char *build(struct persona *p, unsigned modes, const struct store_adjustments *adj, bool snail)
+static char *build_with(struct persona *p, unsigned modes, const struct persona_adjustment *adj, size_t n,
+                        bool snail)
 {
-    struct persona_prompt_input in = {.effective_modes = modes, .adjustments = adj, .include_snail_layer = snail};
+    struct persona_prompt_input in = {
+        .effective_modes = modes, .adjustments = adj, .n_adjustments = n, .include_snail_layer = snail};
     char *prompt = persona_build_prompt(p, &in);
     assert_non_null(prompt);
     return prompt;
@@ -144,7 +146,7 @@ static void personality_mode_gets_base_pg13_and_catchphrases(void **state)
     /* PG-13 is the default rating: with rating_pg13, and with no rating mode at all. */
     const unsigned cases[] = {MODE_CHAT | MODE_PERSONALITY | MODE_RATING_PG13, MODE_CHAT | MODE_PERSONALITY, 0};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char *prompt = build(fx->persona, cases[i], NULL, false);
+        char *prompt = build_with(fx->persona, cases[i], NULL, 0, false);
         assert_common(prompt);
         assert_true(strncmp(prompt, "You are slimy.ai BASE_MARK.", 27) == 0); /* base opens the prompt */
         assert_has(prompt, "## Tone: PG-13\nPG13_MARK");
@@ -164,7 +166,7 @@ static void unrated_replaces_pg13(void **state)
 {
     struct fixture *fx = *state;
     char *prompt =
-        build(fx->persona, MODE_CHAT | MODE_PERSONALITY | MODE_RATING_UNRATED | MODE_RATING_PG13, NULL, false);
+        build_with(fx->persona, MODE_CHAT | MODE_PERSONALITY | MODE_RATING_UNRATED | MODE_RATING_PG13, NULL, 0, false);
     assert_common(prompt);
     assert_has(prompt, "BASE_MARK");
     assert_has(prompt, "## Tone: Unrated\nUNRATED_MARK");
@@ -180,7 +182,7 @@ static void no_personality_wins_and_gets_professional(void **state)
     const unsigned cases[] = {MODE_CHAT | MODE_NO_PERSONALITY,
                               MODE_CHAT | MODE_PERSONALITY | MODE_NO_PERSONALITY | MODE_RATING_UNRATED};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char *prompt = build(fx->persona, cases[i], NULL, false);
+        char *prompt = build_with(fx->persona, cases[i], NULL, 0, false);
         assert_common(prompt);
         assert_has(prompt, "PRO_MARK");
         assert_lacks(prompt, "BASE_MARK");
@@ -195,8 +197,8 @@ static void no_personality_wins_and_gets_professional(void **state)
 static void snail_block_only_with_the_snail_layer(void **state)
 {
     struct fixture *fx = *state;
-    char *plain = build(fx->persona, MODE_CHAT, NULL, false);
-    char *snail = build(fx->persona, MODE_CHAT | MODE_SUPER_SNAIL, NULL, true);
+    char *plain = build_with(fx->persona, MODE_CHAT, NULL, 0, false);
+    char *snail = build_with(fx->persona, MODE_CHAT | MODE_SUPER_SNAIL, NULL, 0, true);
     assert_lacks(plain, "SNAIL_MARK");
     assert_has(plain, "### Technical questions\nTECH_MARK"); /* the block after it survives */
     assert_has(snail, "### Super Snail\nSNAIL_MARK");
@@ -208,7 +210,7 @@ static void snail_block_only_with_the_snail_layer(void **state)
 static void fences_and_repeated_titles(void **state)
 {
     struct fixture *fx = *state;
-    char *prompt = build(fx->persona, MODE_CHAT, NULL, false);
+    char *prompt = build_with(fx->persona, MODE_CHAT, NULL, 0, false);
     /* "## Crisis Response" inside a code fence is adaptation-rule text, not a section. */
     const char *fenced = strstr(prompt, "FENCED_MARK");
     assert_non_null(fenced);
@@ -223,7 +225,7 @@ static void fences_and_repeated_titles(void **state)
 static void adjustments_become_lines(void **state)
 {
     struct fixture *fx = *state;
-    struct store_adjustment items[] = {
+    const struct persona_adjustment items[] = {
         {.parameter = "catchphrase_freq", .value = 2},
         {.parameter = "enthusiasm", .value = 8},
         {.parameter = "formality", .value = 3},
@@ -231,9 +233,9 @@ static void adjustments_become_lines(void **state)
         {.parameter = "technical_depth", .value = 9},
         {.parameter = "enthusiasm", .value = 11}, /* out of range: skipped */
     };
-    struct store_adjustments adj = {.items = items, .n = sizeof items / sizeof items[0]};
+    size_t n = sizeof items / sizeof items[0];
 
-    char *prompt = build(fx->persona, MODE_CHAT | MODE_PERSONALITY, &adj, false);
+    char *prompt = build_with(fx->persona, MODE_CHAT | MODE_PERSONALITY, items, n, false);
     assert_has(prompt, "\nEnthusiasm level: 8/10 (1 = calm, 10 = very excited)");
     assert_has(prompt, "\nCatchphrase frequency: 2/10");
     assert_has(prompt, "\nTechnical depth: 9/10");
@@ -244,14 +246,13 @@ static void adjustments_become_lines(void **state)
     free(prompt);
 
     /* No catchphrases in professional mode, so no frequency either. */
-    prompt = build(fx->persona, MODE_NO_PERSONALITY, &adj, false);
+    prompt = build_with(fx->persona, MODE_NO_PERSONALITY, items, n, false);
     assert_has(prompt, "\nEnthusiasm level: 8/10");
     assert_has(prompt, "\nFormality: 3/10");
     assert_lacks(prompt, "Catchphrase frequency");
     free(prompt);
 
-    struct store_adjustments none = {0};
-    prompt = build(fx->persona, MODE_CHAT, &none, false);
+    prompt = build_with(fx->persona, MODE_CHAT, items, 0, false);
     assert_lacks(prompt, "Server adjustments");
     free(prompt);
 }
@@ -271,7 +272,7 @@ static void changed_file_is_reloaded(void **state)
     assert_int_equal(utimensat(AT_FDCWD, fx->path, times, 0), 0);
 
     sleep_ms(1100); /* the file is looked at no more than once per second */
-    char *prompt = build(fx->persona, MODE_CHAT, NULL, false);
+    char *prompt = build_with(fx->persona, MODE_CHAT, NULL, 0, false);
     assert_has(prompt, "NEW_BASE_MARK");
     assert_has(prompt, "NEW_CRISIS_MARK");
     assert_lacks(prompt, "BASE_MARK.");
@@ -281,27 +282,27 @@ static void changed_file_is_reloaded(void **state)
     /* Deleting the file keeps the last good persona. */
     assert_int_equal(unlink(fx->path), 0);
     sleep_ms(1100);
-    prompt = build(fx->persona, MODE_CHAT, NULL, false);
+    prompt = build_with(fx->persona, MODE_CHAT, NULL, 0, false);
     assert_has(prompt, "NEW_BASE_MARK");
     free(prompt);
 
     /* ... and a file that comes back is read again. */
     write_file(fx->path, "## Base Personality\nBACK_MARK\n");
     sleep_ms(1100);
-    prompt = build(fx->persona, MODE_CHAT, NULL, false);
+    prompt = build_with(fx->persona, MODE_CHAT, NULL, 0, false);
     assert_has(prompt, "BACK_MARK");
     free(prompt);
 }
 
 static void assert_fallback_prompts(struct persona *p)
 {
-    char *prompt = build(p, MODE_CHAT | MODE_PERSONALITY, NULL, false);
+    char *prompt = build_with(p, MODE_CHAT | MODE_PERSONALITY, NULL, 0, false);
     assert_true(strlen(prompt) > 0);
     assert_has(prompt, "slimy.ai");
     assert_has(prompt, "988");
     assert_has(prompt, "741741");
     free(prompt);
-    prompt = build(p, MODE_NO_PERSONALITY, NULL, false);
+    prompt = build_with(p, MODE_NO_PERSONALITY, NULL, 0, false);
     assert_has(prompt, "professional");
     assert_has(prompt, "988");
     free(prompt);
@@ -324,7 +325,7 @@ static void missing_or_useless_file_falls_back(void **state)
     write_file(fx->path, "# Just a title\n## Traits\nnothing we read\n");
     assert_int_equal(persona_open(fx->path, &p), 0);
     assert_fallback_prompts(p);
-    char *prompt = build(p, MODE_CHAT, NULL, false);
+    char *prompt = build_with(p, MODE_CHAT, NULL, 0, false);
     assert_lacks(prompt, "nothing we read");
     free(prompt);
     persona_close(p);
@@ -332,7 +333,7 @@ static void missing_or_useless_file_falls_back(void **state)
     /* A file lacking its opening section still names the bot. */
     write_file(fx->path, "## Crisis Response\nCRISIS_ONLY_MARK\n");
     assert_int_equal(persona_open(fx->path, &p), 0);
-    prompt = build(p, MODE_NO_PERSONALITY, NULL, false);
+    prompt = build_with(p, MODE_NO_PERSONALITY, NULL, 0, false);
     assert_has(prompt, "slimy.ai");
     assert_has(prompt, "CRISIS_ONLY_MARK");
     free(prompt);
@@ -371,9 +372,9 @@ static void project_persona_file_is_complete(void **state)
     /* And the parser picks each of them up: each mode's prompt carries its headings. */
     struct persona *p = NULL;
     assert_int_equal(persona_open(path, &p), 0);
-    char *pg13 = build(p, MODE_CHAT | MODE_PERSONALITY | MODE_RATING_PG13, NULL, true);
-    char *unrated = build(p, MODE_CHAT | MODE_PERSONALITY | MODE_RATING_UNRATED, NULL, false);
-    char *pro = build(p, MODE_CHAT | MODE_NO_PERSONALITY, NULL, false);
+    char *pg13 = build_with(p, MODE_CHAT | MODE_PERSONALITY | MODE_RATING_PG13, NULL, 0, true);
+    char *unrated = build_with(p, MODE_CHAT | MODE_PERSONALITY | MODE_RATING_UNRATED, NULL, 0, false);
+    char *pro = build_with(p, MODE_CHAT | MODE_NO_PERSONALITY, NULL, 0, false);
     assert_has(pg13, "slimy.ai");
     assert_has(pg13, "## Tone: PG-13\n");
     assert_has(pg13, "## Catchphrases\n");

@@ -1,0 +1,109 @@
+/* harness.h — runs commands through the real dispatcher for unit tests, and records replies.
+ *
+ * A harness is a whole Slimy minus the HTTP server and the network: the real dispatcher, a
+ * fresh SQLite store in a temporary directory, in-process shared state, the worker pool, and a
+ * recording reply sink in place of Discord's webhook. A test builds an interaction (who, where,
+ * which command, which options), harness_call() signs and dispatches it like Discord would and
+ * returns the reply: the type-4 answer of an immediate command, or the message a deferred one
+ * delivered to the sink. AI commands talk to whatever OpenAI-compatible server
+ * harness_options.openai_base_url names (a scripted fake in tests).
+ *
+ *     struct harness *h = harness_start(NULL);          (the real command registry)
+ *     struct harness_reply r;
+ *     harness_call(h, &(struct harness_call){.name = "remember",
+ *                  .options = "[{\"name\":\"note\",\"type\":3,\"value\":\"milk\"}]"}, &r);
+ *     assert_string_equal(r.content, "...");
+ *     harness_reply_cleanup(&r);
+ *     harness_stop(h);
+ *
+ * Each call gets a fresh interaction id, so dedupe never merges two calls; the user defaults to
+ * HARNESS_USER, the guild to HARNESS_GUILD and the channel to HARNESS_CHANNEL. */
+#ifndef SLIMY_TESTS_HARNESS_H
+#define SLIMY_TESTS_HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "interactions/command.h"
+#include "store/store.h"
+
+#define HARNESS_USER "100000000000000001"
+#define HARNESS_GUILD "200000000000000002"
+#define HARNESS_CHANNEL "300000000000000003"
+#define HARNESS_ADMIN_PERMISSIONS "8" /* Administrator */
+
+struct harness_options {
+    const struct command *const *commands; /* NULL = the real registry */
+    size_t n_commands;
+    const char *openai_base_url; /* NULL = AI not configured */
+    const char *attachment_hosts; /* NULL = the default (Discord's CDN) */
+    const char *personality_file; /* NULL = the repository's bot-personality.md */
+    unsigned worker_threads;      /* 0 = 2 */
+};
+
+struct harness;
+
+/* NULL when anything failed to start (the reason is printed). */
+struct harness *harness_start(const struct harness_options *opt);
+void harness_stop(struct harness *h);
+
+/* The services handlers get (store for seeding and checking rows, config...). */
+const struct cmd_services *harness_services(struct harness *h);
+struct store *harness_store(struct harness *h);
+
+/* One interaction. Unset fields take the defaults above; JSON fields are inserted verbatim. */
+struct harness_call {
+    const char *name;          /* data.name */
+    int command_type;          /* 0 = 1 (chat input); 2 user, 3 message */
+    const char *options;       /* data.options JSON array, or NULL (subcommands nest their own) */
+    const char *resolved;      /* data.resolved JSON object, or NULL */
+    const char *target_id;     /* data.target_id (user and message commands) */
+    const char *user_id;       /* NULL = HARNESS_USER */
+    const char *user_name;     /* NULL = "tester" */
+    bool in_dm;                /* no guild, no member: a DM with the bot */
+    const char *guild_id;      /* NULL = HARNESS_GUILD (ignored in a DM) */
+    const char *channel_id;    /* NULL = HARNESS_CHANNEL */
+    const char *channel;       /* the interaction's channel object JSON, or NULL for {"id":..,"type":0} */
+    const char *permissions;   /* member.permissions; NULL = "0" */
+    const char *id;            /* the interaction id; NULL = a fresh one */
+};
+
+/* What Slimy answered. For a deferred command: the deferral type and the delivered message. */
+struct harness_reply {
+    int http_status;   /* of the POST /interactions */
+    int type;          /* the interaction response type: 4 immediate, 5 deferred */
+    bool is_delivered; /* a deferred reply reached the sink */
+    char *content;     /* the message text ("" when none) */
+    unsigned flags;    /* message flags (64 = ephemeral) */
+    cJSON *embeds;     /* owned array, or NULL */
+    size_t n_files;
+    struct {
+        char name[128];
+        char content_type[64];
+        size_t len;
+    } files[10];
+    char *raw;         /* the HTTP response body */
+    char *text;        /* harness_reply_text()'s, once asked for */
+};
+
+/* Dispatches call and waits (up to 10 s) for a deferred reply. SLIMY_OK, or SLIMY_ETIMEOUT when a
+ * deferred reply never came (r still holds the HTTP answer). */
+int harness_call(struct harness *h, const struct harness_call *call, struct harness_reply *r);
+void harness_reply_cleanup(struct harness_reply *r);
+
+/* Embed helpers: the title, the description and the value of the field named `name` of embed
+ * number i; NULL when absent. */
+const char *harness_embed_title(const struct harness_reply *r, size_t i);
+const char *harness_embed_description(const struct harness_reply *r, size_t i);
+const char *harness_embed_field(const struct harness_reply *r, size_t i, const char *name);
+
+/* Every text of the reply (content, embed titles, descriptions, field names and values)
+ * joined by newlines, for "does it mention X" checks. Owned by r. */
+const char *harness_reply_text(struct harness_reply *r);
+
+/* Deferred replies delivered so far, in total. */
+size_t harness_deliveries(struct harness *h);
+
+#endif
