@@ -162,6 +162,86 @@ static int wait_for_signal(const sigset_t *signals, struct http_server *server, 
     }
 }
 
+/* Everything a running server holds, in start order. */
+struct server_parts {
+    struct store *store;
+    struct kv *kv;
+    struct fetch *engine;
+    struct discord_rest *rest;
+    struct ai_client *ai;
+    struct persona *persona;
+    struct dispatch *dispatch;
+    struct http_server *server;
+};
+
+/* Opens the store and shared state, starts the outbound engine, the dispatcher and the HTTP
+ * server. Returns SLIMY_OK, or a status after logging why; parts holds what did start. */
+static int start_parts(const struct slimy_config *cfg, uint64_t started_at, struct server_parts *p)
+{
+    char err[512] = "";
+    int rc = store_open(cfg, true, &p->store, err, sizeof err);
+    if (rc) {
+        log_critical("cannot open the database", LOG_S("error", err));
+        return rc;
+    }
+    log_info("database open", LOG_S("backend", p->store->ops->name));
+    if ((rc = kv_open(cfg, &p->kv, err, sizeof err))) {
+        log_critical("cannot set up shared state", LOG_S("error", err));
+        return rc;
+    }
+    rc = fetch_start(&p->engine);
+    if (!rc)
+        rc = discord_rest_new(cfg, p->engine, &p->rest);
+    if (!rc && ai_configured(cfg))
+        rc = ai_client_new(cfg, p->engine, &p->ai);
+    if (!rc)
+        rc = persona_open(cfg->personality_file, &p->persona);
+    if (!rc) {
+        struct cmd_services deps = {
+            .store = p->store, .ai = p->ai, .engine = p->engine, .kv = p->kv, .persona = p->persona};
+        struct reply_sink sink = reply_sink_discord(p->rest);
+        rc = dispatch_new(cfg, registry_commands, registry_count, &sink, &deps, &p->dispatch);
+    }
+    if (!rc && !p->ai)
+        log_warn("AI is not configured: /chat, /dream and /snail analyze will say so (set OPENAI_API_KEY or "
+                 "OPENAI_BASE_URL)");
+    if (!rc)
+        rc = http_server_start(cfg, p->dispatch, started_at, &p->server);
+    if (rc)
+        log_critical("start-up failed", LOG_S("status", slimy_strerror(rc)));
+    return rc;
+}
+
+/* SIGTERM/SIGINT: stop taking work, then let queued jobs finish up to DRAIN_TIMEOUT_S. */
+static void drain(const struct slimy_config *cfg, struct server_parts *p, int sig)
+{
+    struct dispatch *d = p->dispatch;
+    log_info("shutting down", LOG_S("signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"),
+             LOG_I("queued", dispatch_jobs_queued(d)), LOG_I("in_flight", dispatch_jobs_in_flight(d)));
+    http_server_set_state(p->server, HTTP_DRAINING);
+    http_server_quiesce(p->server);
+    if (dispatch_drain(d, clock_mono_ms() + (uint64_t)cfg->drain_timeout_s * 1000u))
+        log_info("drained");
+    else
+        log_error("drain deadline passed with jobs unfinished", LOG_I("queued", dispatch_jobs_queued(d)),
+                  LOG_I("in_flight", dispatch_jobs_in_flight(d)));
+}
+
+static void stop_parts(struct server_parts *p)
+{
+    /* Callbacks stop first, then the workers: a late OpenAI or Discord answer can then never
+     * reach a job that is being freed. */
+    http_server_stop(p->server);
+    fetch_stop(p->engine);
+    dispatch_free(p->dispatch);
+    fetch_free(p->engine);
+    discord_rest_free(p->rest);
+    ai_client_free(p->ai);
+    kv_close(p->kv);
+    persona_close(p->persona);
+    store_close(p->store);
+}
+
 static int serve(int argc, char **argv)
 {
     bool dev = false;
@@ -201,77 +281,16 @@ static int serve(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &signals, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    uint64_t started_at = clock_wall_ms();
-    struct fetch *engine = NULL;
-    struct discord_rest *rest = NULL;
-    struct dispatch *dispatch = NULL;
-    struct http_server *server = NULL;
-    struct store *store = NULL;
-    struct ai_client *ai = NULL;
-    struct kv *kv = NULL;
-    struct persona *persona = NULL;
-    char err[512] = "";
-    int rc = store_open(&cfg, true, &store, err, sizeof err);
-    if (rc) {
-        log_critical("cannot open the database", LOG_S("error", err));
+    struct server_parts parts = {0};
+    if (start_parts(&cfg, clock_wall_ms(), &parts)) {
         code = EXIT_FAILURE;
-        goto out;
+    } else {
+        log_info("ready", LOG_S("version", SLIMY_VERSION), LOG_S("commit", SLIMY_GIT_COMMIT),
+                 LOG_I("workers", cfg.worker_threads), LOG_S("shared_state", kv_state_name(kv_state(parts.kv))),
+                 LOG_B("dev", dev));
+        drain(&cfg, &parts, wait_for_signal(&signals, parts.server, parts.store));
     }
-    log_info("database open", LOG_S("backend", store->ops->name));
-    if ((rc = kv_open(&cfg, &kv, err, sizeof err))) {
-        log_critical("cannot set up shared state", LOG_S("error", err));
-        code = EXIT_FAILURE;
-        goto out;
-    }
-    rc = fetch_start(&engine);
-    if (!rc)
-        rc = discord_rest_new(&cfg, engine, &rest);
-    if (!rc && ai_configured(&cfg))
-        rc = ai_client_new(&cfg, engine, &ai);
-    if (!rc)
-        rc = persona_open(cfg.personality_file, &persona);
-    if (!rc) {
-        struct cmd_services deps = {
-            .store = store, .ai = ai, .engine = engine, .kv = kv, .persona = persona};
-        struct reply_sink sink = reply_sink_discord(rest);
-        rc = dispatch_new(&cfg, registry_commands, registry_count, &sink, &deps, &dispatch);
-    }
-    if (!rc && !ai)
-        log_warn("AI is not configured: /chat, /dream and /snail analyze will say so (set OPENAI_API_KEY or "
-                 "OPENAI_BASE_URL)");
-    if (!rc)
-        rc = http_server_start(&cfg, dispatch, started_at, &server);
-    if (rc) {
-        log_critical("start-up failed", LOG_S("status", slimy_strerror(rc)));
-        code = EXIT_FAILURE;
-        goto out;
-    }
-    log_info("ready", LOG_S("version", SLIMY_VERSION), LOG_S("commit", SLIMY_GIT_COMMIT),
-             LOG_I("workers", cfg.worker_threads), LOG_S("shared_state", kv_state_name(kv_state(kv))),
-             LOG_B("dev", dev));
-    int sig = wait_for_signal(&signals, server, store);
-    log_info("shutting down", LOG_S("signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"),
-             LOG_I("queued", dispatch_jobs_queued(dispatch)), LOG_I("in_flight", dispatch_jobs_in_flight(dispatch)));
-    http_server_set_state(server, HTTP_DRAINING);
-    http_server_quiesce(server);
-    bool drained = dispatch_drain(dispatch, clock_mono_ms() + (uint64_t)cfg.drain_timeout_s * 1000u);
-    if (drained)
-        log_info("drained");
-    else
-        log_error("drain deadline passed with jobs unfinished", LOG_I("queued", dispatch_jobs_queued(dispatch)),
-                  LOG_I("in_flight", dispatch_jobs_in_flight(dispatch)));
-out:
-    /* Callbacks stop first, then the workers: a late OpenAI or Discord answer can then never
-     * reach a job that is being freed. */
-    http_server_stop(server);
-    fetch_stop(engine);
-    dispatch_free(dispatch);
-    fetch_free(engine);
-    discord_rest_free(rest);
-    ai_client_free(ai);
-    kv_close(kv);
-    persona_close(persona);
-    store_close(store);
+    stop_parts(&parts);
     log_info("stopped");
     log_close();
     config_cleanup(&cfg);

@@ -84,7 +84,8 @@ static int parse_snowflake(const char *name, const char *alias, char out[32], ch
     return SLIMY_OK;
 }
 
-bool config_parse_public_key(const char *hex, unsigned char out[32])
+/* Decodes a 64-hex-char Ed25519 public key. */
+static bool config_parse_public_key(const char *hex, unsigned char out[32])
 {
     size_t n = 0;
     const char *end = NULL;
@@ -99,12 +100,9 @@ static char *dup_or(const char *v, const char *def)
     return s ? strdup(s) : NULL;
 }
 
-int config_load(struct slimy_config *cfg, bool require_public_key, char *err, size_t err_len)
+/* DISCORD_*: the public key, the ids and the API base. */
+static int load_discord(struct slimy_config *cfg, bool require_public_key, char *err, size_t err_len)
 {
-    memset(cfg, 0, sizeof *cfg);
-    unsigned long n;
-    int rc;
-
     const char *key = env("DISCORD_PUBLIC_KEY");
     if (key) {
         if (!config_parse_public_key(key, cfg->public_key)) {
@@ -117,12 +115,11 @@ int config_load(struct slimy_config *cfg, bool require_public_key, char *err, si
              "DISCORD_PUBLIC_KEY", "");
         return SLIMY_EINVAL;
     }
-
-    if ((rc = parse_snowflake("DISCORD_APPLICATION_ID", "DISCORD_CLIENT_ID", cfg->application_id, err, err_len)))
+    int rc = parse_snowflake("DISCORD_APPLICATION_ID", "DISCORD_CLIENT_ID", cfg->application_id, err, err_len);
+    if (!rc)
+        rc = parse_snowflake("DISCORD_GUILD_ID", NULL, cfg->guild_id, err, err_len);
+    if (rc)
         return rc;
-    if ((rc = parse_snowflake("DISCORD_GUILD_ID", NULL, cfg->guild_id, err, err_len)))
-        return rc;
-
     const char *base = env("DISCORD_API_BASE");
     if (base && strncmp(base, "https://", 8) != 0 && strncmp(base, "http://", 7) != 0) {
         fail(err, err_len, "%s must start with https:// or http:// (got \"%s\")", "DISCORD_API_BASE", base);
@@ -130,6 +127,12 @@ int config_load(struct slimy_config *cfg, bool require_public_key, char *err, si
     }
     cfg->api_base = dup_or(base, DEFAULT_API_BASE);
     cfg->bot_token = dup_or(env("DISCORD_TOKEN"), NULL);
+    return SLIMY_OK;
+}
+
+/* The text settings: paths, the database, the AI server, the download allowlist. */
+static int load_text(struct slimy_config *cfg, char *err, size_t err_len)
+{
     const char *log_dir = getenv("LOG_DIR"); /* set but empty means stdout only */
     cfg->log_dir = dup_or(log_dir, "./logs");
     cfg->data_dir = dup_or(env("DATA_DIR"), "./data");
@@ -141,7 +144,6 @@ int config_load(struct slimy_config *cfg, bool require_public_key, char *err, si
     const char *openai_base = env("OPENAI_BASE_URL");
     if (openai_base && strncmp(openai_base, "https://", 8) != 0 && strncmp(openai_base, "http://", 7) != 0) {
         fail(err, err_len, "%s must start with https:// or http:// (got \"%s\")", "OPENAI_BASE_URL", openai_base);
-        config_cleanup(cfg);
         return SLIMY_EINVAL;
     }
     cfg->has_openai_base_url = openai_base != NULL;
@@ -155,7 +157,6 @@ int config_load(struct slimy_config *cfg, bool require_public_key, char *err, si
     if (!cfg->api_base || !cfg->log_dir || !cfg->data_dir || !cfg->sqlite_path || !cfg->db_user ||
         !cfg->db_password || !cfg->db_name || !cfg->openai_base_url || !cfg->openai_model || !cfg->vision_model ||
         !cfg->image_model || !cfg->personality_file || !cfg->attachment_hosts) {
-        config_cleanup(cfg);
         snprintf(err, err_len, "out of memory while reading the configuration");
         return SLIMY_ENOMEM;
     }
@@ -164,71 +165,78 @@ int config_load(struct slimy_config *cfg, bool require_public_key, char *err, si
         while (blen > 0 && url[blen - 1] == '/')
             url[--blen] = '\0';
     }
+    return SLIMY_OK;
+}
 
-    if ((rc = parse_uint("PORT", 8080, 1, 65535, &n, err, err_len)))
-        goto out;
-    cfg->port = (uint16_t)n;
+/* Reads variable `name` as an unsigned integer in [min, max] (def when unset) into field. */
+#define LOAD_UINT(name, def, min, max, field)                                                                          \
+    do {                                                                                                               \
+        unsigned long value_;                                                                                          \
+        int rc_ = parse_uint(name, def, min, max, &value_, err, err_len);                                              \
+        if (rc_)                                                                                                       \
+            return rc_;                                                                                                \
+        (field) = (__typeof__(field))value_;                                                                           \
+    } while (0)
 
+/* Where to listen, what to log, and the sizes and timeouts. */
+static int load_serving(struct slimy_config *cfg, char *err, size_t err_len)
+{
+    LOAD_UINT("PORT", 8080, 1, 65535, cfg->port);
     const char *bind = env("BIND");
     snprintf(cfg->bind, sizeof cfg->bind, "%s", bind ? bind : "0.0.0.0");
-    {
-        if (!is_ip_literal(cfg->bind)) {
-            fail(err, err_len, "%s must be an IPv4 or IPv6 address such as 0.0.0.0 or 127.0.0.1 (got \"%s\")", "BIND",
-                 cfg->bind);
-            rc = SLIMY_EINVAL;
-            goto out;
-        }
+    if (!is_ip_literal(cfg->bind)) {
+        fail(err, err_len, "%s must be an IPv4 or IPv6 address such as 0.0.0.0 or 127.0.0.1 (got \"%s\")", "BIND",
+             cfg->bind);
+        return SLIMY_EINVAL;
     }
-
     const char *level = env("LOG_LEVEL");
     cfg->log_level = LOG_INFO;
     if (level && !log_level_parse(level, &cfg->log_level)) {
         fail(err, err_len, "%s must be one of debug, info, warn, error, critical (got \"%s\")", "LOG_LEVEL", level);
-        rc = SLIMY_EINVAL;
-        goto out;
+        return SLIMY_EINVAL;
     }
+    LOAD_UINT("SIGNATURE_MAX_AGE_S", 300, 1, 86400, cfg->signature_max_age_s);
+    LOAD_UINT("HTTP_THREADS", 0, 0, 256, cfg->http_threads);
+    LOAD_UINT("WORKER_THREADS", 4, 1, 256, cfg->worker_threads);
+    LOAD_UINT("JOB_QUEUE_MAX", 10000, 1, 1000000, cfg->job_queue_max);
+    LOAD_UINT("DRAIN_TIMEOUT_S", 30, 0, 900, cfg->drain_timeout_s);
+    LOAD_UINT("DB_PORT", 3306, 1, 65535, cfg->db_port);
+    LOAD_UINT("DB_CONNECTION_LIMIT", 10, 1, 1000, cfg->db_connection_limit);
+    return SLIMY_OK;
+}
 
-    if ((rc = parse_uint("SIGNATURE_MAX_AGE_S", 300, 1, 86400, &n, err, err_len)))
-        goto out;
-    cfg->signature_max_age_s = (uint32_t)n;
-    if ((rc = parse_uint("HTTP_THREADS", 0, 0, 256, &n, err, err_len)))
-        goto out;
-    cfg->http_threads = (unsigned)n;
-    if ((rc = parse_uint("WORKER_THREADS", 4, 1, 256, &n, err, err_len)))
-        goto out;
-    cfg->worker_threads = (unsigned)n;
-    if ((rc = parse_uint("JOB_QUEUE_MAX", 10000, 1, 1000000, &n, err, err_len)))
-        goto out;
-    cfg->job_queue_max = (unsigned)n;
-    if ((rc = parse_uint("DRAIN_TIMEOUT_S", 30, 0, 900, &n, err, err_len)))
-        goto out;
-    cfg->drain_timeout_s = (uint32_t)n;
-    if ((rc = parse_uint("DB_PORT", 3306, 1, 65535, &n, err, err_len)))
-        goto out;
-    cfg->db_port = (uint16_t)n;
-    if ((rc = parse_uint("DB_CONNECTION_LIMIT", 10, 1, 1000, &n, err, err_len)))
-        goto out;
-    cfg->db_connection_limit = (unsigned)n;
-
+/* REDIS_*: shared state across replicas, and how long a job claim lasts. */
+static int load_redis(struct slimy_config *cfg, char *err, size_t err_len)
+{
     const char *redis = env("REDIS_URL");
-    if (redis && (rc = redis_url_parse(redis, &cfg->redis, err, err_len)))
-        goto out;
+    int rc = redis ? redis_url_parse(redis, &cfg->redis, err, err_len) : SLIMY_OK;
+    if (rc)
+        return rc;
     cfg->has_redis = redis != NULL;
     const char *prefix = getenv("REDIS_KEY_PREFIX"); /* set but empty: no prefix */
     if (prefix && strlen(prefix) >= sizeof cfg->redis_key_prefix) {
         fail(err, err_len, "%s must be shorter than 128 bytes (got \"%s\")", "REDIS_KEY_PREFIX", prefix);
-        rc = SLIMY_EINVAL;
-        goto out;
+        return SLIMY_EINVAL;
     }
     snprintf(cfg->redis_key_prefix, sizeof cfg->redis_key_prefix, "%s", prefix ? prefix : "slimy:");
     /* A claim must outlive the refresh period (a quarter of it) by a wide margin, and be taken
      * over long before the 15-minute token ends. */
-    if ((rc = parse_uint("JOB_CLAIM_IDLE_MS", 15000, 1000, 300000, &n, err, err_len)))
-        goto out;
-    cfg->job_claim_idle_ms = (uint32_t)n;
+    LOAD_UINT("JOB_CLAIM_IDLE_MS", 15000, 1000, 300000, cfg->job_claim_idle_ms);
     return SLIMY_OK;
-out:
-    config_cleanup(cfg);
+}
+
+int config_load(struct slimy_config *cfg, bool require_public_key, char *err, size_t err_len)
+{
+    memset(cfg, 0, sizeof *cfg);
+    int rc = load_discord(cfg, require_public_key, err, err_len);
+    if (!rc)
+        rc = load_text(cfg, err, err_len);
+    if (!rc)
+        rc = load_serving(cfg, err, err_len);
+    if (!rc)
+        rc = load_redis(cfg, err, err_len);
+    if (rc)
+        config_cleanup(cfg);
     return rc;
 }
 

@@ -63,7 +63,4 @@ int config_load_dotenv(const char *path, char *err, size_t err_len);
 int config_load(struct slimy_config *cfg, bool require_public_key, char *err, size_t err_len);
 void config_cleanup(struct slimy_config *cfg);
 
-/* Decodes a 64-hex-char Ed25519 public key. */
-bool config_parse_public_key(const char *hex, unsigned char out[32]);
-
 #endif

@@ -147,7 +147,9 @@ size_t dispatch_jobs_in_flight(struct dispatch *d)
     return jobs_in_flight(d->jobs);
 }
 
-const struct command *dispatch_find(const struct command *const *commands, size_t n, const char *name, int type)
+/* Finds a top-level command by name and type (1 chat input, 2 user, 3 message). */
+static const struct command *dispatch_find(const struct command *const *commands, size_t n, const char *name,
+                                           int type)
 {
     if (!name)
         return NULL;

@@ -77,7 +77,5 @@ const struct cmd_services *dispatch_services(struct dispatch *d);
 size_t dispatch_jobs_queued(struct dispatch *d);
 size_t dispatch_jobs_in_flight(struct dispatch *d);
 
-/* Finds a top-level command by name and type (1 chat input, 2 user, 3 message). */
-const struct command *dispatch_find(const struct command *const *commands, size_t n, const char *name, int type);
 
 #endif

@@ -108,6 +108,30 @@ void snail_calc_input_defaults(struct snail_calc_input *in)
     };
 }
 
+/* The totals as the game shows them: units ×1000, rounded like JavaScript's Math.round. */
+static void round_result(const double acc[ACC_COUNT], bool dragon, struct snail_calc_result *out)
+{
+    const double btads = js_round(acc[ACC_BTADS] * 1000);
+    const double hours = js_round(acc[ACC_HOURS]);
+    if (dragon) {
+        out->n = 7;
+        out->values[0] = js_round(acc[ACC_ZOMBIE] * 1000);
+        out->values[1] = js_round(acc[ACC_DEMON] * 1000);
+        out->values[2] = js_round(acc[ACC_ANGEL] * 1000);
+        out->values[3] = js_round(acc[ACC_MUTANT] * 1000);
+        out->values[4] = js_round(acc[ACC_MECHA] * 1000);
+        out->values[5] = btads;
+        out->values[6] = hours;
+    } else {
+        out->n = 3;
+        out->values[0] = js_round(acc[ACC_FORM] * 1000);
+        out->values[1] = btads;
+        out->values[2] = hours;
+        for (size_t k = 3; k < 7; k++)
+            out->values[k] = 0;
+    }
+}
+
 int snail_costs_calc(const struct snail_calc_input *in, struct snail_calc_result *out)
 {
     const struct snail_tier *tier = find_tier(in->tier);
@@ -171,25 +195,7 @@ int snail_costs_calc(const struct snail_calc_input *in, struct snail_calc_result
     for (size_t a = ACC_FORM; a <= ACC_MECHA; a++)
         acc[a] = acc[a] * in->cellmod;
 
-    const double btads = js_round(acc[ACC_BTADS] * 1000);
-    const double hours = js_round(acc[ACC_HOURS]);
-    if (in->dragon) {
-        out->n = 7;
-        out->values[0] = js_round(acc[ACC_ZOMBIE] * 1000);
-        out->values[1] = js_round(acc[ACC_DEMON] * 1000);
-        out->values[2] = js_round(acc[ACC_ANGEL] * 1000);
-        out->values[3] = js_round(acc[ACC_MUTANT] * 1000);
-        out->values[4] = js_round(acc[ACC_MECHA] * 1000);
-        out->values[5] = btads;
-        out->values[6] = hours;
-    } else {
-        out->n = 3;
-        out->values[0] = js_round(acc[ACC_FORM] * 1000);
-        out->values[1] = btads;
-        out->values[2] = hours;
-        for (size_t k = 3; k < 7; k++)
-            out->values[k] = 0;
-    }
+    round_result(acc, in->dragon, out);
     return SLIMY_OK;
 }
 

@@ -479,7 +479,7 @@ static bool add_literal(struct names *n, const char *p)
  * env("X"), parse_uint("X", ...), parse_snowflake("X", "ALIAS", ...). */
 static void scan_source(struct names *n, const char *path)
 {
-    static const char *const callers[] = {"getenv(", "env(", "parse_uint(", "parse_snowflake("};
+    static const char *const callers[] = {"getenv(", "env(", "parse_uint(", "LOAD_UINT(", "parse_snowflake("};
     char *text = read_text(path);
     for (size_t k = 0; k < sizeof callers / sizeof callers[0]; k++) {
         size_t clen = strlen(callers[k]);
