@@ -10,6 +10,7 @@ cd "$(dirname "$0")/.."
 echo "== setup and build (-Werror)"
 SLIMY_SETUP_TEST_DEPS=1 CMAKE_ARGS="-DSLIMY_WERROR=ON" ./scripts/setup.sh
 ./scripts/checksrc.sh
+./scripts/check-layers.sh
 
 echo "== throwaway MariaDB and Redis for the store and kv contract tests"
 DB_DIR=$(mktemp -d /tmp/slimy-test-db.XXXXXX)

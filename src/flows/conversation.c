@@ -35,7 +35,7 @@ static void turn_cleanup(void *state)
     image_job_cleanup(&((struct turn *)state)->image);
 }
 
-/* ---- the image path (B §6.2) ---- */
+/* ---- the image path: a message asking for a picture gets one ---- */
 
 static const char *safer_prompt(const char *rating)
 {

@@ -59,7 +59,7 @@ struct persona_prompt_input {
     bool include_snail_layer;                    /* /snail analyze, or a channel with super_snail */
 };
 
-/* Builds the system prompt (commands.md A.4), in this order:
+/* Builds the system prompt, in this order:
  *   - no_personality effective (modes_use_personality() false): the Professional tone only;
  *     no base personality, no catchphrases;
  *   - otherwise: Base Personality, "Tone: Unrated" when rating_unrated is effective else

@@ -328,7 +328,7 @@ MDB_SQL_ENV=() # the connection settings, for run
 MDB_BACKUP=""
 MDB_EXPECTED=""
 
-# Fallback when tests/tools/mariadb.sh is absent (DESIGN.md §7): same layout, bounded waits.
+# Fallback when tests/tools/mariadb.sh is absent: same layout, bounded waits.
 start_own_mariadb() {
     local d=$1 port=$2 i
     mariadb-install-db --no-defaults --datadir="$d/data" --user=root \

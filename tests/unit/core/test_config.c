@@ -1,6 +1,6 @@
 /* test_config.c — unit tests of src/core/config.c: defaults, each bad value refused with one line
  * naming the variable, the public key requirement, the DISCORD_CLIENT_ID alias, .env parsing, and
- * the list that must agree (STYLE.md §8): every variable the code reads is documented in
+ * the lists that must agree: every variable the code reads is documented in
  * .env.example and README.md, and every variable they document is read. */
 #include <setjmp.h>
 #include <stdarg.h>

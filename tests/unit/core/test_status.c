@@ -1,5 +1,5 @@
 /* test_status.c — unit tests of src/core/status.c: every enum slimy_status has its own text in
- * slimy_strerror() (a list that must agree, STYLE.md §8), and codes outside the enum are
+ * slimy_strerror() (a list that must agree with the enum), and codes outside the enum are
  * reported as "unknown status" instead of reading past the table. */
 #include <limits.h>
 #include <setjmp.h>

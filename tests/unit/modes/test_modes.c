@@ -1,5 +1,5 @@
 /* test_modes.c — the mode rules of modes/modes.c: profile parsing, the replace operation's
- * rating rules (commands.md B §3), inheritance, and the no_personality fix (A.5). */
+ * rating rules, inheritance, and the no_personality fix (no_personality wins over personality). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,5 +1,5 @@
 /* test_persona.c — the persona of ai/persona.c: which sections each channel mode gets
- * (commands.md A.4, and the no_personality fix of A.5), adjustment lines, reloading on change,
+ * (and the no_personality fix: no_personality wins), adjustment lines, reloading on change,
  * the built-in fallback, and the shipped bot-personality.md. Temp files live under /tmp. */
 #include <setjmp.h>
 #include <stdarg.h>
