@@ -1,5 +1,6 @@
-/* store.c — choosing a backend, and the helpers every backend and caller share (result
- * freeing, UUIDs). The SQL lives in store_sqlite.c and store_mariadb.c. */
+/* store.c — choosing a driver, and the helpers every driver and caller share (result freeing,
+ * UUIDs). The ops live in store_sql.c, the database specifics in sql_driver_sqlite.c and
+ * sql_driver_mariadb.c. */
 #include "store/store.h"
 
 #include <stdio.h>
@@ -9,7 +10,7 @@
 #include <sodium.h>
 
 #include "core/status.h"
-#include "store/store_backend.h"
+#include "store/sql_driver.h"
 
 int store_open(const struct slimy_config *cfg, bool apply_migrations, struct store **out, char *err,
                size_t err_len)

@@ -2,19 +2,22 @@
  * adjustments, Super Snail stats, the image-generation log and command usage; and the two
  * summaries read from them (a scope's leaderboard, a user's command stats).
  *
- * One interface, two backends (the sqlite3_vfs pattern: a table of function pointers, each
- * backend embedding struct store first):
- *   - SQLite (store_sqlite.c), the embedded default: one file at SQLITE_PATH, WAL mode;
- *   - MariaDB (store_mariadb.c), chosen by store_open() when DB_HOST is set: a pool of
+ * One interface, two databases. Every op is written once, in store_sql.c, over a small driver
+ * interface (sql_driver.h) with one driver per database:
+ *   - SQLite (sql_driver_sqlite.c), the embedded default: one file at SQLITE_PATH, WAL mode;
+ *   - MariaDB (sql_driver_mariadb.c), chosen by store_open() when DB_HOST is set: a pool of
  *     DB_CONNECTION_LIMIT connections, utf8mb4, prepared statements, reconnect after a restart.
  * Both apply the migrations in migrations/<dialect>/ (migrations.h) before store_open() returns.
+ * The ops table below stays the seam (ops->name says which database), but callers use the
+ * store_*() wrappers only: they hold every argument check, so the databases cannot disagree.
  *
  * Threading: every call is safe from any thread; calls block (worker threads only, never the
  * HTTP request path). Errors: SLIMY_EINVAL for input past a documented cap (an id passed in
  * must be 1..STORE_ID_MAX-1 bytes), SLIMY_ENOTFOUND, SLIMY_ECONFLICT for a duplicate key (never
- * for a repeated interaction_id, which returns the existing row), SLIMY_EUNAVAILABLE when the
+ * for a repeated interaction_id, which returns the existing row; a duplicate whose row then
+ * cannot be found, e.g. a memory UUID collision, is SLIMY_EINTERNAL), SLIMY_EUNAVAILABLE when the
  * database cannot be reached (after one reconnect attempt), SLIMY_ENOMEM, and SLIMY_EINTERNAL
- * for anything else; the backend logs the driver's message once, with the op.
+ * for anything else; the store logs the driver's message once, with the op.
  * Lists sorted by text (mode targets, parameters) are in byte order on both backends, and text
  * keys compare byte for byte. SLIMY_EUNAVAILABLE also covers a schema that is not migrated and
  * a lock wait or deadlock that did not clear. A call that loses its MariaDB connection is run
@@ -40,6 +43,11 @@
 #define STORE_TAGS_MAX_BYTES 1000 /* the tags JSON array text */
 #define STORE_CONTEXT_MAX_BYTES 2000 /* the context JSON object text */
 #define STORE_LIST_MAX 500       /* list calls clamp max to this */
+#define STORE_PARAMETER_MAX 32   /* a personality parameter name: 1..STORE_PARAMETER_MAX-1 bytes */
+#define STORE_ADJUSTMENT_MIN 1   /* a personality adjustment's value range */
+#define STORE_ADJUSTMENT_MAX 10
+#define STORE_COMMAND_MAX_BYTES 64 /* a command_usage command name: 1..64 bytes */
+#define STORE_SNAIL_STATS_N 9    /* Super Snail stats: hp, atk, def, rush, fame, tech, art, civ, fth */
 
 struct store;
 struct slimy_config;
@@ -88,8 +96,8 @@ struct store_mode_configs {
 };
 
 struct store_adjustment {
-    char parameter[32];        /* "enthusiasm", ... */
-    int value;                 /* 1..10 */
+    char parameter[STORE_PARAMETER_MAX]; /* "enthusiasm", ... */
+    int value;                 /* STORE_ADJUSTMENT_MIN..STORE_ADJUSTMENT_MAX */
     char updated_by[STORE_ID_MAX]; /* user id */
     int64_t updated_at_ms;
 };
@@ -104,8 +112,8 @@ struct store_snail_stats_new {
     const char *user_name;
     const char *scope_id;
     const char *screenshot_url;  /* may be NULL */
-    const int64_t *stats;        /* 9 values: hp, atk, def, rush, fame, tech, art, civ, fth; NULL = none known */
-    const bool *has_stat;        /* which of the 9 are known (false = NULL in the database); NULL = all 9 */
+    const int64_t *stats;        /* STORE_SNAIL_STATS_N values, in that order; NULL = none known */
+    const bool *has_stat;        /* which of them are known (false = NULL in the database); NULL = all */
     const char *analysis_text;   /* may be NULL */
     const char *interaction_id;  /* idempotency key */
 };
@@ -113,8 +121,8 @@ struct store_snail_stats_new {
 struct store_snail_stats {
     int64_t id;
     char user_id[STORE_ID_MAX];
-    int64_t stats[9];
-    bool has_stat[9];
+    int64_t stats[STORE_SNAIL_STATS_N];
+    bool has_stat[STORE_SNAIL_STATS_N];
     int64_t created_at_ms;
 };
 
@@ -147,9 +155,9 @@ struct store_user_stats {
 
 struct store_image_log_new {
     const char *user_id;
-    const char *scope_id;
-    const char *channel_id;
-    const char *prompt;
+    const char *scope_id;       /* may be NULL */
+    const char *channel_id;     /* may be NULL; else an id like the others */
+    const char *prompt;         /* never NULL */
     const char *enhanced_prompt;
     const char *style;
     const char *rating;
@@ -200,7 +208,8 @@ struct store_ops {
     /* Every stored target of the guild. Free with store_mode_configs_free(). */
     int (*mode_list)(struct store *st, const char *guild_id, struct store_mode_configs *out);
 
-    /* Personality adjustments of a scope (upsert by parameter; value 1..10 else SLIMY_EINVAL). */
+    /* Personality adjustments of a scope (upsert by parameter, a name of 1..STORE_PARAMETER_MAX-1
+     * bytes; value STORE_ADJUSTMENT_MIN..STORE_ADJUSTMENT_MAX; else SLIMY_EINVAL). */
     int (*adjustment_set)(struct store *st, const char *scope_id, const char *parameter, int value,
                           const char *updated_by);
     int (*adjustment_list)(struct store *st, const char *scope_id, struct store_adjustments *out);
@@ -214,7 +223,8 @@ struct store_ops {
     /* Appends one image-generation attempt. */
     int (*image_log_add)(struct store *st, const struct store_image_log_new *entry);
     /* Appends one command use (for /stats). command is the command path the dispatcher ran
-     * ("chat", "consent status", "Ask Slimy"); scope_id may be NULL. */
+     * ("chat", "consent status", "Ask Slimy"), 1..STORE_COMMAND_MAX_BYTES bytes; scope_id may be
+     * NULL. */
     int (*command_usage_add)(struct store *st, const char *user_id, const char *scope_id, const char *command,
                              bool success, int64_t latency_ms);
 
@@ -262,7 +272,11 @@ void store_close(struct store *st);
 
 /* ---- the API: callers use these, never ->ops-> ---- */
 
-/* Shared argument checks live in the wrappers, so both backends agree on them. */
+/* Every argument check lives here, in the wrappers, so the databases cannot disagree on what
+ * they accept; the ops may assume it. Outputs are reset first, so they are defined (and safe to
+ * free) whatever the call returns. */
+
+/* 1..STORE_ID_MAX-1 bytes: ids land in fixed STORE_ID_MAX arrays when read back. */
 static inline bool store_id_ok(const char *id)
 {
     if (!id || !*id)
@@ -273,94 +287,168 @@ static inline bool store_id_ok(const char *id)
     return false;
 }
 
+static inline bool store_optional_id_ok(const char *id) { return !id || store_id_ok(id); }
+
+/* A text of at most max_bytes bytes; reads no further than max_bytes + 1, so an oversized one is
+ * cheap to refuse. */
+static inline bool store_text_fits(const char *text, size_t max_bytes)
+{
+    for (size_t i = 0; i <= max_bytes; i++)
+        if (!text[i])
+            return true;
+    return false;
+}
+
+static inline bool store_target_type_ok(enum store_target_type type)
+{
+    return type == TARGET_CATEGORY || type == TARGET_CHANNEL || type == TARGET_THREAD;
+}
+
 static inline int store_ping(struct store *st) { return st->ops->ping(st); }
 static inline int store_consent_get(struct store *st, const char *user_id, const char *scope_id, bool *allowed)
 {
+    *allowed = false;
+    if (!store_id_ok(user_id) || !store_id_ok(scope_id))
+        return SLIMY_EINVAL;
     return st->ops->consent_get(st, user_id, scope_id, allowed);
 }
 static inline int store_consent_set(struct store *st, const char *user_id, const char *user_name,
                                     const char *scope_id, bool allow)
 {
+    if (!store_id_ok(user_id) || !store_id_ok(scope_id))
+        return SLIMY_EINVAL;
     return st->ops->consent_set(st, user_id, user_name, scope_id, allow);
 }
 static inline int store_memory_add(struct store *st, const struct store_memory_new *m, char id_out[STORE_ID_MAX])
 {
-    if (m->interaction_id && !store_id_ok(m->interaction_id))
+    id_out[0] = '\0';
+    if (!store_id_ok(m->user_id) || !store_id_ok(m->scope_id) || !store_optional_id_ok(m->interaction_id) ||
+        !m->note || !store_text_fits(m->note, STORE_NOTE_MAX_BYTES) ||
+        (m->tags_json && !store_text_fits(m->tags_json, STORE_TAGS_MAX_BYTES)) ||
+        (m->context_json && !store_text_fits(m->context_json, STORE_CONTEXT_MAX_BYTES)))
         return SLIMY_EINVAL;
     return st->ops->memory_add(st, m, id_out);
 }
 static inline int store_memory_list(struct store *st, const char *user_id, const char *scope_id, size_t max,
                                     struct store_memories *out)
 {
+    out->items = NULL;
+    out->n = 0;
+    if (!store_id_ok(user_id) || !store_optional_id_ok(scope_id))
+        return SLIMY_EINVAL;
     return st->ops->memory_list(st, user_id, scope_id, max, out);
 }
 static inline int store_memory_delete(struct store *st, const char *user_id, const char *scope_id, const char *id)
 {
-    if (!store_id_ok(id))
+    if (!store_id_ok(user_id) || !store_id_ok(scope_id) || !store_id_ok(id))
         return SLIMY_EINVAL;
     return st->ops->memory_delete(st, user_id, scope_id, id);
 }
 static inline int store_memory_delete_all(struct store *st, const char *user_id, const char *scope_id,
                                           uint64_t *n_deleted)
 {
+    *n_deleted = 0;
+    if (!store_id_ok(user_id) || !store_id_ok(scope_id))
+        return SLIMY_EINVAL;
     return st->ops->memory_delete_all(st, user_id, scope_id, n_deleted);
 }
 static inline int store_mode_get(struct store *st, const char *guild_id, enum store_target_type type,
                                  const char *target_id, unsigned *modes)
 {
+    *modes = 0;
+    if (!store_id_ok(guild_id) || !store_target_type_ok(type) || !store_id_ok(target_id))
+        return SLIMY_EINVAL;
     return st->ops->mode_get(st, guild_id, type, target_id, modes);
 }
 static inline int store_mode_put(struct store *st, const char *guild_id, enum store_target_type type,
                                  const char *target_id, unsigned modes)
 {
+    if (!store_id_ok(guild_id) || !store_target_type_ok(type) || !store_id_ok(target_id))
+        return SLIMY_EINVAL;
     return st->ops->mode_put(st, guild_id, type, target_id, modes);
 }
 static inline int store_mode_list(struct store *st, const char *guild_id, struct store_mode_configs *out)
 {
+    out->items = NULL;
+    out->n = 0;
+    if (!store_id_ok(guild_id))
+        return SLIMY_EINVAL;
     return st->ops->mode_list(st, guild_id, out);
 }
 static inline int store_adjustment_set(struct store *st, const char *scope_id, const char *parameter, int value,
                                        const char *updated_by)
 {
+    if (!store_id_ok(scope_id) || !parameter || !parameter[0] ||
+        !store_text_fits(parameter, STORE_PARAMETER_MAX - 1) || value < STORE_ADJUSTMENT_MIN ||
+        value > STORE_ADJUSTMENT_MAX || !store_id_ok(updated_by))
+        return SLIMY_EINVAL;
     return st->ops->adjustment_set(st, scope_id, parameter, value, updated_by);
 }
 static inline int store_adjustment_list(struct store *st, const char *scope_id, struct store_adjustments *out)
 {
+    out->items = NULL;
+    out->n = 0;
+    if (!store_id_ok(scope_id))
+        return SLIMY_EINVAL;
     return st->ops->adjustment_list(st, scope_id, out);
 }
 static inline int store_snail_stats_add(struct store *st, const struct store_snail_stats_new *s, int64_t *id_out)
 {
-    if (s->interaction_id && !store_id_ok(s->interaction_id))
+    *id_out = 0;
+    if (!store_id_ok(s->user_id) || !store_id_ok(s->scope_id) || !store_optional_id_ok(s->interaction_id))
         return SLIMY_EINVAL;
     return st->ops->snail_stats_add(st, s, id_out);
 }
 static inline int store_snail_stats_list(struct store *st, const char *user_id, const char *scope_id, size_t max,
                                          struct store_snail_stats_list *out)
 {
+    out->items = NULL;
+    out->n = 0;
+    if (!store_id_ok(user_id) || !store_id_ok(scope_id))
+        return SLIMY_EINVAL;
     return st->ops->snail_stats_list(st, user_id, scope_id, max, out);
 }
 static inline int store_image_log_add(struct store *st, const struct store_image_log_new *entry)
 {
+    if (!store_id_ok(entry->user_id) || !store_optional_id_ok(entry->scope_id) ||
+        !store_optional_id_ok(entry->channel_id) || !entry->prompt)
+        return SLIMY_EINVAL;
     return st->ops->image_log_add(st, entry);
 }
 static inline int store_command_usage_add(struct store *st, const char *user_id, const char *scope_id,
                                           const char *command, bool success, int64_t latency_ms)
 {
+    if (!store_id_ok(user_id) || !store_optional_id_ok(scope_id) || !command || !command[0] ||
+        !store_text_fits(command, STORE_COMMAND_MAX_BYTES))
+        return SLIMY_EINVAL;
     return st->ops->command_usage_add(st, user_id, scope_id, command, success, latency_ms);
 }
 static inline int store_leaderboard(struct store *st, const char *scope_id, size_t max,
                                     struct store_leaderboard *out)
 {
+    out->items = NULL;
+    out->n = 0;
+    if (!store_id_ok(scope_id))
+        return SLIMY_EINVAL;
     return st->ops->leaderboard(st, scope_id, max, out);
 }
 static inline int store_user_stats(struct store *st, const char *user_id, const char *scope_id, int64_t since_ms,
                                    struct store_user_stats *out)
 {
+    *out = (struct store_user_stats){0};
+    if (!store_id_ok(user_id) || !store_id_ok(scope_id))
+        return SLIMY_EINVAL;
     return st->ops->user_stats(st, user_id, scope_id, since_ms, out);
 }
-static inline int store_counts(struct store *st, struct store_counts *out) { return st->ops->counts(st, out); }
+static inline int store_counts(struct store *st, struct store_counts *out)
+{
+    *out = (struct store_counts){0};
+    return st->ops->counts(st, out);
+}
 static inline int store_migrations_applied(struct store *st, char ***names, size_t *n)
 {
+    *names = NULL;
+    *n = 0;
     return st->ops->migrations_applied(st, names, n);
 }
 

@@ -2,7 +2,7 @@
  * (test_store_sqlite.c, test_store_mariadb.c), as h2o runs one unit suite on two event loops.
  * Every expectation comes from the comments in store.h, never from what a backend happens to do.
  *
- * A test program includes this file once, sets the four hooks below, calls sodium_init(), and
+ * A test program includes this file once, sets the five hooks below, calls sodium_init(), and
  * runs store_contract_tests with cmocka. Each test opens its own fresh database (contract_reset()
  * then contract_open()) and still uses random user and scope ids, and compares counts as
  * deltas, so nothing depends on what an earlier test left behind. Checks that cover many calls
@@ -42,6 +42,9 @@ static struct store *(*contract_open_unmigrated)(void);
 /* Discards the current database, if any, and makes a new, empty one that the following
  * contract_open() calls open. Called from the test thread only. */
 static void (*contract_reset)(void);
+/* Makes the current database refuse every later insert into table ("memories" or "snail_stats")
+ * as a duplicate key, as a key other than interaction_id colliding would (a trigger, say). */
+static void (*contract_refuse_inserts)(const char *table);
 
 /* ---- constants ---- */
 
@@ -1387,11 +1390,12 @@ static void test_adjustment_per_scope(void **state)
  * Super Snail stats
  * ========================================================================================== */
 
-static const int64_t snail_values[9] = {123456789012LL, 2, 0, 4, 5, 6, 7, 8, 9};
-static const bool snail_known[9] = {true, false, true, true, false, true, true, true, false};
+static const int64_t snail_values[STORE_SNAIL_STATS_N] = {123456789012LL, 2, 0, 4, 5, 6, 7, 8, 9};
+static const bool snail_known[STORE_SNAIL_STATS_N] = {true, false, true, true, false, true, true, true, false};
 
 static int add_snail(struct store *st, const char *user_id, const char *scope_id, const char *interaction_id,
-                     const int64_t stats[9], const bool has_stat[9], int64_t *id_out)
+                     const int64_t stats[STORE_SNAIL_STATS_N], const bool has_stat[STORE_SNAIL_STATS_N],
+                     int64_t *id_out)
 {
     char fresh[STORE_ID_MAX];
     new_snowflake(fresh);
@@ -1414,8 +1418,8 @@ static void test_snail_stats_add_list(void **state)
     char user[STORE_ID_MAX], scope[STORE_ID_MAX];
     new_snowflake(user);
     new_snowflake(scope);
-    const int64_t later_values[9] = {10, 20, 30, 40, 50, 60, 70, 80, 90};
-    const bool all_known[9] = {true, true, true, true, true, true, true, true, true};
+    const int64_t later_values[STORE_SNAIL_STATS_N] = {10, 20, 30, 40, 50, 60, 70, 80, 90};
+    const bool all_known[STORE_SNAIL_STATS_N] = {true, true, true, true, true, true, true, true, true};
     int64_t first = -1, second = -1;
     int64_t before = wall_ms();
     assert_int_equal(add_snail(st, user, scope, NULL, snail_values, snail_known, &first), SLIMY_OK);
@@ -1429,7 +1433,7 @@ static void test_snail_stats_add_list(void **state)
     assert_int_equal(out.n, 2);
     assert_int_equal(out.items[0].id, second);
     assert_int_equal(out.items[1].id, first);
-    for (int k = 0; k < 9; k++) {
+    for (int k = 0; k < STORE_SNAIL_STATS_N; k++) {
         assert_true(out.items[0].has_stat[k]);
         assert_int_equal(out.items[0].stats[k], later_values[k]);
         assert_int_equal(out.items[1].has_stat[k], snail_known[k]);
@@ -1453,8 +1457,8 @@ static void test_snail_stats_optional_fields(void **state)
     new_snowflake(user);
     new_dm_scope(scope);
     new_snowflake(interaction_id);
-    const int64_t zeros[9] = {0};
-    const bool none_known[9] = {false};
+    const int64_t zeros[STORE_SNAIL_STATS_N] = {0};
+    const bool none_known[STORE_SNAIL_STATS_N] = {false};
     struct store_snail_stats_new s = {
         .user_id = user,
         .user_name = "No Stats Yet",
@@ -1471,7 +1475,7 @@ static void test_snail_stats_optional_fields(void **state)
     assert_int_equal(store_snail_stats_list(st, user, scope, 10, &out), SLIMY_OK);
     assert_int_equal(out.n, 1);
     assert_int_equal(out.items[0].id, id);
-    for (int k = 0; k < 9; k++)
+    for (int k = 0; k < STORE_SNAIL_STATS_N; k++)
         assert_false(out.items[0].has_stat[k]);
     store_snail_stats_list_free(&out);
 }
@@ -1483,8 +1487,8 @@ static void test_snail_stats_add_is_idempotent(void **state)
     new_snowflake(user);
     new_snowflake(scope);
     new_snowflake(interaction_id);
-    const int64_t other_values[9] = {9, 9, 9, 9, 9, 9, 9, 9, 9};
-    const bool all_known[9] = {true, true, true, true, true, true, true, true, true};
+    const int64_t other_values[STORE_SNAIL_STATS_N] = {9, 9, 9, 9, 9, 9, 9, 9, 9};
+    const bool all_known[STORE_SNAIL_STATS_N] = {true, true, true, true, true, true, true, true, true};
     struct store_counts before = get_counts(st);
     int64_t first = -1, second = -2;
     assert_int_equal(add_snail(st, user, scope, interaction_id, snail_values, snail_known, &first), SLIMY_OK);
@@ -1566,7 +1570,7 @@ static void test_snail_stats_null_arrays(void **state)
     new_snowflake(scope);
     new_snowflake(first_interaction);
     new_snowflake(second_interaction);
-    const int64_t values[9] = {11, 22, 0, 44, 55, 66, 77, 88, 99};
+    const int64_t values[STORE_SNAIL_STATS_N] = {11, 22, 0, 44, 55, 66, 77, 88, 99};
     struct store_snail_stats_new none = {
         .user_id = user,
         .user_name = "Snail Keeper",
@@ -1589,7 +1593,7 @@ static void test_snail_stats_null_arrays(void **state)
     assert_int_equal(out.n, 2);
     assert_int_equal(out.items[0].id, all_id);
     assert_int_equal(out.items[1].id, none_id);
-    for (int k = 0; k < 9; k++) {
+    for (int k = 0; k < STORE_SNAIL_STATS_N; k++) {
         assert_true(out.items[0].has_stat[k]);
         assert_int_equal(out.items[0].stats[k], values[k]);
         assert_false(out.items[1].has_stat[k]);
@@ -1803,6 +1807,231 @@ static void test_text_keys_compare_byte_for_byte(void **state)
 #undef CHECK_KEY
     if (n_wrong)
         fail_msg("%d lookups matched a key that differs in case or trailing space (listed above)", n_wrong);
+}
+
+/* ============================================================================================
+ * Argument checks: the store.h wrappers hold them all, so every backend refuses the same calls
+ * ========================================================================================== */
+
+/* A command name is 1..STORE_COMMAND_MAX_BYTES bytes: empty, NULL or longer is SLIMY_EINVAL and
+ * stores nothing. (SQLite once stored an empty name that MariaDB refused.) */
+static void test_command_name_checks(void **state)
+{
+    struct store *st = *state;
+    char user[STORE_ID_MAX], scope[STORE_ID_MAX], command[STORE_COMMAND_MAX_BYTES + 2];
+    new_snowflake(user);
+    new_snowflake(scope);
+    assert_int_equal(store_command_usage_add(st, user, scope, "", true, 1), SLIMY_EINVAL);
+    assert_int_equal(store_command_usage_add(st, user, scope, NULL, true, 1), SLIMY_EINVAL);
+    memset(command, 'c', STORE_COMMAND_MAX_BYTES);
+    command[STORE_COMMAND_MAX_BYTES] = '\0';
+    assert_int_equal(store_command_usage_add(st, user, scope, command, true, 1), SLIMY_OK);
+    command[STORE_COMMAND_MAX_BYTES] = 'c';
+    command[STORE_COMMAND_MAX_BYTES + 1] = '\0';
+    assert_int_equal(store_command_usage_add(st, user, scope, command, true, 1), SLIMY_EINVAL);
+    struct store_user_stats stats;
+    assert_int_equal(store_user_stats(st, user, scope, 0, &stats), SLIMY_OK);
+    assert_int_equal(stats.commands, 1);
+}
+
+/* An image log's channel_id is NULL or an id of 1..STORE_ID_MAX-1 bytes, like every id: longer
+ * or empty is SLIMY_EINVAL and stores nothing. (Only MariaDB once checked it.) The prompt is
+ * required; the scope may be NULL. */
+static void test_image_log_channel_checks(void **state)
+{
+    struct store *st = *state;
+    char user[STORE_ID_MAX], scope[STORE_ID_MAX], longest[STORE_ID_MAX], too_long[STORE_ID_MAX + 1];
+    new_snowflake(user);
+    new_snowflake(scope);
+    memset(longest, '6', STORE_ID_MAX - 1);
+    longest[STORE_ID_MAX - 1] = '\0';
+    memset(too_long, '6', STORE_ID_MAX);
+    too_long[STORE_ID_MAX] = '\0';
+    struct store_counts before = get_counts(st);
+    struct store_image_log_new e = {.user_id = user, .scope_id = scope, .prompt = "p", .success = true};
+    e.channel_id = too_long;
+    assert_int_equal(store_image_log_add(st, &e), SLIMY_EINVAL);
+    e.channel_id = "";
+    assert_int_equal(store_image_log_add(st, &e), SLIMY_EINVAL);
+    e.channel_id = longest;
+    e.prompt = NULL;
+    assert_int_equal(store_image_log_add(st, &e), SLIMY_EINVAL);
+    e.prompt = "p";
+    assert_int_equal(store_image_log_add(st, &e), SLIMY_OK);
+    e.channel_id = NULL;
+    assert_int_equal(store_image_log_add(st, &e), SLIMY_OK);
+    e.scope_id = NULL;
+    assert_int_equal(store_image_log_add(st, &e), SLIMY_OK);
+    assert_int_equal(get_counts(st).images, before.images + 3);
+}
+
+/* A parameter name is 1..STORE_PARAMETER_MAX-1 bytes (it must fit store_adjustment.parameter),
+ * and STORE_ADJUSTMENT_MIN and STORE_ADJUSTMENT_MAX are values like the ones between. */
+static void test_adjustment_parameter_checks(void **state)
+{
+    struct store *st = *state;
+    char scope[STORE_ID_MAX], admin[STORE_ID_MAX], parameter[STORE_PARAMETER_MAX + 1];
+    new_snowflake(scope);
+    new_snowflake(admin);
+    memset(parameter, 'p', STORE_PARAMETER_MAX - 1);
+    parameter[STORE_PARAMETER_MAX - 1] = '\0';
+    assert_int_equal(store_adjustment_set(st, scope, parameter, STORE_ADJUSTMENT_MIN, admin), SLIMY_OK);
+    assert_int_equal(store_adjustment_set(st, scope, "humor", STORE_ADJUSTMENT_MAX, admin), SLIMY_OK);
+    char longest[STORE_PARAMETER_MAX];
+    memcpy(longest, parameter, sizeof longest);
+    parameter[STORE_PARAMETER_MAX - 1] = 'p';
+    parameter[STORE_PARAMETER_MAX] = '\0';
+    assert_int_equal(store_adjustment_set(st, scope, parameter, 5, admin), SLIMY_EINVAL);
+    assert_int_equal(store_adjustment_set(st, scope, "", 5, admin), SLIMY_EINVAL);
+    assert_int_equal(store_adjustment_set(st, scope, NULL, 5, admin), SLIMY_EINVAL);
+    struct store_adjustments out = {0};
+    assert_int_equal(store_adjustment_list(st, scope, &out), SLIMY_OK);
+    assert_int_equal(out.n, 2);
+    assert_string_equal(out.items[0].parameter, "humor");
+    assert_int_equal(out.items[0].value, STORE_ADJUSTMENT_MAX);
+    assert_string_equal(out.items[1].parameter, longest);
+    assert_int_equal(out.items[1].value, STORE_ADJUSTMENT_MIN);
+    store_adjustments_free(&out);
+}
+
+/* A target type outside enum store_target_type is SLIMY_EINVAL and stores nothing. */
+static void test_mode_target_type_checks(void **state)
+{
+    struct store *st = *state;
+    char guild[STORE_ID_MAX], target[STORE_ID_MAX];
+    new_snowflake(guild);
+    new_snowflake(target);
+    unsigned modes = MODE_CHAT;
+    assert_int_equal(store_mode_put(st, guild, (enum store_target_type)3, target, MODE_CHAT), SLIMY_EINVAL);
+    assert_int_equal(store_mode_get(st, guild, (enum store_target_type)99, target, &modes), SLIMY_EINVAL);
+    assert_int_equal(modes, 0);
+    struct store_mode_configs out = {0};
+    assert_int_equal(store_mode_list(st, guild, &out), SLIMY_OK);
+    assert_int_equal(out.n, 0);
+    store_mode_configs_free(&out);
+}
+
+/* A refused call leaves its outputs defined, whatever they held: lists empty, flags and counts
+ * zero, ids blank; so a caller may free them, and need not clear them first. */
+static void test_refused_calls_reset_outputs(void **state)
+{
+    struct store *st = *state;
+    char scope[STORE_ID_MAX];
+    new_snowflake(scope);
+    bool allowed = true;
+    assert_int_equal(store_consent_get(st, "", scope, &allowed), SLIMY_EINVAL);
+    assert_false(allowed);
+    unsigned modes = MODE_CHAT;
+    assert_int_equal(store_mode_get(st, "", TARGET_CHANNEL, scope, &modes), SLIMY_EINVAL);
+    assert_int_equal(modes, 0);
+    char id[STORE_ID_MAX] = "stale";
+    struct store_memory_new m = {.user_id = "", .scope_id = scope, .note = "n"};
+    assert_int_equal(store_memory_add(st, &m, id), SLIMY_EINVAL);
+    assert_string_equal(id, "");
+    int64_t snail_id = 42;
+    assert_int_equal(add_snail(st, "", scope, NULL, snail_values, snail_known, &snail_id), SLIMY_EINVAL);
+    assert_int_equal(snail_id, 0);
+    uint64_t n_deleted = 9;
+    assert_int_equal(store_memory_delete_all(st, "", scope, &n_deleted), SLIMY_EINVAL);
+    assert_int_equal(n_deleted, 0);
+    struct store_memories memories = {.n = 3};
+    assert_int_equal(store_memory_list(st, "", scope, 10, &memories), SLIMY_EINVAL);
+    assert_null(memories.items);
+    assert_int_equal(memories.n, 0);
+    struct store_leaderboard board = {.n = 2};
+    assert_int_equal(store_leaderboard(st, "", 10, &board), SLIMY_EINVAL);
+    assert_null(board.items);
+    assert_int_equal(board.n, 0);
+    struct store_user_stats stats;
+    memset(&stats, 0xAB, sizeof stats);
+    assert_int_equal(store_user_stats(st, "", scope, 0, &stats), SLIMY_EINVAL);
+    assert_int_equal(stats.chats, 0);
+    assert_int_equal(stats.images, 0);
+    assert_int_equal(stats.commands, 0);
+    assert_int_equal(stats.last_active_ms, 0);
+}
+
+/* The checks come before the database: on a store opened without migrations, where every data
+ * call is SLIMY_EUNAVAILABLE, a call with a bad argument is still SLIMY_EINVAL. */
+static void test_checks_come_before_the_database(void **state)
+{
+    (void)state;
+    contract_reset();
+    struct store *st = contract_open_unmigrated();
+    assert_non_null(st);
+    char user[STORE_ID_MAX], scope[STORE_ID_MAX], too_long[STORE_ID_MAX + 1], id[STORE_ID_MAX];
+    new_snowflake(user);
+    new_snowflake(scope);
+    memset(too_long, '8', STORE_ID_MAX);
+    too_long[STORE_ID_MAX] = '\0';
+    char *note = malloc(STORE_NOTE_MAX_BYTES + 2);
+    assert_non_null(note);
+    memset(note, 'n', STORE_NOTE_MAX_BYTES + 1);
+    note[STORE_NOTE_MAX_BYTES + 1] = '\0';
+    int unavailable = store_command_usage_add(st, user, scope, "chat", true, 1);
+
+    int n_wrong = 0;
+#define EXPECT_EINVAL(call)                                                                                            \
+    do {                                                                                                               \
+        int rc_ = (call);                                                                                              \
+        if (rc_ != SLIMY_EINVAL) {                                                                                     \
+            fprintf(stderr, "unmigrated store: %s returned %d (%s), not SLIMY_EINVAL\n", #call, rc_,                 \
+                    slimy_strerror(rc_));                                                                              \
+            n_wrong++;                                                                                                 \
+        }                                                                                                              \
+    } while (0)
+    EXPECT_EINVAL(store_command_usage_add(st, user, scope, "", true, 1));
+    struct store_image_log_new image = {.user_id = user, .channel_id = too_long, .prompt = "p"};
+    EXPECT_EINVAL(store_image_log_add(st, &image));
+    EXPECT_EINVAL(store_adjustment_set(st, scope, "humor", STORE_ADJUSTMENT_MAX + 1, user));
+    struct store_memory_new m = {.user_id = user, .scope_id = scope, .note = note};
+    EXPECT_EINVAL(store_memory_add(st, &m, id));
+    EXPECT_EINVAL(store_mode_put(st, scope, (enum store_target_type)3, user, MODE_CHAT));
+    EXPECT_EINVAL(store_memory_delete(st, user, scope, ""));
+    int64_t snail_id = 0;
+    EXPECT_EINVAL(add_snail(st, user, scope, too_long, snail_values, snail_known, &snail_id));
+#undef EXPECT_EINVAL
+    free(note);
+    store_close(st);
+    assert_int_equal(unavailable, SLIMY_EUNAVAILABLE);
+    if (n_wrong)
+        fail_msg("%d bad calls reached the unmigrated database (listed above)", n_wrong);
+}
+
+/* store.h: a duplicate whose row then cannot be found (a key other than interaction_id collided)
+ * is SLIMY_EINTERNAL on every backend, and stores nothing; a retried job whose row is stored still
+ * gets that row through the same refused insert. */
+static void test_duplicate_without_row_is_internal(void **state)
+{
+    struct store *st = *state;
+    char user[STORE_ID_MAX], scope[STORE_ID_MAX], first_id[STORE_ID_MAX], id[STORE_ID_MAX];
+    char interaction_id[STORE_ID_MAX];
+    new_snowflake(user);
+    new_snowflake(scope);
+    new_snowflake(interaction_id);
+    struct store_memory_new m = {
+        .user_id = user, .user_name = "Dup", .scope_id = scope, .note = "first", .interaction_id = interaction_id};
+    assert_int_equal(store_memory_add(st, &m, first_id), SLIMY_OK);
+    int64_t first_snail = 0, snail_id = 42;
+    assert_int_equal(add_snail(st, user, scope, interaction_id, snail_values, snail_known, &first_snail), SLIMY_OK);
+    contract_refuse_inserts("memories");
+    contract_refuse_inserts("snail_stats");
+    struct store_counts before = get_counts(st);
+
+    memcpy(id, "stale", 6);
+    assert_int_equal(add_memory_full(st, user, scope, "refused", NULL, NULL, id), SLIMY_EINTERNAL);
+    assert_string_equal(id, "");
+    assert_int_equal(add_snail(st, user, scope, NULL, snail_values, snail_known, &snail_id), SLIMY_EINTERNAL);
+    assert_int_equal(snail_id, 0);
+
+    assert_int_equal(store_memory_add(st, &m, id), SLIMY_OK);
+    assert_string_equal(id, first_id);
+    assert_int_equal(add_snail(st, user, scope, interaction_id, snail_values, snail_known, &snail_id), SLIMY_OK);
+    assert_int_equal(snail_id, first_snail);
+
+    struct store_counts after = get_counts(st);
+    assert_int_equal(after.memories, before.memories);
+    assert_int_equal(after.snail_stats, before.snail_stats);
 }
 
 /* ============================================================================================
@@ -2295,6 +2524,13 @@ static const struct CMUnitTest store_contract_tests[] = {
     CONTRACT_TEST(test_id_length_limits),
     CONTRACT_TEST(test_lists_sort_in_byte_order),
     CONTRACT_TEST(test_text_keys_compare_byte_for_byte),
+    CONTRACT_TEST(test_command_name_checks),
+    CONTRACT_TEST(test_image_log_channel_checks),
+    CONTRACT_TEST(test_adjustment_parameter_checks),
+    CONTRACT_TEST(test_mode_target_type_checks),
+    CONTRACT_TEST(test_refused_calls_reset_outputs),
+    cmocka_unit_test(test_checks_come_before_the_database),
+    CONTRACT_TEST(test_duplicate_without_row_is_internal),
     CONTRACT_TEST(test_image_log_and_command_usage),
     CONTRACT_TEST(test_counts_deltas),
     CONTRACT_TEST(test_leaderboard_ranking_and_ties),

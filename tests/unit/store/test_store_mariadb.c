@@ -1,5 +1,5 @@
 /* test_store_mariadb.c — the store.h contract suite (store_contract.h) against the MariaDB
- * backend (src/store/store_mariadb.c); then what only MariaDB promises: utf8mb4 end to end,
+ * backend (src/store/sql_driver_mariadb.c under store_sql.c); then what only MariaDB promises: utf8mb4 end to end,
  * clear errors for an unreachable server or a wrong password, and a reconnect after the
  * server dropped the pool's connections; and the stored user name, which no op returns, read
  * from the table directly.
@@ -9,6 +9,7 @@
  * FAILS: a skipped backend must never count as a pass. Every test starts by dropping every table
  * of SLIMY_TEST_DB_NAME (so never point it at a database you want to keep). */
 #include <mysql.h>
+#include <mysqld_error.h>
 
 #include "core/config.h"
 #include "store_contract.h"
@@ -98,6 +99,20 @@ static struct store *open_test_database(bool apply_migrations)
         return NULL;
     }
     return st;
+}
+
+/* A trigger that signals ER_DUP_ENTRY, as a colliding key would. Table names are the suite's
+ * constants; identifiers cannot be bound. */
+static void mariadb_refuse_inserts(const char *table)
+{
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "CREATE TRIGGER refuse_%s BEFORE INSERT ON %s FOR EACH ROW "
+             "SIGNAL SQLSTATE '23000' SET MYSQL_ERRNO = %d, MESSAGE_TEXT = 'refused as a duplicate'",
+             table, table, ER_DUP_ENTRY);
+    MYSQL *db = admin_connect();
+    admin_exec(db, sql);
+    mysql_close(db);
 }
 
 static struct store *mariadb_open(void) { return open_test_database(true); }
@@ -364,6 +379,7 @@ int main(void)
     contract_open = mariadb_open;
     contract_open_unmigrated = mariadb_open_unmigrated;
     contract_reset = mariadb_reset;
+    contract_refuse_inserts = mariadb_refuse_inserts;
     int failed = cmocka_run_group_tests_name("store contract (mariadb)", store_contract_tests, NULL, NULL);
     failed += cmocka_run_group_tests_name("store mariadb only", mariadb_only_tests, NULL, NULL);
     return failed ? 1 : 0;

@@ -1,5 +1,5 @@
 /* test_store_sqlite.c — the store.h contract suite (store_contract.h) against the SQLite backend
- * (src/store/store_sqlite.c), each test on a new database file in its own directory under /tmp;
+ * (src/store/sql_driver_sqlite.c under store_sql.c), each test on a new database file in its own directory under /tmp;
  * then what only the SQLite backend promises: WAL mode, a missing parent directory created, an
  * unusable path or a non-database file refused with one line for the operator; and the stored
  * user name, which no op returns, read from the file directly. */
@@ -73,6 +73,22 @@ static struct store *open_current(bool apply_migrations)
         return NULL;
     }
     return st;
+}
+
+/* A trigger on a second connection: RAISE(ABORT) fails the insert as a constraint would. Table
+ * names are the suite's constants; identifiers cannot be bound. */
+static void sqlite_refuse_inserts(const char *table)
+{
+    sqlite3 *db = NULL;
+    char sql[256], *error = NULL;
+    snprintf(sql, sizeof sql,
+             "CREATE TRIGGER refuse_%s BEFORE INSERT ON %s BEGIN SELECT RAISE(ABORT, 'refused as a duplicate'); END",
+             table, table);
+    assert_int_equal(sqlite3_open_v2(current_path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    if (sqlite3_exec(db, sql, NULL, NULL, &error) != SQLITE_OK)
+        fail_msg("%s: %s", sql, error ? error : "?");
+    sqlite3_close(db);
 }
 
 static struct store *sqlite_open(void) { return open_current(true); }
@@ -269,6 +285,7 @@ int main(void)
     contract_open = sqlite_open;
     contract_open_unmigrated = sqlite_open_unmigrated;
     contract_reset = sqlite_reset;
+    contract_refuse_inserts = sqlite_refuse_inserts;
     int failed = cmocka_run_group_tests_name("store contract (sqlite)", store_contract_tests, NULL, NULL);
     discard_current_database();
     failed += cmocka_run_group_tests_name("store sqlite only", sqlite_only_tests, NULL, NULL);
