@@ -134,8 +134,10 @@ static enum slimy_status reply_done(struct cmd_ctx *ctx)
     struct buf head;
     buf_init(&head, 8192);
     if (buf_printf(&head, "**%s:** %.*s%s\n\n**%s:** ", ctx->interaction->user_name, (int)mkeep, message,
-                   mkeep < mlen ? "…" : "", persona_display_name(t->modes)))
+                   mkeep < mlen ? "…" : "", persona_display_name(t->modes))) {
+        buf_cleanup(&head);
         return SLIMY_ENOMEM;
+    }
     size_t head_chars = split_count_chars(head.data, head.len);
     size_t room = head_chars < MESSAGE_CONTENT_MAX_CHARS ? MESSAGE_CONTENT_MAX_CHARS - head_chars : 0;
     size_t alen = strlen(answer);

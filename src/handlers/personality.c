@@ -74,18 +74,21 @@ static int adjustments_text(struct cmd_ctx *ctx, struct buf *b, size_t *n_out)
     return rc;
 }
 
-/* /personality-config view */
-static enum slimy_status personality_view_run(struct cmd_ctx *ctx)
+/* An embed of the scope's adjustments under `adjustments_field`, after one field saying
+ * `first_value` under `first_field`; "%n" in first_value becomes "<n> of <parameters>". */
+static enum slimy_status reply_adjustments(struct cmd_ctx *ctx, const char *title, const char *first_field,
+                                           const char *first_value, bool first_inline, const char *adjustments_field)
 {
     struct buf b;
     buf_init(&b, 4096);
     size_t n = 0;
     int rc = adjustments_text(ctx, &b, &n);
-    cJSON *embed = rc ? NULL : embed_new("🎭 Current Personality Configuration", PERSONALITY_COLOR);
+    cJSON *embed = rc ? NULL : embed_new(title, PERSONALITY_COLOR);
     char count[32];
     snprintf(count, sizeof count, "%zu of %zu", n, ARRAY_LEN(parameter_choices));
-    if (!rc && (!embed || !embed_add_field(embed, "Adjusted Parameters", count, true) ||
-                !embed_add_field(embed, "Active Adjustments", b.data, false)))
+    const char *value = strcmp(first_value, "%n") == 0 ? count : first_value;
+    if (!rc && (!embed || !embed_add_field(embed, first_field, value, first_inline) ||
+                !embed_add_field(embed, adjustments_field, b.data, false)))
         rc = SLIMY_ENOMEM;
     if (!rc) {
         rc = message_add_embed(ctx->reply, embed);
@@ -93,7 +96,14 @@ static enum slimy_status personality_view_run(struct cmd_ctx *ctx)
     }
     cJSON_Delete(embed);
     buf_cleanup(&b);
-    return rc;
+    return (enum slimy_status)rc;
+}
+
+/* /personality-config view */
+static enum slimy_status personality_view_run(struct cmd_ctx *ctx)
+{
+    return reply_adjustments(ctx, "🎭 Current Personality Configuration", "Adjusted Parameters", "%n", true,
+                             "Active Adjustments");
 }
 
 /* /personality-config test */
@@ -116,21 +126,7 @@ static enum slimy_status personality_test_run(struct cmd_ctx *ctx)
 /* /personality-config analytics */
 static enum slimy_status personality_analytics_run(struct cmd_ctx *ctx)
 {
-    struct buf b;
-    buf_init(&b, 4096);
-    size_t n = 0;
-    int rc = adjustments_text(ctx, &b, &n);
-    cJSON *embed = rc ? NULL : embed_new("📊 Personality Analytics", PERSONALITY_COLOR);
-    if (!rc && (!embed || !embed_add_field(embed, "Catchphrase Usage", "No data yet", false) ||
-                !embed_add_field(embed, "Adjustments", b.data, false)))
-        rc = SLIMY_ENOMEM;
-    if (!rc) {
-        rc = message_add_embed(ctx->reply, embed);
-        embed = NULL;
-    }
-    cJSON_Delete(embed);
-    buf_cleanup(&b);
-    return rc;
+    return reply_adjustments(ctx, "📊 Personality Analytics", "Catchphrase Usage", "No data yet", false, "Adjustments");
 }
 
 /* /personality-config adjust parameter:<parameter> value:<1-10> */

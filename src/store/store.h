@@ -39,7 +39,7 @@
 #include "core/status.h"
 
 #define STORE_ID_MAX 40          /* snowflakes (≤ 20 digits), "dm:" + snowflake, UUIDs (36) */
-#define STORE_NOTE_MAX_BYTES 4000 /* a memory note; longer is SLIMY_EINVAL */
+#define STORE_NOTE_MAX_BYTES 8000 /* a memory note (2000 characters of up to 4 bytes); longer is SLIMY_EINVAL */
 #define STORE_TAGS_MAX_BYTES 1000 /* the tags JSON array text */
 #define STORE_CONTEXT_MAX_BYTES 2000 /* the context JSON object text */
 #define STORE_LIST_MAX 500       /* list calls clamp max to this */

@@ -1,0 +1,465 @@
+/* test_chat.c — /chat through the real dispatcher (tests/unit/support/harness.h), with the
+ * scripted fake HTTP server as the OpenAI-compatible API: the reply is framed
+ * "**user:** message\n\n**slimy.ai:** answer"; the request carries the chat model, the persona
+ * system prompt (from a test personality file, with the channel's modes and the server's
+ * adjustments) and the user's text; the second turn carries the first as history, reset forgets
+ * it, and history is per user; a message asking for a picture goes to /images/generations and
+ * comes back as an attached PNG; failures are worded; without AI the command is refused at once.
+ * /chat has a 5 s cooldown per user, so tests that need two turns of one user run a copy of the
+ * real command without the cooldown (same handler, same flags otherwise); the cooldown itself is
+ * checked with the real registry. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "fake_http.h"
+#include "handlers/registry.h"
+#include "harness.h"
+#include "modes/modes.h"
+
+#define CHAT_MODEL "chat-test-model"
+#define IMAGE_MODEL "image-test-model"
+#define OTHER_USER "100000000000000077"
+
+#define PNG_BASE64 "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+#define PNG_LEN 70
+
+static const char PERSONA[] = "## Base Personality\nYou are TEST-SLIMY-BASE.\n\n"
+                              "## Tone: PG-13\nTONE-PG13-MARKER\n\n"
+                              "## Tone: Unrated\nTONE-UNRATED-MARKER\n\n"
+                              "## Tone: Professional\nTONE-PROFESSIONAL-MARKER\n";
+
+struct fixture {
+    struct harness *h;
+    struct fake_http *f;
+    char persona_path[64];
+    struct command quick_chat; /* the real /chat without its cooldown */
+    const struct command *commands[1];
+};
+
+/* The registry's command named name, or NULL. */
+static const struct command *registry_find(const char *name)
+{
+    for (size_t i = 0; i < registry_count; i++)
+        if (strcmp(registry_commands[i]->name, name) == 0)
+            return registry_commands[i];
+    return NULL;
+}
+
+static int start(void **state, bool with_ai, bool no_cooldown)
+{
+    struct fixture *fx = calloc(1, sizeof *fx);
+    if (!fx)
+        return -1;
+    *state = fx;
+    snprintf(fx->persona_path, sizeof fx->persona_path, "/tmp/slimy-chat-persona.XXXXXX");
+    int fd = mkstemp(fx->persona_path);
+    if (fd < 0 || write(fd, PERSONA, sizeof PERSONA - 1) != (ssize_t)(sizeof PERSONA - 1) || close(fd))
+        return -1;
+    if (with_ai && !(fx->f = fake_http_start()))
+        return -1;
+    struct harness_options opt = {.openai_base_url = fx->f ? fake_http_url(fx->f) : NULL,
+                                  .personality_file = fx->persona_path};
+    if (no_cooldown) {
+        const struct command *real = registry_find("chat");
+        if (!real)
+            return -1;
+        fx->quick_chat = *real;
+        fx->quick_chat.cooldown_ms = 0;
+        fx->commands[0] = &fx->quick_chat;
+        opt.commands = fx->commands;
+        opt.n_commands = 1;
+    }
+    fx->h = harness_start(&opt);
+    return fx->h ? 0 : -1;
+}
+
+static int setup(void **state)
+{
+    return start(state, true, false);
+}
+
+static int setup_no_cooldown(void **state)
+{
+    return start(state, true, true);
+}
+
+static int setup_no_ai(void **state)
+{
+    return start(state, false, false);
+}
+
+static int teardown(void **state)
+{
+    struct fixture *fx = *state;
+    harness_stop(fx->h);
+    fake_http_stop(fx->f);
+    if (fx->persona_path[0])
+        unlink(fx->persona_path);
+    free(fx);
+    return 0;
+}
+
+/* ---- helpers ---- */
+
+static void queue_chat(struct fake_http *f, const char *content)
+{
+    cJSON *root = cJSON_CreateObject();
+    cJSON *choice = cJSON_CreateObject();
+    cJSON *message = cJSON_AddObjectToObject(choice, "message");
+    cJSON_AddStringToObject(message, "role", "assistant");
+    cJSON_AddStringToObject(message, "content", content);
+    cJSON_AddStringToObject(choice, "finish_reason", "stop");
+    cJSON_AddItemToArray(cJSON_AddArrayToObject(root, "choices"), choice);
+    char *text = cJSON_PrintUnformatted(root);
+    fake_http_reply(f, 200, NULL, text);
+    free(text);
+    cJSON_Delete(root);
+}
+
+static void queue_image(struct fake_http *f)
+{
+    fake_http_reply(f, 200, NULL, "{\"created\":1,\"data\":[{\"b64_json\":\"" PNG_BASE64 "\"}]}");
+}
+
+/* /chat message:<text> [reset:<bool>] as user (NULL = HARNESS_USER); checks the deferred reply came. */
+static void chat(struct fixture *fx, const char *message, const char *reset, const char *user, const char *channel_id,
+                 const char *channel, struct harness_reply *r)
+{
+    cJSON *opts = cJSON_CreateArray();
+    cJSON *m = cJSON_CreateObject();
+    cJSON_AddStringToObject(m, "name", "message");
+    cJSON_AddNumberToObject(m, "type", 3);
+    cJSON_AddStringToObject(m, "value", message);
+    cJSON_AddItemToArray(opts, m);
+    char *text = cJSON_PrintUnformatted(opts);
+    cJSON_Delete(opts);
+    char options[8192];
+    size_t len = strlen(text);
+    snprintf(options, sizeof options, "%.*s%s%s%s]", (int)(len - 1), text,
+             reset ? ",{\"name\":\"reset\",\"type\":5,\"value\":" : "", reset ? reset : "", reset ? "}" : "");
+    free(text);
+    assert_int_equal(harness_call(fx->h,
+                                  &(struct harness_call){.name = "chat",
+                                                         .options = options,
+                                                         .user_id = user,
+                                                         .channel_id = channel_id,
+                                                         .channel = channel},
+                                  r),
+                     0);
+    assert_int_equal(r->http_status, 200);
+    assert_int_equal(r->type, 5);
+    assert_true(r->is_delivered);
+}
+
+/* The i-th request's JSON body (owned by the caller). */
+static cJSON *request_json(struct fake_http *f, size_t i, const char *path)
+{
+    const struct fake_http_request *req = fake_http_request(f, i);
+    assert_non_null(req);
+    assert_string_equal(req->method, "POST");
+    assert_string_equal(req->path, path);
+    cJSON *root = cJSON_ParseWithLength(req->body, req->body_len);
+    assert_non_null(root);
+    return root;
+}
+
+static const char *str_at(const cJSON *obj, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+/* Checks messages[i] has role and (when content is not NULL) exactly that content. */
+static void assert_message(const cJSON *messages, int i, const char *role, const char *content)
+{
+    const cJSON *m = cJSON_GetArrayItem(messages, i);
+    assert_non_null(m);
+    assert_string_equal(str_at(m, "role"), role);
+    if (content)
+        assert_string_equal(str_at(m, "content"), content);
+}
+
+/* ---- tests ---- */
+
+static void a_reply_quotes_the_user_and_answers_as_slimy(void **state)
+{
+    struct fixture *fx = *state;
+    queue_chat(fx->f, "Hello there! 🐌");
+    struct harness_reply r;
+    chat(fx, "hi slimy", NULL, NULL, NULL, NULL, &r);
+    assert_string_equal(r.content, "**tester:** hi slimy\n\n**slimy.ai:** Hello there! 🐌");
+    assert_false(r.flags & 64);
+    assert_int_equal(r.n_files, 0);
+    harness_reply_cleanup(&r);
+
+    assert_int_equal(fake_http_count(fx->f), 1);
+    cJSON *body = request_json(fx->f, 0, "/chat/completions");
+    assert_string_equal(str_at(body, "model"), CHAT_MODEL);
+    const cJSON *messages = cJSON_GetObjectItemCaseSensitive(body, "messages");
+    assert_int_equal(cJSON_GetArraySize(messages), 2);
+    assert_message(messages, 0, "system", NULL);
+    const char *system = str_at(cJSON_GetArrayItem(messages, 0), "content");
+    assert_non_null(strstr(system, "You are TEST-SLIMY-BASE."));
+    assert_non_null(strstr(system, "TONE-PG13-MARKER")); /* the default tone */
+    assert_null(strstr(system, "TONE-PROFESSIONAL-MARKER"));
+    assert_message(messages, 1, "user", "hi slimy");
+    cJSON_Delete(body);
+}
+
+static void the_second_turn_sends_the_first_as_history(void **state)
+{
+    struct fixture *fx = *state;
+    queue_chat(fx->f, "answer one");
+    queue_chat(fx->f, "answer two");
+    struct harness_reply r;
+    chat(fx, "first question", NULL, NULL, NULL, NULL, &r);
+    assert_string_equal(r.content, "**tester:** first question\n\n**slimy.ai:** answer one");
+    harness_reply_cleanup(&r);
+    chat(fx, "second question", NULL, NULL, NULL, NULL, &r);
+    assert_string_equal(r.content, "**tester:** second question\n\n**slimy.ai:** answer two");
+    harness_reply_cleanup(&r);
+
+    assert_int_equal(fake_http_count(fx->f), 2);
+    cJSON *body = request_json(fx->f, 1, "/chat/completions");
+    const cJSON *messages = cJSON_GetObjectItemCaseSensitive(body, "messages");
+    assert_int_equal(cJSON_GetArraySize(messages), 4);
+    assert_message(messages, 0, "system", NULL);
+    assert_message(messages, 1, "user", "first question");
+    assert_message(messages, 2, "assistant", "answer one");
+    assert_message(messages, 3, "user", "second question");
+    cJSON_Delete(body);
+}
+
+static void reset_starts_a_fresh_conversation(void **state)
+{
+    struct fixture *fx = *state;
+    queue_chat(fx->f, "answer one");
+    queue_chat(fx->f, "answer two");
+    queue_chat(fx->f, "answer three");
+    struct harness_reply r;
+    chat(fx, "remember the number 7", NULL, NULL, NULL, NULL, &r);
+    harness_reply_cleanup(&r);
+    chat(fx, "what was it?", "true", NULL, NULL, NULL, &r);
+    assert_string_equal(r.content, "**tester:** what was it?\n\n**slimy.ai:** answer two");
+    harness_reply_cleanup(&r);
+    chat(fx, "and now?", "false", NULL, NULL, NULL, &r);
+    harness_reply_cleanup(&r);
+
+    cJSON *body = request_json(fx->f, 1, "/chat/completions");
+    const cJSON *messages = cJSON_GetObjectItemCaseSensitive(body, "messages");
+    assert_int_equal(cJSON_GetArraySize(messages), 2);
+    assert_message(messages, 1, "user", "what was it?");
+    cJSON_Delete(body);
+    /* The turn after the reset remembers only what came after it. */
+    body = request_json(fx->f, 2, "/chat/completions");
+    messages = cJSON_GetObjectItemCaseSensitive(body, "messages");
+    assert_int_equal(cJSON_GetArraySize(messages), 4);
+    assert_message(messages, 1, "user", "what was it?");
+    assert_message(messages, 2, "assistant", "answer two");
+    assert_message(messages, 3, "user", "and now?");
+    cJSON_Delete(body);
+}
+
+static void history_belongs_to_one_user_in_one_channel(void **state)
+{
+    struct fixture *fx = *state;
+    queue_chat(fx->f, "answer one");
+    queue_chat(fx->f, "answer two");
+    queue_chat(fx->f, "answer three");
+    struct harness_reply r;
+    chat(fx, "mine", NULL, NULL, NULL, NULL, &r);
+    harness_reply_cleanup(&r);
+    chat(fx, "theirs", NULL, OTHER_USER, NULL, NULL, &r);
+    harness_reply_cleanup(&r);
+    chat(fx, "elsewhere", NULL, NULL, "300000000000000099", NULL, &r);
+    harness_reply_cleanup(&r);
+    for (size_t i = 1; i < 3; i++) {
+        cJSON *body = request_json(fx->f, i, "/chat/completions");
+        assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(body, "messages")), 2);
+        cJSON_Delete(body);
+    }
+}
+
+static void a_second_chat_within_the_cooldown_is_refused(void **state)
+{
+    struct fixture *fx = *state;
+    queue_chat(fx->f, "answer one");
+    struct harness_reply r;
+    chat(fx, "one", NULL, NULL, NULL, NULL, &r);
+    harness_reply_cleanup(&r);
+    assert_int_equal(harness_call(fx->h,
+                                  &(struct harness_call){.name = "chat",
+                                                         .options = "[{\"name\":\"message\",\"type\":3,"
+                                                                    "\"value\":\"two\"}]"},
+                                  &r),
+                     0);
+    assert_int_equal(r.type, 4);
+    assert_true(r.flags & 64);
+    assert_true(strncmp(r.content, "⏳ Slow down! Please wait ", strlen("⏳ Slow down! Please wait ")) == 0);
+    assert_non_null(strstr(r.content, "before using `/chat` again."));
+    harness_reply_cleanup(&r);
+    assert_int_equal(fake_http_count(fx->f), 1);
+}
+
+static void the_channel_modes_and_server_adjustments_shape_the_prompt(void **state)
+{
+    struct fixture *fx = *state;
+    struct store *st = harness_store(fx->h);
+    assert_int_equal(store_mode_put(st, HARNESS_GUILD, TARGET_CHANNEL, HARNESS_CHANNEL,
+                                    MODE_CHAT | MODE_PERSONALITY | MODE_NO_PERSONALITY | MODE_RATING_PG13),
+                     0);
+    assert_int_equal(store_adjustment_set(st, HARNESS_GUILD, "enthusiasm", 8, HARNESS_USER), 0);
+    queue_chat(fx->f, "Certainly.");
+    struct harness_reply r;
+    chat(fx, "status report", NULL, NULL, NULL, NULL, &r);
+    assert_string_equal(r.content, "**tester:** status report\n\n**slimy.ai (no personality):** Certainly.");
+    harness_reply_cleanup(&r);
+    cJSON *body = request_json(fx->f, 0, "/chat/completions");
+    const char *system = str_at(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(body, "messages"), 0), "content");
+    assert_non_null(strstr(system, "TONE-PROFESSIONAL-MARKER"));
+    assert_null(strstr(system, "TEST-SLIMY-BASE"));
+    assert_non_null(strstr(system, "Enthusiasm level: 8/10"));
+    cJSON_Delete(body);
+}
+
+static void a_long_message_is_cut_in_the_echo_but_sent_whole(void **state)
+{
+    struct fixture *fx = *state;
+    char message[451];
+    memset(message, 'a', 450);
+    message[450] = '\0';
+    queue_chat(fx->f, "ok");
+    struct harness_reply r;
+    chat(fx, message, NULL, NULL, NULL, NULL, &r);
+    char expected[600];
+    snprintf(expected, sizeof expected, "**tester:** %.400s…\n\n**slimy.ai:** ok", message);
+    assert_string_equal(r.content, expected);
+    harness_reply_cleanup(&r);
+    cJSON *body = request_json(fx->f, 0, "/chat/completions");
+    assert_message(cJSON_GetObjectItemCaseSensitive(body, "messages"), 1, "user", message);
+    cJSON_Delete(body);
+}
+
+static void a_picture_request_is_answered_with_an_attached_png(void **state)
+{
+    struct fixture *fx = *state;
+    queue_image(fx->f);
+    struct harness_reply r;
+    chat(fx, "draw a snail riding a frog", NULL, NULL, NULL, NULL, &r);
+    assert_string_equal(r.content, "🖼️ Prompt: draw a snail riding a frog");
+    assert_int_equal(r.n_files, 1);
+    assert_true(strncmp(r.files[0].name, "slimy-auto-image-", strlen("slimy-auto-image-")) == 0);
+    assert_string_equal(r.files[0].name + strlen(r.files[0].name) - 4, ".png");
+    assert_string_equal(r.files[0].content_type, "image/png");
+    assert_int_equal(r.files[0].len, PNG_LEN);
+    harness_reply_cleanup(&r);
+
+    assert_int_equal(fake_http_count(fx->f), 1); /* no chat completion */
+    cJSON *body = request_json(fx->f, 0, "/images/generations");
+    assert_string_equal(str_at(body, "model"), IMAGE_MODEL);
+    assert_string_equal(str_at(body, "prompt"), "draw a snail riding a frog Content guidelines: Keep imagery "
+                                                "appropriate for a general audience.");
+    cJSON_Delete(body);
+    struct store_counts counts;
+    assert_int_equal(store_counts(harness_store(fx->h), &counts), 0);
+    assert_int_equal(counts.images, 1);
+}
+
+static void a_picture_request_in_a_pg13_category_gets_its_guideline(void **state)
+{
+    struct fixture *fx = *state;
+    assert_int_equal(store_mode_put(harness_store(fx->h), HARNESS_GUILD, TARGET_CATEGORY, "400000000000000004",
+                                    MODE_CHAT | MODE_PERSONALITY | MODE_RATING_PG13),
+                     0);
+    queue_image(fx->f);
+    struct harness_reply r;
+    chat(fx, "make a picture of a sunset", NULL, NULL, NULL,
+         "{\"id\":\"" HARNESS_CHANNEL "\",\"type\":0,\"parent_id\":\"400000000000000004\"}", &r);
+    assert_int_equal(r.n_files, 1);
+    harness_reply_cleanup(&r);
+    cJSON *body = request_json(fx->f, 0, "/images/generations");
+    assert_string_equal(str_at(body, "prompt"), "make a picture of a sunset Content guidelines: Keep imagery "
+                                                "appropriate for ages 13+; avoid explicit content.");
+    cJSON_Delete(body);
+}
+
+static void a_refused_chat_request_is_explained(void **state)
+{
+    struct fixture *fx = *state;
+    fake_http_reply(fx->f, 400, NULL,
+                    "{\"error\":{\"message\":\"This model's maximum context length is 8192 tokens.\","
+                    "\"type\":\"invalid_request_error\",\"param\":\"messages\",\"code\":\"context_length_exceeded\"}}");
+    struct harness_reply r;
+    chat(fx, "hello", NULL, NULL, NULL, NULL, &r);
+    assert_string_equal(r.content, "😵 I couldn't get an answer from my AI right now (This model's maximum context "
+                                   "length is 8192 tokens.). Please try again in a moment.");
+    assert_int_equal(r.n_files, 0);
+    harness_reply_cleanup(&r);
+    assert_int_equal(fake_http_count(fx->f), 1);
+}
+
+static void a_refused_picture_suggests_a_safer_prompt(void **state)
+{
+    struct fixture *fx = *state;
+    fake_http_reply(fx->f, 400, NULL,
+                    "{\"error\":{\"message\":\"Your request was rejected by the safety system.\","
+                    "\"type\":\"invalid_request_error\",\"code\":\"content_policy_violation\"}}");
+    struct harness_reply r;
+    chat(fx, "draw something scary", NULL, NULL, NULL, NULL, &r);
+    assert_string_equal(r.content, "⚠️ Unable to generate that image automatically. Try a safer prompt such as:\n"
+                                   "`Friendly frog explorer on a giant snail in a bright indie-game scene, whimsical "
+                                   "and upbeat.`\n(Your request was rejected by the safety system.)");
+    assert_int_equal(r.n_files, 0);
+    harness_reply_cleanup(&r);
+    struct store_counts counts;
+    assert_int_equal(store_counts(harness_store(fx->h), &counts), 0);
+    assert_int_equal(counts.images, 1); /* a failed attempt is logged too */
+}
+
+static void without_ai_chat_is_refused_at_once(void **state)
+{
+    struct fixture *fx = *state;
+    struct harness_reply r;
+    assert_int_equal(harness_call(fx->h,
+                                  &(struct harness_call){.name = "chat",
+                                                         .options = "[{\"name\":\"message\",\"type\":3,"
+                                                                    "\"value\":\"hi\"}]"},
+                                  &r),
+                     0);
+    assert_int_equal(r.type, 4);
+    assert_true(r.flags & 64);
+    assert_string_equal(r.content, "🤖 AI is not configured on this server, so `/chat` is unavailable. "
+                                   "An admin can set OPENAI_API_KEY (or OPENAI_BASE_URL for a local model).");
+    harness_reply_cleanup(&r);
+    assert_int_equal(harness_deliveries(fx->h), 0);
+}
+
+int main(void)
+{
+    /* The harness keeps the environment's model settings: name them, so requests show which one. */
+    setenv("OPENAI_MODEL", CHAT_MODEL, 1);
+    setenv("IMAGE_MODEL", IMAGE_MODEL, 1);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(a_reply_quotes_the_user_and_answers_as_slimy, setup, teardown),
+        cmocka_unit_test_setup_teardown(the_second_turn_sends_the_first_as_history, setup_no_cooldown, teardown),
+        cmocka_unit_test_setup_teardown(reset_starts_a_fresh_conversation, setup_no_cooldown, teardown),
+        cmocka_unit_test_setup_teardown(history_belongs_to_one_user_in_one_channel, setup_no_cooldown, teardown),
+        cmocka_unit_test_setup_teardown(a_second_chat_within_the_cooldown_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(the_channel_modes_and_server_adjustments_shape_the_prompt, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_long_message_is_cut_in_the_echo_but_sent_whole, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_picture_request_is_answered_with_an_attached_png, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_picture_request_in_a_pg13_category_gets_its_guideline, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_refused_chat_request_is_explained, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_refused_picture_suggests_a_safer_prompt, setup, teardown),
+        cmocka_unit_test_setup_teardown(without_ai_chat_is_refused_at_once, setup_no_ai, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
