@@ -111,7 +111,8 @@ static int dev_keypair(struct slimy_config *cfg)
             return EXIT_FAILURE;
         }
         crypto_sign_keypair(cfg->public_key, sk);
-        if (write_hex_file(secret_path, sk, sizeof sk, 0600) || write_hex_file(public_path, cfg->public_key, 32, 0644)) {
+        if (write_hex_file(secret_path, sk, sizeof sk, 0600) ||
+            write_hex_file(public_path, cfg->public_key, 32, 0644)) {
             fprintf(stderr, "slimy: cannot write the dev key to %s\n", secret_path);
             return EXIT_FAILURE;
         }
@@ -197,8 +198,11 @@ static int start_parts(const struct slimy_config *cfg, uint64_t started_at, stru
     if (!rc)
         rc = persona_open(cfg->personality_file, &p->persona);
     if (!rc) {
-        struct cmd_services deps = {
-            .store = p->store, .ai = p->ai, .engine = p->engine, .kv = p->kv, .persona = p->persona};
+        struct cmd_services deps = {.store = p->store,
+                                    .ai = p->ai,
+                                    .engine = p->engine,
+                                    .kv = p->kv,
+                                    .persona = p->persona};
         struct reply_sink sink = reply_sink_discord(p->rest);
         rc = dispatch_new(cfg, registry_commands, registry_count, &sink, &deps, &p->dispatch);
     }

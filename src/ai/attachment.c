@@ -23,13 +23,13 @@
 struct download {
     struct fetch *engine;
     CURL *easy;
-    CURLU *url;                /* the parsed URL that was checked; curl uses it as is (CURLOPT_CURLU) */
-    char scheme[8];            /* "https" or "http": the only protocol enabled for the transfer */
-    size_t max_bytes;          /* the size cap */
+    CURLU *url;                     /* the parsed URL that was checked; curl uses it as is (CURLOPT_CURLU) */
+    char scheme[8];                 /* "https" or "http": the only protocol enabled for the transfer */
+    size_t max_bytes;               /* the size cap */
     struct fetch_response response; /* the body, capped at max_bytes: the transfer stops there */
-    uint64_t deadline_mono_ms; /* the transfer ends by then */
-    char interaction_id[32];   /* for log lines */
-    char host[HOST_LOG_MAX];   /* for log lines (the path holds the CDN signature: not logged) */
+    uint64_t deadline_mono_ms;      /* the transfer ends by then */
+    char interaction_id[32];        /* for log lines */
+    char host[HOST_LOG_MAX];        /* for log lines (the path holds the CDN signature: not logged) */
     attachment_done_fn done;
     void *done_arg;
 };

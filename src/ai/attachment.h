@@ -45,8 +45,7 @@ struct attachment_request {
  * NULL otherwise. Ownership passes to the callee: free it with free().
  * content_type: the response's Content-Type header, or NULL when absent or on failure; borrowed,
  * valid only during the call (copy it to keep it). */
-typedef void (*attachment_done_fn)(int status, unsigned char *bytes, size_t len, const char *content_type,
-                                   void *arg);
+typedef void (*attachment_done_fn)(int status, unsigned char *bytes, size_t len, const char *content_type, void *arg);
 
 /* Checks req->url against req->allowed_hosts and, when allowed, starts the download on engine.
  * Returns SLIMY_OK (done will run exactly once), or, with no request made and done never run:

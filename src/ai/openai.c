@@ -32,7 +32,10 @@ static const struct fetch_retry_policy POLICY = {
     .retry_after_max_ms = 120000,
 };
 
-enum call_kind { CALL_CHAT, CALL_IMAGE };
+enum call_kind {
+    CALL_CHAT,
+    CALL_IMAGE
+};
 
 struct ai_client {
     const struct slimy_config *cfg;
@@ -243,9 +246,9 @@ int ai_chat_start(struct ai_client *ai, const struct ai_chat_request *req, ai_do
         ok = cJSON_AddNumberToObject(body, "temperature", req->temperature) != NULL;
     if (ok && req->max_tokens)
         ok = cJSON_AddNumberToObject(body, "max_tokens", req->max_tokens) != NULL;
-    struct call *c = ok ? call_new(ai, CALL_CHAT, "/chat/completions", body, req->deadline_mono_ms,
-                                   req->interaction_id, done, arg)
-                        : NULL;
+    struct call *c =
+        ok ? call_new(ai, CALL_CHAT, "/chat/completions", body, req->deadline_mono_ms, req->interaction_id, done, arg)
+           : NULL;
     cJSON_Delete(body);
     return c ? start(c) : SLIMY_ENOMEM;
 }
@@ -406,14 +409,9 @@ static void on_done(CURL *easy, CURLcode result, void *arg)
         parse_success(c, status);
         finish(c);
         return;
-    case FETCH_RETRY:
-        retry_at(c, next.retry_at_mono_ms, status, failure_text(result, status));
-        return;
-    case FETCH_GIVE_UP:
-        finish_error(c, next.status, status, failure_text(result, status));
-        return;
-    case FETCH_REFUSED:
-        break;
+    case FETCH_RETRY: retry_at(c, next.retry_at_mono_ms, status, failure_text(result, status)); return;
+    case FETCH_GIVE_UP: finish_error(c, next.status, status, failure_text(result, status)); return;
+    case FETCH_REFUSED: break;
     }
     char text[ERROR_TEXT_MAX + 64];
     if (status == 429)

@@ -41,29 +41,29 @@ struct ai_chat_request {
     const char *model;                 /* NULL = OPENAI_MODEL */
     const struct ai_message *messages; /* copied into the request body at start */
     size_t n_messages;
-    double temperature;                /* < 0 leaves it to the server */
-    unsigned max_tokens;               /* 0 = unset; sent as max_tokens, which every server accepts */
-    const char *image_detail;          /* "high", "low" or NULL (vLLM rejects detail: leave NULL there) */
-    uint64_t deadline_mono_ms;         /* no attempt starts or runs past this */
-    const char *interaction_id;        /* for log lines */
+    double temperature;         /* < 0 leaves it to the server */
+    unsigned max_tokens;        /* 0 = unset; sent as max_tokens, which every server accepts */
+    const char *image_detail;   /* "high", "low" or NULL (vLLM rejects detail: leave NULL there) */
+    uint64_t deadline_mono_ms;  /* no attempt starts or runs past this */
+    const char *interaction_id; /* for log lines */
 };
 
 struct ai_image_request {
-    const char *model;          /* NULL = IMAGE_MODEL */
+    const char *model; /* NULL = IMAGE_MODEL */
     const char *prompt;
-    const char *size;           /* NULL = "1024x1024" */
+    const char *size; /* NULL = "1024x1024" */
     uint64_t deadline_mono_ms;
     const char *interaction_id;
 };
 
 struct ai_result {
-    int status;            /* SLIMY_OK, SLIMY_ELIMITED (rate or quota), SLIMY_ETIMEOUT, SLIMY_EUNAVAILABLE, SLIMY_EUPSTREAM */
-    long http_status;      /* last HTTP status, 0 if none */
-    char *text;            /* chat: the reply content; NULL when the model returned null */
-    char *finish_reason;   /* chat: "stop", "length"...; NULL when absent */
-    unsigned char *image;  /* images: the decoded bytes */
+    int status; /* SLIMY_OK, SLIMY_ELIMITED (rate or quota), SLIMY_ETIMEOUT, SLIMY_EUNAVAILABLE, SLIMY_EUPSTREAM */
+    long http_status;     /* last HTTP status, 0 if none */
+    char *text;           /* chat: the reply content; NULL when the model returned null */
+    char *finish_reason;  /* chat: "stop", "length"...; NULL when absent */
+    unsigned char *image; /* images: the decoded bytes */
     size_t image_len;
-    char *error;           /* on failure: a short reason fit to show a user ("rate limited", the server's message) */
+    char *error; /* on failure: a short reason fit to show a user ("rate limited", the server's message) */
 };
 
 /* Runs once on the engine thread; the callee owns result and frees it with ai_result_free(). */

@@ -4,6 +4,10 @@
 #ifndef SLIMY_CORE_AI_ROLE_H
 #define SLIMY_CORE_AI_ROLE_H
 
-enum ai_role { AI_SYSTEM, AI_USER, AI_ASSISTANT };
+enum ai_role {
+    AI_SYSTEM,
+    AI_USER,
+    AI_ASSISTANT
+};
 
 #endif

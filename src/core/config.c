@@ -27,8 +27,8 @@ static const char *env(const char *name)
 }
 
 /* Unsigned integer in [min, max]; absent → def. */
-static int parse_uint(const char *name, unsigned long def, unsigned long min, unsigned long max,
-                      unsigned long *out, char *err, size_t err_len)
+static int parse_uint(const char *name, unsigned long def, unsigned long min, unsigned long max, unsigned long *out,
+                      char *err, size_t err_len)
 {
     const char *v = env(name);
     if (!v) {
@@ -106,7 +106,8 @@ static int load_discord(struct slimy_config *cfg, bool require_public_key, char 
     const char *key = env("DISCORD_PUBLIC_KEY");
     if (key) {
         if (!config_parse_public_key(key, cfg->public_key)) {
-            fail(err, err_len, "%s must be 64 hex characters (the application's public key)%s", "DISCORD_PUBLIC_KEY", "");
+            fail(err, err_len, "%s must be 64 hex characters (the application's public key)%s", "DISCORD_PUBLIC_KEY",
+                 "");
             return SLIMY_EINVAL;
         }
         cfg->has_public_key = true;
@@ -154,9 +155,9 @@ static int load_text(struct slimy_config *cfg, char *err, size_t err_len)
     cfg->image_model = dup_or(env("IMAGE_MODEL"), "dall-e-3");
     cfg->personality_file = dup_or(env("PERSONALITY_FILE"), "./bot-personality.md");
     cfg->attachment_hosts = dup_or(env("ATTACHMENT_HOSTS"), "cdn.discordapp.com,media.discordapp.net");
-    if (!cfg->api_base || !cfg->log_dir || !cfg->data_dir || !cfg->sqlite_path || !cfg->db_user ||
-        !cfg->db_password || !cfg->db_name || !cfg->openai_base_url || !cfg->openai_model || !cfg->vision_model ||
-        !cfg->image_model || !cfg->personality_file || !cfg->attachment_hosts) {
+    if (!cfg->api_base || !cfg->log_dir || !cfg->data_dir || !cfg->sqlite_path || !cfg->db_user || !cfg->db_password ||
+        !cfg->db_name || !cfg->openai_base_url || !cfg->openai_model || !cfg->vision_model || !cfg->image_model ||
+        !cfg->personality_file || !cfg->attachment_hosts) {
         snprintf(err, err_len, "out of memory while reading the configuration");
         return SLIMY_ENOMEM;
     }
@@ -169,13 +170,13 @@ static int load_text(struct slimy_config *cfg, char *err, size_t err_len)
 }
 
 /* Reads variable `name` as an unsigned integer in [min, max] (def when unset) into field. */
-#define LOAD_UINT(name, def, min, max, field)                                                                          \
-    do {                                                                                                               \
-        unsigned long value_;                                                                                          \
-        int rc_ = parse_uint(name, def, min, max, &value_, err, err_len);                                              \
-        if (rc_)                                                                                                       \
-            return rc_;                                                                                                \
-        (field) = (__typeof__(field))value_;                                                                           \
+#define LOAD_UINT(name, def, min, max, field)                             \
+    do {                                                                  \
+        unsigned long value_;                                             \
+        int rc_ = parse_uint(name, def, min, max, &value_, err, err_len); \
+        if (rc_)                                                          \
+            return rc_;                                                   \
+        (field) = (__typeof__(field))value_;                              \
     } while (0)
 
 /* Where to listen, what to log, and the sizes and timeouts. */

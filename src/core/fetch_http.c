@@ -188,8 +188,7 @@ static struct fetch_decision retry_after(uint64_t wait_ms, uint64_t now, uint64_
 }
 
 struct fetch_decision fetch_retry_decide(const struct fetch_retry_policy *p, struct fetch_retry_state *s,
-                                         const struct fetch_outcome *o, uint64_t now_mono_ms,
-                                         uint64_t deadline_mono_ms)
+                                         const struct fetch_outcome *o, uint64_t now_mono_ms, uint64_t deadline_mono_ms)
 {
     long status = o->result == CURLE_OK ? o->http_status : 0;
     if (o->result != CURLE_OK || is_backoff_status(p, status)) {

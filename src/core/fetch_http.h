@@ -27,17 +27,17 @@
 /* ---- the response collector ---- */
 
 struct fetch_response {
-    struct buf body;         /* what was received, at most the cap given to fetch_response_init() */
-    bool truncates;          /* past the cap: keep reading and drop what does not fit (true) or abort (false) */
-    bool is_too_big;         /* the body went past the cap */
+    struct buf body; /* what was received, at most the cap given to fetch_response_init() */
+    bool truncates;  /* past the cap: keep reading and drop what does not fit (true) or abort (false) */
+    bool is_too_big; /* the body went past the cap */
     /* Filled by fetch_response_read() once the transfer has ended: */
-    CURLcode result;         /* curl's result for the transfer */
-    long http_status;        /* 0 when no answer came */
-    int64_t retry_after_ms;  /* retry-after-ms, else Retry-After in seconds (fractions kept); -1 if absent */
-    int64_t reset_after_ms;  /* X-RateLimit-Reset-After (Discord), -1 if absent */
+    CURLcode result;           /* curl's result for the transfer */
+    long http_status;          /* 0 when no answer came */
+    int64_t retry_after_ms;    /* retry-after-ms, else Retry-After in seconds (fractions kept); -1 if absent */
+    int64_t reset_after_ms;    /* X-RateLimit-Reset-After (Discord), -1 if absent */
     long rate_limit_remaining; /* X-RateLimit-Remaining (Discord), -1 if absent */
-    bool rate_limit_global;  /* X-RateLimit-Global: true (Discord) */
-    char content_type[256];  /* Content-Type, "" if absent */
+    bool rate_limit_global;    /* X-RateLimit-Global: true (Discord) */
+    char content_type[256];    /* Content-Type, "" if absent */
 };
 
 /* Prepares r (allocates nothing). max_bytes caps the body; truncate picks what happens past it:
@@ -55,17 +55,17 @@ const char *fetch_response_text(const struct fetch_response *r);
 /* ---- the request setup ---- */
 
 struct fetch_request {
-    const char *method;          /* "GET" when NULL, or "POST", "PUT", "PATCH", "DELETE" */
-    const char *url;             /* may hold a secret (a webhook token): curl copies it, nobody logs it */
-    CURLU *curlu;                /* instead of url: a URL already parsed and checked; borrowed */
-    struct curl_slist *headers;  /* borrowed until the transfer ends */
-    const char *body;            /* borrowed until the transfer ends; body_len bytes */
+    const char *method;         /* "GET" when NULL, or "POST", "PUT", "PATCH", "DELETE" */
+    const char *url;            /* may hold a secret (a webhook token): curl copies it, nobody logs it */
+    CURLU *curlu;               /* instead of url: a URL already parsed and checked; borrowed */
+    struct curl_slist *headers; /* borrowed until the transfer ends */
+    const char *body;           /* borrowed until the transfer ends; body_len bytes */
     size_t body_len;
-    curl_mime *mime;             /* a multipart body instead of body; borrowed */
-    const char *user_agent;      /* required by Discord; NULL sends none */
-    const char *protocols;       /* the schemes allowed, NULL = "http,https" */
-    long timeout_ms;             /* the whole attempt, at most; 0 = up to the deadline */
-    uint64_t deadline_mono_ms;   /* the attempt ends by then too; 0 = none */
+    curl_mime *mime;           /* a multipart body instead of body; borrowed */
+    const char *user_agent;    /* required by Discord; NULL sends none */
+    const char *protocols;     /* the schemes allowed, NULL = "http,https" */
+    long timeout_ms;           /* the whole attempt, at most; 0 = up to the deadline */
+    uint64_t deadline_mono_ms; /* the attempt ends by then too; 0 = none */
 };
 
 /* Resets easy and configures it for req, writing into resp (which is reset). Redirects are not
@@ -78,11 +78,11 @@ enum slimy_status fetch_request_setup(CURL *easy, const struct fetch_request *re
 /* One client's retry limits. Network errors and 5xx back off with fetch_backoff_ms(); 429 waits
  * what the server asked for (or backs off when it did not say); anything else non-2xx is final. */
 struct fetch_retry_policy {
-    unsigned server_error_max;    /* retries after network errors, 5xx and backoff_statuses */
-    long backoff_statuses[4];     /* other statuses retried like a 5xx (OpenAI: 408, 409); 0 ends */
-    unsigned rate_limit_max;      /* retries after 429 */
-    uint64_t retry_after_max_ms;  /* a 429 asking to wait longer than this is given up at once; 0 = no cap */
-    long soon_status;             /* one status retried after a fixed delay (Discord's 404 race); 0 = none */
+    unsigned server_error_max;   /* retries after network errors, 5xx and backoff_statuses */
+    long backoff_statuses[4];    /* other statuses retried like a 5xx (OpenAI: 408, 409); 0 ends */
+    unsigned rate_limit_max;     /* retries after 429 */
+    uint64_t retry_after_max_ms; /* a 429 asking to wait longer than this is given up at once; 0 = no cap */
+    long soon_status;            /* one status retried after a fixed delay (Discord's 404 race); 0 = none */
     unsigned soon_max;
     uint64_t soon_delay_ms;
 };

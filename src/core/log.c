@@ -141,8 +141,7 @@ void log_write(enum log_level level, const char *msg, const struct log_field *fi
     gmtime_r(&now.tv_sec, &tm);
     char ts[40];
     strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
-    put_fmt(&ln, "{\"ts\":\"%s.%03ldZ\",\"level\":\"%s\",\"msg\":", ts, now.tv_nsec / 1000000L,
-            level_names[level]);
+    put_fmt(&ln, "{\"ts\":\"%s.%03ldZ\",\"level\":\"%s\",\"msg\":", ts, now.tv_nsec / 1000000L, level_names[level]);
     put_json_string(&ln, msg);
 
     for (size_t i = 0; i < n_fields; i++) {

@@ -8,9 +8,21 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR, LOG_CRITICAL };
+enum log_level {
+    LOG_DEBUG,
+    LOG_INFO,
+    LOG_WARN,
+    LOG_ERROR,
+    LOG_CRITICAL
+};
 
-enum log_field_type { LOG_FIELD_NONE, LOG_FIELD_STR, LOG_FIELD_INT, LOG_FIELD_DOUBLE, LOG_FIELD_BOOL };
+enum log_field_type {
+    LOG_FIELD_NONE,
+    LOG_FIELD_STR,
+    LOG_FIELD_INT,
+    LOG_FIELD_DOUBLE,
+    LOG_FIELD_BOOL
+};
 
 /* One key/value of a log line; build them with LOG_S/LOG_I/LOG_F/LOG_B. */
 struct log_field {
@@ -37,12 +49,12 @@ bool log_level_parse(const char *text, enum log_level *out);
 void log_write(enum log_level level, const char *msg, const struct log_field *fields, size_t n_fields);
 
 /* log_info("job done", LOG_S("command", name), LOG_I("latency_ms", ms)); fields are optional. */
-#define SLIMY_LOG(level, msg, ...)                                                                 \
-    do {                                                                                           \
-        if (log_enabled(level)) {                                                                  \
-            const struct log_field log_fields_[] = {{0}, __VA_ARGS__};                             \
+#define SLIMY_LOG(level, msg, ...)                                                                  \
+    do {                                                                                            \
+        if (log_enabled(level)) {                                                                   \
+            const struct log_field log_fields_[] = {{0}, __VA_ARGS__};                              \
             log_write(level, msg, log_fields_ + 1, sizeof log_fields_ / sizeof log_fields_[0] - 1); \
-        }                                                                                          \
+        }                                                                                           \
     } while (0)
 #define log_debug(msg, ...) SLIMY_LOG(LOG_DEBUG, msg, __VA_ARGS__)
 #define log_info(msg, ...) SLIMY_LOG(LOG_INFO, msg, __VA_ARGS__)

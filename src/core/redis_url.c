@@ -68,8 +68,9 @@ int redis_url_parse(const char *text, struct redis_url *out, char *err, size_t e
     memset(out, 0, sizeof *out);
     out->port = DEFAULT_PORT;
     if (strncmp(text, "rediss://", 9) == 0)
-        return fail(err, err_len, "uses rediss:// (TLS), which this build does not support: use redis:// on a "
-                                  "private network or a unix:// socket, or put a TLS tunnel in front");
+        return fail(err, err_len,
+                    "uses rediss:// (TLS), which this build does not support: use redis:// on a "
+                    "private network or a unix:// socket, or put a TLS tunnel in front");
     if (strncmp(text, "unix://", 7) == 0)
         return parse_unix(text, out, err, err_len);
     if (strncmp(text, "redis://", 8) != 0)

@@ -35,7 +35,7 @@ struct cmd_download {
     enum slimy_status status; /* as attachment.h documents */
     unsigned char *bytes;     /* on SLIMY_OK: len bytes */
     size_t len;
-    char *content_type;       /* the response's Content-Type, or NULL */
+    char *content_type; /* the response's Content-Type, or NULL */
 };
 enum slimy_status cmd_await_download(struct cmd_ctx *ctx, const char *url, size_t max_bytes, cmd_run_fn next);
 

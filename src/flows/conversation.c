@@ -25,9 +25,9 @@
 #define HISTORY_KEY_MAX 96
 
 struct turn {
-    char key[HISTORY_KEY_MAX];   /* "channel:user" */
-    unsigned modes;              /* effective channel modes */
-    struct image_job image;      /* image.prompt is the user's text, on both paths */
+    char key[HISTORY_KEY_MAX]; /* "channel:user" */
+    unsigned modes;            /* effective channel modes */
+    struct image_job image;    /* image.prompt is the user's text, on both paths */
 };
 
 static void turn_cleanup(void *state)
@@ -71,8 +71,8 @@ static char *system_prompt(const struct cmd_ctx *ctx, unsigned modes)
     struct persona_adjustment *adjustments = calloc(stored.n + 1, sizeof *adjustments);
     size_t n = adjustments ? stored.n : 0;
     for (size_t i = 0; i < n; i++)
-        adjustments[i] = (struct persona_adjustment){.parameter = stored.items[i].parameter,
-                                                     .value = stored.items[i].value};
+        adjustments[i] =
+            (struct persona_adjustment){.parameter = stored.items[i].parameter, .value = stored.items[i].value};
     struct persona_prompt_input in = {.effective_modes = modes,
                                       .adjustments = adjustments,
                                       .n_adjustments = n,
@@ -121,10 +121,12 @@ static enum slimy_status reply_done(struct cmd_ctx *ctx)
     const struct ai_result *r = ctx->result;
     const char *message = t->image.prompt;
     if (r->status)
-        return cmd_fail(ctx, r->status, "😵 I couldn't get an answer from my AI right now (%s). Please try again in a moment.",
+        return cmd_fail(ctx, r->status,
+                        "😵 I couldn't get an answer from my AI right now (%s). Please try again in a moment.",
                         r->error ? r->error : "unknown error");
     const char *answer = r->text && *r->text ? r->text : "No response.";
-    struct chat_turn exchange[] = {{.role = AI_USER, .text = (char *)message}, {.role = AI_ASSISTANT, .text = (char *)answer}};
+    struct chat_turn exchange[] = {{.role = AI_USER, .text = (char *)message},
+                                   {.role = AI_ASSISTANT, .text = (char *)answer}};
     if (kv_history_append(ctx->services->kv, t->key, exchange, 2))
         log_warn("chat history not saved", LOG_S("interaction_id", ctx->interaction->id));
 

@@ -15,11 +15,11 @@
 #include "interactions/command.h"
 
 struct image_job {
-    char *prompt;        /* the user's prompt; owned (image_job_cleanup frees it) */
-    char *full_prompt;   /* what is sent: prompt + style + rating guideline; owned */
-    const char *style;   /* the style logged ("auto" for /chat); static */
-    const char *rating;  /* "pg13", "unrated" or "default"; static */
-    const char *error;   /* after finish: why it failed (borrowed from ctx->result), or NULL */
+    char *prompt;       /* the user's prompt; owned (image_job_cleanup frees it) */
+    char *full_prompt;  /* what is sent: prompt + style + rating guideline; owned */
+    const char *style;  /* the style logged ("auto" for /chat); static */
+    const char *rating; /* "pg13", "unrated" or "default"; static */
+    const char *error;  /* after finish: why it failed (borrowed from ctx->result), or NULL */
 };
 
 /* Starts generating job->prompt + " " + style_suffix (may be "") + the guideline of the rating

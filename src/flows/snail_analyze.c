@@ -110,8 +110,9 @@ static enum slimy_status download_failed(struct cmd_ctx *ctx, int status)
     switch (status) {
     case SLIMY_ETOOBIG: return cmd_fail(ctx, status, TOO_BIG_TEXT);
     case SLIMY_ENOTFOUND:
-        return cmd_fail(ctx, status, "❌ I couldn't download that image: the link has expired or the file was "
-                                     "deleted. Please upload it again.");
+        return cmd_fail(ctx, status,
+                        "❌ I couldn't download that image: the link has expired or the file was "
+                        "deleted. Please upload it again.");
     case SLIMY_ETIMEOUT: return cmd_fail(ctx, status, "⌛ Downloading that image took too long. Please try again.");
     case SLIMY_ENOMEM: return status; /* the dispatcher's generic text */
     default:

@@ -6,7 +6,10 @@
 static enum slimy_status chat_run(struct cmd_ctx *ctx);
 
 static const struct cmd_option chat_options[] = {
-    {.name = "message", .type = OPT_STRING, .description = "What do you want to say?", .required = true,
+    {.name = "message",
+     .type = OPT_STRING,
+     .description = "What do you want to say?",
+     .required = true,
      .max_length = 2000},
     {.name = "reset", .type = OPT_BOOLEAN, .description = "Start a fresh conversation"},
 };

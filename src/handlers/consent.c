@@ -8,7 +8,9 @@ static enum slimy_status consent_set_run(struct cmd_ctx *ctx);
 static enum slimy_status consent_status_run(struct cmd_ctx *ctx);
 
 static const struct cmd_option consent_set_options[] = {
-    {.name = "allow", .type = OPT_BOOLEAN, .description = "Allow Slimy to remember notes you save here",
+    {.name = "allow",
+     .type = OPT_BOOLEAN,
+     .description = "Allow Slimy to remember notes you save here",
      .required = true},
 };
 

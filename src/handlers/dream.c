@@ -13,23 +13,29 @@ static enum slimy_status dream_run(struct cmd_ctx *ctx);
 
 /* The styles, in choice order: X(value, name, emoji, what the prompt gets appended). The one
  * list: the choices and the table find_style() reads both come from it. */
-#define DREAM_STYLES(X)                                                                                                \
+#define DREAM_STYLES(X)                                                                                               \
     X("standard", "Standard", "✨", "")                                                                                \
-    X("poster", "Poster Art", "🎨", "in the style of a bold graphic design poster with vibrant colors and strong "     \
-                                    "composition")                                                                   \
-    X("neon", "Neon Dreams", "🌟", "in a cyberpunk style with glowing neon lights, dark backgrounds and electric "     \
-                                   "colors")                                                                         \
-    X("photoreal", "Photo-Real", "📷", "photorealistic, with ultra-detailed textures, natural lighting and a lifelike " \
-                                       "look")                                                                       \
+    X("poster", "Poster Art", "🎨",                                                                                    \
+      "in the style of a bold graphic design poster with vibrant colors and strong "                                  \
+      "composition")                                                                                                  \
+    X("neon", "Neon Dreams", "🌟",                                                                                     \
+      "in a cyberpunk style with glowing neon lights, dark backgrounds and electric "                                 \
+      "colors")                                                                                                       \
+    X("photoreal", "Photo-Real", "📷",                                                                                 \
+      "photorealistic, with ultra-detailed textures, natural lighting and a lifelike "                                \
+      "look")                                                                                                         \
     X("anime", "Anime", "🎌", "in anime art style with expressive characters, vibrant colors and dynamic composition") \
-    X("watercolor", "Watercolor", "🖌️", "as a delicate watercolor painting with soft edges, flowing colors and "       \
-                                         "visible brush strokes")                                                    \
-    X("3d-render", "3D Render", "🎬", "as a high-quality 3D render with realistic materials, professional lighting "   \
-                                      "and CGI polish")                                                              \
-    X("pixel", "Pixel Art", "🕹️", "as detailed pixel art in a retro 8/16-bit style with crisp pixels")                \
-    X("sketch", "Pencil Sketch", "✏️", "as a detailed pencil sketch with crosshatching and careful shading")           \
-    X("cinematic", "Cinematic", "🎥", "with cinematic composition, dramatic lighting, film grain and a movie-poster "  \
-                                      "look")
+    X("watercolor", "Watercolor", "🖌️",                                                                          \
+      "as a delicate watercolor painting with soft edges, flowing colors and "                                        \
+      "visible brush strokes")                                                                                        \
+    X("3d-render", "3D Render", "🎬",                                                                                  \
+      "as a high-quality 3D render with realistic materials, professional lighting "                                  \
+      "and CGI polish")                                                                                               \
+    X("pixel", "Pixel Art", "🕹️", "as detailed pixel art in a retro 8/16-bit style with crisp pixels")           \
+    X("sketch", "Pencil Sketch", "✏️", "as a detailed pencil sketch with crosshatching and careful shading")      \
+    X("cinematic", "Cinematic", "🎥",                                                                                  \
+      "with cinematic composition, dramatic lighting, film grain and a movie-poster "                                 \
+      "look")
 
 struct dream_style {
     const char *value, *name, *emoji, *suffix;
@@ -42,9 +48,15 @@ static const struct dream_style styles[] = {DREAM_STYLES(STYLE_ROW)};
 static const struct cmd_choice style_choices[] = {DREAM_STYLES(STYLE_CHOICE)};
 
 static const struct cmd_option dream_options[] = {
-    {.name = "prompt", .type = OPT_STRING, .description = "Describe what you want to see", .required = true,
+    {.name = "prompt",
+     .type = OPT_STRING,
+     .description = "Describe what you want to see",
+     .required = true,
      .max_length = 1000},
-    {.name = "style", .type = OPT_STRING, .description = "Art style (default: Standard)", .choices = style_choices,
+    {.name = "style",
+     .type = OPT_STRING,
+     .description = "Art style (default: Standard)",
+     .choices = style_choices,
      .n_choices = ARRAY_LEN(style_choices)},
 };
 
@@ -90,8 +102,8 @@ static enum slimy_status dream_run(struct cmd_ctx *ctx)
     if (!d || !(d->image.prompt = strdup(prompt)))
         return SLIMY_ENOMEM;
     size_t len = strlen(d->image.prompt);
-    while (len && (d->image.prompt[len - 1] == ' ' || d->image.prompt[len - 1] == '\n' ||
-                   d->image.prompt[len - 1] == '\t'))
+    while (len &&
+           (d->image.prompt[len - 1] == ' ' || d->image.prompt[len - 1] == '\n' || d->image.prompt[len - 1] == '\t'))
         d->image.prompt[--len] = '\0';
     d->style = find_style(cmd_opt_string(ctx, "style"));
 

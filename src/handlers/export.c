@@ -43,14 +43,16 @@ static cJSON *export_document(const struct cmd_ctx *ctx, const struct store_memo
     bool ok = items && cJSON_AddStringToObject(doc, "user", it->user_id) &&
               cJSON_AddStringToObject(doc, "username", it->user_name) &&
               cJSON_AddStringToObject(doc, "scope", ctx->scope_id) &&
-              cJSON_AddStringToObject(doc, "exportedAt", stamp) && cJSON_AddNumberToObject(doc, "count", (double)mem->n);
+              cJSON_AddStringToObject(doc, "exportedAt", stamp) &&
+              cJSON_AddNumberToObject(doc, "count", (double)mem->n);
     for (size_t i = 0; ok && i < mem->n; i++) {
         const struct store_memory *m = &mem->items[i];
         cJSON *o = cJSON_CreateObject();
         char created[40];
         embed_format_iso8601(m->created_at_ms, created, sizeof created);
         ok = o && cJSON_AddItemToArray(items, o) && cJSON_AddStringToObject(o, "id", m->id) &&
-             cJSON_AddStringToObject(o, "note", m->note) && cJSON_AddItemToObject(o, "tags", parsed_or_text(m->tags_json)) &&
+             cJSON_AddStringToObject(o, "note", m->note) &&
+             cJSON_AddItemToObject(o, "tags", parsed_or_text(m->tags_json)) &&
              cJSON_AddItemToObject(o, "context", parsed_or_text(m->context_json)) &&
              cJSON_AddStringToObject(o, "created_at", created);
     }

@@ -14,8 +14,11 @@
 static enum slimy_status forget_run(struct cmd_ctx *ctx);
 
 static const struct cmd_option forget_options[] = {
-    {.name = "id", .type = OPT_STRING, .description = "Memory ID to delete, or ALL to delete every memory here",
-     .required = true, .max_length = 64},
+    {.name = "id",
+     .type = OPT_STRING,
+     .description = "Memory ID to delete, or ALL to delete every memory here",
+     .required = true,
+     .max_length = 64},
 };
 
 const struct command forget_command = {

@@ -15,7 +15,7 @@
 #define LIMIT_MIN 5
 #define LIMIT_MAX 50
 #define LIMIT_DEFAULT 10
-#define NAME_MAX_CHARS 32         /* longer names are cut with "…" so LIMIT_MAX lines fit */
+#define NAME_MAX_CHARS 32          /* longer names are cut with "…" so LIMIT_MAX lines fit */
 #define DESCRIPTION_MAX_CHARS 4096 /* Discord's embed description limit */
 #define LINE_MAX_BYTES 512         /* one ranked line: a cut, escaped name and the numbers */
 #define MARKDOWN_CHARS "\\*_~`|>"  /* escaped with a backslash inside names */
@@ -23,8 +23,13 @@
 static enum slimy_status leaderboard_run(struct cmd_ctx *ctx);
 
 static const struct cmd_option leaderboard_options[] = {
-    {.name = "limit", .type = OPT_INTEGER, .description = "How many players to show (5-50, default 10)",
-     .has_min_value = true, .min_value = LIMIT_MIN, .has_max_value = true, .max_value = LIMIT_MAX},
+    {.name = "limit",
+     .type = OPT_INTEGER,
+     .description = "How many players to show (5-50, default 10)",
+     .has_min_value = true,
+     .min_value = LIMIT_MIN,
+     .has_max_value = true,
+     .max_value = LIMIT_MAX},
 };
 
 const struct command leaderboard_command = {

@@ -15,8 +15,8 @@
 #include "store/store.h"
 
 /* Text channels, announcement channels, threads and forums: what can hold a mode. */
-#define CHANNEL_TYPES_TARGETABLE                                                                                       \
-    ((1u << CHANNEL_GUILD_TEXT) | (1u << CHANNEL_GUILD_ANNOUNCEMENT) | (1u << CHANNEL_ANNOUNCEMENT_THREAD) |           \
+#define CHANNEL_TYPES_TARGETABLE                                                                             \
+    ((1u << CHANNEL_GUILD_TEXT) | (1u << CHANNEL_GUILD_ANNOUNCEMENT) | (1u << CHANNEL_ANNOUNCEMENT_THREAD) | \
      (1u << CHANNEL_PUBLIC_THREAD) | (1u << CHANNEL_PRIVATE_THREAD) | (1u << CHANNEL_GUILD_FORUM))
 
 static enum slimy_status mode_set_run(struct cmd_ctx *ctx);
@@ -32,11 +32,19 @@ static const struct cmd_choice mode_profile_choices[] = {MODES_PROFILES(PROFILE_
 static const struct cmd_choice mode_filter_choices[] = {MODES_FILTERS(FILTER_CHOICE)};
 
 static const struct cmd_option mode_set_options[] = {
-    {.name = "profile", .type = OPT_STRING, .description = "Mode profile to apply", .required = true,
-     .choices = mode_profile_choices, .n_choices = ARRAY_LEN(mode_profile_choices)},
-    {.name = "channel", .type = OPT_CHANNEL, .description = "Channel or thread (default: this one)",
+    {.name = "profile",
+     .type = OPT_STRING,
+     .description = "Mode profile to apply",
+     .required = true,
+     .choices = mode_profile_choices,
+     .n_choices = ARRAY_LEN(mode_profile_choices)},
+    {.name = "channel",
+     .type = OPT_CHANNEL,
+     .description = "Channel or thread (default: this one)",
      .channel_types = CHANNEL_TYPES_TARGETABLE},
-    {.name = "category", .type = OPT_CHANNEL, .description = "Category (overrides channel)",
+    {.name = "category",
+     .type = OPT_CHANNEL,
+     .description = "Category (overrides channel)",
      .channel_types = 1u << CHANNEL_GUILD_CATEGORY},
 };
 
@@ -45,22 +53,40 @@ static const struct cmd_option mode_channel_option[] = {
 };
 
 static const struct cmd_option mode_list_options[] = {
-    {.name = "filter", .type = OPT_STRING, .description = "Only targets with this mode",
-     .choices = mode_filter_choices, .n_choices = ARRAY_LEN(mode_filter_choices)},
+    {.name = "filter",
+     .type = OPT_STRING,
+     .description = "Only targets with this mode",
+     .choices = mode_filter_choices,
+     .n_choices = ARRAY_LEN(mode_filter_choices)},
 };
 
 #define MODE_FLAGS (CMD_DEFERRED | CMD_EPHEMERAL | CMD_GUILD_ONLY | CMD_NEEDS_MANAGE_GUILD)
 
 static const struct command mode_subcommands[] = {
-    {.name = "set", .description = "Apply a mode profile to a channel or category", .options = mode_set_options,
-     .n_options = ARRAY_LEN(mode_set_options), .flags = MODE_FLAGS, .run = mode_set_run},
-    {.name = "view", .description = "Show the modes of a channel (direct, inherited, effective)",
-     .options = mode_channel_option, .n_options = ARRAY_LEN(mode_channel_option), .flags = MODE_FLAGS,
+    {.name = "set",
+     .description = "Apply a mode profile to a channel or category",
+     .options = mode_set_options,
+     .n_options = ARRAY_LEN(mode_set_options),
+     .flags = MODE_FLAGS,
+     .run = mode_set_run},
+    {.name = "view",
+     .description = "Show the modes of a channel (direct, inherited, effective)",
+     .options = mode_channel_option,
+     .n_options = ARRAY_LEN(mode_channel_option),
+     .flags = MODE_FLAGS,
      .run = mode_view_run},
-    {.name = "list", .description = "List the configured channels and categories", .options = mode_list_options,
-     .n_options = ARRAY_LEN(mode_list_options), .flags = MODE_FLAGS, .run = mode_list_run},
-    {.name = "clear", .description = "Remove all modes from a channel or category", .options = mode_channel_option,
-     .n_options = ARRAY_LEN(mode_channel_option), .flags = MODE_FLAGS, .run = mode_clear_run},
+    {.name = "list",
+     .description = "List the configured channels and categories",
+     .options = mode_list_options,
+     .n_options = ARRAY_LEN(mode_list_options),
+     .flags = MODE_FLAGS,
+     .run = mode_list_run},
+    {.name = "clear",
+     .description = "Remove all modes from a channel or category",
+     .options = mode_channel_option,
+     .n_options = ARRAY_LEN(mode_channel_option),
+     .flags = MODE_FLAGS,
+     .run = mode_clear_run},
 };
 
 const struct command mode_command = {

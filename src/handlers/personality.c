@@ -24,23 +24,43 @@ static enum slimy_status personality_adjust_run(struct cmd_ctx *ctx);
 static const struct cmd_choice parameter_choices[] = {PERSONA_ADJUSTMENTS(PARAMETER_CHOICE)};
 
 static const struct cmd_option adjust_options[] = {
-    {.name = "parameter", .type = OPT_STRING, .description = "What to adjust", .required = true,
-     .choices = parameter_choices, .n_choices = ARRAY_LEN(parameter_choices)},
-    {.name = "value", .type = OPT_INTEGER, .description = "New value from 1 to 10", .required = true,
-     .has_min_value = true, .min_value = 1, .has_max_value = true, .max_value = 10},
+    {.name = "parameter",
+     .type = OPT_STRING,
+     .description = "What to adjust",
+     .required = true,
+     .choices = parameter_choices,
+     .n_choices = ARRAY_LEN(parameter_choices)},
+    {.name = "value",
+     .type = OPT_INTEGER,
+     .description = "New value from 1 to 10",
+     .required = true,
+     .has_min_value = true,
+     .min_value = 1,
+     .has_max_value = true,
+     .max_value = 10},
 };
 
 #define PERSONALITY_FLAGS (CMD_DEFERRED | CMD_EPHEMERAL | CMD_GUILD_ONLY | CMD_NEEDS_ADMIN)
 
 static const struct command personality_subcommands[] = {
-    {.name = "view", .description = "Show the personality configuration and adjustments",
-     .flags = PERSONALITY_FLAGS, .run = personality_view_run},
-    {.name = "test", .description = "Log sample prompts built with the current configuration",
-     .flags = PERSONALITY_FLAGS, .run = personality_test_run},
-    {.name = "analytics", .description = "Show personality usage analytics", .flags = PERSONALITY_FLAGS,
+    {.name = "view",
+     .description = "Show the personality configuration and adjustments",
+     .flags = PERSONALITY_FLAGS,
+     .run = personality_view_run},
+    {.name = "test",
+     .description = "Log sample prompts built with the current configuration",
+     .flags = PERSONALITY_FLAGS,
+     .run = personality_test_run},
+    {.name = "analytics",
+     .description = "Show personality usage analytics",
+     .flags = PERSONALITY_FLAGS,
      .run = personality_analytics_run},
-    {.name = "adjust", .description = "Adjust a personality parameter for this server", .options = adjust_options,
-     .n_options = ARRAY_LEN(adjust_options), .flags = PERSONALITY_FLAGS, .run = personality_adjust_run},
+    {.name = "adjust",
+     .description = "Adjust a personality parameter for this server",
+     .options = adjust_options,
+     .n_options = ARRAY_LEN(adjust_options),
+     .flags = PERSONALITY_FLAGS,
+     .run = personality_adjust_run},
 };
 
 const struct command personality_command = {
@@ -139,8 +159,8 @@ static enum slimy_status personality_adjust_run(struct cmd_ctx *ctx)
         return cmd_fail(ctx, SLIMY_EINVAL, "❌ Unknown parameter.");
     if (!cmd_opt_int(ctx, "value", &value) || value < 1 || value > 10)
         return cmd_fail(ctx, SLIMY_EINVAL, "❌ The value must be a whole number from 1 to 10.");
-    int rc = store_adjustment_set(ctx->services->store, ctx->scope_id, parameter, (int)value,
-                                  ctx->interaction->user_id);
+    int rc =
+        store_adjustment_set(ctx->services->store, ctx->scope_id, parameter, (int)value, ctx->interaction->user_id);
     if (rc)
         return rc;
     return cmd_reply(ctx, "✅ Adjusted **%s** to **%d/10**. /chat uses it for this server from now on.", label,

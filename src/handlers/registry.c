@@ -8,20 +8,20 @@
  * tests/unit/handlers/test_registry.c checks this list against the files and Discord's limits. */
 #include "handlers/registry.h"
 
-#define COMMANDS(X)                                                                                                    \
-    X(analyze_snail_stats)                                                                                             \
-    X(ask_slimy)                                                                                                       \
-    X(chat)                                                                                                            \
-    X(consent)                                                                                                         \
-    X(diag)                                                                                                            \
-    X(dream)                                                                                                           \
-    X(export)                                                                                                          \
-    X(forget)                                                                                                          \
-    X(leaderboard)                                                                                                     \
-    X(mode)                                                                                                            \
-    X(personality)                                                                                                     \
-    X(remember)                                                                                                        \
-    X(snail)                                                                                                           \
+#define COMMANDS(X)        \
+    X(analyze_snail_stats) \
+    X(ask_slimy)           \
+    X(chat)                \
+    X(consent)             \
+    X(diag)                \
+    X(dream)               \
+    X(export)              \
+    X(forget)              \
+    X(leaderboard)         \
+    X(mode)                \
+    X(personality)         \
+    X(remember)            \
+    X(snail)               \
     X(stats)
 
 #define DECLARE(name) extern const struct command name##_command;

@@ -17,9 +17,14 @@
 static enum slimy_status remember_run(struct cmd_ctx *ctx);
 
 static const struct cmd_option remember_options[] = {
-    {.name = "note", .type = OPT_STRING, .description = "What should I remember?", .required = true,
+    {.name = "note",
+     .type = OPT_STRING,
+     .description = "What should I remember?",
+     .required = true,
      .max_length = NOTE_MAX_CHARS},
-    {.name = "tags", .type = OPT_STRING, .description = "Comma-separated tags (optional)",
+    {.name = "tags",
+     .type = OPT_STRING,
+     .description = "Comma-separated tags (optional)",
      .max_length = TAGS_MAX_CHARS},
 };
 

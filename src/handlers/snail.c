@@ -137,8 +137,8 @@ static enum slimy_status snail_test_run(struct cmd_ctx *ctx)
     snail_format_number(out.values[0], form, sizeof(form));
     snail_format_number(out.values[1], btads, sizeof(btads));
     snail_format_number(out.values[2], hours, sizeof(hours));
-    return cmd_reply(ctx, "✅ **/snail test**\n**Tier:** %d\n**Form Cells:** %s\n**BTADs:** %s\n**Hours:** %s",
-                     in.tier, form, btads, hours);
+    return cmd_reply(ctx, "✅ **/snail test**\n**Tier:** %d\n**Form Cells:** %s\n**BTADs:** %s\n**Hours:** %s", in.tier,
+                     form, btads, hours);
 }
 
 /* Reads an optional number option; absent keeps *out (its default), an explicit 0 is kept. */
@@ -187,8 +187,8 @@ static enum slimy_status snail_calc_run(struct cmd_ctx *ctx)
     for (size_t k = 0; k < out.n; k++)
         snail_format_number(out.values[k], v[k], sizeof(v[k]));
     if (!in.dragon)
-        return cmd_reply(ctx, "🧮 **Supersnail T%d**\n• **Form Cells:** %s\n• **BTADs:** %s\n• **Hours:** %s", in.tier,
-                         v[0], v[1], v[2]);
+        return cmd_reply(ctx, "🧮 **Supersnail T%d**\n• **Form Cells:** %s\n• **BTADs:** %s\n• **Hours:** %s",
+                         in.tier, v[0], v[1], v[2]);
     return cmd_reply(ctx,
                      "🧮 **Supersnail T%d (dragon mode)**\n• **Zombie Cells:** %s\n• **Demon Cells:** %s\n"
                      "• **Angel Cells:** %s\n• **Mutant Cells:** %s\n• **Mecha Cells:** %s\n• **BTADs:** %s\n"

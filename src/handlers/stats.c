@@ -27,10 +27,10 @@ static enum slimy_status stats_run(struct cmd_ctx *ctx);
 
 /* The periods, in choice order: X(value, choice name, days back from now). The value is also
  * the title's label. The one list: the choices and find_period() both come from it. */
-#define STATS_PERIODS(X)                                                                                               \
-    X("7d", "Last 7 days", 7)                                                                                          \
-    X("30d", "Last 30 days", 30)                                                                                       \
-    X("90d", "Last 90 days", 90)                                                                                       \
+#define STATS_PERIODS(X)         \
+    X("7d", "Last 7 days", 7)    \
+    X("30d", "Last 30 days", 30) \
+    X("90d", "Last 90 days", 90) \
     X("1y", "Last year", 365)
 
 struct period {
@@ -46,8 +46,11 @@ static const struct cmd_choice stats_period_choices[] = {STATS_PERIODS(PERIOD_CH
 
 static const struct cmd_option stats_options[] = {
     {.name = "user", .type = OPT_USER, .description = "Whose stats to show (default: yours)"},
-    {.name = "period", .type = OPT_STRING, .description = "Time period (default: 30 days)",
-     .choices = stats_period_choices, .n_choices = ARRAY_LEN(stats_period_choices)},
+    {.name = "period",
+     .type = OPT_STRING,
+     .description = "Time period (default: 30 days)",
+     .choices = stats_period_choices,
+     .n_choices = ARRAY_LEN(stats_period_choices)},
 };
 
 const struct command stats_command = {

@@ -31,21 +31,20 @@ struct http_server {
     struct MHD_Daemon *daemon;
     struct dispatch *dispatch;
     uint64_t started_at_ms;
-    atomic_int state; /* enum http_server_state */
+    atomic_int state;       /* enum http_server_state */
     atomic_int n_suspended; /* requests waiting for their admission */
 };
 
 /* Per-request state for POST /interactions, freed by request_completed(). */
 struct request {
     struct buf body;
-    bool too_big; /* the body passed the cap: the rest is discarded and the answer is 413 */
+    bool too_big;               /* the body passed the cap: the rest is discarded and the answer is 413 */
     struct dispatch_wait *wait; /* set while (or since) the connection waits for its admission */
     struct MHD_Connection *conn;
     struct http_server *server;
 };
 
-static enum MHD_Result send_json(struct MHD_Connection *conn, unsigned status, char *body, size_t len,
-                                 bool must_free)
+static enum MHD_Result send_json(struct MHD_Connection *conn, unsigned status, char *body, size_t len, bool must_free)
 {
     struct MHD_Response *r =
         MHD_create_response_from_buffer(len, body, must_free ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
@@ -104,8 +103,8 @@ static void resume_request(void *arg)
     atomic_fetch_sub(&s->n_suspended, 1);
 }
 
-static enum MHD_Result handle_interactions(struct http_server *s, struct MHD_Connection *conn,
-                                           const char *upload_data, size_t *upload_data_size, void **con_cls)
+static enum MHD_Result handle_interactions(struct http_server *s, struct MHD_Connection *conn, const char *upload_data,
+                                           size_t *upload_data_size, void **con_cls)
 {
     struct request *req = *con_cls;
     if (!req) {
@@ -168,9 +167,9 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
     if (is_health || is_ready) {
         if (!is_get) {
             /* Allow: GET is what these accept; send_json only sets Allow for POST routes. */
-            struct MHD_Response *r = MHD_create_response_from_buffer(
-                strlen("{\"error\":\"method not allowed\"}"), (void *)"{\"error\":\"method not allowed\"}",
-                MHD_RESPMEM_PERSISTENT);
+            struct MHD_Response *r = MHD_create_response_from_buffer(strlen("{\"error\":\"method not allowed\"}"),
+                                                                     (void *)"{\"error\":\"method not allowed\"}",
+                                                                     MHD_RESPMEM_PERSISTENT);
             if (!r)
                 return MHD_NO;
             MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");

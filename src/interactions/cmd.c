@@ -159,9 +159,10 @@ bool cmd_opt_role(const struct cmd_ctx *ctx, const char *name, struct cmd_role *
 bool cmd_member_role(const struct cmd_ctx *ctx, size_t n, struct cmd_role *out)
 {
     const struct interaction *it = ctx->interaction;
-    const cJSON *roles = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(it->root, "member"), "roles");
+    const cJSON *roles =
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(it->root, "member"), "roles");
     const cJSON *id = cJSON_IsArray(roles) && n < (size_t)cJSON_GetArraySize(roles) ? cJSON_GetArrayItem(roles, (int)n)
-                                                                                   : NULL;
+                                                                                    : NULL;
     if (!cJSON_IsString(id))
         return false;
     *out = (struct cmd_role){.id = id->valuestring,

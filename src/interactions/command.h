@@ -47,7 +47,7 @@ struct cmd_choice {
 
 /* One option (parameter) of a command. Required options must come before optional ones. */
 struct cmd_option {
-    const char *name;        /* 1-32 chars, lower case */
+    const char *name; /* 1-32 chars, lower case */
     enum cmd_option_type type;
     const char *description; /* 1-100 chars */
     bool required;
@@ -122,16 +122,16 @@ struct command {
 
 /* Services a handler may use; all borrowed, valid for the whole run. */
 struct cmd_services {
-    struct store *store;                 /* user data; always present (dispatch_new requires it) */
-    struct ai_client *ai;                /* OpenAI-compatible client; NULL when not configured (CMD_NEEDS_AI) */
-    struct fetch *engine;                /* the outbound HTTP engine (downloads) */
-    struct kv *kv;                       /* shared state: /chat history, counters (kv.h) */
-    struct persona *persona;             /* the parsed PERSONALITY_FILE */
-    struct jobs *jobs;                   /* the worker pool (depth for /diag) */
-    struct job_stream *stream;           /* the job stream feeding it (for /diag) */
-    struct command_stats *stats;         /* per-command counters (for /diag) */
-    const struct slimy_config *config;   /* the loaded configuration */
-    uint64_t started_at_ms;              /* process start, wall clock */
+    struct store *store;               /* user data; always present (dispatch_new requires it) */
+    struct ai_client *ai;              /* OpenAI-compatible client; NULL when not configured (CMD_NEEDS_AI) */
+    struct fetch *engine;              /* the outbound HTTP engine (downloads) */
+    struct kv *kv;                     /* shared state: /chat history, counters (kv.h) */
+    struct persona *persona;           /* the parsed PERSONALITY_FILE */
+    struct jobs *jobs;                 /* the worker pool (depth for /diag) */
+    struct job_stream *stream;         /* the job stream feeding it (for /diag) */
+    struct command_stats *stats;       /* per-command counters (for /diag) */
+    const struct slimy_config *config; /* the loaded configuration */
+    uint64_t started_at_ms;            /* process start, wall clock */
 };
 
 /* The context of one run. Handlers read the first six fields and use the functions below; the
@@ -145,11 +145,11 @@ struct cmd_ctx {
     struct message *reply;                 /* the handler fills this in */
     uint64_t deadline_mono_ms;             /* outbound calls must end by then (token life minus margin) */
 
-    void *state;                           /* the handler's own state across steps (cmd_state_new) */
-    cmd_free_fn state_free;                /* frees what state points to when the run ends */
-    void *result;                          /* what the last await produced (cmd_resume) */
-    cmd_free_fn result_free;               /* frees result at the next await or when the run ends */
-    cmd_run_fn next;                       /* the step to run once the await completes */
+    void *state;             /* the handler's own state across steps (cmd_state_new) */
+    cmd_free_fn state_free;  /* frees what state points to when the run ends */
+    void *result;            /* what the last await produced (cmd_resume) */
+    cmd_free_fn result_free; /* frees result at the next await or when the run ends */
+    cmd_run_fn next;         /* the step to run once the await completes */
 };
 
 /* ---- the ones handlers call ---- */
@@ -157,7 +157,7 @@ struct cmd_ctx {
 /* Option values of the leaf being run. Each returns false (or NULL) when the option is absent
  * or has another type; *out is untouched then. Strings are borrowed from the interaction. */
 const char *cmd_opt_string(const struct cmd_ctx *ctx, const char *name);
-bool cmd_opt_int(const struct cmd_ctx *ctx, const char *name, int64_t *out); /* exact integers within ±2^53 */
+bool cmd_opt_int(const struct cmd_ctx *ctx, const char *name, int64_t *out);   /* exact integers within ±2^53 */
 bool cmd_opt_number(const struct cmd_ctx *ctx, const char *name, double *out); /* finite only */
 bool cmd_opt_bool(const struct cmd_ctx *ctx, const char *name, bool *out);
 
@@ -173,7 +173,7 @@ struct cmd_user {
     const char *global_name;  /* "" when the user has none */
     const char *display_name; /* the member's nick, else global_name, else username */
     bool is_bot;
-    bool is_member;           /* data.resolved.members had the user (a USER option in a guild) */
+    bool is_member; /* data.resolved.members had the user (a USER option in a guild) */
 };
 
 struct cmd_channel {
@@ -196,9 +196,9 @@ struct cmd_attachment {
     int64_t size;             /* bytes */
 };
 
-bool cmd_opt_user(const struct cmd_ctx *ctx, const char *name, struct cmd_user *out); /* id only if unresolved */
+bool cmd_opt_user(const struct cmd_ctx *ctx, const char *name, struct cmd_user *out);       /* id only if unresolved */
 bool cmd_opt_channel(const struct cmd_ctx *ctx, const char *name, struct cmd_channel *out); /* id only if unresolved */
-bool cmd_opt_role(const struct cmd_ctx *ctx, const char *name, struct cmd_role *out); /* id only if unresolved */
+bool cmd_opt_role(const struct cmd_ctx *ctx, const char *name, struct cmd_role *out);       /* id only if unresolved */
 bool cmd_opt_attachment(const struct cmd_ctx *ctx, const char *name, struct cmd_attachment *out);
 
 /* The nth role of the invoker (member.roles, 0-based); its name is "" unless data.resolved has

@@ -11,7 +11,7 @@
 
 struct command_stats {
     pthread_mutex_t lock;
-    struct kv_counter totals[COMMAND_STATS_MAX];   /* since start */
+    struct kv_counter totals[COMMAND_STATS_MAX];    /* since start */
     struct kv_counter unflushed[COMMAND_STATS_MAX]; /* same paths, since the last flush */
     size_t n;
 };

@@ -32,7 +32,7 @@ static int explain(const struct fetch_response *resp, size_t *n_registered, char
         rc = SLIMY_EPERM;
     } else if (status == 429) {
         const cJSON *ra = cJSON_GetObjectItemCaseSensitive(body, "retry_after");
-        double wait_s = cJSON_IsNumber(ra) ? ra->valuedouble
+        double wait_s = cJSON_IsNumber(ra)          ? ra->valuedouble
                         : resp->retry_after_ms >= 0 ? (double)resp->retry_after_ms / 1000.0
                                                     : -1;
         if (wait_s >= 0)

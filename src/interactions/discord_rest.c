@@ -32,8 +32,8 @@ const char DISCORD_USER_AGENT[] = "DiscordBot (" SLIMY_PROJECT_URL ", " SLIMY_VE
 
 /* Part 0 edits @original, which Discord may not know yet right after the defer (a known race):
  * a 404 there is retried a few times. A follow-up's 404 is final. */
-static const struct fetch_retry_policy FIRST_PART = {
-    DELIVERY_POLICY, .soon_status = 404, .soon_max = 3, .soon_delay_ms = 1000};
+static const struct fetch_retry_policy FIRST_PART = {DELIVERY_POLICY, .soon_status = 404, .soon_max = 3,
+                                                     .soon_delay_ms = 1000};
 static const struct fetch_retry_policy FOLLOW_UP = {DELIVERY_POLICY};
 
 struct discord_rest {
@@ -44,17 +44,17 @@ struct discord_rest {
 
 struct delivery {
     struct discord_rest *rest;
-    char *webhook_url;        /* {api}/webhooks/{app}/{token}: holds the token, never logged */
-    char interaction_id[32];  /* for logs */
+    char *webhook_url;       /* {api}/webhooks/{app}/{token}: holds the token, never logged */
+    char interaction_id[32]; /* for logs */
     bool ephemeral;
     uint64_t deadline_mono_ms; /* token end on the monotonic clock */
     struct message msg;
-    size_t sent_bytes;        /* content bytes delivered so far */
-    size_t chunk_bytes;       /* content bytes in the attempt in flight */
-    unsigned part;            /* 0 = PATCH @original, then follow-up POSTs */
-    unsigned attempts;        /* total HTTP requests */
+    size_t sent_bytes;                /* content bytes delivered so far */
+    size_t chunk_bytes;               /* content bytes in the attempt in flight */
+    unsigned part;                    /* 0 = PATCH @original, then follow-up POSTs */
+    unsigned attempts;                /* total HTTP requests */
     struct fetch_retry_state retries; /* for the part in flight */
-    uint64_t not_before_mono_ms; /* bucket exhausted: wait until then */
+    uint64_t not_before_mono_ms;      /* bucket exhausted: wait until then */
     long http_status;
     CURL *easy;
     struct curl_slist *headers;
@@ -112,8 +112,7 @@ static void delivery_free(struct delivery *d)
 
 static void finish(struct delivery *d, int status)
 {
-    struct discord_delivery_result result = {
-        .status = status, .http_status = d->http_status, .attempts = d->attempts};
+    struct discord_delivery_result result = {.status = status, .http_status = d->http_status, .attempts = d->attempts};
     if (status)
         log_warn("reply dropped", LOG_S("interaction_id", d->interaction_id), LOG_S("reason", slimy_strerror(status)),
                  LOG_I("http_status", d->http_status), LOG_I("attempts", d->attempts));
@@ -328,18 +327,13 @@ static void on_done(CURL *easy, CURLcode result, void *arg)
     struct fetch_decision next =
         fetch_retry_decide(d->part == 0 ? &FIRST_PART : &FOLLOW_UP, &d->retries, &outcome, now, d->deadline_mono_ms);
     switch (next.verdict) {
-    case FETCH_RETRY:
-        retry_at(d, next.retry_at_mono_ms);
-        return;
-    case FETCH_GIVE_UP:
-        finish(d, next.status);
-        return;
+    case FETCH_RETRY: retry_at(d, next.retry_at_mono_ms); return;
+    case FETCH_GIVE_UP: finish(d, next.status); return;
     case FETCH_REFUSED:
         log_refusal(d);
         finish(d, d->http_status == 404 ? SLIMY_ENOTFOUND : next.status);
         return;
-    case FETCH_DONE:
-        break;
+    case FETCH_DONE: break;
     }
 
     /* Success: respect an exhausted bucket before the next part. */

@@ -28,8 +28,8 @@ struct discord_rest;
 
 /* Result of a delivery, passed to its callback. */
 struct discord_delivery_result {
-    int status;       /* SLIMY_OK, or why the reply was dropped */
-    long http_status; /* last HTTP status from Discord, 0 if none */
+    int status;        /* SLIMY_OK, or why the reply was dropped */
+    long http_status;  /* last HTTP status from Discord, 0 if none */
     unsigned attempts; /* HTTP requests made, retries included */
 };
 
@@ -42,11 +42,11 @@ void discord_rest_free(struct discord_rest *rest);
 
 /* What to deliver and where. Strings are copied; the message is taken over. */
 struct discord_delivery {
-    const char *application_id; /* webhook id: the application id */
-    const char *token;          /* interaction token (secret) */
-    const char *interaction_id; /* for log lines */
+    const char *application_id;  /* webhook id: the application id */
+    const char *token;           /* interaction token (secret) */
+    const char *interaction_id;  /* for log lines */
     uint64_t expires_at_wall_ms; /* token end: signed timestamp + 15 min */
-    bool ephemeral;             /* follow-up POSTs carry flag 64 */
+    bool ephemeral;              /* follow-up POSTs carry flag 64 */
 };
 
 /* Starts delivering *msg (its contents are moved out; *msg is left empty). Thread-safe.

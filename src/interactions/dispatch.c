@@ -95,13 +95,16 @@ int dispatch_new(const struct slimy_config *cfg, const struct command *const *co
         dispatch_free(d);
         return rc;
     }
-    d->services = (struct cmd_services){
-        .store = deps->store,
-        .ai = deps->ai,
-        .engine = deps->engine,
-        .persona = deps->persona,
-        .kv = d->kv, .jobs = d->jobs, .stream = d->stream, .stats = d->stats, .config = cfg,
-        .started_at_ms = clock_wall_ms()};
+    d->services = (struct cmd_services){.store = deps->store,
+                                        .ai = deps->ai,
+                                        .engine = deps->engine,
+                                        .persona = deps->persona,
+                                        .kv = d->kv,
+                                        .jobs = d->jobs,
+                                        .stream = d->stream,
+                                        .stats = d->stats,
+                                        .config = cfg,
+                                        .started_at_ms = clock_wall_ms()};
     *out = d;
     return SLIMY_OK;
 }
@@ -148,8 +151,7 @@ size_t dispatch_jobs_in_flight(struct dispatch *d)
 }
 
 /* Finds a top-level command by name and type (1 chat input, 2 user, 3 message). */
-static const struct command *dispatch_find(const struct command *const *commands, size_t n, const char *name,
-                                           int type)
+static const struct command *dispatch_find(const struct command *const *commands, size_t n, const char *name, int type)
 {
     if (!name)
         return NULL;
@@ -368,8 +370,8 @@ struct run {
     struct cmd_ctx ctx; /* handlers see only this; the await calls find the run from it */
     struct message reply;
     char scope_id[INTERACTION_SCOPE_MAX];
-    bool is_awaiting;         /* the step being run started an await */
-    atomic_uint arrivals;     /* of the step's return and the result, for the current await */
+    bool is_awaiting;     /* the step being run started an await */
+    atomic_uint arrivals; /* of the step's return and the result, for the current await */
     uint64_t started_mono_ms;
 };
 
@@ -560,8 +562,10 @@ static struct dispatch_wait *handle_command(struct dispatch *d, struct interacti
         return NULL;
     }
     if ((leaf->flags & CMD_NEEDS_AI) && !d->services.ai) {
-        reply_ephemeral(out, "🤖 AI is not configured on this server, so `/%s` is unavailable. "
-                             "An admin can set OPENAI_API_KEY (or OPENAI_BASE_URL for a local model).", path);
+        reply_ephemeral(out,
+                        "🤖 AI is not configured on this server, so `/%s` is unavailable. "
+                        "An admin can set OPENAI_API_KEY (or OPENAI_BASE_URL for a local model).",
+                        path);
         return NULL;
     }
     bool is_deferred = (leaf->flags & CMD_DEFERRED) != 0;
@@ -669,8 +673,8 @@ struct dispatch_wait *dispatch_interaction_start(struct dispatch *d, const char 
 {
     struct dispatch_wait *w = NULL;
     int64_t signed_at_s = 0;
-    enum verify_result v = verify_request(d->cfg->public_key, signature, timestamp, body, len,
-                                          clock_wall_ms() / 1000u, d->cfg->signature_max_age_s, &signed_at_s);
+    enum verify_result v = verify_request(d->cfg->public_key, signature, timestamp, body, len, clock_wall_ms() / 1000u,
+                                          d->cfg->signature_max_age_s, &signed_at_s);
     if (v != VERIFY_OK) {
         log_debug("signature rejected", LOG_S("reason", verify_result_name(v)));
         reply_error(out, 401, "invalid request signature");
@@ -684,9 +688,7 @@ struct dispatch_wait *dispatch_interaction_start(struct dispatch *d, const char 
         return NULL;
     }
     switch (it.type) {
-    case INTERACTION_PING:
-        reply_json(out, 200, strdup(RESPONSE_PONG_JSON));
-        break;
+    case INTERACTION_PING: reply_json(out, 200, strdup(RESPONSE_PONG_JSON)); break;
     case INTERACTION_APPLICATION_COMMAND:
         w = handle_command(d, &it, signed_at_s, body, len, out);
         /* In memory the answer is at hand: no need to make the caller wait for it. */
@@ -695,9 +697,7 @@ struct dispatch_wait *dispatch_interaction_start(struct dispatch *d, const char 
             w = NULL;
         }
         break;
-    case INTERACTION_AUTOCOMPLETE:
-        reply_json(out, 200, strdup("{\"type\":8,\"data\":{\"choices\":[]}}"));
-        break;
+    case INTERACTION_AUTOCOMPLETE: reply_json(out, 200, strdup("{\"type\":8,\"data\":{\"choices\":[]}}")); break;
     default:
         /* Slimy sends no buttons or modals yet, so any component is from an old message. */
         reply_ephemeral(out, "❌ This button or form is no longer active.");

@@ -47,16 +47,16 @@ static inline bool channel_type_is_thread(enum discord_channel_type t)
 #define PERMISSION_MANAGE_GUILD (UINT64_C(1) << 5)
 
 struct interaction {
-    cJSON *root;                /* owned: the whole parsed body */
-    int type;                   /* enum interaction_type */
-    const char *id;             /* interaction id (snowflake string); "" if absent */
-    const char *application_id; /* used in webhook URLs; "" if absent */
-    const char *token;          /* webhook token: a credential, never log it; "" if absent */
-    const char *guild_id;       /* NULL in DMs */
-    const char *channel_id;     /* NULL if absent */
-    const char *user_id;        /* member.user.id in guilds, user.id in DMs; "" if absent */
-    const char *user_name;      /* member.nick, global_name or username; "" if absent */
-    bool has_member;            /* invoked in a guild (member present) */
+    cJSON *root;                 /* owned: the whole parsed body */
+    int type;                    /* enum interaction_type */
+    const char *id;              /* interaction id (snowflake string); "" if absent */
+    const char *application_id;  /* used in webhook URLs; "" if absent */
+    const char *token;           /* webhook token: a credential, never log it; "" if absent */
+    const char *guild_id;        /* NULL in DMs */
+    const char *channel_id;      /* NULL if absent */
+    const char *user_id;         /* member.user.id in guilds, user.id in DMs; "" if absent */
+    const char *user_name;       /* member.nick, global_name or username; "" if absent */
+    bool has_member;             /* invoked in a guild (member present) */
     uint64_t member_permissions; /* member.permissions parsed as 64 bits; 0 in DMs */
     int context;                 /* 0 guild, 1 bot DM, 2 private channel; -1 if absent */
 

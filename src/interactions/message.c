@@ -56,8 +56,7 @@ int message_add_embed(struct message *m, cJSON *embed)
     return SLIMY_OK;
 }
 
-int message_attach(struct message *m, const char *filename, const char *content_type, const void *data,
-                   size_t len)
+int message_attach(struct message *m, const char *filename, const char *content_type, const void *data, size_t len)
 {
     if (m->n_files >= MESSAGE_MAX_FILES)
         return SLIMY_ETOOBIG;

@@ -13,8 +13,8 @@
 
 #include "core/buf.h"
 
-#define MESSAGE_FLAG_EPHEMERAL 64u    /* Discord message flag: only the invoker sees it */
-#define MESSAGE_CONTENT_MAX_CHARS 2000 /* Discord's content limit, in characters */
+#define MESSAGE_FLAG_EPHEMERAL 64u         /* Discord message flag: only the invoker sees it */
+#define MESSAGE_CONTENT_MAX_CHARS 2000     /* Discord's content limit, in characters */
 #define MESSAGE_TEXT_MAX_BYTES (64 * 1024) /* cap on the text a handler may produce before splitting */
 #define MESSAGE_MAX_FILES 10
 #define MESSAGE_MAX_EMBEDS 10
@@ -43,8 +43,7 @@ int message_set_textv(struct message *m, const char *fmt, va_list ap);
 /* Appends an embed; takes ownership of `embed` even on failure. SLIMY_ETOOBIG past 10 embeds. */
 int message_add_embed(struct message *m, cJSON *embed);
 /* Attaches a copy of data as a file. SLIMY_ETOOBIG past MESSAGE_MAX_FILES. */
-int message_attach(struct message *m, const char *filename, const char *content_type, const void *data,
-                   size_t len);
+int message_attach(struct message *m, const char *filename, const char *content_type, const void *data, size_t len);
 bool message_is_empty(const struct message *m);
 
 #endif

@@ -27,9 +27,9 @@ static bool parse_timestamp(const char *s, int64_t *out)
     return true;
 }
 
-enum verify_result verify_request(const unsigned char public_key[32], const char *signature_hex,
-                                  const char *timestamp, const char *body, size_t len, uint64_t now_s,
-                                  uint32_t max_age_s, int64_t *signed_at_s)
+enum verify_result verify_request(const unsigned char public_key[32], const char *signature_hex, const char *timestamp,
+                                  const char *body, size_t len, uint64_t now_s, uint32_t max_age_s,
+                                  int64_t *signed_at_s)
 {
     if (!signature_hex || !*signature_hex || !timestamp || !*timestamp)
         return VERIFY_MISSING_HEADER;

@@ -19,9 +19,9 @@ enum verify_result {
 /* Checks one request. signature_hex and timestamp are the header values (NULL if absent);
  * body/len are the raw bytes as received. max_age_s bounds |now_s - timestamp| (0 disables).
  * On VERIFY_OK, *signed_at_s receives the timestamp. Every result but VERIFY_OK means 401. */
-enum verify_result verify_request(const unsigned char public_key[32], const char *signature_hex,
-                                  const char *timestamp, const char *body, size_t len, uint64_t now_s,
-                                  uint32_t max_age_s, int64_t *signed_at_s);
+enum verify_result verify_request(const unsigned char public_key[32], const char *signature_hex, const char *timestamp,
+                                  const char *body, size_t len, uint64_t now_s, uint32_t max_age_s,
+                                  int64_t *signed_at_s);
 
 /* A short name for logs and metrics ("bad_signature"). */
 const char *verify_result_name(enum verify_result r);

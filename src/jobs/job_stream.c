@@ -18,7 +18,7 @@
 #include "core/log.h"
 #include "core/status.h"
 
-#define READ_BLOCK_MS 100       /* longest wait for new entries; also bounds acknowledgement delay */
+#define READ_BLOCK_MS 100        /* longest wait for new entries; also bounds acknowledgement delay */
 #define HOUSEKEEPING_MAX_MS 1000 /* refresh, claim scan and tick at least this often */
 #define CONSUMER_MAX 96
 
@@ -176,8 +176,8 @@ static void touch_unfinished(struct job_stream *s, bool release)
         int rc = release ? kv_job_release(source, s->consumer, ids, n, s->cfg.claim_idle_ms)
                          : kv_job_refresh(source, s->consumer, ids, n, &lost);
         if (rc)
-            log_warn(release ? "could not hand back jobs" : "could not refresh the claim on jobs",
-                     LOG_I("jobs", n), LOG_S("status", slimy_strerror(rc)));
+            log_warn(release ? "could not hand back jobs" : "could not refresh the claim on jobs", LOG_I("jobs", n),
+                     LOG_S("status", slimy_strerror(rc)));
         else if (lost)
             log_warn("jobs this replica runs were taken over by another replica (this one stalled)",
                      LOG_I("jobs", lost));
@@ -220,8 +220,9 @@ static void finish_unrun(struct job_stream *s, const struct kv_entry *e)
 static void take(struct job_stream *s, const struct kv_entry *e)
 {
     if (clock_wall_ms() >= e->expires_at_wall_ms) {
-        log_warn("job dropped: its interaction token ended before it could run", LOG_S("interaction_id",
-                 e->interaction_id), LOG_S("command", e->path), LOG_B("taken_over", e->taken_over));
+        log_warn("job dropped: its interaction token ended before it could run",
+                 LOG_S("interaction_id", e->interaction_id), LOG_S("command", e->path),
+                 LOG_B("taken_over", e->taken_over));
         pthread_mutex_lock(&s->lock);
         s->dropped_expired++;
         pthread_mutex_unlock(&s->lock);
@@ -235,8 +236,8 @@ static void take(struct job_stream *s, const struct kv_entry *e)
             finish_unrun(s, e);
             return;
         }
-        log_warn("job taken over from a replica that stopped refreshing it",
-                 LOG_S("interaction_id", e->interaction_id), LOG_S("command", e->path));
+        log_warn("job taken over from a replica that stopped refreshing it", LOG_S("interaction_id", e->interaction_id),
+                 LOG_S("command", e->path));
         pthread_mutex_lock(&s->lock);
         s->taken_over++;
         pthread_mutex_unlock(&s->lock);
@@ -314,7 +315,8 @@ static void housekeeping(struct job_stream *s, bool is_draining)
 static void *stream_main(void *arg)
 {
     struct job_stream *s = arg;
-    uint32_t period_ms = s->cfg.claim_idle_ms / 4 < HOUSEKEEPING_MAX_MS ? s->cfg.claim_idle_ms / 4 : HOUSEKEEPING_MAX_MS;
+    uint32_t period_ms = s->cfg.claim_idle_ms / 4 < HOUSEKEEPING_MAX_MS ? s->cfg.claim_idle_ms / 4
+                                                                        : HOUSEKEEPING_MAX_MS;
     uint64_t next_housekeeping_ms = clock_mono_ms() + period_ms;
     for (;;) {
         pthread_mutex_lock(&s->lock);
@@ -333,8 +335,8 @@ static void *stream_main(void *arg)
             continue;
         }
         struct kv_entries got;
-        int rc = kv_job_read(s->kv, s->consumer, n, READ_BLOCK_MS,
-                             is_draining ? KV_READ_PROCESS_ONLY : KV_READ_ALL, &got);
+        int rc =
+            kv_job_read(s->kv, s->consumer, n, READ_BLOCK_MS, is_draining ? KV_READ_PROCESS_ONLY : KV_READ_ALL, &got);
         if (rc) {
             struct timespec pause = {.tv_sec = 0, .tv_nsec = READ_BLOCK_MS * 1000000L};
             nanosleep(&pause, NULL);
@@ -448,7 +450,8 @@ void job_stream_free(struct job_stream *s)
 void job_stream_stats(struct job_stream *s, struct job_stream_stats *out)
 {
     pthread_mutex_lock(&s->lock);
-    *out = (struct job_stream_stats){
-        .held = s->n_held, .taken_over = s->taken_over, .dropped_expired = s->dropped_expired};
+    *out = (struct job_stream_stats){.held = s->n_held,
+                                     .taken_over = s->taken_over,
+                                     .dropped_expired = s->dropped_expired};
     pthread_mutex_unlock(&s->lock);
 }

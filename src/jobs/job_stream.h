@@ -29,7 +29,7 @@ struct job_stream_config {
     size_t max_held;        /* entries this replica holds at most (running or waiting for a worker) */
     job_stream_decode_fn decode;
     job_stream_tick_fn tick; /* may be NULL */
-    void *arg;              /* for decode and tick */
+    void *arg;               /* for decode and tick */
 };
 
 /* Statistics for /diag. */

@@ -18,12 +18,12 @@ struct job {
     void *payload;                       /* what the runner runs (the dispatcher's parsed request); owned */
     void (*payload_free)(void *payload); /* frees payload with the job; NULL = nothing to free */
     uint64_t expires_at_wall_ms;         /* interaction token end: signed timestamp + 15 min */
-    uint64_t enqueued_at_mono_ms;   /* for queue-wait metrics */
-    struct jobs *owner;             /* the queue it was submitted to (set by jobs_submit) */
-    void *run_state;                /* the runner's state while the job waits on async work */
-    bool resumed;                   /* queued again by jobs_resume(): already counted in flight */
-    void *stream_ref;               /* the job stream's record of the entry (job_stream.c) */
-    struct job *next;               /* queue link, owned by jobs.c */
+    uint64_t enqueued_at_mono_ms;        /* for queue-wait metrics */
+    struct jobs *owner;                  /* the queue it was submitted to (set by jobs_submit) */
+    void *run_state;                     /* the runner's state while the job waits on async work */
+    bool resumed;                        /* queued again by jobs_resume(): already counted in flight */
+    void *stream_ref;                    /* the job stream's record of the entry (job_stream.c) */
+    struct job *next;                    /* queue link, owned by jobs.c */
 };
 
 /* Runs one job on a worker thread. It must end with jobs_finish(jobs, job), now or later

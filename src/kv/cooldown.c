@@ -62,8 +62,7 @@ static uint32_t hash(const char *key, size_t len)
 }
 
 /* Builds the "user\0command" key, on the stack when it fits. NULL when out of memory. */
-static char *make_key(const char *user_id, const char *command_path, char *stack_key, size_t stack_len,
-                      size_t *key_len)
+static char *make_key(const char *user_id, const char *command_path, char *stack_key, size_t stack_len, size_t *key_len)
 {
     size_t ulen = strlen(user_id), clen = strlen(command_path);
     *key_len = ulen + 1 + clen;

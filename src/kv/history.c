@@ -93,8 +93,7 @@ int chat_history_get(struct chat_history *h, const char *key, uint64_t now_ms, s
     return rc;
 }
 
-int chat_history_append(struct chat_history *h, const char *key, enum ai_role role, const char *text,
-                        uint64_t now_ms)
+int chat_history_append(struct chat_history *h, const char *key, enum ai_role role, const char *text, uint64_t now_ms)
 {
     char *copy = strdup(text);
     if (!copy)

@@ -34,8 +34,7 @@ void chat_history_free(struct chat_history *h);
  * expired key gives n == 0. now_ms is wall time. Free with chat_turns_free(). */
 int chat_history_get(struct chat_history *h, const char *key, uint64_t now_ms, struct chat_turns *out);
 /* Appends one message (copied) and keeps the newest CHAT_HISTORY_MAX. */
-int chat_history_append(struct chat_history *h, const char *key, enum ai_role role, const char *text,
-                        uint64_t now_ms);
+int chat_history_append(struct chat_history *h, const char *key, enum ai_role role, const char *text, uint64_t now_ms);
 /* Forgets the conversation of key. */
 void chat_history_reset(struct chat_history *h, const char *key);
 void chat_turns_free(struct chat_turns *t);

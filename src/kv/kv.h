@@ -48,8 +48,8 @@ void kv_options_default(struct kv_options *opts);
 /* A deferred job as it is kept in the stream: enough to run it again on any replica. */
 struct kv_job {
     const char *interaction_id;
-    const char *path;            /* the command path to run ("snail sheet") */
-    const char *body;            /* the verified raw request body */
+    const char *path; /* the command path to run ("snail sheet") */
+    const char *body; /* the verified raw request body */
     size_t body_len;
     uint64_t expires_at_wall_ms; /* the interaction token's end: after it nothing can be delivered */
 };
@@ -58,8 +58,8 @@ struct kv_admission {
     const char *interaction_id; /* the dedupe key */
     const char *user_id;        /* cooldowns are per (user, command path) */
     const char *command_path;
-    uint32_t cooldown_ms;       /* 0: no cooldown */
-    const struct kv_job *job;   /* a deferred command's job, added to the stream when admitted; NULL otherwise */
+    uint32_t cooldown_ms;     /* 0: no cooldown */
+    const struct kv_job *job; /* a deferred command's job, added to the stream when admitted; NULL otherwise */
 };
 
 enum kv_verdict {
@@ -202,8 +202,7 @@ struct kv_ops {
     int (*counters_read)(struct kv *kv, struct kv_counters *out);
     int (*job_read)(struct kv *kv, const char *consumer, size_t max, uint32_t block_ms, enum kv_read_from from,
                     struct kv_entries *out);
-    int (*job_autoclaim)(struct kv *kv, const char *consumer, uint32_t min_idle_ms, size_t max,
-                         struct kv_entries *out);
+    int (*job_autoclaim)(struct kv *kv, const char *consumer, uint32_t min_idle_ms, size_t max, struct kv_entries *out);
     int (*job_refresh)(struct kv *kv, const char *consumer, const char *const *ids, size_t n, uint32_t idle_ms,
                        size_t *n_lost);
     int (*job_done)(struct kv *kv, const char *const *ids, const char *const *interaction_ids, size_t n);

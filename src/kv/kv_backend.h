@@ -11,8 +11,7 @@
  * call then answers SLIMY_EUNAVAILABLE. A call whose connection broke is tried once more on a
  * fresh one, so a Redis restart costs no error. Lua scripts are loaded on first use and again
  * after NOSCRIPT; the consumer group is created again after NOGROUP (Redis came back empty). */
-int kv_redis_open(const struct redis_url *url, const char *key_prefix, const struct kv_options *opts,
-                  struct kv **out);
+int kv_redis_open(const struct redis_url *url, const char *key_prefix, const struct kv_options *opts, struct kv **out);
 
 /* Redis first, the in-process backend while Redis does not answer (see kv.h). Takes ownership
  * of both, even on failure. A monitor thread probes Redis while it is down and switches back

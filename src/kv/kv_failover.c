@@ -21,10 +21,10 @@
 #include "core/log.h"
 #include "core/status.h"
 
-#define PROBE_UP_MS 1000       /* while up: notices a silent Redis even when no request comes */
+#define PROBE_UP_MS 1000        /* while up: notices a silent Redis even when no request comes */
 #define PROBE_DOWN_FIRST_MS 250 /* while down: first retry, doubling up to PROBE_DOWN_MAX_MS */
 #define PROBE_DOWN_MAX_MS 2000
-#define FAILURES_TO_SWITCH 3    /* consecutive failed calls that mean Redis is down */
+#define FAILURES_TO_SWITCH 3 /* consecutive failed calls that mean Redis is down */
 
 struct kv_failover {
     struct kv base;
@@ -87,19 +87,19 @@ static struct kv *pick(struct kv_failover *f)
 }
 
 /* Sends a call to Redis while it is up and to memory when it is not or just failed. */
-#define ROUTE(f, call_expr_with_backend)                                                                     \
-    do {                                                                                                   \
-        struct kv *backend_ = pick(f);                                                                     \
-        int rc_ = (call_expr_with_backend);                                                                \
-        if (backend_ == (f)->local)                                                                        \
-            return rc_;                                                                                    \
-        if (rc_ != SLIMY_EUNAVAILABLE) {                                                                   \
-            note_success(f);                                                                               \
-            return rc_;                                                                                    \
-        }                                                                                                  \
-        note_failure(f);                                                                                   \
-        backend_ = (f)->local;                                                                             \
-        return (call_expr_with_backend);                                                                   \
+#define ROUTE(f, call_expr_with_backend)    \
+    do {                                    \
+        struct kv *backend_ = pick(f);      \
+        int rc_ = (call_expr_with_backend); \
+        if (backend_ == (f)->local)         \
+            return rc_;                     \
+        if (rc_ != SLIMY_EUNAVAILABLE) {    \
+            note_success(f);                \
+            return rc_;                     \
+        }                                   \
+        note_failure(f);                    \
+        backend_ = (f)->local;              \
+        return (call_expr_with_backend);    \
     } while (0)
 
 static void *monitor_main(void *arg)
@@ -295,8 +295,8 @@ static int failover_counters_read(struct kv *kv, struct kv_counters *out)
 }
 
 /* Jobs accepted in memory (while Redis was down) first, without waiting; then Redis. */
-static int failover_job_read(struct kv *kv, const char *consumer, size_t max, uint32_t block_ms,
-                             enum kv_read_from from, struct kv_entries *out)
+static int failover_job_read(struct kv *kv, const char *consumer, size_t max, uint32_t block_ms, enum kv_read_from from,
+                             struct kv_entries *out)
 {
     struct kv_failover *f = failover_of(kv);
     int rc = f->local->ops->job_read(f->local, consumer, max, 0, from, out);
@@ -330,8 +330,8 @@ static int failover_job_autoclaim(struct kv *kv, const char *consumer, uint32_t 
 
 /* Entries carry their source backend, and kv.h sends these calls there; a caller that passes
  * the failover itself gets the backend in use now. */
-static int failover_job_refresh(struct kv *kv, const char *consumer, const char *const *ids, size_t n,
-                                uint32_t idle_ms, size_t *n_lost)
+static int failover_job_refresh(struct kv *kv, const char *consumer, const char *const *ids, size_t n, uint32_t idle_ms,
+                                size_t *n_lost)
 {
     struct kv *backend = pick(failover_of(kv));
     return backend->ops->job_refresh(backend, consumer, ids, n, idle_ms, n_lost);

@@ -21,7 +21,7 @@
 
 #define CONSUMER_MAX 96
 #define PENDING_BUCKETS 4096 /* power of two */
-#define ID_TABLE_USER "" /* interaction ids share the cooldown table shape with an empty user */
+#define ID_TABLE_USER ""     /* interaction ids share the cooldown table shape with an empty user */
 
 struct local_entry {
     struct local_entry *next;    /* in the waiting FIFO, or in a pending bucket */
@@ -33,15 +33,15 @@ struct local_entry {
 
 struct kv_local {
     struct kv base;
-    pthread_mutex_t lock;      /* admission and the stream */
-    pthread_cond_t has_new;    /* an entry was added */
+    pthread_mutex_t lock;   /* admission and the stream */
+    pthread_cond_t has_new; /* an entry was added */
     struct cooldowns *cooldowns;
     struct cooldowns *admitted;  /* interaction ids, for dedupe_ttl_ms */
     struct cooldowns *delivered; /* interaction ids finished through kv_job_done */
     struct chat_history *history;
     struct kv_counter counters[KV_COUNTERS_MAX];
     size_t n_counters;
-    struct local_entry *waiting, *waiting_tail; /* never read, oldest first */
+    struct local_entry *waiting, *waiting_tail;   /* never read, oldest first */
     struct local_entry *pending[PENDING_BUCKETS]; /* read and not done, chained by seq */
     size_t n_entries;                             /* waiting and pending */
     uint64_t next_seq;
@@ -386,8 +386,8 @@ static int local_job_done(struct kv *kv, const char *const *ids, const char *con
     struct local_entry *done = NULL; /* freed after the lock is released */
     pthread_mutex_lock(&l->lock);
     for (size_t i = 0; i < n; i++) {
-        int rc_one = cooldown_check(l->delivered, ID_TABLE_USER, interaction_ids[i], kv->opts.dedupe_ttl_ms, now,
-                                    &unused);
+        int rc_one =
+            cooldown_check(l->delivered, ID_TABLE_USER, interaction_ids[i], kv->opts.dedupe_ttl_ms, now, &unused);
         if (rc_one && rc_one != SLIMY_ELIMITED) /* ELIMITED: already recorded */
             rc = rc_one;
         struct local_entry **link = NULL, *le = find_pending(l, ids[i], &link);

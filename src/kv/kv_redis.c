@@ -25,14 +25,15 @@
 
 /* KEYS: list. ARGV: max turns, idle ms, turns... */
 static const struct redis_script HISTORY_APPEND = {REDIS_SCRIPT_HISTORY_APPEND, "history_append",
-    "for i = 3, #ARGV do redis.call('RPUSH', KEYS[1], ARGV[i]) end\n"
-    "redis.call('LTRIM', KEYS[1], -tonumber(ARGV[1]), -1)\n"
-    "redis.call('PEXPIRE', KEYS[1], ARGV[2])\n"
-    "return 1\n"};
+                                                   "for i = 3, #ARGV do redis.call('RPUSH', KEYS[1], ARGV[i]) end\n"
+                                                   "redis.call('LTRIM', KEYS[1], -tonumber(ARGV[1]), -1)\n"
+                                                   "redis.call('PEXPIRE', KEYS[1], ARGV[2])\n"
+                                                   "return 1\n"};
 
 /* KEYS: hash. ARGV: most paths kept, then (path, count, failures, ms)... A path past the
  * cap is dropped, as in the in-process backend. */
-static const struct redis_script COUNTERS_ADD = {REDIS_SCRIPT_COUNTERS_ADD, "counters_add",
+static const struct redis_script COUNTERS_ADD = {
+    REDIS_SCRIPT_COUNTERS_ADD, "counters_add",
     "local max = tonumber(ARGV[1])\n"
     "for i = 2, #ARGV, 4 do\n"
     "  local known = redis.call('HEXISTS', KEYS[1], 'count:' .. ARGV[i]) == 1\n"
@@ -213,7 +214,7 @@ void redis_script_sha(struct kv_redis *r, const struct redis_script *s, char sha
 /* EVALSHA script with argv[0..argc) = keys then args (n_keys of them keys). An error reply is
  * returned as a reply; NOSCRIPT (Redis restarted or flushed) reloads the script once. */
 int redis_eval(struct kv_redis *r, const struct redis_script *s, int n_keys, int argc, const char **argv,
-                const size_t *lens, redisReply **out)
+               const size_t *lens, redisReply **out)
 {
     char sha[41], n_keys_text[16];
     redis_script_sha(r, s, sha);
@@ -280,8 +281,7 @@ static void redis_close(struct kv *kv)
     free(r);
 }
 
-int kv_redis_open(const struct redis_url *url, const char *key_prefix, const struct kv_options *opts,
-                  struct kv **out)
+int kv_redis_open(const struct redis_url *url, const char *key_prefix, const struct kv_options *opts, struct kv **out)
 {
     if (strlen(key_prefix) >= sizeof((struct kv_redis *)0)->prefix)
         return SLIMY_EINVAL;
@@ -411,7 +411,7 @@ static int redis_counters_add(struct kv *kv, const struct kv_counter *deltas, si
     char hash[KEY_MAX];
     redis_key(r, hash, "counters", "");
     const char **argv = malloc((2 + 4 * n) * sizeof *argv);
-    char (*numbers)[24] = malloc(3 * n * sizeof *numbers), max[16];
+    char(*numbers)[24] = malloc(3 * n * sizeof *numbers), max[16];
     snprintf(max, sizeof max, "%d", KV_COUNTERS_MAX);
     int rc = argv && numbers ? SLIMY_OK : SLIMY_ENOMEM;
     if (!rc) {

@@ -12,7 +12,8 @@
 
 /* KEYS: admitted id, cooldown, stream. ARGV: dedupe ttl, cooldown ms, stream max (0: no job),
  * interaction id, path, expires, body. Returns {verdict, cooldown ms left}. */
-static const struct redis_script ADMIT = {REDIS_SCRIPT_ADMIT, "admit",
+static const struct redis_script ADMIT = {
+    REDIS_SCRIPT_ADMIT, "admit",
     "if redis.call('EXISTS', KEYS[1]) == 1 then return {1, 0} end\n"
     "local cooldown = tonumber(ARGV[2])\n"
     "if cooldown > 0 then\n"
@@ -43,8 +44,16 @@ static void admit_args(const struct kv_redis *r, const struct kv_admission *req,
     snprintf(a->cooldown_ms, sizeof a->cooldown_ms, "%" PRIu32, req->cooldown_ms);
     snprintf(a->max, sizeof a->max, "%" PRIu32, job ? r->base.opts.stream_max : 0);
     snprintf(a->expires, sizeof a->expires, "%" PRIu64, job ? job->expires_at_wall_ms : 0);
-    const char *argv[] = {a->admitted, a->cooldown, r->stream_key, a->ttl, a->cooldown_ms, a->max,
-                          job ? job->interaction_id : "", job ? job->path : "", a->expires, job ? job->body : ""};
+    const char *argv[] = {a->admitted,
+                          a->cooldown,
+                          r->stream_key,
+                          a->ttl,
+                          a->cooldown_ms,
+                          a->max,
+                          job ? job->interaction_id : "",
+                          job ? job->path : "",
+                          a->expires,
+                          job ? job->body : ""};
     memcpy(a->argv, argv, sizeof argv);
     for (size_t i = 0; i < 9; i++)
         a->lens[i] = strlen(argv[i]);
@@ -203,4 +212,3 @@ void redis_admit_async(struct kv *kv, const struct kv_admission *req, kv_admit_f
         done(SLIMY_EUNAVAILABLE, NULL, arg);
     }
 }
-

@@ -15,9 +15,9 @@
 
 #include "kv/kv_backend.h"
 
-#define KEY_MAX 320          /* a key: prefix, kind and name */
-#define GROUP "workers"      /* the job stream's consumer group */
-#define POOL_IDLE_MAX 32     /* idle connections kept; more callers than this connect and close */
+#define KEY_MAX 320      /* a key: prefix, kind and name */
+#define GROUP "workers"  /* the job stream's consumer group */
+#define POOL_IDLE_MAX 32 /* idle connections kept; more callers than this connect and close */
 
 enum redis_script_slot {
     REDIS_SCRIPT_ADMIT,

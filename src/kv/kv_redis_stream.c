@@ -19,7 +19,8 @@
 
 /* KEYS: stream. ARGV: group, consumer, idle ms, ids... Sets the idle time of the entries the
  * consumer still holds; returns how many it no longer holds. */
-static const struct redis_script REFRESH = {REDIS_SCRIPT_REFRESH, "refresh",
+static const struct redis_script REFRESH = {
+    REDIS_SCRIPT_REFRESH, "refresh",
     "local lost = 0\n"
     "for i = 4, #ARGV do\n"
     "  local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1)\n"
@@ -32,12 +33,12 @@ static const struct redis_script REFRESH = {REDIS_SCRIPT_REFRESH, "refresh",
 /* KEYS: stream, then one delivered key per entry. ARGV: group, ttl, then the entry ids in the
  * same order. Each delivery is recorded before its ack. */
 static const struct redis_script DONE = {REDIS_SCRIPT_DONE, "done",
-    "for i = 2, #KEYS do\n"
-    "  redis.call('SET', KEYS[i], '1', 'PX', ARGV[2])\n"
-    "  pcall(redis.call, 'XACK', KEYS[1], ARGV[1], ARGV[i + 1])\n"
-    "  redis.call('XDEL', KEYS[1], ARGV[i + 1])\n"
-    "end\n"
-    "return 1\n"};
+                                         "for i = 2, #KEYS do\n"
+                                         "  redis.call('SET', KEYS[i], '1', 'PX', ARGV[2])\n"
+                                         "  pcall(redis.call, 'XACK', KEYS[1], ARGV[1], ARGV[i + 1])\n"
+                                         "  redis.call('XDEL', KEYS[1], ARGV[i + 1])\n"
+                                         "end\n"
+                                         "return 1\n"};
 
 
 static int create_group(struct kv_redis *r)
@@ -134,7 +135,7 @@ static int decode_entries(struct kv_redis *r, const redisReply *list, bool taken
 }
 
 int redis_job_read(struct kv *kv, const char *consumer, size_t max, uint32_t block_ms, enum kv_read_from from,
-                          struct kv_entries *out)
+                   struct kv_entries *out)
 {
     if (from == KV_READ_PROCESS_ONLY)
         return SLIMY_OK; /* nothing of Redis lives in this process */
@@ -143,8 +144,8 @@ int redis_job_read(struct kv *kv, const char *consumer, size_t max, uint32_t blo
     snprintf(count, sizeof count, "%zu", max);
     uint32_t wait_ms = block_ms < READ_BLOCK_MAX_MS ? block_ms : READ_BLOCK_MAX_MS;
     snprintf(block, sizeof block, "%" PRIu32, wait_ms);
-    const char *argv[] = {"XREADGROUP", "GROUP", GROUP, consumer, "COUNT", count,
-                          "BLOCK", block, "STREAMS", r->stream_key, ">"};
+    const char *argv[] = {"XREADGROUP", "GROUP", GROUP,     consumer,      "COUNT", count,
+                          "BLOCK",      block,   "STREAMS", r->stream_key, ">"};
     int argc = 11;
     if (block_ms == 0) { /* BLOCK 0 would wait forever */
         memmove(&argv[6], &argv[8], 3 * sizeof argv[0]);
@@ -164,8 +165,7 @@ int redis_job_read(struct kv *kv, const char *consumer, size_t max, uint32_t blo
     return rc;
 }
 
-int redis_job_autoclaim(struct kv *kv, const char *consumer, uint32_t min_idle_ms, size_t max,
-                               struct kv_entries *out)
+int redis_job_autoclaim(struct kv *kv, const char *consumer, uint32_t min_idle_ms, size_t max, struct kv_entries *out)
 {
     struct kv_redis *r = redis_of(kv);
     char idle[24], count[24], cursor[KV_ENTRY_ID_MAX] = "0-0";
@@ -194,7 +194,7 @@ int redis_job_autoclaim(struct kv *kv, const char *consumer, uint32_t min_idle_m
 }
 
 int redis_job_refresh(struct kv *kv, const char *consumer, const char *const *ids, size_t n, uint32_t idle_ms,
-                             size_t *n_lost)
+                      size_t *n_lost)
 {
     struct kv_redis *r = redis_of(kv);
     char idle[24];
@@ -229,7 +229,7 @@ int redis_job_done(struct kv *kv, const char *const *ids, const char *const *int
     snprintf(ttl, sizeof ttl, "%" PRIu32, kv->opts.dedupe_ttl_ms);
     /* KEYS: stream, n delivered keys; ARGV: group, ttl, n ids. */
     const char **argv = malloc((3 + 2 * n) * sizeof *argv);
-    char (*delivered)[KEY_MAX] = malloc(n * sizeof *delivered);
+    char(*delivered)[KEY_MAX] = malloc(n * sizeof *delivered);
     int rc = argv && delivered ? SLIMY_OK : SLIMY_ENOMEM;
     if (!rc) {
         argv[0] = r->stream_key;
@@ -264,4 +264,3 @@ int redis_job_was_delivered(struct kv *kv, const char *interaction_id, bool *out
     freeReplyObject(reply);
     return rc;
 }
-

@@ -23,25 +23,25 @@ enum mode_flag {
 
 /* The profiles /mode set offers, in Discord choice order: X(value, label). The one list: the
  * command's choices and modes_profiles() are both made from it. */
-#define MODES_PROFILES(X)                                                                                            \
-    X("chat|personality|rating_pg13", "Chat · Personality · Rated PG-13")                                            \
-    X("chat|personality|rating_unrated", "Chat · Personality · Unrated")                                             \
-    X("chat|no_personality|rating_pg13", "Chat · No Personality · Rated PG-13")                                      \
-    X("chat|no_personality|rating_unrated", "Chat · No Personality · Unrated")                                       \
-    X("super_snail|personality|rating_pg13", "Super Snail · Personality · Rated PG-13")                              \
-    X("super_snail|personality|rating_unrated", "Super Snail · Personality · Unrated")                               \
-    X("super_snail|no_personality|rating_pg13", "Super Snail · No Personality · Rated PG-13")                        \
-    X("super_snail|no_personality|rating_unrated", "Super Snail · No Personality · Unrated")                         \
+#define MODES_PROFILES(X)                                                                     \
+    X("chat|personality|rating_pg13", "Chat · Personality · Rated PG-13")                     \
+    X("chat|personality|rating_unrated", "Chat · Personality · Unrated")                      \
+    X("chat|no_personality|rating_pg13", "Chat · No Personality · Rated PG-13")               \
+    X("chat|no_personality|rating_unrated", "Chat · No Personality · Unrated")                \
+    X("super_snail|personality|rating_pg13", "Super Snail · Personality · Rated PG-13")       \
+    X("super_snail|personality|rating_unrated", "Super Snail · Personality · Unrated")        \
+    X("super_snail|no_personality|rating_pg13", "Super Snail · No Personality · Rated PG-13") \
+    X("super_snail|no_personality|rating_unrated", "Super Snail · No Personality · Unrated")  \
     X("clear", "Clear (remove all modes)")
 
 /* The filters of /mode list: X(name, flag tested (0 = all), label). */
-#define MODES_FILTERS(X)                                                                                             \
-    X("all", 0, "All configurations")                                                                                \
-    X("chat", MODE_CHAT, "Chat enabled")                                                                             \
-    X("super_snail", MODE_SUPER_SNAIL, "Super Snail enabled")                                                        \
-    X("personality", MODE_PERSONALITY, "Personality enabled")                                                        \
-    X("no_personality", MODE_NO_PERSONALITY, "No Personality enabled")                                               \
-    X("rating_pg13", MODE_RATING_PG13, "Rated PG-13")                                                                \
+#define MODES_FILTERS(X)                                               \
+    X("all", 0, "All configurations")                                  \
+    X("chat", MODE_CHAT, "Chat enabled")                               \
+    X("super_snail", MODE_SUPER_SNAIL, "Super Snail enabled")          \
+    X("personality", MODE_PERSONALITY, "Personality enabled")          \
+    X("no_personality", MODE_NO_PERSONALITY, "No Personality enabled") \
+    X("rating_pg13", MODE_RATING_PG13, "Rated PG-13")                  \
     X("rating_unrated", MODE_RATING_UNRATED, "Unrated")
 
 /* One /mode profile choice. */

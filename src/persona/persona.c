@@ -44,14 +44,10 @@ static const struct {
     const char *title;
     const char *alias; /* NULL when none */
 } section_titles[SEC_COUNT] = {
-    [SEC_BASE] = {"Base Personality", NULL},
-    [SEC_TONE_PG13] = {"Tone: PG-13", NULL},
-    [SEC_TONE_UNRATED] = {"Tone: Unrated", NULL},
-    [SEC_TONE_PROFESSIONAL] = {"Tone: Professional", NULL},
-    [SEC_CATCHPHRASES] = {"Catchphrases", NULL},
-    [SEC_CONTEXT] = {"Context Behaviors", "Context Behaviours"},
-    [SEC_ADAPTATION] = {"Adaptation Rules", NULL},
-    [SEC_FORBIDDEN] = {"Forbidden Behaviors", "Forbidden Behaviours"},
+    [SEC_BASE] = {"Base Personality", NULL},       [SEC_TONE_PG13] = {"Tone: PG-13", NULL},
+    [SEC_TONE_UNRATED] = {"Tone: Unrated", NULL},  [SEC_TONE_PROFESSIONAL] = {"Tone: Professional", NULL},
+    [SEC_CATCHPHRASES] = {"Catchphrases", NULL},   [SEC_CONTEXT] = {"Context Behaviors", "Context Behaviours"},
+    [SEC_ADAPTATION] = {"Adaptation Rules", NULL}, [SEC_FORBIDDEN] = {"Forbidden Behaviors", "Forbidden Behaviours"},
     [SEC_CRISIS] = {"Crisis Response", NULL},
 };
 
@@ -80,7 +76,8 @@ static const struct {
     const char *scale;      /* what the ends of 1..10 mean */
     bool needs_personality; /* meaningless in professional mode */
 } adjustment_lines[] = {
-#define ADJUSTMENT_LINE(parameter, choice, label, scale, needs_personality) {parameter, label, scale, needs_personality},
+#define ADJUSTMENT_LINE(parameter, choice, label, scale, needs_personality) \
+    {parameter, label, scale, needs_personality},
     PERSONA_ADJUSTMENTS(ADJUSTMENT_LINE)
 #undef ADJUSTMENT_LINE
 };
@@ -198,7 +195,7 @@ static int parse_doc(const char *text, size_t len, struct persona_doc *doc, cons
         buf_init(&bodies[i], len + 1);
     const char *p = text, *end = text + len;
     if (len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
-        p += 3; /* a UTF-8 BOM some editors write */
+        p += 3;       /* a UTF-8 BOM some editors write */
     int current = -1; /* -1: before the first section, or inside one we ignore */
     bool in_fence = false;
     int rc = SLIMY_OK;

@@ -37,12 +37,12 @@ void persona_close(struct persona *p);
 /* The /personality-config adjust parameters, in choice order: X(parameter as stored, choice
  * name, prompt line label, what the ends of 1..10 mean, meaningless in professional mode). The
  * one list: the command's choices and the prompt's lines both come from it. */
-#define PERSONA_ADJUSTMENTS(X)                                                                                         \
-    X("catchphrase_freq", "Catchphrase Frequency", "Catchphrase frequency", "1 = almost never, 10 = in most replies",   \
-      true)                                                                                                            \
-    X("enthusiasm", "Enthusiasm Level", "Enthusiasm level", "1 = calm, 10 = very excited", false)                      \
-    X("technical_depth", "Technical Depth", "Technical depth", "1 = plain-language overview, 10 = expert detail",      \
-      false)                                                                                                           \
+#define PERSONA_ADJUSTMENTS(X)                                                                                        \
+    X("catchphrase_freq", "Catchphrase Frequency", "Catchphrase frequency", "1 = almost never, 10 = in most replies", \
+      true)                                                                                                           \
+    X("enthusiasm", "Enthusiasm Level", "Enthusiasm level", "1 = calm, 10 = very excited", false)                     \
+    X("technical_depth", "Technical Depth", "Technical depth", "1 = plain-language overview, 10 = expert detail",     \
+      false)                                                                                                          \
     X("formality", "Formality Level", "Formality", "1 = casual, 10 = formal", false)
 
 /* One stored /personality-config adjust value. */
@@ -53,10 +53,10 @@ struct persona_adjustment {
 
 /* What a prompt is built for. */
 struct persona_prompt_input {
-    unsigned effective_modes;                    /* enum mode_flag bits of the channel (modes_effective) */
+    unsigned effective_modes;                     /* enum mode_flag bits of the channel (modes_effective) */
     const struct persona_adjustment *adjustments; /* the scope's /personality-config adjust values */
     size_t n_adjustments;
-    bool include_snail_layer;                    /* /snail analyze, or a channel with super_snail */
+    bool include_snail_layer; /* /snail analyze, or a channel with super_snail */
 };
 
 /* Builds the system prompt, in this order:

@@ -158,8 +158,7 @@ int snail_costs_calc(const struct snail_calc_input *in, struct snail_calc_result
             const struct snail_term *t = &row->terms[a];
             double partial;
             switch (t->kind) {
-            case TERM_NONE:
-                break;
+            case TERM_NONE: break;
             case TERM_REM:
                 if (lookup_rem(t, level, &partial))
                     acc[a] += partial;
@@ -214,13 +213,14 @@ static size_t space_at(const unsigned char *p, const unsigned char *end)
         return 2;
     if (left < 3)
         return 0;
-    if ((p[0] == 0xE1 && p[1] == 0x9A && p[2] == 0x80) ||                 /* U+1680 */
-        (p[0] == 0xE2 && p[1] == 0x80 && (p[2] <= 0x8A ||                  /* U+2000-200A */
-                                          p[2] == 0xA8 || p[2] == 0xA9 || /* U+2028, U+2029 */
-                                          p[2] == 0xAF)) ||                /* U+202F */
-        (p[0] == 0xE2 && p[1] == 0x81 && p[2] == 0x9F) ||                 /* U+205F */
-        (p[0] == 0xE3 && p[1] == 0x80 && p[2] == 0x80) ||                 /* U+3000 */
-        (p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF))                   /* U+FEFF */
+    if ((p[0] == 0xE1 && p[1] == 0x9A && p[2] == 0x80) || /* U+1680 */
+        (p[0] == 0xE2 && p[1] == 0x80 &&
+         (p[2] <= 0x8A ||                                 /* U+2000-200A */
+          p[2] == 0xA8 || p[2] == 0xA9 ||                 /* U+2028, U+2029 */
+          p[2] == 0xAF)) ||                               /* U+202F */
+        (p[0] == 0xE2 && p[1] == 0x81 && p[2] == 0x9F) || /* U+205F */
+        (p[0] == 0xE3 && p[1] == 0x80 && p[2] == 0x80) || /* U+3000 */
+        (p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF))   /* U+FEFF */
         return 3;
     return 0;
 }

@@ -46,9 +46,9 @@ enum snail_term_kind {
 /* One cell of a tier table. */
 struct snail_term {
     enum snail_term_kind kind; /* which sum; TERM_NONE for an empty cell */
-    double a, c, s;       /* LIN/TIME: per-level cost a*(i+c) - s for reaching level i */
-    const double *values; /* TAB: cost of level k -> k+1; REM: total still owed at level k */
-    size_t n_values;      /* entries in values */
+    double a, c, s;            /* LIN/TIME: per-level cost a*(i+c) - s for reaching level i */
+    const double *values;      /* TAB: cost of level k -> k+1; REM: total still owed at level k */
+    size_t n_values;           /* entries in values */
 };
 
 /* The row of one node: one cell per accumulator. */
@@ -66,10 +66,10 @@ struct snail_ritual {
 };
 
 struct snail_tier {
-    int tier;                           /* 5..8 */
-    double compass_top;                 /* 3 (T5, T6) or 5 (T7, T8) */
-    struct snail_row rows[NODE_ROWS];   /* left1 .. right3, indexed by enum snail_node_index */
-    struct snail_ritual ritual;         /* what an undone ritual still costs */
+    int tier;                         /* 5..8 */
+    double compass_top;               /* 3 (T5, T6) or 5 (T7, T8) */
+    struct snail_row rows[NODE_ROWS]; /* left1 .. right3, indexed by enum snail_node_index */
+    struct snail_ritual ritual;       /* what an undone ritual still costs */
 };
 
 /* ---- named per-level tables (index 0 = cost of level 0 -> 1) ---- */
@@ -111,107 +111,207 @@ static const double T8_COMPASS_BTADS[] = {75000, 70000, 60000, 45000, 25000};
 static const double T8_COMPASS_FORM[] = {3000, 2800, 2400, 1800, 1000};
 
 /* Cell constructors, named as in the specification; s defaults to 0. */
-#define LIN(a_, c_) {.kind = TERM_LIN, .a = (a_), .c = (c_)}
-#define TIME(a_, c_) {.kind = TERM_TIME, .a = (a_), .c = (c_)}
-#define TIME_S(a_, c_, s_) {.kind = TERM_TIME, .a = (a_), .c = (c_), .s = (s_)}
-#define TAB(x_) {.kind = TERM_TAB, .values = (x_), .n_values = sizeof(x_) / sizeof((x_)[0])}
-#define REM(x_) {.kind = TERM_REM, .values = (x_), .n_values = sizeof(x_) / sizeof((x_)[0])}
+#define LIN(a_, c_)                            \
+    {                                          \
+        .kind = TERM_LIN, .a = (a_), .c = (c_) \
+    }
+#define TIME(a_, c_)                            \
+    {                                           \
+        .kind = TERM_TIME, .a = (a_), .c = (c_) \
+    }
+#define TIME_S(a_, c_, s_)                                 \
+    {                                                      \
+        .kind = TERM_TIME, .a = (a_), .c = (c_), .s = (s_) \
+    }
+#define TAB(x_)                                                                    \
+    {                                                                              \
+        .kind = TERM_TAB, .values = (x_), .n_values = sizeof(x_) / sizeof((x_)[0]) \
+    }
+#define REM(x_)                                                                    \
+    {                                                                              \
+        .kind = TERM_REM, .values = (x_), .n_values = sizeof(x_) / sizeof((x_)[0]) \
+    }
 
 /* ---- the tiers ---- */
 
-static const struct snail_tier snail_tiers[] = {
-    {
-        .tier = 5,
-        .compass_top = 3,
-        .rows =
+/* clang-format off: the rows are aligned as the specification lays them out */
+static const struct snail_tier
+    snail_tiers[] =
+        {
             {
-                [NODE_LEFT1] = {{[ACC_BTADS] = LIN(2.5, 3), [ACC_HOURS] = TIME(3, 1), [ACC_FORM] = LIN(2.5, 3),
-                                 [ACC_ZOMBIE] = TAB(T5_MIX), [ACC_DEMON] = TAB(T5_A)}},
-                [NODE_RIGHT1] = {{[ACC_BTADS] = LIN(2.5, 3), [ACC_HOURS] = TIME(3, 1), [ACC_FORM] = LIN(2.5, 3),
-                                  [ACC_ZOMBIE] = TAB(T5_A), [ACC_DEMON] = TAB(T5_B)}},
-                [NODE_LEFT2] = {{[ACC_BTADS] = LIN(3.75, 3), [ACC_HOURS] = TIME(4, 1), [ACC_FORM] = LIN(3, 3),
-                                 [ACC_ANGEL] = TAB(T5_C), [ACC_MUTANT] = TAB(T5_A)}},
-                [NODE_COMPASS] = {{[ACC_BTADS] = LIN(50, 0), [ACC_HOURS] = TIME(20, 0), [ACC_FORM] = LIN(20, 0),
-                                   [ACC_ANGEL] = LIN(30, 0), [ACC_MECHA] = LIN(30, 0)}},
-                [NODE_RIGHT2] = {{[ACC_BTADS] = LIN(3.75, 3), [ACC_HOURS] = TIME(4, 1), [ACC_FORM] = LIN(3, 3),
-                                  [ACC_ANGEL] = TAB(T5_C), [ACC_MECHA] = TAB(T5_A)}},
-                [NODE_LEFT3] = {{[ACC_BTADS] = LIN(5, 3), [ACC_HOURS] = TIME(5, 1), [ACC_FORM] = LIN(4, 3),
-                                 [ACC_ZOMBIE] = TAB(T5_B), [ACC_MECHA] = TAB(T5_D)}},
-                [NODE_RIGHT3] = {{[ACC_BTADS] = LIN(5, 3), [ACC_HOURS] = TIME(5, 1), [ACC_FORM] = LIN(4, 3),
-                                  [ACC_DEMON] = TAB(T5_B), [ACC_MUTANT] = TAB(T5_D)}},
+                .tier = 5,
+                .compass_top = 3,
+                .rows =
+                    {
+                        [NODE_LEFT1] = {{[ACC_BTADS] = LIN(2.5, 3),
+                                         [ACC_HOURS] = TIME(3, 1),
+                                         [ACC_FORM] = LIN(2.5, 3),
+                                         [ACC_ZOMBIE] = TAB(T5_MIX),
+                                         [ACC_DEMON] = TAB(T5_A)}},
+                        [NODE_RIGHT1] = {{[ACC_BTADS] = LIN(2.5, 3),
+                                          [ACC_HOURS] = TIME(3, 1),
+                                          [ACC_FORM] = LIN(2.5, 3),
+                                          [ACC_ZOMBIE] = TAB(T5_A),
+                                          [ACC_DEMON] = TAB(T5_B)}},
+                        [NODE_LEFT2] = {{[ACC_BTADS] = LIN(3.75, 3),
+                                         [ACC_HOURS] = TIME(4, 1),
+                                         [ACC_FORM] = LIN(3, 3),
+                                         [ACC_ANGEL] = TAB(T5_C),
+                                         [ACC_MUTANT] = TAB(T5_A)}},
+                        [NODE_COMPASS] = {{[ACC_BTADS] = LIN(50, 0),
+                                           [ACC_HOURS] = TIME(20, 0),
+                                           [ACC_FORM] = LIN(20, 0),
+                                           [ACC_ANGEL] = LIN(30, 0),
+                                           [ACC_MECHA] = LIN(30, 0)}},
+                        [NODE_RIGHT2] = {{[ACC_BTADS] = LIN(3.75, 3),
+                                          [ACC_HOURS] = TIME(4, 1),
+                                          [ACC_FORM] = LIN(3, 3),
+                                          [ACC_ANGEL] = TAB(T5_C),
+                                          [ACC_MECHA] = TAB(T5_A)}},
+                        [NODE_LEFT3] = {{[ACC_BTADS] = LIN(5, 3),
+                                         [ACC_HOURS] = TIME(5, 1),
+                                         [ACC_FORM] = LIN(4, 3),
+                                         [ACC_ZOMBIE] = TAB(T5_B),
+                                         [ACC_MECHA] = TAB(T5_D)}},
+                        [NODE_RIGHT3] = {{[ACC_BTADS] = LIN(5, 3),
+                                          [ACC_HOURS] = TIME(5, 1),
+                                          [ACC_FORM] = LIN(4, 3),
+                                          [ACC_DEMON] = TAB(T5_B),
+                                          [ACC_MUTANT] = TAB(T5_D)}},
+                    },
+                .ritual = {.btads = 75, .hours_base = 120, .form = 30, .mutant = 45, .mecha = 45},
             },
-        .ritual = {.btads = 75, .hours_base = 120, .form = 30, .mutant = 45, .mecha = 45},
-    },
-    {
-        .tier = 6,
-        .compass_top = 3,
-        .rows =
             {
-                [NODE_LEFT1] = {{[ACC_BTADS] = LIN(12.5, 3), [ACC_HOURS] = TIME(8, 0.5), [ACC_FORM] = LIN(2.5, 3),
-                                 [ACC_ZOMBIE] = TAB(T5_MIX), [ACC_DEMON] = TAB(T6_A)}},
-                [NODE_RIGHT1] = {{[ACC_BTADS] = LIN(12.5, 3), [ACC_HOURS] = TIME(8, 0.5), [ACC_FORM] = LIN(2.5, 3),
-                                  [ACC_ZOMBIE] = TAB(T6_A), [ACC_DEMON] = TAB(T6_B)}},
-                [NODE_LEFT2] = {{[ACC_BTADS] = LIN(15, 3), [ACC_HOURS] = TIME(10, 0.5), [ACC_FORM] = LIN(3, 3),
-                                 [ACC_ANGEL] = TAB(T6_C), [ACC_MUTANT] = TAB(T6_A)}},
-                [NODE_COMPASS] = {{[ACC_BTADS] = REM(T6_COMPASS_BTADS), [ACC_HOURS] = TIME_S(144, 0, 72),
-                                   [ACC_FORM] = REM(T6_COMPASS_FORM), [ACC_ANGEL] = LIN(100, 0),
-                                   [ACC_MUTANT] = LIN(100, 0)}},
-                [NODE_RIGHT2] = {{[ACC_BTADS] = LIN(15, 3), [ACC_HOURS] = TIME(10, 0.5), [ACC_FORM] = LIN(3, 3),
-                                  [ACC_ANGEL] = TAB(T6_C), [ACC_MECHA] = TAB(T6_A)}},
-                [NODE_LEFT3] = {{[ACC_BTADS] = LIN(20, 3), [ACC_HOURS] = TIME(12, 0.5), [ACC_FORM] = LIN(4, 3),
-                                 [ACC_ZOMBIE] = TAB(T6_B), [ACC_MECHA] = TAB(T6_D)}},
-                [NODE_RIGHT3] = {{[ACC_BTADS] = LIN(20, 3), [ACC_HOURS] = TIME(12, 0.5), [ACC_FORM] = LIN(4, 3),
-                                  [ACC_DEMON] = TAB(T6_B), [ACC_MUTANT] = TAB(T6_D)}},
+                .tier = 6,
+                .compass_top = 3,
+                .rows =
+                    {
+                        [NODE_LEFT1] = {{[ACC_BTADS] = LIN(12.5, 3),
+                                         [ACC_HOURS] = TIME(8, 0.5),
+                                         [ACC_FORM] = LIN(2.5, 3),
+                                         [ACC_ZOMBIE] = TAB(T5_MIX),
+                                         [ACC_DEMON] = TAB(T6_A)}},
+                        [NODE_RIGHT1] = {{[ACC_BTADS] = LIN(12.5, 3),
+                                          [ACC_HOURS] = TIME(8, 0.5),
+                                          [ACC_FORM] = LIN(2.5, 3),
+                                          [ACC_ZOMBIE] = TAB(T6_A),
+                                          [ACC_DEMON] = TAB(T6_B)}},
+                        [NODE_LEFT2] = {{[ACC_BTADS] = LIN(15, 3),
+                                         [ACC_HOURS] = TIME(10, 0.5),
+                                         [ACC_FORM] = LIN(3, 3),
+                                         [ACC_ANGEL] = TAB(T6_C),
+                                         [ACC_MUTANT] = TAB(T6_A)}},
+                        [NODE_COMPASS] = {{[ACC_BTADS] = REM(T6_COMPASS_BTADS),
+                                           [ACC_HOURS] = TIME_S(144, 0, 72),
+                                           [ACC_FORM] = REM(T6_COMPASS_FORM),
+                                           [ACC_ANGEL] = LIN(100, 0),
+                                           [ACC_MUTANT] = LIN(100, 0)}},
+                        [NODE_RIGHT2] = {{[ACC_BTADS] = LIN(15, 3),
+                                          [ACC_HOURS] = TIME(10, 0.5),
+                                          [ACC_FORM] = LIN(3, 3),
+                                          [ACC_ANGEL] = TAB(T6_C),
+                                          [ACC_MECHA] = TAB(T6_A)}},
+                        [NODE_LEFT3] = {{[ACC_BTADS] = LIN(20, 3),
+                                         [ACC_HOURS] = TIME(12, 0.5),
+                                         [ACC_FORM] = LIN(4, 3),
+                                         [ACC_ZOMBIE] = TAB(T6_B),
+                                         [ACC_MECHA] = TAB(T6_D)}},
+                        [NODE_RIGHT3] = {{[ACC_BTADS] = LIN(20, 3),
+                                          [ACC_HOURS] = TIME(12, 0.5),
+                                          [ACC_FORM] = LIN(4, 3),
+                                          [ACC_DEMON] = TAB(T6_B),
+                                          [ACC_MUTANT] = TAB(T6_D)}},
+                    },
+                .ritual = {.btads = 30, .hours_base = 720, .form = 60, .mutant = 90, .mecha = 90},
             },
-        .ritual = {.btads = 30, .hours_base = 720, .form = 60, .mutant = 90, .mecha = 90},
-    },
-    {
-        .tier = 7,
-        .compass_top = 5,
-        .rows =
             {
-                [NODE_LEFT1] = {{[ACC_BTADS] = LIN(50, 3), [ACC_HOURS] = TIME(24, 1), [ACC_FORM] = LIN(5, 3),
-                                 [ACC_ZOMBIE] = TAB(T7_P), [ACC_DEMON] = TAB(T7_Q)}},
-                [NODE_RIGHT1] = {{[ACC_BTADS] = LIN(50, 3), [ACC_HOURS] = TIME(24, 1), [ACC_FORM] = LIN(5, 3),
-                                  [ACC_ZOMBIE] = TAB(T7_Q), [ACC_DEMON] = TAB(T7_R)}},
-                [NODE_LEFT2] = {{[ACC_BTADS] = LIN(80, 3), [ACC_HOURS] = TIME(48, 1), [ACC_FORM] = LIN(18, 0.777),
-                                 [ACC_ANGEL] = TAB(T7_S), [ACC_MUTANT] = TAB(T7_Q)}},
-                [NODE_COMPASS] = {{[ACC_BTADS] = REM(T7_COMPASS_BTADS), [ACC_HOURS] = TIME(192, 0.25),
-                                   [ACC_FORM] = REM(T7_COMPASS_FORM), [ACC_ANGEL] = LIN(50, 1),
-                                   [ACC_MUTANT] = LIN(50, 1)}},
-                [NODE_RIGHT2] = {{[ACC_BTADS] = LIN(80, 3), [ACC_HOURS] = TIME(48, 1), [ACC_FORM] = LIN(18, 0.777),
-                                  [ACC_ANGEL] = TAB(T7_S), [ACC_MECHA] = TAB(T7_U)}},
-                [NODE_LEFT3] = {{[ACC_BTADS] = LIN(120, 3), [ACC_HOURS] = TIME(72, 1), [ACC_FORM] = LIN(12, 3),
-                                 [ACC_ZOMBIE] = TAB(T7_P), [ACC_MECHA] = TAB(T7_V)}},
-                [NODE_RIGHT3] = {{[ACC_BTADS] = LIN(120, 3), [ACC_HOURS] = TIME(72, 1), [ACC_FORM] = LIN(12, 3),
-                                  [ACC_DEMON] = TAB(T7_P), [ACC_MUTANT] = TAB(T7_V)}},
+                .tier = 7,
+                .compass_top = 5,
+                .rows =
+                    {
+                        [NODE_LEFT1] = {{[ACC_BTADS] = LIN(50, 3),
+                                         [ACC_HOURS] = TIME(24, 1),
+                                         [ACC_FORM] = LIN(5, 3),
+                                         [ACC_ZOMBIE] = TAB(T7_P),
+                                         [ACC_DEMON] = TAB(T7_Q)}},
+                        [NODE_RIGHT1] = {{[ACC_BTADS] = LIN(50, 3),
+                                          [ACC_HOURS] = TIME(24, 1),
+                                          [ACC_FORM] = LIN(5, 3),
+                                          [ACC_ZOMBIE] = TAB(T7_Q),
+                                          [ACC_DEMON] = TAB(T7_R)}},
+                        [NODE_LEFT2] = {{[ACC_BTADS] = LIN(80, 3),
+                                         [ACC_HOURS] = TIME(48, 1),
+                                         [ACC_FORM] = LIN(18, 0.777),
+                                         [ACC_ANGEL] = TAB(T7_S),
+                                         [ACC_MUTANT] = TAB(T7_Q)}},
+                        [NODE_COMPASS] = {{[ACC_BTADS] = REM(T7_COMPASS_BTADS),
+                                           [ACC_HOURS] = TIME(192, 0.25),
+                                           [ACC_FORM] = REM(T7_COMPASS_FORM),
+                                           [ACC_ANGEL] = LIN(50, 1),
+                                           [ACC_MUTANT] = LIN(50, 1)}},
+                        [NODE_RIGHT2] = {{[ACC_BTADS] = LIN(80, 3),
+                                          [ACC_HOURS] = TIME(48, 1),
+                                          [ACC_FORM] = LIN(18, 0.777),
+                                          [ACC_ANGEL] = TAB(T7_S),
+                                          [ACC_MECHA] = TAB(T7_U)}},
+                        [NODE_LEFT3] = {{[ACC_BTADS] = LIN(120, 3),
+                                         [ACC_HOURS] = TIME(72, 1),
+                                         [ACC_FORM] = LIN(12, 3),
+                                         [ACC_ZOMBIE] = TAB(T7_P),
+                                         [ACC_MECHA] = TAB(T7_V)}},
+                        [NODE_RIGHT3] = {{[ACC_BTADS] = LIN(120, 3),
+                                          [ACC_HOURS] = TIME(72, 1),
+                                          [ACC_FORM] = LIN(12, 3),
+                                          [ACC_DEMON] = TAB(T7_P),
+                                          [ACC_MUTANT] = TAB(T7_V)}},
+                    },
+                .ritual = {.btads = 1600, .hours_base = 720, .form = 160, .mutant = 240, .mecha = 240},
             },
-        .ritual = {.btads = 1600, .hours_base = 720, .form = 160, .mutant = 240, .mecha = 240},
-    },
-    {
-        .tier = 8,
-        .compass_top = 5,
-        .rows =
             {
-                [NODE_LEFT1] = {{[ACC_BTADS] = LIN(500, 2), [ACC_HOURS] = TIME(168, 0), [ACC_FORM] = LIN(20, 2),
-                                 [ACC_ZOMBIE] = TAB(T8_P), [ACC_DEMON] = TAB(T8_Q)}},
-                [NODE_RIGHT1] = {{[ACC_BTADS] = LIN(500, 2), [ACC_HOURS] = TIME(168, 0), [ACC_FORM] = LIN(20, 2),
-                                  [ACC_ZOMBIE] = TAB(T8_Q), [ACC_DEMON] = TAB(T8_P)}},
-                [NODE_LEFT2] = {{[ACC_BTADS] = LIN(750, 2), [ACC_HOURS] = TIME(240, 0), [ACC_FORM] = LIN(30, 2),
-                                 [ACC_ANGEL] = TAB(T8_S1), [ACC_MUTANT] = TAB(T8_M)}},
-                [NODE_COMPASS] = {{[ACC_BTADS] = REM(T8_COMPASS_BTADS), [ACC_HOURS] = TIME_S(960, 0, 10),
-                                   [ACC_FORM] = REM(T8_COMPASS_FORM), [ACC_ANGEL] = TAB(T8_K),
-                                   [ACC_MUTANT] = TAB(T8_K)}},
-                [NODE_RIGHT2] = {{[ACC_BTADS] = LIN(750, 2), [ACC_HOURS] = TIME(240, 0), [ACC_FORM] = LIN(30, 2),
-                                  [ACC_ANGEL] = TAB(T8_S2), [ACC_MECHA] = TAB(T8_U)}},
-                [NODE_LEFT3] = {{[ACC_BTADS] = LIN(1000, 2), [ACC_HOURS] = TIME(360, 0), [ACC_FORM] = LIN(40, 2),
-                                 [ACC_ZOMBIE] = TAB(T8_Z3), [ACC_MECHA] = TAB(T8_V1)}},
-                [NODE_RIGHT3] = {{[ACC_BTADS] = LIN(1000, 2), [ACC_HOURS] = TIME(360, 0), [ACC_FORM] = LIN(40, 2),
-                                  [ACC_DEMON] = TAB(T8_P), [ACC_MUTANT] = TAB(T8_V2)}},
+                .tier = 8,
+                .compass_top = 5,
+                .rows =
+                    {
+                        [NODE_LEFT1] = {{[ACC_BTADS] = LIN(500, 2),
+                                         [ACC_HOURS] = TIME(168, 0),
+                                         [ACC_FORM] = LIN(20, 2),
+                                         [ACC_ZOMBIE] = TAB(T8_P),
+                                         [ACC_DEMON] = TAB(T8_Q)}},
+                        [NODE_RIGHT1] = {{[ACC_BTADS] = LIN(500, 2),
+                                          [ACC_HOURS] = TIME(168, 0),
+                                          [ACC_FORM] = LIN(20, 2),
+                                          [ACC_ZOMBIE] = TAB(T8_Q),
+                                          [ACC_DEMON] = TAB(T8_P)}},
+                        [NODE_LEFT2] = {{[ACC_BTADS] = LIN(750, 2),
+                                         [ACC_HOURS] = TIME(240, 0),
+                                         [ACC_FORM] = LIN(30, 2),
+                                         [ACC_ANGEL] = TAB(T8_S1),
+                                         [ACC_MUTANT] = TAB(T8_M)}},
+                        [NODE_COMPASS] = {{[ACC_BTADS] = REM(T8_COMPASS_BTADS),
+                                           [ACC_HOURS] = TIME_S(960, 0, 10),
+                                           [ACC_FORM] = REM(T8_COMPASS_FORM),
+                                           [ACC_ANGEL] = TAB(T8_K),
+                                           [ACC_MUTANT] = TAB(T8_K)}},
+                        [NODE_RIGHT2] = {{[ACC_BTADS] = LIN(750, 2),
+                                          [ACC_HOURS] = TIME(240, 0),
+                                          [ACC_FORM] = LIN(30, 2),
+                                          [ACC_ANGEL] = TAB(T8_S2),
+                                          [ACC_MECHA] = TAB(T8_U)}},
+                        [NODE_LEFT3] = {{[ACC_BTADS] = LIN(1000, 2),
+                                         [ACC_HOURS] = TIME(360, 0),
+                                         [ACC_FORM] = LIN(40, 2),
+                                         [ACC_ZOMBIE] = TAB(T8_Z3),
+                                         [ACC_MECHA] = TAB(T8_V1)}},
+                        [NODE_RIGHT3] = {{[ACC_BTADS] = LIN(1000, 2),
+                                          [ACC_HOURS] = TIME(360, 0),
+                                          [ACC_FORM] = LIN(40, 2),
+                                          [ACC_DEMON] = TAB(T8_P),
+                                          [ACC_MUTANT] = TAB(T8_V2)}},
+                    },
+                .ritual = {.btads = 12500, .hours_base = 4320, .form = 500, .mutant = 500, .mecha = 12500},
             },
-        .ritual = {.btads = 12500, .hours_base = 4320, .form = 500, .mutant = 500, .mecha = 12500},
-    },
 };
+/* clang-format on */
 
 #undef LIN
 #undef TIME

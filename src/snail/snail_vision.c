@@ -20,8 +20,7 @@
 const char *const snail_stat_keys[SNAIL_STATS] = {"hp", "atk", "def", "rush", "fame", "tech", "art", "civ", "fth"};
 const char *const snail_equipment_keys[SNAIL_EQUIPMENT] = {"weapon", "armor", "accessory"};
 
-static const char *const stat_labels[SNAIL_STATS] = {"HP", "ATK", "DEF", "RUSH", "FAME",
-                                                     "TECH", "ART", "CIV", "FTH"};
+static const char *const stat_labels[SNAIL_STATS] = {"HP", "ATK", "DEF", "RUSH", "FAME", "TECH", "ART", "CIV", "FTH"};
 static const char *const equipment_labels[SNAIL_EQUIPMENT] = {"WEAPON", "ARMOR", "ACCESSORY"};
 
 /* ---- reading the answer ---- */
@@ -50,8 +49,8 @@ static void strip_fence(const char **start, size_t *len)
         return;
     const char *end = *start + *len;
     const char *p = open + strlen(FENCE);
-    while (p < end && ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-                       *p == '-' || *p == '_'))
+    while (p < end &&
+           ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-' || *p == '_'))
         p++; /* the language tag: json, JSON, json5... */
     const char *close = memmem(p, (size_t)(end - p), FENCE, strlen(FENCE));
     *start = p;

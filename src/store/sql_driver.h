@@ -24,39 +24,43 @@ struct sql_store;
 #define SQL_MAX_COLUMNS 16 /* the widest select list (snail_stats list) has 12 */
 #define SQL_ERROR_MAX 256  /* a driver's error text kept for the log */
 
-enum sql_dialect { SQL_SQLITE, SQL_MARIADB, SQL_DIALECT_COUNT };
+enum sql_dialect {
+    SQL_SQLITE,
+    SQL_MARIADB,
+    SQL_DIALECT_COUNT
+};
 
 /* Every statement the store runs; sql_statements[] holds each one's text per dialect. Both
  * dialects take the same parameters in the same order (plain "?" placeholders), so an op binds
  * once for both. The first three work on a database no migration has touched yet. */
 enum sql_stmt {
-    SQL_HAS_HISTORY,         /* () → 1 if schema_migrations exists, else 0 */
-    SQL_MIGRATIONS_APPLIED,  /* () → name, in byte order */
-    SQL_MIGRATION_RECORD,    /* (name, applied_at_ms) */
-    SQL_USER_UPSERT,         /* (user_id, username, created_at_ms, updated_at_ms) */
-    SQL_CONSENT_GET,         /* (user_id, scope_id) → allowed */
-    SQL_CONSENT_UPSERT,      /* (user_id, scope_id, allowed, updated_at_ms) */
-    SQL_MEMORY_INSERT,       /* (id, user_id, scope_id, note, tags, context, interaction_id, created_at_ms) */
-    SQL_MEMORY_BY_INTERACTION, /* (interaction_id) → id */
-    SQL_MEMORY_LIST,         /* (user_id, scope_id, limit) → a memory row */
+    SQL_HAS_HISTORY,            /* () → 1 if schema_migrations exists, else 0 */
+    SQL_MIGRATIONS_APPLIED,     /* () → name, in byte order */
+    SQL_MIGRATION_RECORD,       /* (name, applied_at_ms) */
+    SQL_USER_UPSERT,            /* (user_id, username, created_at_ms, updated_at_ms) */
+    SQL_CONSENT_GET,            /* (user_id, scope_id) → allowed */
+    SQL_CONSENT_UPSERT,         /* (user_id, scope_id, allowed, updated_at_ms) */
+    SQL_MEMORY_INSERT,          /* (id, user_id, scope_id, note, tags, context, interaction_id, created_at_ms) */
+    SQL_MEMORY_BY_INTERACTION,  /* (interaction_id) → id */
+    SQL_MEMORY_LIST,            /* (user_id, scope_id, limit) → a memory row */
     SQL_MEMORY_LIST_ALL_SCOPES, /* (user_id, limit) → a memory row */
-    SQL_MEMORY_DELETE,       /* (id, user_id, scope_id) */
-    SQL_MEMORY_DELETE_ALL,   /* (user_id, scope_id) */
-    SQL_MODE_GET,            /* (guild_id, target_type, target_id) → modes */
-    SQL_MODE_UPSERT,         /* (guild_id, target_type, target_id, modes, updated_at_ms) */
-    SQL_MODE_DELETE,         /* (guild_id, target_type, target_id) */
-    SQL_MODE_LIST,           /* (guild_id) → a mode row */
-    SQL_ADJUSTMENT_UPSERT,   /* (scope_id, parameter, value, updated_by, updated_at_ms) */
-    SQL_ADJUSTMENT_LIST,     /* (scope_id) → an adjustment row */
-    SQL_SNAIL_STATS_INSERT,  /* (user_id, scope_id, screenshot_url, 9 stats, analysis_text, interaction_id, at) */
+    SQL_MEMORY_DELETE,          /* (id, user_id, scope_id) */
+    SQL_MEMORY_DELETE_ALL,      /* (user_id, scope_id) */
+    SQL_MODE_GET,               /* (guild_id, target_type, target_id) → modes */
+    SQL_MODE_UPSERT,            /* (guild_id, target_type, target_id, modes, updated_at_ms) */
+    SQL_MODE_DELETE,            /* (guild_id, target_type, target_id) */
+    SQL_MODE_LIST,              /* (guild_id) → a mode row */
+    SQL_ADJUSTMENT_UPSERT,      /* (scope_id, parameter, value, updated_by, updated_at_ms) */
+    SQL_ADJUSTMENT_LIST,        /* (scope_id) → an adjustment row */
+    SQL_SNAIL_STATS_INSERT,     /* (user_id, scope_id, screenshot_url, 9 stats, analysis_text, interaction_id, at) */
     SQL_SNAIL_STATS_BY_INTERACTION, /* (interaction_id) → id */
-    SQL_SNAIL_STATS_LIST,    /* (user_id, scope_id, limit) → a snail_stats row */
-    SQL_IMAGE_LOG_INSERT,    /* (user_id, scope_id, channel_id, prompt, enhanced_prompt, style, rating, model,
+    SQL_SNAIL_STATS_LIST,           /* (user_id, scope_id, limit) → a snail_stats row */
+    SQL_IMAGE_LOG_INSERT,           /* (user_id, scope_id, channel_id, prompt, enhanced_prompt, style, rating, model,
                                 success, error_message, created_at_ms) */
-    SQL_COMMAND_USAGE_INSERT, /* (user_id, scope_id, command, success, latency_ms, created_at_ms) */
-    SQL_LEADERBOARD,         /* (scope_id, limit) → a leaderboard row */
-    SQL_USER_STATS,          /* (user_id, scope_id, user_id, scope_id, since_ms) → one aggregate row */
-    SQL_COUNTS,              /* () → one row of four counts */
+    SQL_COMMAND_USAGE_INSERT,       /* (user_id, scope_id, command, success, latency_ms, created_at_ms) */
+    SQL_LEADERBOARD,                /* (scope_id, limit) → a leaderboard row */
+    SQL_USER_STATS,                 /* (user_id, scope_id, user_id, scope_id, since_ms) → one aggregate row */
+    SQL_COUNTS,                     /* () → one row of four counts */
     SQL_STMT_COUNT
 };
 
@@ -65,7 +69,11 @@ enum sql_stmt {
 extern const char *const sql_statements[SQL_STMT_COUNT][SQL_DIALECT_COUNT];
 
 /* A bound value. Text is borrowed until the statement has run; a NULL text binds SQL NULL. */
-enum sql_type { SQL_NULL, SQL_TEXT, SQL_INT };
+enum sql_type {
+    SQL_NULL,
+    SQL_TEXT,
+    SQL_INT
+};
 
 struct sql_value {
     enum sql_type type;
@@ -77,9 +85,18 @@ static inline struct sql_value sql_text(const char *text)
 {
     return (struct sql_value){.type = text ? SQL_TEXT : SQL_NULL, .text = text};
 }
-static inline struct sql_value sql_int(int64_t i) { return (struct sql_value){.type = SQL_INT, .i = i}; }
-static inline struct sql_value sql_bool(bool b) { return sql_int(b ? 1 : 0); }
-static inline struct sql_value sql_null(void) { return (struct sql_value){.type = SQL_NULL}; }
+static inline struct sql_value sql_int(int64_t i)
+{
+    return (struct sql_value){.type = SQL_INT, .i = i};
+}
+static inline struct sql_value sql_bool(bool b)
+{
+    return sql_int(b ? 1 : 0);
+}
+static inline struct sql_value sql_null(void)
+{
+    return (struct sql_value){.type = SQL_NULL};
+}
 
 /* One connection of a driver; the type is the driver's own. */
 struct sql_conn;

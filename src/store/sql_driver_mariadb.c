@@ -84,7 +84,10 @@ struct mariadb_store {
 
 static const struct sql_driver mariadb_driver;
 
-static char *dup_or_empty(const char *s) { return strdup(s ? s : ""); }
+static char *dup_or_empty(const char *s)
+{
+    return strdup(s ? s : "");
+}
 
 /* The client library is initialised once per process (mysql_library_init is not thread-safe)
  * and once per thread that uses it. mysql_thread_end() is left to thread exit: Connector/C
@@ -93,7 +96,10 @@ static pthread_once_t library_once = PTHREAD_ONCE_INIT;
 static int library_rc;
 static _Thread_local bool is_thread_ready;
 
-static void library_init(void) { library_rc = mysql_library_init(0, NULL, NULL); }
+static void library_init(void)
+{
+    library_rc = mysql_library_init(0, NULL, NULL);
+}
 
 static int driver_ready(void)
 {
@@ -121,32 +127,26 @@ static int driver_error(struct sql_conn *c, unsigned code, const char *text)
     case CR_SERVER_LOST:
     case CR_SERVER_LOST_EXTENDED:
     case ER_SERVER_SHUTDOWN:
-    case ER_CONNECTION_KILLED:
-        c->is_lost = true;
-        return SLIMY_EUNAVAILABLE;
+    case ER_CONNECTION_KILLED: c->is_lost = true; return SLIMY_EUNAVAILABLE;
     case CR_COMMANDS_OUT_OF_SYNC: /* a bug here; a fresh connection is the way back */
         c->is_lost = true;
         return SLIMY_EINTERNAL;
-    case ER_LOCK_DEADLOCK:
-        c->is_deadlock = true;
-        return SLIMY_EUNAVAILABLE;
+    case ER_LOCK_DEADLOCK: c->is_deadlock = true; return SLIMY_EUNAVAILABLE;
     case ER_LOCK_WAIT_TIMEOUT:
-    case ER_NO_SUCH_TABLE: /* opened without migrations: run `slimy migrate` */
-        return SLIMY_EUNAVAILABLE;
-    case ER_DUP_ENTRY:
-        return SLIMY_ECONFLICT;
+    case ER_NO_SUCH_TABLE: /* opened without migrations: run `slimy migrate` */ return SLIMY_EUNAVAILABLE;
+    case ER_DUP_ENTRY: return SLIMY_ECONFLICT;
     case ER_DATA_TOO_LONG:                   /* past a column's size, e.g. a 101-character username */
     case ER_TRUNCATED_WRONG_VALUE_FOR_FIELD: /* not valid UTF-8 */
-    case ER_WARN_DATA_OUT_OF_RANGE:
-        return SLIMY_EINVAL;
-    case CR_OUT_OF_MEMORY:
-        return SLIMY_ENOMEM;
-    default:
-        return SLIMY_EINTERNAL;
+    case ER_WARN_DATA_OUT_OF_RANGE: return SLIMY_EINVAL;
+    case CR_OUT_OF_MEMORY: return SLIMY_ENOMEM;
+    default: return SLIMY_EINTERNAL;
     }
 }
 
-static int conn_error(struct sql_conn *c) { return driver_error(c, mysql_errno(c->mysql), mysql_error(c->mysql)); }
+static int conn_error(struct sql_conn *c)
+{
+    return driver_error(c, mysql_errno(c->mysql), mysql_error(c->mysql));
+}
 
 static int stmt_error(struct sql_conn *c, MYSQL_STMT *stmt)
 {
@@ -479,7 +479,10 @@ static int mariadb_begin(struct sql_conn *c)
     return mysql_real_query(c->mysql, sql, sizeof sql - 1) ? conn_error(c) : SLIMY_OK;
 }
 
-static int mariadb_commit(struct sql_conn *c) { return mysql_commit(c->mysql) ? conn_error(c) : SLIMY_OK; }
+static int mariadb_commit(struct sql_conn *c)
+{
+    return mysql_commit(c->mysql) ? conn_error(c) : SLIMY_OK;
+}
 
 /* The server rolls back on its own when the connection drops, so a lost one needs no ROLLBACK. */
 static void mariadb_rollback(struct sql_conn *c)
@@ -488,7 +491,10 @@ static void mariadb_rollback(struct sql_conn *c)
         mysql_rollback(c->mysql);
 }
 
-static int mariadb_ping(struct sql_conn *c) { return mysql_ping(c->mysql) ? conn_error(c) : SLIMY_OK; }
+static int mariadb_ping(struct sql_conn *c)
+{
+    return mysql_ping(c->mysql) ? conn_error(c) : SLIMY_OK;
+}
 
 /* Callers have stopped using the store: no connection is lent out. */
 static void mariadb_close(struct sql_store *st)

@@ -20,7 +20,7 @@
 #define BUSY_TIMEOUT_MS 5000
 
 /* The migration runner's own table; created before any migration, never by one. */
-#define SCHEMA_MIGRATIONS_SQL                                                                                          \
+#define SCHEMA_MIGRATIONS_SQL \
     "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at_ms INTEGER NOT NULL)"
 
 struct sql_conn {
@@ -50,10 +50,8 @@ static bool is_unavailable(int sqlite_rc)
     case SQLITE_LOCKED:
     case SQLITE_IOERR:
     case SQLITE_FULL:
-    case SQLITE_CANTOPEN:
-        return true;
-    default:
-        return false;
+    case SQLITE_CANTOPEN: return true;
+    default: return false;
     }
 }
 
@@ -80,7 +78,10 @@ static int fail_with(struct sql_conn *c, int status, const char *text)
 }
 
 /* At open, store_open() promises SLIMY_EUNAVAILABLE (cannot reach it) or SLIMY_EINTERNAL. */
-static int open_status(int rc) { return rc == SLIMY_EUNAVAILABLE ? SLIMY_EUNAVAILABLE : SLIMY_EINTERNAL; }
+static int open_status(int rc)
+{
+    return rc == SLIMY_EUNAVAILABLE ? SLIMY_EUNAVAILABLE : SLIMY_EINTERNAL;
+}
 
 /* Runs SQL of our own (never user text) that returns nothing of interest. */
 static int exec_raw(struct sql_conn *c, const char *sql)
@@ -189,8 +190,14 @@ static void sqlite_query_end(struct sql_conn *c)
 
 /* IMMEDIATE takes the write lock at once (waiting up to the busy timeout), so a transaction never
  * fails half way for want of it. */
-static int sqlite_begin(struct sql_conn *c) { return exec_raw(c, "BEGIN IMMEDIATE"); }
-static int sqlite_commit(struct sql_conn *c) { return exec_raw(c, "COMMIT"); }
+static int sqlite_begin(struct sql_conn *c)
+{
+    return exec_raw(c, "BEGIN IMMEDIATE");
+}
+static int sqlite_commit(struct sql_conn *c)
+{
+    return exec_raw(c, "COMMIT");
+}
 
 /* Some errors (a full disk, I/O) already rolled back; a ROLLBACK then would only fail. Not
  * recorded: the error being reported is the one that made us roll back. */
@@ -200,7 +207,10 @@ static void sqlite_rollback(struct sql_conn *c)
         sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
-static int sqlite_ping(struct sql_conn *c) { return exec_raw(c, "SELECT 1"); }
+static int sqlite_ping(struct sql_conn *c)
+{
+    return exec_raw(c, "SELECT 1");
+}
 
 /* One connection, so one call at a time; SQLite's busy timeout waits out other processes. */
 static int sqlite_run(struct sql_store *st, const char *op, sql_body body, void *arg)

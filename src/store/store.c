@@ -12,8 +12,7 @@
 #include "core/status.h"
 #include "store/sql_driver.h"
 
-int store_open(const struct slimy_config *cfg, bool apply_migrations, struct store **out, char *err,
-               size_t err_len)
+int store_open(const struct slimy_config *cfg, bool apply_migrations, struct store **out, char *err, size_t err_len)
 {
     if (err_len)
         err[0] = '\0';

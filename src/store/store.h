@@ -38,16 +38,16 @@
 
 #include "core/status.h"
 
-#define STORE_ID_MAX 40          /* snowflakes (≤ 20 digits), "dm:" + snowflake, UUIDs (36) */
-#define STORE_NOTE_MAX_BYTES 8000 /* a memory note (2000 characters of up to 4 bytes); longer is SLIMY_EINVAL */
-#define STORE_TAGS_MAX_BYTES 1000 /* the tags JSON array text */
+#define STORE_ID_MAX 40              /* snowflakes (≤ 20 digits), "dm:" + snowflake, UUIDs (36) */
+#define STORE_NOTE_MAX_BYTES 8000    /* a memory note (2000 characters of up to 4 bytes); longer is SLIMY_EINVAL */
+#define STORE_TAGS_MAX_BYTES 1000    /* the tags JSON array text */
 #define STORE_CONTEXT_MAX_BYTES 2000 /* the context JSON object text */
-#define STORE_LIST_MAX 500       /* list calls clamp max to this */
-#define STORE_PARAMETER_MAX 32   /* a personality parameter name: 1..STORE_PARAMETER_MAX-1 bytes */
-#define STORE_ADJUSTMENT_MIN 1   /* a personality adjustment's value range */
+#define STORE_LIST_MAX 500           /* list calls clamp max to this */
+#define STORE_PARAMETER_MAX 32       /* a personality parameter name: 1..STORE_PARAMETER_MAX-1 bytes */
+#define STORE_ADJUSTMENT_MIN 1       /* a personality adjustment's value range */
 #define STORE_ADJUSTMENT_MAX 10
 #define STORE_COMMAND_MAX_BYTES 64 /* a command_usage command name: 1..64 bytes */
-#define STORE_SNAIL_STATS_N 9    /* Super Snail stats: hp, atk, def, rush, fame, tech, art, civ, fth */
+#define STORE_SNAIL_STATS_N 9      /* Super Snail stats: hp, atk, def, rush, fame, tech, art, civ, fth */
 
 struct store;
 struct slimy_config;
@@ -55,13 +55,13 @@ struct slimy_config;
 /* ---- records ---- */
 
 struct store_memory {
-    char id[STORE_ID_MAX];       /* UUID v4 text */
+    char id[STORE_ID_MAX]; /* UUID v4 text */
     char user_id[STORE_ID_MAX];
     char scope_id[STORE_ID_MAX];
-    char *note;                  /* owned UTF-8 */
-    char *tags_json;             /* owned JSON array text, e.g. ["a","b"]; "[]" when none */
-    char *context_json;          /* owned JSON object text; "{}" when none */
-    int64_t created_at_ms;       /* unix ms */
+    char *note;            /* owned UTF-8 */
+    char *tags_json;       /* owned JSON array text, e.g. ["a","b"]; "[]" when none */
+    char *context_json;    /* owned JSON object text; "{}" when none */
+    int64_t created_at_ms; /* unix ms */
 };
 
 struct store_memories {
@@ -72,7 +72,7 @@ struct store_memories {
 /* Input of store_memory_add(). */
 struct store_memory_new {
     const char *user_id;
-    const char *user_name;      /* upserted into users; NULL keeps the stored name */
+    const char *user_name; /* upserted into users; NULL keeps the stored name */
     const char *scope_id;
     const char *note;           /* ≤ STORE_NOTE_MAX_BYTES */
     const char *tags_json;      /* NULL = "[]" */
@@ -80,13 +80,17 @@ struct store_memory_new {
     const char *interaction_id; /* idempotency key: a second add with the same id stores nothing */
 };
 
-enum store_target_type { TARGET_CATEGORY = 0, TARGET_CHANNEL = 1, TARGET_THREAD = 2 };
+enum store_target_type {
+    TARGET_CATEGORY = 0,
+    TARGET_CHANNEL = 1,
+    TARGET_THREAD = 2
+};
 
 struct store_mode_config {
     char guild_id[STORE_ID_MAX];
     enum store_target_type target_type;
     char target_id[STORE_ID_MAX];
-    unsigned modes;            /* a bit set of modes (modes.h); never 0 (an all-off record is deleted) */
+    unsigned modes; /* a bit set of modes (modes.h); never 0 (an all-off record is deleted) */
     int64_t updated_at_ms;
 };
 
@@ -97,8 +101,8 @@ struct store_mode_configs {
 
 struct store_adjustment {
     char parameter[STORE_PARAMETER_MAX]; /* "enthusiasm", ... */
-    int value;                 /* STORE_ADJUSTMENT_MIN..STORE_ADJUSTMENT_MAX */
-    char updated_by[STORE_ID_MAX]; /* user id */
+    int value;                           /* STORE_ADJUSTMENT_MIN..STORE_ADJUSTMENT_MAX */
+    char updated_by[STORE_ID_MAX];       /* user id */
     int64_t updated_at_ms;
 };
 
@@ -111,11 +115,11 @@ struct store_snail_stats_new {
     const char *user_id;
     const char *user_name;
     const char *scope_id;
-    const char *screenshot_url;  /* may be NULL */
-    const int64_t *stats;        /* STORE_SNAIL_STATS_N values, in that order; NULL = none known */
-    const bool *has_stat;        /* which of them are known (false = NULL in the database); NULL = all */
-    const char *analysis_text;   /* may be NULL */
-    const char *interaction_id;  /* idempotency key */
+    const char *screenshot_url; /* may be NULL */
+    const int64_t *stats;       /* STORE_SNAIL_STATS_N values, in that order; NULL = none known */
+    const bool *has_stat;       /* which of them are known (false = NULL in the database); NULL = all */
+    const char *analysis_text;  /* may be NULL */
+    const char *interaction_id; /* idempotency key */
 };
 
 struct store_snail_stats {
@@ -155,9 +159,9 @@ struct store_user_stats {
 
 struct store_image_log_new {
     const char *user_id;
-    const char *scope_id;       /* may be NULL */
-    const char *channel_id;     /* may be NULL; else an id like the others */
-    const char *prompt;         /* never NULL */
+    const char *scope_id;   /* may be NULL */
+    const char *channel_id; /* may be NULL; else an id like the others */
+    const char *prompt;     /* never NULL */
     const char *enhanced_prompt;
     const char *style;
     const char *rating;
@@ -182,8 +186,7 @@ struct store_ops {
     /* Consent for (user, scope). Absent means not granted: *allowed = false, SLIMY_OK. */
     int (*consent_get)(struct store *st, const char *user_id, const char *scope_id, bool *allowed);
     /* Sets consent; upserts the user. Idempotent. */
-    int (*consent_set)(struct store *st, const char *user_id, const char *user_name, const char *scope_id,
-                       bool allow);
+    int (*consent_set)(struct store *st, const char *user_id, const char *user_name, const char *scope_id, bool allow);
 
     /* Stores a memory and writes its id into id_out. If a memory with the same interaction_id
      * exists, stores nothing and returns that memory's id (a retried job is harmless).
@@ -266,8 +269,7 @@ struct store {
  * schema_migrations table means none applied); other calls may fail until they are applied.
  * On failure writes one line for the operator into err and returns SLIMY_EUNAVAILABLE (cannot
  * connect) or SLIMY_EINTERNAL (a migration failed). Close with store_close(). */
-int store_open(const struct slimy_config *cfg, bool apply_migrations, struct store **out, char *err,
-               size_t err_len);
+int store_open(const struct slimy_config *cfg, bool apply_migrations, struct store **out, char *err, size_t err_len);
 void store_close(struct store *st);
 
 /* ---- the API: callers use these, never ->ops-> ---- */
@@ -287,7 +289,10 @@ static inline bool store_id_ok(const char *id)
     return false;
 }
 
-static inline bool store_optional_id_ok(const char *id) { return !id || store_id_ok(id); }
+static inline bool store_optional_id_ok(const char *id)
+{
+    return !id || store_id_ok(id);
+}
 
 /* A text of at most max_bytes bytes; reads no further than max_bytes + 1, so an oversized one is
  * cheap to refuse. */
@@ -304,7 +309,10 @@ static inline bool store_target_type_ok(enum store_target_type type)
     return type == TARGET_CATEGORY || type == TARGET_CHANNEL || type == TARGET_THREAD;
 }
 
-static inline int store_ping(struct store *st) { return st->ops->ping(st); }
+static inline int store_ping(struct store *st)
+{
+    return st->ops->ping(st);
+}
 static inline int store_consent_get(struct store *st, const char *user_id, const char *scope_id, bool *allowed)
 {
     *allowed = false;
@@ -312,8 +320,8 @@ static inline int store_consent_get(struct store *st, const char *user_id, const
         return SLIMY_EINVAL;
     return st->ops->consent_get(st, user_id, scope_id, allowed);
 }
-static inline int store_consent_set(struct store *st, const char *user_id, const char *user_name,
-                                    const char *scope_id, bool allow)
+static inline int store_consent_set(struct store *st, const char *user_id, const char *user_name, const char *scope_id,
+                                    bool allow)
 {
     if (!store_id_ok(user_id) || !store_id_ok(scope_id))
         return SLIMY_EINVAL;
@@ -322,8 +330,8 @@ static inline int store_consent_set(struct store *st, const char *user_id, const
 static inline int store_memory_add(struct store *st, const struct store_memory_new *m, char id_out[STORE_ID_MAX])
 {
     id_out[0] = '\0';
-    if (!store_id_ok(m->user_id) || !store_id_ok(m->scope_id) || !store_optional_id_ok(m->interaction_id) ||
-        !m->note || !store_text_fits(m->note, STORE_NOTE_MAX_BYTES) ||
+    if (!store_id_ok(m->user_id) || !store_id_ok(m->scope_id) || !store_optional_id_ok(m->interaction_id) || !m->note ||
+        !store_text_fits(m->note, STORE_NOTE_MAX_BYTES) ||
         (m->tags_json && !store_text_fits(m->tags_json, STORE_TAGS_MAX_BYTES)) ||
         (m->context_json && !store_text_fits(m->context_json, STORE_CONTEXT_MAX_BYTES)))
         return SLIMY_EINVAL;
@@ -378,9 +386,8 @@ static inline int store_mode_list(struct store *st, const char *guild_id, struct
 static inline int store_adjustment_set(struct store *st, const char *scope_id, const char *parameter, int value,
                                        const char *updated_by)
 {
-    if (!store_id_ok(scope_id) || !parameter || !parameter[0] ||
-        !store_text_fits(parameter, STORE_PARAMETER_MAX - 1) || value < STORE_ADJUSTMENT_MIN ||
-        value > STORE_ADJUSTMENT_MAX || !store_id_ok(updated_by))
+    if (!store_id_ok(scope_id) || !parameter || !parameter[0] || !store_text_fits(parameter, STORE_PARAMETER_MAX - 1) ||
+        value < STORE_ADJUSTMENT_MIN || value > STORE_ADJUSTMENT_MAX || !store_id_ok(updated_by))
         return SLIMY_EINVAL;
     return st->ops->adjustment_set(st, scope_id, parameter, value, updated_by);
 }
@@ -423,8 +430,7 @@ static inline int store_command_usage_add(struct store *st, const char *user_id,
         return SLIMY_EINVAL;
     return st->ops->command_usage_add(st, user_id, scope_id, command, success, latency_ms);
 }
-static inline int store_leaderboard(struct store *st, const char *scope_id, size_t max,
-                                    struct store_leaderboard *out)
+static inline int store_leaderboard(struct store *st, const char *scope_id, size_t max, struct store_leaderboard *out)
 {
     out->items = NULL;
     out->n = 0;

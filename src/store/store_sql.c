@@ -24,7 +24,10 @@ static const char *const dialect_names[SQL_DIALECT_COUNT] = {[SQL_SQLITE] = "sql
  * hand-made table has. Inserts fail on a duplicate key (no ON CONFLICT DO NOTHING, no INSERT
  * IGNORE, which would hide other errors too): add_body() turns a repeated interaction_id into
  * the stored row. */
-#define SAME(sql) {[SQL_SQLITE] = (sql), [SQL_MARIADB] = (sql)}
+#define SAME(sql)                                   \
+    {                                               \
+        [SQL_SQLITE] = (sql), [SQL_MARIADB] = (sql) \
+    }
 /* clang-format off */
 const char *const sql_statements[SQL_STMT_COUNT][SQL_DIALECT_COUNT] = {
     [SQL_HAS_HISTORY] = {
@@ -133,17 +136,31 @@ struct col {
     enum col_type type;
     size_t offset; /* of the field in the record */
     size_t size;
-    size_t flag;   /* COL_OPT_INT */
+    size_t flag; /* COL_OPT_INT */
 };
 
 #define FIELD_SIZE(T, f) sizeof(((T *)0)->f)
-#define C_TEXT(T, f) {COL_TEXT, offsetof(T, f), FIELD_SIZE(T, f), 0}
-#define C_STR(T, f) {COL_STR, offsetof(T, f), 0, 0}
-#define C_INT(T, f) {COL_INT, offsetof(T, f), FIELD_SIZE(T, f), 0}
-#define C_STAT(i)                                                                                                      \
-    {COL_OPT_INT, offsetof(struct store_snail_stats, stats[i]), 8, offsetof(struct store_snail_stats, has_stat[i])}
+#define C_TEXT(T, f)                                  \
+    {                                                 \
+        COL_TEXT, offsetof(T, f), FIELD_SIZE(T, f), 0 \
+    }
+#define C_STR(T, f)                   \
+    {                                 \
+        COL_STR, offsetof(T, f), 0, 0 \
+    }
+#define C_INT(T, f)                                  \
+    {                                                \
+        COL_INT, offsetof(T, f), FIELD_SIZE(T, f), 0 \
+    }
+#define C_STAT(i)                                                                                                     \
+    {                                                                                                                 \
+        COL_OPT_INT, offsetof(struct store_snail_stats, stats[i]), 8, offsetof(struct store_snail_stats, has_stat[i]) \
+    }
 /* The one column of a lookup, decoded straight into the caller's variable. */
-#define C_VALUE(type, size) {type, 0, size, 0}
+#define C_VALUE(type, size) \
+    {                       \
+        type, 0, size, 0    \
+    }
 
 /* NULL is "" for texts and 0 for numbers: the records have no other way to say it. */
 static int decode(struct sql_session *s, const struct col *cols, size_t n_cols, void *record)
@@ -187,9 +204,7 @@ static int decode(struct sql_session *s, const struct col *cols, size_t n_cols, 
                 memcpy(field, &narrow, sizeof narrow);
             }
             break;
-        case COL_BOOL:
-            *(bool *)field = value != 0;
-            break;
+        case COL_BOOL: *(bool *)field = value != 0; break;
         case COL_OPT_INT:
             memcpy(field, &value, sizeof value);
             *(bool *)((char *)record + col->flag) = !is_null;
@@ -221,16 +236,16 @@ struct call {
     size_t n_params;
     const struct col *cols; /* a query's select list */
     size_t n_cols;
-    void *row;          /* row_body(): the record the first row is decoded into */
-    bool found;         /* row_body(): there was a row */
-    size_t item_size;   /* list_body(): the record size */
-    void *items;        /* list_body(): the owned array of n records read; NULL when none */
+    void *row;        /* row_body(): the record the first row is decoded into */
+    bool found;       /* row_body(): there was a row */
+    size_t item_size; /* list_body(): the record size */
+    void *items;      /* list_body(): the owned array of n records read; NULL when none */
     size_t n;
-    uint64_t changes;   /* exec_body(): the rows changed */
-    int64_t insert_id;  /* exec_body(): the id generated */
+    uint64_t changes;  /* exec_body(): the rows changed */
+    int64_t insert_id; /* exec_body(): the id generated */
 };
 
-#define PARAMS(...)                                                                                                    \
+#define PARAMS(...) \
     .params = {__VA_ARGS__}, .n_params = sizeof((struct sql_value[]){__VA_ARGS__}) / sizeof(struct sql_value)
 #define COLS(c) .cols = (c), .n_cols = sizeof(c) / sizeof((c)[0])
 
@@ -339,7 +354,10 @@ static int run(struct store *st, const char *op, sql_body body, void *arg)
     return s->drv->run(s, op, body, arg);
 }
 
-static size_t clamp_max(size_t max) { return max > STORE_LIST_MAX ? STORE_LIST_MAX : max; }
+static size_t clamp_max(size_t max)
+{
+    return max > STORE_LIST_MAX ? STORE_LIST_MAX : max;
+}
 
 /* ---- the ops ---- */
 
@@ -355,12 +373,17 @@ static int ping_body(struct sql_session *s, void *arg)
     return s->drv->ping(s->conn);
 }
 
-static int sql_ping(struct store *st) { return run(st, "ping", ping_body, NULL); }
+static int sql_ping(struct store *st)
+{
+    return run(st, "ping", ping_body, NULL);
+}
 
 static int sql_consent_get(struct store *st, const char *user_id, const char *scope_id, bool *allowed)
 {
     static const struct col cols[] = {C_VALUE(COL_BOOL, sizeof(bool))};
-    struct call q = {.stmt = SQL_CONSENT_GET, PARAMS(sql_text(user_id), sql_text(scope_id)), COLS(cols),
+    struct call q = {.stmt = SQL_CONSENT_GET,
+                     PARAMS(sql_text(user_id), sql_text(scope_id)),
+                     COLS(cols),
                      .row = allowed};
     return run(st, "consent_get", row_body, &q);
 }
@@ -387,10 +410,11 @@ static int sql_memory_add(struct store *st, const struct store_memory_new *m, ch
         .user = user_upsert(m->user_id, m->user_name, at_ms),
         .row = {.stmt = SQL_MEMORY_INSERT,
                 PARAMS(sql_text(id), sql_text(m->user_id), sql_text(m->scope_id), sql_text(m->note),
-                       sql_text(m->tags_json ? m->tags_json : "[]"),
-                       sql_text(m->context_json ? m->context_json : "{}"), sql_text(m->interaction_id),
-                       sql_int(at_ms))},
-        .lookup = {.stmt = SQL_MEMORY_BY_INTERACTION, PARAMS(sql_text(m->interaction_id)), COLS(cols),
+                       sql_text(m->tags_json ? m->tags_json : "[]"), sql_text(m->context_json ? m->context_json : "{}"),
+                       sql_text(m->interaction_id), sql_int(at_ms))},
+        .lookup = {.stmt = SQL_MEMORY_BY_INTERACTION,
+                   PARAMS(sql_text(m->interaction_id)),
+                   COLS(cols),
                    .row = stored_id},
     };
     if (!m->interaction_id)
@@ -402,9 +426,9 @@ static int sql_memory_add(struct store *st, const struct store_memory_new *m, ch
 }
 
 static const struct col memory_cols[] = {
-    C_TEXT(struct store_memory, id),      C_TEXT(struct store_memory, user_id),
-    C_TEXT(struct store_memory, scope_id), C_STR(struct store_memory, note),
-    C_STR(struct store_memory, tags_json), C_STR(struct store_memory, context_json),
+    C_TEXT(struct store_memory, id),           C_TEXT(struct store_memory, user_id),
+    C_TEXT(struct store_memory, scope_id),     C_STR(struct store_memory, note),
+    C_STR(struct store_memory, tags_json),     C_STR(struct store_memory, context_json),
     C_INT(struct store_memory, created_at_ms),
 };
 
@@ -415,7 +439,8 @@ static int sql_memory_list(struct store *st, const char *user_id, const char *sc
     max = clamp_max(max);
     if (max == 0)
         return SLIMY_OK;
-    struct call q = {.stmt = scope_id ? SQL_MEMORY_LIST : SQL_MEMORY_LIST_ALL_SCOPES, COLS(memory_cols),
+    struct call q = {.stmt = scope_id ? SQL_MEMORY_LIST : SQL_MEMORY_LIST_ALL_SCOPES,
+                     COLS(memory_cols),
                      .item_size = sizeof *out->items};
     q.params[q.n_params++] = sql_text(user_id);
     if (scope_id)
@@ -448,8 +473,10 @@ static int sql_mode_get(struct store *st, const char *guild_id, enum store_targe
                         unsigned *modes)
 {
     static const struct col cols[] = {C_VALUE(COL_INT, sizeof(unsigned))};
-    struct call q = {.stmt = SQL_MODE_GET, PARAMS(sql_text(guild_id), sql_int(type), sql_text(target_id)),
-                     COLS(cols), .row = modes};
+    struct call q = {.stmt = SQL_MODE_GET,
+                     PARAMS(sql_text(guild_id), sql_int(type), sql_text(target_id)),
+                     COLS(cols),
+                     .row = modes};
     return run(st, "mode_get", row_body, &q);
 }
 
@@ -468,8 +495,8 @@ static int sql_mode_put(struct store *st, const char *guild_id, enum store_targe
 static int sql_mode_list(struct store *st, const char *guild_id, struct store_mode_configs *out)
 {
     static const struct col cols[] = {
-        C_TEXT(struct store_mode_config, guild_id), C_INT(struct store_mode_config, target_type),
-        C_TEXT(struct store_mode_config, target_id), C_INT(struct store_mode_config, modes),
+        C_TEXT(struct store_mode_config, guild_id),     C_INT(struct store_mode_config, target_type),
+        C_TEXT(struct store_mode_config, target_id),    C_INT(struct store_mode_config, modes),
         C_INT(struct store_mode_config, updated_at_ms),
     };
     struct call q = {.stmt = SQL_MODE_LIST, PARAMS(sql_text(guild_id)), COLS(cols), .item_size = sizeof *out->items};
@@ -482,18 +509,23 @@ static int sql_mode_list(struct store *st, const char *guild_id, struct store_mo
 static int sql_adjustment_set(struct store *st, const char *scope_id, const char *parameter, int value,
                               const char *updated_by)
 {
-    struct call q = {.stmt = SQL_ADJUSTMENT_UPSERT, PARAMS(sql_text(scope_id), sql_text(parameter), sql_int(value),
-                                                           sql_text(updated_by), sql_int(sql_now_ms()))};
+    struct call q = {.stmt = SQL_ADJUSTMENT_UPSERT,
+                     PARAMS(sql_text(scope_id), sql_text(parameter), sql_int(value), sql_text(updated_by),
+                            sql_int(sql_now_ms()))};
     return run(st, "adjustment_set", exec_body, &q);
 }
 
 static int sql_adjustment_list(struct store *st, const char *scope_id, struct store_adjustments *out)
 {
     static const struct col cols[] = {
-        C_TEXT(struct store_adjustment, parameter), C_INT(struct store_adjustment, value),
-        C_TEXT(struct store_adjustment, updated_by), C_INT(struct store_adjustment, updated_at_ms),
+        C_TEXT(struct store_adjustment, parameter),
+        C_INT(struct store_adjustment, value),
+        C_TEXT(struct store_adjustment, updated_by),
+        C_INT(struct store_adjustment, updated_at_ms),
     };
-    struct call q = {.stmt = SQL_ADJUSTMENT_LIST, PARAMS(sql_text(scope_id)), COLS(cols),
+    struct call q = {.stmt = SQL_ADJUSTMENT_LIST,
+                     PARAMS(sql_text(scope_id)),
+                     COLS(cols),
                      .item_size = sizeof *out->items};
     int rc = run(st, "adjustment_list", list_body, &q);
     out->items = q.items;
@@ -510,7 +542,9 @@ static int sql_snail_stats_add(struct store *st, const struct store_snail_stats_
         .row = {.stmt = SQL_SNAIL_STATS_INSERT,
                 PARAMS(sql_text(new_stats->user_id), sql_text(new_stats->scope_id),
                        sql_text(new_stats->screenshot_url))},
-        .lookup = {.stmt = SQL_SNAIL_STATS_BY_INTERACTION, PARAMS(sql_text(new_stats->interaction_id)), COLS(cols),
+        .lookup = {.stmt = SQL_SNAIL_STATS_BY_INTERACTION,
+                   PARAMS(sql_text(new_stats->interaction_id)),
+                   COLS(cols),
                    .row = &stored_id},
     };
     /* No stats array means none known; no has_stat array means all of them known. */
@@ -533,16 +567,27 @@ static int sql_snail_stats_list(struct store *st, const char *user_id, const cha
                                 struct store_snail_stats_list *out)
 {
     static const struct col cols[] = {
-        C_INT(struct store_snail_stats, id), C_TEXT(struct store_snail_stats, user_id),
-        C_STAT(0), C_STAT(1), C_STAT(2), C_STAT(3), C_STAT(4), C_STAT(5), C_STAT(6), C_STAT(7), C_STAT(8),
+        C_INT(struct store_snail_stats, id),
+        C_TEXT(struct store_snail_stats, user_id),
+        C_STAT(0),
+        C_STAT(1),
+        C_STAT(2),
+        C_STAT(3),
+        C_STAT(4),
+        C_STAT(5),
+        C_STAT(6),
+        C_STAT(7),
+        C_STAT(8),
         C_INT(struct store_snail_stats, created_at_ms),
     };
     _Static_assert(sizeof cols / sizeof cols[0] == STORE_SNAIL_STATS_N + 3, "one C_STAT per snail stat");
     max = clamp_max(max);
     if (max == 0)
         return SLIMY_OK;
-    struct call q = {.stmt = SQL_SNAIL_STATS_LIST, PARAMS(sql_text(user_id), sql_text(scope_id), sql_int((int64_t)max)),
-                     COLS(cols), .item_size = sizeof *out->items};
+    struct call q = {.stmt = SQL_SNAIL_STATS_LIST,
+                     PARAMS(sql_text(user_id), sql_text(scope_id), sql_int((int64_t)max)),
+                     COLS(cols),
+                     .item_size = sizeof *out->items};
     int rc = run(st, "snail_stats_list", list_body, &q);
     out->items = q.items;
     out->n = q.n;
@@ -554,9 +599,8 @@ static int sql_image_log_add(struct store *st, const struct store_image_log_new 
 {
     struct call q = {.stmt = SQL_IMAGE_LOG_INSERT,
                      PARAMS(sql_text(e->user_id), sql_text(e->scope_id), sql_text(e->channel_id), sql_text(e->prompt),
-                            sql_text(e->enhanced_prompt), sql_text(e->style), sql_text(e->rating),
-                            sql_text(e->model), sql_bool(e->success), sql_text(e->error_message),
-                            sql_int(sql_now_ms()))};
+                            sql_text(e->enhanced_prompt), sql_text(e->style), sql_text(e->rating), sql_text(e->model),
+                            sql_bool(e->success), sql_text(e->error_message), sql_int(sql_now_ms()))};
     return run(st, "image_log_add", exec_body, &q);
 }
 
@@ -572,13 +616,17 @@ static int sql_command_usage_add(struct store *st, const char *user_id, const ch
 static int sql_leaderboard(struct store *st, const char *scope_id, size_t max, struct store_leaderboard *out)
 {
     static const struct col cols[] = {
-        C_TEXT(struct store_leaderboard_entry, user_id), C_STR(struct store_leaderboard_entry, user_name),
-        C_INT(struct store_leaderboard_entry, analyses), C_INT(struct store_leaderboard_entry, last_at_ms),
+        C_TEXT(struct store_leaderboard_entry, user_id),
+        C_STR(struct store_leaderboard_entry, user_name),
+        C_INT(struct store_leaderboard_entry, analyses),
+        C_INT(struct store_leaderboard_entry, last_at_ms),
     };
     max = clamp_max(max);
     if (max == 0)
         return SLIMY_OK;
-    struct call q = {.stmt = SQL_LEADERBOARD, PARAMS(sql_text(scope_id), sql_int((int64_t)max)), COLS(cols),
+    struct call q = {.stmt = SQL_LEADERBOARD,
+                     PARAMS(sql_text(scope_id), sql_int((int64_t)max)),
+                     COLS(cols),
                      .item_size = sizeof *out->items};
     int rc = run(st, "leaderboard", list_body, &q);
     out->items = q.items;
@@ -590,13 +638,16 @@ static int sql_user_stats(struct store *st, const char *user_id, const char *sco
                           struct store_user_stats *out)
 {
     static const struct col cols[] = {
-        C_INT(struct store_user_stats, chats), C_INT(struct store_user_stats, images),
-        C_INT(struct store_user_stats, commands), C_INT(struct store_user_stats, last_active_ms),
+        C_INT(struct store_user_stats, chats),
+        C_INT(struct store_user_stats, images),
+        C_INT(struct store_user_stats, commands),
+        C_INT(struct store_user_stats, last_active_ms),
     };
     struct call q = {.stmt = SQL_USER_STATS,
                      PARAMS(sql_text(user_id), sql_text(scope_id), sql_text(user_id), sql_text(scope_id),
                             sql_int(since_ms)),
-                     COLS(cols), .row = out};
+                     COLS(cols),
+                     .row = out};
     int rc = run(st, "user_stats", row_body, &q); /* an aggregate: always one row */
     if (rc)
         *out = (struct store_user_stats){0};
@@ -606,8 +657,10 @@ static int sql_user_stats(struct store *st, const char *user_id, const char *sco
 static int sql_counts(struct store *st, struct store_counts *out)
 {
     static const struct col cols[] = {
-        C_INT(struct store_counts, memories), C_INT(struct store_counts, images),
-        C_INT(struct store_counts, snail_stats), C_INT(struct store_counts, users),
+        C_INT(struct store_counts, memories),
+        C_INT(struct store_counts, images),
+        C_INT(struct store_counts, snail_stats),
+        C_INT(struct store_counts, users),
     };
     struct call q = {.stmt = SQL_COUNTS, COLS(cols), .row = out};
     int rc = run(st, "counts", row_body, &q);
@@ -637,16 +690,16 @@ static int sql_migrations_applied(struct store *st, char ***names, size_t *n)
     return rc;
 }
 
-#define SQL_OPS(dialect)                                                                                               \
-    {                                                                                                                  \
-        .name = dialect, .close = sql_close, .ping = sql_ping, .consent_get = sql_consent_get,                         \
-        .consent_set = sql_consent_set, .memory_add = sql_memory_add, .memory_list = sql_memory_list,                  \
-        .memory_delete = sql_memory_delete, .memory_delete_all = sql_memory_delete_all, .mode_get = sql_mode_get,      \
-        .mode_put = sql_mode_put, .mode_list = sql_mode_list, .adjustment_set = sql_adjustment_set,                    \
-        .adjustment_list = sql_adjustment_list, .snail_stats_add = sql_snail_stats_add,                                \
-        .snail_stats_list = sql_snail_stats_list, .image_log_add = sql_image_log_add,                                  \
-        .command_usage_add = sql_command_usage_add, .leaderboard = sql_leaderboard, .user_stats = sql_user_stats,      \
-        .counts = sql_counts, .migrations_applied = sql_migrations_applied,                                            \
+#define SQL_OPS(dialect)                                                                                          \
+    {                                                                                                             \
+        .name = dialect, .close = sql_close, .ping = sql_ping, .consent_get = sql_consent_get,                    \
+        .consent_set = sql_consent_set, .memory_add = sql_memory_add, .memory_list = sql_memory_list,             \
+        .memory_delete = sql_memory_delete, .memory_delete_all = sql_memory_delete_all, .mode_get = sql_mode_get, \
+        .mode_put = sql_mode_put, .mode_list = sql_mode_list, .adjustment_set = sql_adjustment_set,               \
+        .adjustment_list = sql_adjustment_list, .snail_stats_add = sql_snail_stats_add,                           \
+        .snail_stats_list = sql_snail_stats_list, .image_log_add = sql_image_log_add,                             \
+        .command_usage_add = sql_command_usage_add, .leaderboard = sql_leaderboard, .user_stats = sql_user_stats, \
+        .counts = sql_counts, .migrations_applied = sql_migrations_applied,                                       \
     }
 
 /* The same ops for both; only the name (ops->name, the migrations' dialect) differs. */
@@ -725,4 +778,7 @@ void sql_set_err(char *err, size_t err_len, const char *fmt, ...)
             *p = ' ';
 }
 
-int64_t sql_now_ms(void) { return (int64_t)clock_wall_ms(); }
+int64_t sql_now_ms(void)
+{
+    return (int64_t)clock_wall_ms();
+}
