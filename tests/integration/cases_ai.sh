@@ -4,14 +4,18 @@
 
 # persona_line TITLE: the first bullet of a bot-personality.md section (a marker to find in prompts).
 persona_line() {
-    python3 - "$ROOT/bot-personality.md" "$1" <<'PY'
-import sys
-lines = open(sys.argv[1], encoding="utf-8").read().splitlines()
-start = lines.index("## " + sys.argv[2])
-print(next(l for l in lines[start + 1:] if l.startswith("- ")))
-PY
+    local line seen=0
+    while IFS= read -r line; do
+        if [ "$seen" = 1 ]; then
+            [[ $line == "- "* ]] && { printf '%s\n' "$line"; return 0; }
+        elif [ "$line" = "## $1" ]; then
+            seen=1
+        fi
+    done <"$ROOT/bot-personality.md"
+    echo "persona_line: no bullet under '## $1'" >&2
+    return 1
 }
-last_chat_request() { ai_requests '?path_contains=chat/completions' | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)[-1]["json"]))'; }
+last_chat_request() { json_get "$(ai_requests '?path_contains=chat/completions')" 'json.dumps(d[-1]["json"])'; }
 
 case_chat_answers_with_persona_and_history() {
     local USER_ID=801 req
@@ -27,12 +31,13 @@ case_chat_answers_with_persona_and_history() {
     assert_contains "$(json_get "$req" 'd["messages"][0]["content"]')" "$(persona_line 'Tone: PG-13')" "PG-13 is the default tone"
     assert_not_contains "$(json_get "$req" 'd["messages"][0]["content"]')" "$(persona_line 'Tone: Professional')" "not professional"
     assert_eq "$(json_get "$req" '(d["max_tokens"], d["temperature"])')" "(1000, 0.8)" "sampling"
-    sleep 5.1 # the /chat cooldown
+    # Part of the test: the history is the same user's, so each turn waits out the 5 s /chat cooldown.
+    sleep 5.1
     run_deferred chat '[{"name":"message","type":3,"value":"and again"}]'
     req=$(last_chat_request)
     assert_eq "$(json_get "$req" '[(m["role"], m["content"]) for m in d["messages"][1:]]')" \
         "[('user', 'hello there'), ('assistant', 'fake reply #1 to: hello there'), ('user', 'and again')]" "history sent"
-    sleep 5.1
+    sleep 5.1 # the same user again, past the cooldown (see above)
     run_deferred chat '[{"name":"message","type":3,"value":"fresh start"},{"name":"reset","type":5,"value":true}]'
     assert_eq "$(json_get "$(last_chat_request)" '[m["role"] for m in d["messages"]]')" "['system', 'user']" "reset clears history"
     # The token and the API key never reach the logs.
@@ -50,7 +55,7 @@ case_chat_cooldown_is_immediate() {
 }
 
 case_chat_prompt_follows_channel_modes() {
-    local USER_ID=803 CHANNEL=410 channel='"channel":{"id":"410","type":0}'
+    local USER_ID=803 channel='"channel":{"id":"'$CASE_CHANNEL'","type":0}'
     MEMBER_PERMS=8 run_deferred mode '[{"name":"set","type":1,"options":[{"name":"profile","type":3,"value":"chat|no_personality|rating_pg13"}]}]' "$channel"
     run_deferred chat '[{"name":"message","type":3,"value":"status report"}]' "$channel"
     local system
@@ -59,8 +64,8 @@ case_chat_prompt_follows_channel_modes() {
     assert_not_contains "$system" "$(persona_line 'Catchphrases')" "no catchphrases"
     assert_contains "$CONTENT" "**slimy.ai (no personality):**" "persona name"
     MEMBER_PERMS=8 run_deferred mode '[{"name":"set","type":1,"options":[{"name":"profile","type":3,"value":"chat|personality|rating_unrated"}]}]' "$channel"
-    sleep 5.1
-    run_deferred chat '[{"name":"message","type":3,"value":"say something"}]' "$channel"
+    # Another user of the channel (the first is still in their /chat cooldown): the modes are the channel's.
+    USER_ID=813 run_deferred chat '[{"name":"message","type":3,"value":"say something"}]' "$channel"
     system=$(json_get "$(last_chat_request)" 'd["messages"][0]["content"]')
     assert_contains "$system" "$(persona_line 'Tone: Unrated')" "unrated layer"
     assert_not_contains "$system" "$(persona_line 'Tone: PG-13')" "not PG-13"
@@ -76,7 +81,7 @@ case_chat_image_intent_makes_an_image() {
     local req
     req=$(ai_requests '?path_contains=images/generations')
     assert_contains "$(json_get "$req" 'd[0]["json"]["prompt"]')" "general audience" "default rating guideline"
-    assert_eq "$(json_get "$(ai_requests '?path_contains=chat/completions')" 'len(d)')" 0 "no chat call"
+    assert_eq "$(ai_count '?path_contains=chat/completions')" 0 "no chat call"
 }
 
 case_dream_attaches_a_png() {
@@ -96,8 +101,7 @@ case_dream_attaches_a_png() {
 case_ask_slimy_answers_a_message() {
     local USER_ID=806
     command_json "Ask Slimy" "" '' '"target_id":"990","resolved":{"messages":{"990":{"id":"990","content":"what is a snail?","author":{"id":"1","username":"someone"}}}}'
-    CMD=${CMD/\"type\":1\}/\"type\":3\}} # data.type 3: a message command
-    CMD=$(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); d["data"]["type"]=3; print(json.dumps(d))' "$CMD")
+    CMD=$(json_get "$CMD" 'json.dumps(d | {"data": d["data"] | {"type": 3}})') # data.type 3: a message command
     post_signed "$CMD"
     assert_eq "$BODY" '{"type":5}' "deferred"
     wait_requests 1 "?path_contains=$INTERACTION_TOKEN"
@@ -116,10 +120,9 @@ case_openai_429_is_retried_and_quota_is_not() {
     assert_eq "$(json_get "$req" 'len(d)')" 2 "two attempts"
     assert_eq "$(json_get "$req" 'd[1]["time"] - d[0]["time"] >= 0.95')" True "waited Retry-After"
     ai_script '{"path_contains":"chat/completions","responses":[{"status":429,"body":{"error":{"message":"You exceeded your current quota","type":"insufficient_quota","param":null,"code":"insufficient_quota"}}}]}'
-    sleep 5.1
-    run_deferred chat '[{"name":"message","type":3,"value":"again"}]'
+    USER_ID=817 run_deferred chat '[{"name":"message","type":3,"value":"again"}]' # another user: 807 is in their /chat cooldown
     assert_contains "$CONTENT" "out of quota" "friendly quota message"
-    assert_eq "$(json_get "$(ai_requests '?path_contains=chat/completions')" 'len(d)')" 3 "quota is not retried"
+    assert_eq "$(ai_count '?path_contains=chat/completions')" 3 "quota is not retried"
 }
 
 case_openai_errors_become_friendly_messages() {
@@ -131,10 +134,9 @@ case_openai_errors_become_friendly_messages() {
     run_deferred dream '[{"name":"prompt","type":3,"value":"x"}]'
     assert_contains "$CONTENT" "bad prompt from vllm" "flat error shape"
     ai_script '{"path_contains":"chat/completions","responses":[{"status":500,"body":{"error":{"code":500,"message":"boom","type":"server_error"}}},{"status":500},{"status":500},{"status":500}]}'
-    sleep 5.1
-    run_deferred chat '[{"name":"message","type":3,"value":"y"}]'
+    USER_ID=818 run_deferred chat '[{"name":"message","type":3,"value":"y"}]' # 808 is in their /chat cooldown
     assert_contains "$CONTENT" "couldn't get an answer" "5xx after retries"
-    assert_eq "$(json_get "$(ai_requests '?path_contains=chat/completions')" 'len(d)')" 5 "one try plus three retries (after the malformed one)"
+    assert_eq "$(ai_count '?path_contains=chat/completions')" 5 "one try plus three retries (after the malformed one)"
 }
 
 case_openai_hang_ends_at_the_deadline() {
@@ -145,7 +147,7 @@ case_openai_hang_ends_at_the_deadline() {
     started=$(date +%s)
     post_signed "$CMD" $((started - 864))
     assert_eq "$(json_get "$BODY" 'd["type"]')" 5 "deferred"
-    wait_requests 1 "?path_contains=$INTERACTION_TOKEN" 300 || return
+    wait_requests 1 "?path_contains=$INTERACTION_TOKEN" 15 || return
     assert_contains "$(json_get "$(fake_requests "?path_contains=$INTERACTION_TOKEN")" 'd[0]["json"]["content"]')" "took too long" "friendly timeout"
     assert_eq "$(( $(date +%s) - started <= 12 ))" 1 "within the deadline"
 }

@@ -23,14 +23,14 @@ case_commands_prints_registration_json() {
         "[{'name': 'T5', 'value': 5}, {'name': 'T6', 'value': 6}, {'name': 'T7', 'value': 7}, {'name': 'T8', 'value': 8}]" "tier choices"
 }
 
+# The register cases look only at PUTs: a late reply of another case cannot be mistaken for one.
 case_register_puts_commands() {
-    fake_reset
     local out n
-    n=$(slimy_cli "$SLIMY" commands | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+    n=$(json_get "$(slimy_cli "$SLIMY" commands)" 'len(d)')
     out=$(slimy_cli DISCORD_TOKEN=bot-token-SECRET "$SLIMY" register 2>&1) || fail "register failed: $out"
     assert_contains "$out" "Registered $n global commands"
     local req
-    req=$(fake_requests)
+    req=$(fake_requests '?method=PUT')
     assert_eq "$(json_get "$req" 'd[0]["method"]')" PUT "method"
     assert_eq "$(json_get "$req" 'd[0]["path"]')" "/api/v10/applications/$APP_ID/commands" "global path"
     assert_eq "$(json_get "$req" 'd[0]["headers"]["authorization"]')" "Bot bot-token-SECRET" "bot auth"
@@ -39,11 +39,10 @@ case_register_puts_commands() {
 
     out=$(slimy_cli DISCORD_TOKEN=bot-token-SECRET "$SLIMY" register --guild 4242 2>&1) || fail "guild register failed"
     assert_contains "$out" "in guild 4242"
-    assert_eq "$(json_get "$(fake_requests)" 'd[1]["path"]')" "/api/v10/applications/$APP_ID/guilds/4242/commands" "guild path"
+    assert_eq "$(json_get "$(fake_requests '?method=PUT')" 'd[1]["path"]')" "/api/v10/applications/$APP_ID/guilds/4242/commands" "guild path"
 }
 
 case_register_reports_discord_errors() {
-    fake_reset
     local out rc
     fake_script '{"method":"PUT","responses":[{"status":401,"body":{"message":"401: Unauthorized","code":0}}]}'
     out=$(slimy_cli DISCORD_TOKEN=wrong "$SLIMY" register 2>&1) && fail "401 should fail"

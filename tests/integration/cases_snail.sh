@@ -14,52 +14,50 @@ resolved_attachment() {
 # analyze URL [CONTENT_TYPE] [SIZE]: /snail analyze with that attachment; sets REPLY and CONTENT.
 analyze() { run_deferred snail "$ANALYZE_OPTIONS" '' "$(resolved_attachment "$@")"; }
 # file_requests: how many downloads fake OpenAI saw (any path under /files/).
-file_requests() { json_get "$(ai_requests '?path_contains=/files/')" 'len(d)'; }
-chat_requests() { json_get "$(ai_requests '?path_contains=chat/completions')" 'len(d)'; }
+file_requests() { ai_count '?path_contains=/files/'; }
+chat_requests() { ai_count '?path_contains=chat/completions'; }
 embed_get() { json_get "$REPLY" "$(printf 'd["json"]["embeds"][0]%s' "$1")"; }
 
 # message_command NAME TARGET_MESSAGE_JSON: a MESSAGE context-menu command on message 991; sets CMD.
 message_command() {
     command_json "$1" "" '' "$(printf '"target_id":"991","resolved":{"messages":{"991":%s}}' "$2")"
-    CMD=$(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); d["data"]["type"]=3; print(json.dumps(d))' "$CMD")
+    CMD=$(json_get "$CMD" 'json.dumps(d | {"data": d["data"] | {"type": 3}})')
 }
 # post_deferred_and_wait: posts CMD, waits for its PATCH, sets REPLY and CONTENT.
 post_deferred_and_wait() {
     post_signed "$CMD"
     assert_eq "$BODY" '{"type":5}' "deferred public"
-    wait_requests 1 "?path_contains=$INTERACTION_TOKEN" || { REPLY='{}'; CONTENT=; return 1; }
-    REPLY=$(fake_requests "?path_contains=$INTERACTION_TOKEN" | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)[0]))')
-    CONTENT=$(json_get "$REPLY" 'd["json"]["content"]')
+    fetch_reply
 }
 
 # check_vision_request: the last chat request is the vision call, with the served PNG as a data URI.
-check_vision_request() {
-    python3 - "$ROOT/tests/tools" "$(ai_requests '?path_contains=chat/completions')" "$VISION_TEXT" <<'PY'
-import base64, json, sys
-sys.path.insert(0, sys.argv[1])
-import fake_openai
-req = json.loads(sys.argv[2])[-1]["json"]
-problems = []
-if req.get("model") != "gpt-4o": problems.append("model %r, expected VISION_MODEL's default gpt-4o" % req.get("model"))
-if req.get("max_tokens") != 1000: problems.append("max_tokens %r" % req.get("max_tokens"))
-msgs = req.get("messages", [])
-if [m.get("role") for m in msgs] != ["system", "user"]: problems.append("roles %r" % [m.get("role") for m in msgs])
-elif "JSON" not in msgs[0]["content"] or "pentagon" not in msgs[0]["content"]: problems.append("system prompt lacks the JSON shape")
-else:
-    parts = msgs[1]["content"]
-    texts = [p["text"] for p in parts if p.get("type") == "text"]
-    images = [p["image_url"] for p in parts if p.get("type") == "image_url"]
-    if texts != [sys.argv[3]]: problems.append("user text %r" % texts)
-    if len(images) != 1: problems.append("%d image parts" % len(images))
+check_vision_request() { json_get "$(ai_requests '?path_contains=chat/completions')" 'vision_problems(d, argv[0])' "$VISION_TEXT"; }
+# vision_problems(requests, vision_text), defined in the JSON helper: what is wrong with the last
+# of the chat requests, or "ok".
+json_def <<'PY'
+def vision_problems(requests, vision_text):
+    import fake_openai
+    req = requests[-1]["json"]
+    problems = []
+    if req.get("model") != "gpt-4o": problems.append("model %r, expected VISION_MODEL's default gpt-4o" % req.get("model"))
+    if req.get("max_tokens") != 1000: problems.append("max_tokens %r" % req.get("max_tokens"))
+    msgs = req.get("messages", [])
+    if [m.get("role") for m in msgs] != ["system", "user"]: problems.append("roles %r" % [m.get("role") for m in msgs])
+    elif "JSON" not in msgs[0]["content"] or "pentagon" not in msgs[0]["content"]: problems.append("system prompt lacks the JSON shape")
     else:
-        url = images[0]["url"]
-        prefix = "data:image/png;base64,"
-        if not url.startswith(prefix): problems.append("image url %r..." % url[:40])
-        elif base64.b64decode(url[len(prefix):], validate=True) != fake_openai.PNG: problems.append("the image is not the served PNG")
-        if images[0].get("detail") != "high": problems.append("detail %r" % images[0].get("detail"))
-print("; ".join(problems) or "ok")
+        parts = msgs[1]["content"]
+        texts = [p["text"] for p in parts if p.get("type") == "text"]
+        images = [p["image_url"] for p in parts if p.get("type") == "image_url"]
+        if texts != [vision_text]: problems.append("user text %r" % texts)
+        if len(images) != 1: problems.append("%d image parts" % len(images))
+        else:
+            url = images[0]["url"]
+            prefix = "data:image/png;base64,"
+            if not url.startswith(prefix): problems.append("image url %r..." % url[:40])
+            elif base64.b64decode(url[len(prefix):], validate=True) != fake_openai.PNG: problems.append("the image is not the served PNG")
+            if images[0].get("detail") != "high": problems.append("detail %r" % images[0].get("detail"))
+    return "; ".join(problems) or "ok"
 PY
-}
 
 case_snail_analyze_reads_and_saves_a_screenshot() {
     local USER_ID=901 url="$AI_URL/files/snail.png"
@@ -92,14 +90,14 @@ case_snail_analyze_reads_and_saves_a_screenshot() {
     assert_eq "$(embed_get '["fields"][0]["name"][:5]')" "📅 <t:" "a Discord timestamp"
     assert_eq "$(embed_get '["fields"][0]["value"]')" \
         "HP: 1,234,567 • ATK: 89,012 • DEF: 34,567 • RUSH: 1,234 • FAME: 5,678 • TECH: ??? • ART: 910 • CIV: 1,112 • FTH: 1,314" "row"
-    assert_eq "$(json_get "$(fake_requests "?path_contains=$INTERACTION_TOKEN")" 'len(d)')" 1 "one PATCH"
+    assert_eq "$(fake_count "?path_contains=$INTERACTION_TOKEN")" 1 "one PATCH"
 }
 
 case_snail_sheet_for_another_user_and_limits() {
     local USER_ID=903
     analyze "$AI_URL/files/snail.png"
     assert_eq "$CONTENT" "✅ Screenshot analyzed!" "first analysis"
-    sleep 5.1 # the analyze cooldown
+    sleep 5.1 # part of the test: a second analysis by the same user, once the 5 s cooldown is over
     analyze "$AI_URL/files/snail.png"
     assert_eq "$CONTENT" "✅ Screenshot analyzed!" "second analysis"
     # Another user asks for 903's stats with limit 1; the name comes from data.resolved.users.
@@ -207,10 +205,11 @@ case_analyze_snail_stats_message_command() {
 }
 
 case_leaderboard_ranks_saved_analyses() {
-    local GUILD=302 url="$AI_URL/files/snail.png"
+    local url="$AI_URL/files/snail.png"
     USER_ID=961 analyze "$url"
     USER_ID=962 analyze "$url"
-    sleep 5.1 # the analyze cooldown, then a second analysis for 961
+    USER_ID=964 GUILD=$(case_id 10) analyze "$url" # in another server: not on this board
+    sleep 5.1 # part of the test: a second analysis by 961 (ranked first), once the 5 s cooldown is over
     USER_ID=961 analyze "$url"
     USER_ID=963 run_deferred leaderboard
     local board
@@ -218,5 +217,5 @@ case_leaderboard_ranks_saved_analyses() {
     assert_eq "$(json_get "$REPLY" 'd["json"]["embeds"][0]["title"]')" "🏆 Super Snail Leaderboard" "title"
     assert_contains "$board" "🥇 **1.** tester961 - 2 analyses (Last: <t:" "first place"
     assert_contains "$board" "🥈 **2.** tester962 - 1 analysis (Last: <t:" "second place"
-    assert_not_contains "$board" "tester901" "other servers' analyses stay out"
+    assert_not_contains "$board" "tester964" "other servers' analyses stay out"
 }

@@ -1,6 +1,7 @@
 # cases_store.sh — the commands that live on the store, end to end through fake Discord:
 # consent → remember → export → forget, scoping, idempotency, /mode and /personality-config
-# permissions. Run once against SQLite and once against MariaDB (run.sh).
+# permissions. Run once against SQLite and once against MariaDB (run.sh). Servers, channels and
+# categories are the case's own ids (CASE_GUILD, CASE_CHANNEL, case_id: see lib.sh).
 
 ON='✅' OFF='❌'
 state() { # state A C P NP S RU RP (1/0 each) → the /mode state line
@@ -21,9 +22,11 @@ case_memory_lifecycle() {
     assert_eq "$CONTENT" "✅ Memory ON for this server." "consent set"
     run_deferred consent '[{"name":"status","type":1}]'
     assert_eq "$CONTENT" "✅ Memory ON here." "consent status"
-    sleep 3.1 # /remember has a 3 s cooldown
+    # Part of the test: the refused /remember above started its 3 s cooldown, which must expire
+    # before the same user remembers for real (nothing observable says when it has).
+    sleep 3.1
     local note='🐌 snail'"'"'s "quoted" \ note'
-    run_deferred remember "[{\"name\":\"note\",\"type\":3,\"value\":$(python3 -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$note")},{\"name\":\"tags\",\"type\":3,\"value\":\" a, b ,,\"}]"
+    run_deferred remember "[{\"name\":\"note\",\"type\":3,\"value\":$(json_get '' 'json.dumps(argv[0])' "$note")},{\"name\":\"tags\",\"type\":3,\"value\":\" a, b ,,\"}]"
     assert_eq "$(json_get "$REPLY" 'd["json"]["embeds"][0]["title"]')" "📝 Memory Saved" "saved embed"
     assert_eq "$(json_get "$REPLY" 'd["json"]["embeds"][0]["description"]')" "**Note:** $note" "note echoed"
     run_deferred export
@@ -54,7 +57,7 @@ case_memories_are_scoped_to_user_and_server() {
     USER_ID=603 run_deferred forget "[{\"name\":\"id\",\"type\":3,\"value\":\"$id\"}]"
     assert_contains "$CONTENT" "not found or you don't have permission" "other user's forget"
     # The same user in another server sees nothing either; a DM is its own scope.
-    GUILD=301 run_deferred export
+    GUILD=$(case_id 10) run_deferred export
     assert_contains "$CONTENT" "No memories found" "other server"
     GUILD= run_deferred export
     assert_contains "$CONTENT" "No memories found for this DM" "DM scope"
@@ -70,7 +73,7 @@ case_memories_in_a_dm_work() {
     run_deferred remember '[{"name":"note","type":3,"value":"dm note"}]'
     run_deferred export
     assert_eq "$(json_get "$REPLY" 'd["parts"][1]["json"]["memories"][0]["note"]')" "dm note" "DM export"
-    GUILD=300 run_deferred consent '[{"name":"status","type":1}]'
+    GUILD=$CASE_GUILD run_deferred consent '[{"name":"status","type":1}]'
     assert_eq "$CONTENT" "❌ Memory OFF here." "DM consent is not server consent"
 }
 
@@ -81,13 +84,16 @@ case_duplicate_interaction_runs_once() {
     local same="$CMD" id="$INTERACTION_ID"
     post_signed "$same"
     wait_requests 1 "?path_contains=$INTERACTION_TOKEN"
-    sleep 3.1 # past the cooldown, the same interaction arrives again
+    # Part of the test: past the 3 s cooldown the same interaction arrives again, so that only the
+    # dedupe (not the cooldown) can stop it.
+    sleep 3.1
     post_signed "$same"
     assert_eq "$BODY" '{"type":5,"data":{"flags":64}}' "a duplicate gets the same deferred answer"
-    sleep 1.5 # time for a second run to show, if there were one
-    assert_eq "$(fake_requests "?path_contains=$INTERACTION_TOKEN" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" 1 \
-        "the duplicate wrote nothing to Discord"
-    assert_contains "$(cat "$SLIMY_LOG")" '"msg":"duplicate interaction: already accepted, not run again","interaction_id":"'"$id" "logged"
+    wait_until 5 log_has "$SLIMY_LOG" '"msg":"duplicate interaction: already accepted, not run again","interaction_id":"'"$id" ||
+        fail "the duplicate was not logged"
+    # Proving a second run does NOT happen needs a window: a run writes to Discord well within 1.5 s.
+    sleep 1.5
+    assert_eq "$(fake_count "?path_contains=$INTERACTION_TOKEN")" 1 "the duplicate wrote nothing to Discord"
     run_deferred export
     assert_eq "$(json_get "$REPLY" 'd["parts"][1]["json"]["count"]')" 1 "one memory"
 }
@@ -103,24 +109,26 @@ case_mode_needs_manage_server() {
 
 case_mode_set_and_view_with_inheritance() {
     local MEMBER_PERMS=32 # Manage Guild is enough
-    local channel='"channel":{"id":"400","type":0,"parent_id":"450","name":"general"}'
+    local ch=$CASE_CHANNEL category
+    category=$(case_id 10)
+    local channel='"channel":{"id":"'$ch'","type":0,"parent_id":"'$category'","name":"general"}'
     run_deferred mode '[{"name":"set","type":1,"options":[{"name":"profile","type":3,"value":"chat|no_personality|rating_pg13"}]}]' "$channel"
-    assert_contains "$CONTENT" "📂 Applied **Chat · No Personality · Rated PG-13** to <#400>." "applied"
+    assert_contains "$CONTENT" "📂 Applied **Chat · No Personality · Rated PG-13** to <#$ch>." "applied"
     assert_contains "$CONTENT" "**Direct:** $(state 0 1 1 1 0 0 1)" "direct after set (a rating brings personality)"
-    run_deferred mode '[{"name":"set","type":1,"options":[{"name":"profile","type":3,"value":"super_snail|personality|rating_unrated"},{"name":"category","type":7,"value":"450"}]}]' \
-        "$channel" '"resolved":{"channels":{"450":{"id":"450","type":4,"name":"Games"}}}'
+    run_deferred mode '[{"name":"set","type":1,"options":[{"name":"profile","type":3,"value":"super_snail|personality|rating_unrated"},{"name":"category","type":7,"value":"'$category'"}]}]' \
+        "$channel" '"resolved":{"channels":{"'$category'":{"id":"'$category'","type":4,"name":"Games"}}}'
     assert_contains "$CONTENT" "to category **Games**." "category target"
     run_deferred mode '[{"name":"view","type":1}]' "$channel"
-    assert_contains "$CONTENT" "📋 Mode configuration for <#400>" "view header"
+    assert_contains "$CONTENT" "📋 Mode configuration for <#$ch>" "view header"
     assert_contains "$CONTENT" "**Direct:** $(state 0 1 1 1 0 0 1)" "view direct"
-    assert_contains "$CONTENT" "• category <#450>: $(state 0 0 1 0 1 1 0)" "view inherited"
+    assert_contains "$CONTENT" "• category <#$category>: $(state 0 0 1 0 1 1 0)" "view inherited"
     assert_contains "$CONTENT" "**Effective:** $(state 0 1 1 1 1 1 1)" "view effective"
     run_deferred mode '[{"name":"list","type":1,"options":[{"name":"filter","type":3,"value":"super_snail"}]}]'
     assert_contains "$CONTENT" "📋 Mode configurations (Super Snail enabled)" "list header"
-    assert_contains "$CONTENT" "category <#450>" "list shows category"
-    assert_not_contains "$CONTENT" "<#400>" "filter excludes the channel"
+    assert_contains "$CONTENT" "category <#$category>" "list shows category"
+    assert_not_contains "$CONTENT" "<#$ch>" "filter excludes the channel"
     run_deferred mode '[{"name":"clear","type":1}]' "$channel"
-    assert_eq "$CONTENT" "✅ All modes cleared from <#400>" "clear"
+    assert_eq "$CONTENT" "✅ All modes cleared from <#$ch>" "clear"
     run_deferred mode '[{"name":"view","type":1}]' "$channel"
     assert_contains "$CONTENT" "**Direct:** $(state 0 0 0 0 0 0 0)" "cleared"
 }

@@ -8,17 +8,65 @@ fail() { echo "    FAIL: $*" >&2; CASE_FAILED=1; }
 assert_eq() { [ "$1" = "$2" ] || fail "${3:-values differ}: expected [$2], got [$1]"; }
 assert_contains() { case "$1" in *"$2"*) ;; *) fail "${3:-missing text}: [$2] not in [${1:0:400}]";; esac; }
 assert_not_contains() { case "$1" in *"$2"*) fail "${3:-unexpected text}: [$2] found";; *) ;; esac; }
-# json_get JSON EXPR: evaluates a python expression on the parsed document `d`.
-json_get() { python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$1" "$2"; }
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# ---- JSON: one long-running helper, not an interpreter per lookup ----
+# start_json_helper: starts tests/integration/json_eval.py in the background (JSON_HELPER_PID),
+# talking through two FIFOs held open on JSON_IN and JSON_OUT; run.sh calls it first and kills it
+# on exit. Every JSON question of the run goes through it. Not a bash coproc: its descriptors are
+# closed in subshells (pipelines, ( ... )), these are inherited everywhere.
+start_json_helper() {
+    mkfifo "$WORK/json.in" "$WORK/json.out"
+    python3 "$ROOT/tests/integration/json_eval.py" <"$WORK/json.in" >"$WORK/json.out" &
+    JSON_HELPER_PID=$!
+    # Opened in the helper's order (its stdin, then its stdout): each open waits for the other end.
+    exec {JSON_IN}>"$WORK/json.in" {JSON_OUT}<"$WORK/json.out"
+}
+# json_ask MODE EXPR DOC [ARG...]: one request to the helper (protocol in json_eval.py); prints the
+# answer, or prints the error on stderr and returns 1.
+json_ask() {
+    local mode=$1 expr=$2 doc=$3 out
+    shift 3
+    printf '%s\0' "$mode" "$expr" "$doc" $# "$@" >&"$JSON_IN" || { echo "json helper gone" >&2; return 1; }
+    IFS= read -r -d '' -u "$JSON_OUT" out || { echo "json helper gone" >&2; return 1; }
+    if [ "${out:0:1}" != 0 ]; then
+        echo "json_get: ${out:1}" >&2
+        return 1
+    fi
+    printf '%s\n' "${out:1}"
+}
+# json_get JSON EXPR [ARG...]: evaluates a python expression on the parsed document `d` (JSON "" is
+# None), the ARGs as the list `argv`; prints str() of the value.
+json_get() { json_ask e "$2" "$1" "${@:3}"; }
+# json_def [CODE]: runs python statements (CODE, or stdin when not given) in the helper, to define
+# functions that later json_get expressions call.
+json_def() {
+    local code
+    if [ $# -gt 0 ]; then code=$1; else IFS= read -r -d '' code || true; fi
+    json_ask x "$code" "" >/dev/null
+}
 
-wait_http() { # URL [tries]: wait until something answers
-    local i
-    for i in $(seq 1 "${2:-100}"); do
-        curl -s -o /dev/null --max-time 1 "$1" && return 0
+free_port() { json_get '' 'free_port()'; }
+
+# wait_until SECONDS COMMAND...: runs COMMAND every 50 ms until it succeeds (returns 0), for at most
+# SECONDS (may be fractional); returns 1 on time out. Says nothing: callers report what they awaited.
+wait_until() {
+    local whole=${1%.*} frac=000000 end
+    case $1 in *.*) frac=${1#*.}000000 ;; esac
+    shift
+    end=$(( ${EPOCHREALTIME/[.,]/} + ${whole:-0} * 1000000 + 10#${frac:0:6} ))
+    while :; do
+        "$@" && return 0
+        [ "${EPOCHREALTIME/[.,]/}" -lt "$end" ] || return 1
         sleep 0.05
     done
+}
+# log_has FILE TEXT: FILE contains the fixed string TEXT (for wait_until).
+log_has() { grep -qF -- "$2" "$1" 2>/dev/null; }
+# process_gone PID: PID has exited (or is a zombie waiting to be reaped), for wait_until.
+process_gone() { ! kill -0 "$1" 2>/dev/null || grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
+
+wait_http() { # URL [SECONDS]: wait until something answers
+    wait_until "${2:-5}" curl -s -o /dev/null --max-time 1 "$1" && return 0
     echo "timed out waiting for $1" >&2
     return 1
 }
@@ -38,26 +86,29 @@ fake_reset() {
 }
 fake_script() { curl -s -X POST -H 'Content-Type: application/json' -d "$1" "$FAKE_URL/_control/script" >/dev/null; }
 fake_requests() { curl -s "$FAKE_URL/_control/requests${1:-}"; }
-# fake_count [QUERY]: how many recorded requests match (e.g. "?method=PATCH&path_contains=TOKEN").
-fake_count() { fake_requests "${1:-}" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
+# fake_count [QUERY]: how many recorded requests match (e.g. "?method=PATCH&path_contains=TOKEN"),
+# counted by the fake itself (GET /_control/count answers a plain number).
+fake_count() { curl -s "$FAKE_URL/_control/count${1:-}"; }
 # fake_count_tokens QUERY TOKEN...: how many recorded requests matching QUERY have any TOKEN in their path.
 fake_count_tokens() {
     local query=$1
     shift
-    fake_requests "$query" | python3 -c 'import json,sys; print(sum(any(t in r["path"] for t in sys.argv[1:]) for r in json.load(sys.stdin)))' "$@"
+    json_get "$(fake_requests "$query")" 'sum(any(t in r["path"] for t in argv) for r in d)' "$@"
 }
-# wait_count COUNTER WHAT N [QUERY] [TRIES]: wait until COUNTER QUERY (fake_count, ai_count) reaches N.
+# count_at_least COUNTER N QUERY: COUNTER QUERY (fake_count, ai_count) is a number >= N.
+count_at_least() {
+    local n
+    n=$("$1" "$3")
+    [ -n "$n" ] && [ "$n" -ge "$2" ] 2>/dev/null
+}
+# wait_count COUNTER WHAT N [QUERY] [SECONDS]: wait (10 s by default) until COUNTER QUERY reaches N.
 wait_count() {
-    local counter=$1 what=$2 want=$3 query=${4:-} i n
-    for i in $(seq 1 "${5:-200}"); do
-        n=$("$counter" "$query")
-        [ "$n" -ge "$want" ] && return 0
-        sleep 0.05
-    done
-    fail "expected $want $what matching '$query', saw $n"
+    local counter=$1 what=$2 want=$3 query=${4:-}
+    wait_until "${5:-10}" count_at_least "$counter" "$want" "$query" && return 0
+    fail "expected $want $what matching '$query', saw $("$counter" "$query")"
     return 1
 }
-# wait_requests N [QUERY] [TRIES]: wait until at least N matching requests were recorded
+# wait_requests N [QUERY] [SECONDS]: wait until at least N matching requests were recorded
 wait_requests() { wait_count fake_count requests "$@"; }
 
 # ---- fake OpenAI ----
@@ -70,8 +121,8 @@ start_fake_openai() {
 }
 ai_script() { curl -s -X POST -H 'Content-Type: application/json' -d "$1" "$AI_URL/_control/script" >/dev/null; }
 ai_requests() { curl -s "$AI_URL/_control/requests${1:-}"; }
-ai_count() { ai_requests "${1:-}" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
-# ai_wait_requests N [QUERY] [TRIES]: wait until the fake OpenAI recorded at least N matching requests.
+ai_count() { curl -s "$AI_URL/_control/count${1:-}"; }
+# ai_wait_requests N [QUERY] [SECONDS]: wait until the fake OpenAI recorded at least N matching requests.
 ai_wait_requests() { wait_count ai_count "OpenAI requests" "$@"; }
 
 # ---- the server ----
@@ -102,6 +153,21 @@ start_slimy() {
     SLIMY_PID=$SPAWNED_PID
     wait_http "$SLIMY_URL/health"
 }
+# start_private_slimy NAME [ENV=VALUE ...]: a server of the case's own (own port, log, LOG_DIR,
+# DATA_DIR and SQLite file), for cases that need fresh process-wide state or stop the server. The
+# case declares `local SLIMY_PORT SLIMY_URL SLIMY_PID SLIMY_LOG` first, so the shared server is
+# left alone, and stops it with stop_slimy before returning.
+start_private_slimy() {
+    local name=$1
+    shift
+    SLIMY_PORT=$(free_port)
+    SLIMY_URL="http://127.0.0.1:$SLIMY_PORT"
+    SLIMY_LOG="$WORK/$name-$SLIMY_PORT.log"
+    : >"$SLIMY_LOG"
+    spawn_slimy "$SLIMY_PORT" "$SLIMY_LOG" "$WORK/logs-$name" "$WORK/data-$name" SQLITE_PATH="$WORK/$name.db" "$@"
+    SLIMY_PID=$SPAWNED_PID
+    wait_http "$SLIMY_URL/health" 10
+}
 stop_slimy() { # waits for exit and returns its status
     kill -TERM "$SLIMY_PID" 2>/dev/null
     local rc=0
@@ -117,7 +183,7 @@ ready_state() {
     out=$(curl -s --max-time 2 -w '\n%{http_code}' "$SLIMY_URL/ready")
     READY_CODE=${out##*$'\n'}
     READY_BODY=${out%$'\n'*}
-    READY_REDIS=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1]).get("redis", "?"))' "$READY_BODY" 2>/dev/null) || READY_REDIS='?'
+    READY_REDIS=$(json_get "$READY_BODY" 'd.get("redis", "?")' 2>/dev/null) || READY_REDIS='?'
 }
 
 # ---- several servers (replicas) ----
@@ -141,7 +207,7 @@ start_replica() {
     echo "---- start $(date +%T.%N) ----" >>"$WORK/replica-$name.log"
     spawn_slimy "$port" "$WORK/replica-$name.log" "$WORK/logs-$name" "$WORK/data-$name" "${REPLICA_ENV[@]}" "$@"
     printf -v "REPLICA_PID_$name" '%s' "$SPAWNED_PID"
-    wait_http "http://127.0.0.1:$port/health" 200
+    wait_http "http://127.0.0.1:$port/health" 10
 }
 replica_url() { local v="REPLICA_URL_$1"; echo "${!v}"; }
 replica_pid() { local v="REPLICA_PID_$1"; echo "${!v:-}"; }
@@ -164,27 +230,27 @@ kill_replica() {
     printf -v "REPLICA_PID_$1" '%s' ""
     return $rc
 }
+# replicas_gone: every replica has exited (for wait_until).
+replicas_gone() {
+    local name pid
+    for name in "${REPLICAS[@]}"; do
+        pid=$(replica_pid "$name")
+        [ -z "$pid" ] || process_gone "$pid" || return 1
+    done
+}
 # stop_replicas [TIMEOUT_S]: SIGTERM to every running replica, SIGKILL to those still running after
 # TIMEOUT_S (10); returns non-zero if any had to be killed or exited non-zero.
 stop_replicas() {
-    local name pid i alive rc=0 status
+    local name pid rc=0 status
     for name in "${REPLICAS[@]}"; do
         pid=$(replica_pid "$name")
         [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null
     done
-    for i in $(seq 1 $((${1:-10} * 10))); do
-        alive=0
-        for name in "${REPLICAS[@]}"; do
-            pid=$(replica_pid "$name")
-            [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && ! grep -q '^State:.*Z' "/proc/$pid/status" 2>/dev/null && alive=1
-        done
-        [ "$alive" = 0 ] && break
-        sleep 0.1
-    done
+    wait_until "${1:-10}" replicas_gone
     for name in "${REPLICAS[@]}"; do
         pid=$(replica_pid "$name")
         [ -n "$pid" ] || continue
-        if kill -0 "$pid" 2>/dev/null && ! grep -q '^State:.*Z' "/proc/$pid/status" 2>/dev/null; then
+        if ! process_gone "$pid"; then
             echo "replica $name (pid $pid) did not stop; killing it" >&2
             kill -KILL "$pid" 2>/dev/null
             rc=1
@@ -236,37 +302,61 @@ wait_async() {
     ASYNC_PIDS=()
 }
 
+# ---- per-case ids ----
+# Every case gets its own guild, channel, DM channel and default user (run_cases calls case_ids
+# before each case), so that no case sees rows, cooldowns, modes or counters left by another and
+# cases can run in any order. case_id N (N = 10..99) gives the case more ids of its own (another
+# server, a category, a target user...). Users a case names explicitly (USER_ID=601) are unique to
+# that case too.
+CASE_SEQ=0
+case_ids() {
+    CASE_SEQ=$((CASE_SEQ + 1))
+    CASE_BASE=$((1000000 + CASE_SEQ * 100))
+    CASE_GUILD=$((CASE_BASE + 1)) CASE_CHANNEL=$((CASE_BASE + 2)) CASE_DM_CHANNEL=$((CASE_BASE + 3))
+    CASE_USER=$((CASE_BASE + 4))
+}
+case_id() { echo $((CASE_BASE + $1)); }
+case_ids
+
 # command_json NAME [OPTIONS_JSON] [EXTRA_TOP_LEVEL_FIELDS] [EXTRA_DATA_FIELDS]: sets CMD to an
-# APPLICATION_COMMAND interaction, and INTERACTION_ID / INTERACTION_TOKEN to its id and token.
-# USER_ID (500), MEMBER_PERMS (2147483647: every permission), GUILD (300) and CHANNEL (400) shape
-# the invoker;
-# GUILD= (empty) makes it a DM in channel DM_CHANNEL (777) with `user` at the top level.
+# APPLICATION_COMMAND interaction, and INTERACTION_ID / INTERACTION_TOKEN to its id and token
+# (unique in the run). USER_ID (CASE_USER), MEMBER_PERMS (2147483647: every permission), GUILD
+# (CASE_GUILD) and CHANNEL (CASE_CHANNEL) shape the invoker;
+# GUILD= (empty) makes it a DM in channel DM_CHANNEL (CASE_DM_CHANNEL) with `user` at the top level.
 SEQ=0
 command_json() {
     SEQ=$((SEQ + 1))
-    INTERACTION_ID="11$(date +%s)$SEQ"
-    INTERACTION_TOKEN="tok-$(date +%s%N)-$SEQ-SECRET"
-    local who
-    if [ -n "${GUILD-300}" ]; then
+    INTERACTION_ID="11${EPOCHSECONDS}$SEQ"
+    INTERACTION_TOKEN="tok-${EPOCHREALTIME/[.,]/}-$SEQ-SECRET"
+    local who user=${USER_ID:-$CASE_USER}
+    if [ -n "${GUILD-$CASE_GUILD}" ]; then
         who=$(printf '"guild_id":"%s","channel_id":"%s","member":{"user":{"id":"%s","username":"tester%s"},"permissions":"%s"}' \
-            "${GUILD-300}" "${CHANNEL:-400}" "${USER_ID:-500}" "${USER_ID:-500}" "${MEMBER_PERMS:-2147483647}")
+            "${GUILD-$CASE_GUILD}" "${CHANNEL:-$CASE_CHANNEL}" "$user" "$user" "${MEMBER_PERMS:-2147483647}")
     else
         who=$(printf '"channel_id":"%s","user":{"id":"%s","username":"tester%s"},"context":1' \
-            "${DM_CHANNEL:-777}" "${USER_ID:-500}" "${USER_ID:-500}")
+            "${DM_CHANNEL:-$CASE_DM_CHANNEL}" "$user" "$user")
     fi
     CMD=$(printf '{"type":2,"id":"%s","application_id":"%s","token":"%s","version":1,%s,"data":{"id":"9","name":"%s","type":1%s%s}%s}' \
         "$INTERACTION_ID" "$APP_ID" "$INTERACTION_TOKEN" "$who" "$1" "${2:+,\"options\":$2}" "${4:+,$4}" "${3:+,$3}")
 }
 
+# fetch_reply: waits for the first request to fake Discord for INTERACTION_TOKEN and sets REPLY to
+# it (JSON) and CONTENT to its content.
+fetch_reply() {
+    wait_requests 1 "?path_contains=$INTERACTION_TOKEN" || { REPLY='{}'; CONTENT=; return 1; }
+    REPLY=$(json_get "$(fake_requests "?path_contains=$INTERACTION_TOKEN")" 'json.dumps(d[0])')
+    CONTENT=$(json_get "$REPLY" 'd["json"]["content"]')
+}
+# post_deferred: posts CMD (built with command_json, maybe edited), checks it was deferred and
+# sets REPLY and CONTENT from its PATCH.
+post_deferred() {
+    post_signed "$CMD"
+    [ "$(json_get "$BODY" 'd["type"]')" = 5 ] || { fail "not deferred: $BODY"; REPLY='{}'; CONTENT=; return 1; }
+    fetch_reply
+}
 # run_deferred NAME [OPTIONS] [EXTRA] [DATA_EXTRA]: posts a command that must be deferred, waits for
 # its PATCH and sets REPLY to that request (JSON) and CONTENT to its content.
 run_deferred() {
-    local before
-    before=$(fake_requests | python3 -c 'import json,sys; d=json.load(sys.stdin); print(max([r["seq"] for r in d], default=0))')
     command_json "$@"
-    post_signed "$CMD"
-    [ "$(json_get "$BODY" 'd["type"]')" = 5 ] || { fail "not deferred: $BODY"; REPLY='{}'; CONTENT=; return 1; }
-    wait_requests 1 "?path_contains=$INTERACTION_TOKEN" || { REPLY='{}'; CONTENT=; return 1; }
-    REPLY=$(fake_requests "?path_contains=$INTERACTION_TOKEN" | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)[0]))')
-    CONTENT=$(json_get "$REPLY" 'd["json"]["content"]')
+    post_deferred
 }

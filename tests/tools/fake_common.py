@@ -12,7 +12,9 @@ module holds the parts they have in common:
   * the control API under /_control/ (FakeHandler.control): POST script (scripts matched FIFO, in
     registration order, by method (case-insensitive, null = any) and path_contains (a substring of
     the path as sent, without the query; null = any)), GET scripts, GET requests (filters
-    path_contains, method, since=SEQ), POST reset, GET health;
+    path_contains, method, since=SEQ), GET count (the same filters; answers how many requests
+    match as a plain-text number, so that a shell can poll it without parsing JSON), POST reset,
+    GET health;
   * validate_script(), which checks the fields every scripted response may carry ("status",
     "headers", "body", "delay_ms", "close");
   * the request flow and response helpers of FakeHandler: body reading (Content-Length or chunked,
@@ -382,7 +384,7 @@ class FakeHandler(BaseHTTPRequestHandler):
                         "responses": [{k: r[k] for k in self.SCRIPT_KEYS} for r in s["responses"]]}
                        for s in st.scripts]
             return self.send_json(200, out)
-        if path == "/_control/requests" and method == "GET":
+        if path in ("/_control/requests", "/_control/count") and method == "GET":
             q = parse_qs(query, keep_blank_values=True)
             pc = q.get("path_contains", [None])[0]
             meth = q.get("method", [None])[0]
@@ -396,8 +398,11 @@ class FakeHandler(BaseHTTPRequestHandler):
                        if (not pc or pc in r["path"])
                        and (not meth or r["method"] == meth.upper())
                        and (since is None or r["seq"] > since)]
-                data = json.dumps(out, ensure_ascii=False).encode("utf-8")
-            return self.send(200, data, None, "application/json")
+                if path == "/_control/count":
+                    data, ctype = b"%d\n" % len(out), "text/plain; charset=utf-8"
+                else:
+                    data, ctype = json.dumps(out, ensure_ascii=False).encode("utf-8"), "application/json"
+            return self.send(200, data, None, ctype)
         return self.send_json(404, self.CONTROL_NOT_FOUND_BODY)
 
     def api(self, path, query, body):

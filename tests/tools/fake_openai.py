@@ -97,6 +97,8 @@ Control API (never recorded):
     GET  /_control/requests[?path_contains=..&method=..&since=SEQ]
         JSON array of recorded requests (same objects as the record lines), filtered; since=SEQ keeps
         only requests with seq > SEQ.
+    GET  /_control/count[?path_contains=..&method=..&since=SEQ]
+        how many recorded requests match, as a plain-text number (for shell polling loops).
     GET  /_control/scripts  -> JSON array of the scripts still pending (with remaining responses).
     POST /_control/reset    -> clears recorded requests and pending scripts; N restarts at 1.
     GET  /_control/health   -> 200 {"ok": true}
