@@ -19,6 +19,7 @@
 #include "handlers/registry.h"
 #include "interactions/command.h"
 #include "interactions/registration.h"
+#include "text_file.h"
 
 /* tests/data is two levels below the source root. */
 #define SOURCE_ROOT SLIMY_TEST_DATA_DIR "/../.."
@@ -41,23 +42,6 @@
 #define SYMBOL_MAX 128
 
 /* ---- small text helpers ---- */
-
-static char *read_text(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        fail_msg("cannot open %s", path);
-    assert_int_equal(fseek(f, 0, SEEK_END), 0);
-    long n = ftell(f);
-    assert_true(n >= 0);
-    rewind(f);
-    char *text = malloc((size_t)n + 1);
-    assert_non_null(text);
-    assert_int_equal(fread(text, 1, (size_t)n, f), (size_t)n);
-    text[n] = '\0';
-    fclose(f);
-    return text;
-}
 
 static bool is_ident_char(char c)
 {
@@ -139,7 +123,7 @@ static void test_registry_matches_files(void **state)
         n_files++;
         char path[4096];
         snprintf(path, sizeof path, "%s/%s", HANDLERS_DIR, e->d_name);
-        char *text = read_text(path);
+        char *text = text_file_read(path);
         struct symbols here = {0};
         scan_lines(&here, text, "const struct command ", " =");
         free(text);
@@ -162,13 +146,13 @@ static void test_registry_matches_files(void **state)
     assert_true(n_files >= 1);
 
     /* registry.c lists `X(<name>)` for each <name>_command. */
-    char *registry = read_text(HANDLERS_DIR "/registry.c");
+    char *registry = text_file_read(HANDLERS_DIR "/registry.c");
     static struct symbols names;
     memset(&names, 0, sizeof names);
     scan_lines(&names, registry, "X(", ")");
     free(registry);
     for (size_t i = 0; i < names.n; i++) {
-        char symbol[SYMBOL_MAX];
+        char symbol[SYMBOL_MAX + sizeof "_command"];
         snprintf(symbol, sizeof symbol, "%s_command", names.name[i]);
         symbols_add(&listed, symbol, strlen(symbol));
     }
