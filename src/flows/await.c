@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ai/attachment.h"
+#include "core/attachment.h"
 
 static void free_ai_result(void *result)
 {

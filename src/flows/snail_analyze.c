@@ -11,7 +11,7 @@
 
 #include <sodium.h>
 
-#include "ai/attachment.h"
+#include "core/attachment.h"
 #include "flows/await.h"
 #include "core/buf.h"
 #include "core/clock.h"

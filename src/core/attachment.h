@@ -19,8 +19,8 @@
  * Threading: attachment_download_start() may be called from any thread; the callback runs exactly
  * once on the engine thread, or never if the start call returned an error (libuv's rule). The
  * callback must not block: park the result and resume elsewhere (cmd_continue()). */
-#ifndef SLIMY_AI_ATTACHMENT_H
-#define SLIMY_AI_ATTACHMENT_H
+#ifndef SLIMY_CORE_ATTACHMENT_H
+#define SLIMY_CORE_ATTACHMENT_H
 
 #include <stddef.h>
 #include <stdint.h>

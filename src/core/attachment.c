@@ -3,7 +3,7 @@
  * URL never reaches the network. Request setup and the capped collector are the shared ones
  * (core/fetch_http.h); there are no retries, so no retry policy. Called by
  * src/flows/snail_analyze.c. */
-#include "ai/attachment.h"
+#include "core/attachment.h"
 
 #include <stdbool.h>
 #include <stdio.h>
