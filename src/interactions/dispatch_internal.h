@@ -1,0 +1,46 @@
+/* dispatch_internal.h — what the two halves of the dispatcher share: dispatch.c (lifecycle and
+ * the request path) and dispatch_run.c (running handlers: immediate ones, and deferred ones on
+ * workers with their awaits and reply delivery). Private to src/interactions/. */
+#ifndef SLIMY_INTERACTIONS_DISPATCH_INTERNAL_H
+#define SLIMY_INTERACTIONS_DISPATCH_INTERNAL_H
+
+#include <stdatomic.h>
+
+#include "interactions/dispatch.h"
+#include "interactions/reply_sink.h"
+#include "jobs/jobs.h"
+#include "kv/kv.h"
+
+struct dispatch {
+    const struct slimy_config *cfg;
+    const struct command *const *commands;
+    size_t n_commands;
+    struct reply_sink sink;
+    struct kv *kv;       /* shared state: from deps, or owned_kv */
+    struct kv *owned_kv; /* an in-process kv made when deps gave none */
+    struct command_stats *stats;
+    struct job_stream *stream;
+    struct jobs *jobs;
+    struct cmd_services services;
+    atomic_bool is_draining;
+};
+
+/* Finds a top-level command by name and type (1 chat input, 2 user, 3 message). */
+const struct command *dispatch_find(const struct command *const *commands, size_t n, const char *name, int type);
+
+/* Resolves the leaf to run from the interaction's subcommand group and subcommand names.
+ * Writes "snail calc" into path. NULL when the request names a leaf we do not have. */
+const struct command *dispatch_resolve_leaf(const struct command *top, const struct interaction *it, char *path,
+                                            size_t path_len);
+
+/* Runs an immediate command's handler on this thread into reply, and records the run. */
+void dispatch_run_now(struct dispatch *d, const struct command *leaf, const char *path, const struct interaction *it,
+                      struct message *reply);
+
+/* The job stream's decode hook: an entry queued by kv_admit (on any replica) becomes a job. */
+int dispatch_decode_job(const struct kv_entry *entry, struct job *job, void *arg);
+
+/* The worker pool's run hook: runs (or resumes) a deferred command, then delivers its reply. */
+void dispatch_run_job(struct jobs *jobs, struct job *job, void *arg);
+
+#endif
