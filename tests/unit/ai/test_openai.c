@@ -27,13 +27,12 @@
 #include "core/log.h"
 #include "core/status.h"
 #include "fake_http.h"
+#include "log_capture.h"
 
 #define API_KEY "sk-test-secret-0123456789"
 #define WAIT_MS 10000 /* a result that takes longer is a hang */
 #define CHAT_OK                                                                                                   \
     "{\"choices\":[{\"message\":{\"role\":\"assistant\",\"content\":\"Hi there\"},\"finish_reason\":\"stop\"}]}"
-
-static char log_dir[64];
 
 struct fixture {
     struct fake_http *server;
@@ -45,28 +44,6 @@ struct fixture {
     struct ai_result *result; /* set by on_result */
     int n_results;
 };
-
-static int group_setup(void **state)
-{
-    (void)state;
-    snprintf(log_dir, sizeof log_dir, "/tmp/slimy-test-openai.XXXXXX");
-    if (!mkdtemp(log_dir))
-        return -1;
-    return log_open(LOG_DEBUG, log_dir) == SLIMY_OK ? 0 : -1; /* every line, to check for the key */
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    log_close();
-    char path[128];
-    snprintf(path, sizeof path, "%s/combined.log", log_dir);
-    unlink(path);
-    snprintf(path, sizeof path, "%s/error.log", log_dir);
-    unlink(path);
-    rmdir(log_dir);
-    return 0;
-}
 
 static int setup(void **state)
 {
@@ -154,14 +131,6 @@ static struct ai_result *chat(struct fixture *f, uint64_t deadline_ms)
     return wait_result(f);
 }
 
-static cJSON *request_json(struct fixture *f, size_t i)
-{
-    const struct fake_http_request *r = fake_http_request(f->server, i);
-    assert_non_null(r);
-    cJSON *root = cJSON_ParseWithLength(r->body, r->body_len);
-    assert_non_null(root);
-    return root;
-}
 
 static const char *json_string(const cJSON *obj, const char *key)
 {
@@ -212,7 +181,7 @@ static void test_chat_request_and_success(void **state)
     assert_true(fake_http_header(http, "User-Agent", value, sizeof value));
     assert_memory_equal(value, "Slimy/", 6);
 
-    cJSON *body = request_json(f, 0);
+    cJSON *body = fake_http_json(f->server, 0);
     assert_string_equal(json_string(body, "model"), "gpt-vision");
     assert_true(cJSON_GetObjectItemCaseSensitive(body, "temperature")->valuedouble == 0.5);
     assert_int_equal(cJSON_GetObjectItemCaseSensitive(body, "max_tokens")->valueint, 100);
@@ -248,7 +217,7 @@ static void test_chat_without_key_and_null_content(void **state)
     assert_null(r->finish_reason);
     char value[256];
     assert_false(fake_http_header(fake_http_request(f->server, 0), "Authorization", value, sizeof value));
-    cJSON *body = request_json(f, 0);
+    cJSON *body = fake_http_json(f->server, 0);
     assert_string_equal(json_string(body, "model"), "gpt-test");
     assert_null(cJSON_GetObjectItemCaseSensitive(body, "temperature"));
     assert_null(cJSON_GetObjectItemCaseSensitive(body, "max_tokens"));
@@ -273,7 +242,7 @@ static void test_image_request_and_success(void **state)
     const struct fake_http_request *http = fake_http_request(f->server, 0);
     assert_string_equal(http->method, "POST");
     assert_string_equal(http->path, "/v1/images/generations");
-    cJSON *body = request_json(f, 0);
+    cJSON *body = fake_http_json(f->server, 0);
     assert_string_equal(json_string(body, "model"), "dall-e-3");
     assert_string_equal(json_string(body, "prompt"), "a snail");
     assert_string_equal(json_string(body, "size"), "1024x1024");
@@ -290,7 +259,7 @@ static void test_image_request_and_success(void **state)
     r = wait_result(f);
     assert_int_equal(r->status, SLIMY_EUPSTREAM);
     assert_string_equal(r->error, "the AI server returned no image data");
-    body = request_json(f, 1);
+    body = fake_http_json(f->server, 1);
     assert_string_equal(json_string(body, "model"), "gpt-image-1");
     assert_string_equal(json_string(body, "size"), "512x512");
     assert_null(cJSON_GetObjectItemCaseSensitive(body, "response_format"));
@@ -426,18 +395,7 @@ static void test_server_errors_until_the_deadline(void **state)
 static void test_key_never_logged(void **state)
 {
     (void)state;
-    char path[128];
-    snprintf(path, sizeof path, "%s/combined.log", log_dir);
-    FILE *file = fopen(path, "r");
-    assert_non_null(file);
-    char line[4096];
-    int lines = 0;
-    while (fgets(line, sizeof line, file)) {
-        lines++;
-        assert_null(strstr(line, API_KEY));
-    }
-    fclose(file);
-    assert_true(lines > 0);
+    log_capture_assert_absent(API_KEY, NULL);
 }
 
 int main(void)
@@ -455,5 +413,5 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_server_errors_until_the_deadline, setup, teardown),
         cmocka_unit_test(test_key_never_logged),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, log_capture_setup, log_capture_teardown);
 }

@@ -17,6 +17,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "core/status.h"
+#include "text_file.h"
 
 /* tests/data is two levels below the source root. */
 #define SOURCE_ROOT SLIMY_TEST_DATA_DIR "/../.."
@@ -59,33 +60,11 @@ static int clear_env(void **state)
 
 /* ---- helpers ---- */
 
-/* Reads a whole file; the caller frees. Fails the test if it cannot. */
-static char *read_text(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        fail_msg("cannot open %s", path);
-    assert_int_equal(fseek(f, 0, SEEK_END), 0);
-    long n = ftell(f);
-    assert_true(n >= 0);
-    rewind(f);
-    char *text = malloc((size_t)n + 1);
-    assert_non_null(text);
-    assert_int_equal(fread(text, 1, (size_t)n, f), (size_t)n);
-    text[n] = '\0';
-    fclose(f);
-    return text;
-}
-
 /* Writes text to a new temp file and returns its path in path (PATH_MAX-ish buffer). */
 static void write_temp(char *path, size_t path_len, const char *text)
 {
     snprintf(path, path_len, "/tmp/slimy-test-dotenv-XXXXXX");
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    size_t len = strlen(text);
-    assert_int_equal(write(fd, text, len), (ssize_t)len);
-    close(fd);
+    assert_true(text_file_write_temp(path, text));
 }
 
 /* Expects `name=value` alone to be refused with one line naming the variable. */
@@ -480,7 +459,7 @@ static bool add_literal(struct names *n, const char *p)
 static void scan_source(struct names *n, const char *path)
 {
     static const char *const callers[] = {"getenv(", "env(", "parse_uint(", "LOAD_UINT(", "parse_snowflake("};
-    char *text = read_text(path);
+    char *text = text_file_read(path);
     for (size_t k = 0; k < sizeof callers / sizeof callers[0]; k++) {
         size_t clen = strlen(callers[k]);
         for (const char *p = strstr(text, callers[k]); p; p = strstr(p + 1, callers[k])) {
@@ -540,8 +519,8 @@ static void test_env_vars_documented(void **state)
     (void)state;
     struct names n;
     code_names(&n);
-    char *example = read_text(SOURCE_ROOT "/.env.example");
-    char *readme = read_text(SOURCE_ROOT "/README.md");
+    char *example = text_file_read(SOURCE_ROOT "/.env.example");
+    char *readme = text_file_read(SOURCE_ROOT "/README.md");
     int missing = 0;
     for (size_t i = 0; i < n.n; i++) {
         if (!has_word(example, n.name[i])) {
@@ -564,7 +543,7 @@ static void test_env_example_names_are_read(void **state)
     (void)state;
     struct names n;
     code_names(&n);
-    char *example = read_text(SOURCE_ROOT "/.env.example");
+    char *example = text_file_read(SOURCE_ROOT "/.env.example");
     int unknown = 0, seen = 0;
     for (const char *line = example; *line;) {
         const char *end = strchr(line, '\n');
@@ -601,7 +580,7 @@ static void test_readme_table_names_are_read(void **state)
     (void)state;
     struct names n;
     code_names(&n);
-    char *readme = read_text(SOURCE_ROOT "/README.md");
+    char *readme = text_file_read(SOURCE_ROOT "/README.md");
     const char *section = strstr(readme, "\n## Configuration");
     assert_non_null(section);
     const char *section_end = strstr(section + 1, "\n## ");

@@ -19,17 +19,15 @@
 
 #include <cmocka.h>
 
-#include "fake_http.h"
+#include "ai_fixture.h"
 #include "handlers/registry.h"
-#include "harness.h"
 #include "modes/modes.h"
+#include "text_file.h"
 
 #define CHAT_MODEL "chat-test-model"
 #define IMAGE_MODEL "image-test-model"
 #define OTHER_USER "100000000000000077"
 
-#define PNG_BASE64 "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
-#define PNG_LEN 70
 
 static const char PERSONA[] = "## Base Personality\nYou are TEST-SLIMY-BASE.\n\n"
                               "## Tone: PG-13\nTONE-PG13-MARKER\n\n"
@@ -37,8 +35,7 @@ static const char PERSONA[] = "## Base Personality\nYou are TEST-SLIMY-BASE.\n\n
                               "## Tone: Professional\nTONE-PROFESSIONAL-MARKER\n";
 
 struct fixture {
-    struct harness *h;
-    struct fake_http *f;
+    struct ai_fixture ai;
     char persona_path[64];
     struct command quick_chat; /* the real /chat without its cooldown */
     const struct command *commands[1];
@@ -60,13 +57,9 @@ static int start(void **state, bool with_ai, bool no_cooldown)
         return -1;
     *state = fx;
     snprintf(fx->persona_path, sizeof fx->persona_path, "/tmp/slimy-chat-persona.XXXXXX");
-    int fd = mkstemp(fx->persona_path);
-    if (fd < 0 || write(fd, PERSONA, sizeof PERSONA - 1) != (ssize_t)(sizeof PERSONA - 1) || close(fd))
+    if (!text_file_write_temp(fx->persona_path, PERSONA))
         return -1;
-    if (with_ai && !(fx->f = fake_http_start()))
-        return -1;
-    struct harness_options opt = {.openai_base_url = fx->f ? fake_http_url(fx->f) : NULL,
-                                  .personality_file = fx->persona_path};
+    struct ai_fixture_options opt = {.no_ai = !with_ai, .harness = {.personality_file = fx->persona_path}};
     if (no_cooldown) {
         const struct command *real = registry_find("chat");
         if (!real)
@@ -74,11 +67,10 @@ static int start(void **state, bool with_ai, bool no_cooldown)
         fx->quick_chat = *real;
         fx->quick_chat.cooldown_ms = 0;
         fx->commands[0] = &fx->quick_chat;
-        opt.commands = fx->commands;
-        opt.n_commands = 1;
+        opt.harness.commands = fx->commands;
+        opt.harness.n_commands = 1;
     }
-    fx->h = harness_start(&opt);
-    return fx->h ? 0 : -1;
+    return ai_fixture_start(&fx->ai, &opt);
 }
 
 static int setup(void **state)
@@ -99,8 +91,7 @@ static int setup_no_ai(void **state)
 static int teardown(void **state)
 {
     struct fixture *fx = *state;
-    harness_stop(fx->h);
-    fake_http_stop(fx->f);
+    ai_fixture_stop(&fx->ai);
     if (fx->persona_path[0])
         unlink(fx->persona_path);
     free(fx);
@@ -109,82 +100,23 @@ static int teardown(void **state)
 
 /* ---- helpers ---- */
 
-static void queue_chat(struct fake_http *f, const char *content)
-{
-    cJSON *root = cJSON_CreateObject();
-    cJSON *choice = cJSON_CreateObject();
-    cJSON *message = cJSON_AddObjectToObject(choice, "message");
-    cJSON_AddStringToObject(message, "role", "assistant");
-    cJSON_AddStringToObject(message, "content", content);
-    cJSON_AddStringToObject(choice, "finish_reason", "stop");
-    cJSON_AddItemToArray(cJSON_AddArrayToObject(root, "choices"), choice);
-    char *text = cJSON_PrintUnformatted(root);
-    fake_http_reply(f, 200, NULL, text);
-    free(text);
-    cJSON_Delete(root);
-}
-
-static void queue_image(struct fake_http *f)
-{
-    fake_http_reply(f, 200, NULL, "{\"created\":1,\"data\":[{\"b64_json\":\"" PNG_BASE64 "\"}]}");
-}
-
 /* /chat message:<text> [reset:<bool>] as user (NULL = HARNESS_USER); checks the deferred reply came. */
 static void chat(struct fixture *fx, const char *message, const char *reset, const char *user, const char *channel_id,
                  const char *channel, struct harness_reply *r)
 {
-    cJSON *opts = cJSON_CreateArray();
-    cJSON *m = cJSON_CreateObject();
-    cJSON_AddStringToObject(m, "name", "message");
-    cJSON_AddNumberToObject(m, "type", 3);
-    cJSON_AddStringToObject(m, "value", message);
-    cJSON_AddItemToArray(opts, m);
-    char *text = cJSON_PrintUnformatted(opts);
-    cJSON_Delete(opts);
+    char *text = harness_string_options("message", message, NULL);
     char options[8192];
     size_t len = strlen(text);
     snprintf(options, sizeof options, "%.*s%s%s%s]", (int)(len - 1), text,
              reset ? ",{\"name\":\"reset\",\"type\":5,\"value\":" : "", reset ? reset : "", reset ? "}" : "");
     free(text);
-    assert_int_equal(harness_call(fx->h,
-                                  &(struct harness_call){.name = "chat",
-                                                         .options = options,
-                                                         .user_id = user,
-                                                         .channel_id = channel_id,
-                                                         .channel = channel},
-                                  r),
-                     0);
-    assert_int_equal(r->http_status, 200);
-    assert_int_equal(r->type, 5);
-    assert_true(r->is_delivered);
-}
-
-/* The i-th request's JSON body (owned by the caller). */
-static cJSON *request_json(struct fake_http *f, size_t i, const char *path)
-{
-    const struct fake_http_request *req = fake_http_request(f, i);
-    assert_non_null(req);
-    assert_string_equal(req->method, "POST");
-    assert_string_equal(req->path, path);
-    cJSON *root = cJSON_ParseWithLength(req->body, req->body_len);
-    assert_non_null(root);
-    return root;
-}
-
-static const char *str_at(const cJSON *obj, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-    return cJSON_IsString(v) ? v->valuestring : "";
-}
-
-/* Checks messages[i] has role and (when content is not NULL) exactly that content. */
-static void assert_message(const cJSON *messages, int i, const char *role, const char *content)
-{
-    const cJSON *m = cJSON_GetArrayItem(messages, i);
-    assert_non_null(m);
-    assert_string_equal(str_at(m, "role"), role);
-    if (content)
-        assert_string_equal(str_at(m, "content"), content);
+    harness_call_deferred(fx->ai.h,
+                          &(struct harness_call){.name = "chat",
+                                                 .options = options,
+                                                 .user_id = user,
+                                                 .channel_id = channel_id,
+                                                 .channel = channel},
+                          r);
 }
 
 /* ---- tests ---- */
@@ -192,7 +124,7 @@ static void assert_message(const cJSON *messages, int i, const char *role, const
 static void a_reply_quotes_the_user_and_answers_as_slimy(void **state)
 {
     struct fixture *fx = *state;
-    queue_chat(fx->f, "Hello there! 🐌");
+    ai_queue_chat(fx->ai.f, "Hello there! 🐌");
     struct harness_reply r;
     chat(fx, "hi slimy", NULL, NULL, NULL, NULL, &r);
     assert_string_equal(r.content, "**tester:** hi slimy\n\n**slimy.ai:** Hello there! 🐌");
@@ -200,25 +132,25 @@ static void a_reply_quotes_the_user_and_answers_as_slimy(void **state)
     assert_int_equal(r.n_files, 0);
     harness_reply_cleanup(&r);
 
-    assert_int_equal(fake_http_count(fx->f), 1);
-    cJSON *body = request_json(fx->f, 0, "/chat/completions");
-    assert_string_equal(str_at(body, "model"), CHAT_MODEL);
+    assert_int_equal(fake_http_count(fx->ai.f), 1);
+    cJSON *body = ai_request_json(fx->ai.f, 0, "/chat/completions");
+    assert_string_equal(ai_str(body, "model"), CHAT_MODEL);
     const cJSON *messages = cJSON_GetObjectItemCaseSensitive(body, "messages");
     assert_int_equal(cJSON_GetArraySize(messages), 2);
-    assert_message(messages, 0, "system", NULL);
-    const char *system = str_at(cJSON_GetArrayItem(messages, 0), "content");
+    ai_assert_message(messages, 0, "system", NULL);
+    const char *system = ai_str(cJSON_GetArrayItem(messages, 0), "content");
     assert_non_null(strstr(system, "You are TEST-SLIMY-BASE."));
     assert_non_null(strstr(system, "TONE-PG13-MARKER")); /* the default tone */
     assert_null(strstr(system, "TONE-PROFESSIONAL-MARKER"));
-    assert_message(messages, 1, "user", "hi slimy");
+    ai_assert_message(messages, 1, "user", "hi slimy");
     cJSON_Delete(body);
 }
 
 static void the_second_turn_sends_the_first_as_history(void **state)
 {
     struct fixture *fx = *state;
-    queue_chat(fx->f, "answer one");
-    queue_chat(fx->f, "answer two");
+    ai_queue_chat(fx->ai.f, "answer one");
+    ai_queue_chat(fx->ai.f, "answer two");
     struct harness_reply r;
     chat(fx, "first question", NULL, NULL, NULL, NULL, &r);
     assert_string_equal(r.content, "**tester:** first question\n\n**slimy.ai:** answer one");
@@ -227,23 +159,23 @@ static void the_second_turn_sends_the_first_as_history(void **state)
     assert_string_equal(r.content, "**tester:** second question\n\n**slimy.ai:** answer two");
     harness_reply_cleanup(&r);
 
-    assert_int_equal(fake_http_count(fx->f), 2);
-    cJSON *body = request_json(fx->f, 1, "/chat/completions");
+    assert_int_equal(fake_http_count(fx->ai.f), 2);
+    cJSON *body = ai_request_json(fx->ai.f, 1, "/chat/completions");
     const cJSON *messages = cJSON_GetObjectItemCaseSensitive(body, "messages");
     assert_int_equal(cJSON_GetArraySize(messages), 4);
-    assert_message(messages, 0, "system", NULL);
-    assert_message(messages, 1, "user", "first question");
-    assert_message(messages, 2, "assistant", "answer one");
-    assert_message(messages, 3, "user", "second question");
+    ai_assert_message(messages, 0, "system", NULL);
+    ai_assert_message(messages, 1, "user", "first question");
+    ai_assert_message(messages, 2, "assistant", "answer one");
+    ai_assert_message(messages, 3, "user", "second question");
     cJSON_Delete(body);
 }
 
 static void reset_starts_a_fresh_conversation(void **state)
 {
     struct fixture *fx = *state;
-    queue_chat(fx->f, "answer one");
-    queue_chat(fx->f, "answer two");
-    queue_chat(fx->f, "answer three");
+    ai_queue_chat(fx->ai.f, "answer one");
+    ai_queue_chat(fx->ai.f, "answer two");
+    ai_queue_chat(fx->ai.f, "answer three");
     struct harness_reply r;
     chat(fx, "remember the number 7", NULL, NULL, NULL, NULL, &r);
     harness_reply_cleanup(&r);
@@ -253,27 +185,27 @@ static void reset_starts_a_fresh_conversation(void **state)
     chat(fx, "and now?", "false", NULL, NULL, NULL, &r);
     harness_reply_cleanup(&r);
 
-    cJSON *body = request_json(fx->f, 1, "/chat/completions");
+    cJSON *body = ai_request_json(fx->ai.f, 1, "/chat/completions");
     const cJSON *messages = cJSON_GetObjectItemCaseSensitive(body, "messages");
     assert_int_equal(cJSON_GetArraySize(messages), 2);
-    assert_message(messages, 1, "user", "what was it?");
+    ai_assert_message(messages, 1, "user", "what was it?");
     cJSON_Delete(body);
     /* The turn after the reset remembers only what came after it. */
-    body = request_json(fx->f, 2, "/chat/completions");
+    body = ai_request_json(fx->ai.f, 2, "/chat/completions");
     messages = cJSON_GetObjectItemCaseSensitive(body, "messages");
     assert_int_equal(cJSON_GetArraySize(messages), 4);
-    assert_message(messages, 1, "user", "what was it?");
-    assert_message(messages, 2, "assistant", "answer two");
-    assert_message(messages, 3, "user", "and now?");
+    ai_assert_message(messages, 1, "user", "what was it?");
+    ai_assert_message(messages, 2, "assistant", "answer two");
+    ai_assert_message(messages, 3, "user", "and now?");
     cJSON_Delete(body);
 }
 
 static void history_belongs_to_one_user_in_one_channel(void **state)
 {
     struct fixture *fx = *state;
-    queue_chat(fx->f, "answer one");
-    queue_chat(fx->f, "answer two");
-    queue_chat(fx->f, "answer three");
+    ai_queue_chat(fx->ai.f, "answer one");
+    ai_queue_chat(fx->ai.f, "answer two");
+    ai_queue_chat(fx->ai.f, "answer three");
     struct harness_reply r;
     chat(fx, "mine", NULL, NULL, NULL, NULL, &r);
     harness_reply_cleanup(&r);
@@ -282,7 +214,7 @@ static void history_belongs_to_one_user_in_one_channel(void **state)
     chat(fx, "elsewhere", NULL, NULL, "300000000000000099", NULL, &r);
     harness_reply_cleanup(&r);
     for (size_t i = 1; i < 3; i++) {
-        cJSON *body = request_json(fx->f, i, "/chat/completions");
+        cJSON *body = ai_request_json(fx->ai.f, i, "/chat/completions");
         assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(body, "messages")), 2);
         cJSON_Delete(body);
     }
@@ -291,11 +223,11 @@ static void history_belongs_to_one_user_in_one_channel(void **state)
 static void a_second_chat_within_the_cooldown_is_refused(void **state)
 {
     struct fixture *fx = *state;
-    queue_chat(fx->f, "answer one");
+    ai_queue_chat(fx->ai.f, "answer one");
     struct harness_reply r;
     chat(fx, "one", NULL, NULL, NULL, NULL, &r);
     harness_reply_cleanup(&r);
-    assert_int_equal(harness_call(fx->h,
+    assert_int_equal(harness_call(fx->ai.h,
                                   &(struct harness_call){.name = "chat",
                                                          .options = "[{\"name\":\"message\",\"type\":3,"
                                                                     "\"value\":\"two\"}]"},
@@ -306,24 +238,24 @@ static void a_second_chat_within_the_cooldown_is_refused(void **state)
     assert_true(strncmp(r.content, "⏳ Slow down! Please wait ", strlen("⏳ Slow down! Please wait ")) == 0);
     assert_non_null(strstr(r.content, "before using `/chat` again."));
     harness_reply_cleanup(&r);
-    assert_int_equal(fake_http_count(fx->f), 1);
+    assert_int_equal(fake_http_count(fx->ai.f), 1);
 }
 
 static void the_channel_modes_and_server_adjustments_shape_the_prompt(void **state)
 {
     struct fixture *fx = *state;
-    struct store *st = harness_store(fx->h);
+    struct store *st = harness_store(fx->ai.h);
     assert_int_equal(store_mode_put(st, HARNESS_GUILD, TARGET_CHANNEL, HARNESS_CHANNEL,
                                     MODE_CHAT | MODE_PERSONALITY | MODE_NO_PERSONALITY | MODE_RATING_PG13),
                      0);
     assert_int_equal(store_adjustment_set(st, HARNESS_GUILD, "enthusiasm", 8, HARNESS_USER), 0);
-    queue_chat(fx->f, "Certainly.");
+    ai_queue_chat(fx->ai.f, "Certainly.");
     struct harness_reply r;
     chat(fx, "status report", NULL, NULL, NULL, NULL, &r);
     assert_string_equal(r.content, "**tester:** status report\n\n**slimy.ai (no personality):** Certainly.");
     harness_reply_cleanup(&r);
-    cJSON *body = request_json(fx->f, 0, "/chat/completions");
-    const char *system = str_at(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(body, "messages"), 0), "content");
+    cJSON *body = ai_request_json(fx->ai.f, 0, "/chat/completions");
+    const char *system = ai_str(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(body, "messages"), 0), "content");
     assert_non_null(strstr(system, "TONE-PROFESSIONAL-MARKER"));
     assert_null(strstr(system, "TEST-SLIMY-BASE"));
     assert_non_null(strstr(system, "Enthusiasm level: 8/10"));
@@ -336,22 +268,22 @@ static void a_long_message_is_cut_in_the_echo_but_sent_whole(void **state)
     char message[451];
     memset(message, 'a', 450);
     message[450] = '\0';
-    queue_chat(fx->f, "ok");
+    ai_queue_chat(fx->ai.f, "ok");
     struct harness_reply r;
     chat(fx, message, NULL, NULL, NULL, NULL, &r);
     char expected[600];
     snprintf(expected, sizeof expected, "**tester:** %.400s…\n\n**slimy.ai:** ok", message);
     assert_string_equal(r.content, expected);
     harness_reply_cleanup(&r);
-    cJSON *body = request_json(fx->f, 0, "/chat/completions");
-    assert_message(cJSON_GetObjectItemCaseSensitive(body, "messages"), 1, "user", message);
+    cJSON *body = ai_request_json(fx->ai.f, 0, "/chat/completions");
+    ai_assert_message(cJSON_GetObjectItemCaseSensitive(body, "messages"), 1, "user", message);
     cJSON_Delete(body);
 }
 
 static void a_picture_request_is_answered_with_an_attached_png(void **state)
 {
     struct fixture *fx = *state;
-    queue_image(fx->f);
+    ai_queue_image(fx->ai.f);
     struct harness_reply r;
     chat(fx, "draw a snail riding a frog", NULL, NULL, NULL, NULL, &r);
     assert_string_equal(r.content, "🖼️ Prompt: draw a snail riding a frog");
@@ -359,34 +291,32 @@ static void a_picture_request_is_answered_with_an_attached_png(void **state)
     assert_true(strncmp(r.files[0].name, "slimy-auto-image-", strlen("slimy-auto-image-")) == 0);
     assert_string_equal(r.files[0].name + strlen(r.files[0].name) - 4, ".png");
     assert_string_equal(r.files[0].content_type, "image/png");
-    assert_int_equal(r.files[0].len, PNG_LEN);
+    assert_int_equal(r.files[0].len, AI_PNG_LEN);
     harness_reply_cleanup(&r);
 
-    assert_int_equal(fake_http_count(fx->f), 1); /* no chat completion */
-    cJSON *body = request_json(fx->f, 0, "/images/generations");
-    assert_string_equal(str_at(body, "model"), IMAGE_MODEL);
-    assert_string_equal(str_at(body, "prompt"), "draw a snail riding a frog Content guidelines: Keep imagery "
+    assert_int_equal(fake_http_count(fx->ai.f), 1); /* no chat completion */
+    cJSON *body = ai_request_json(fx->ai.f, 0, "/images/generations");
+    assert_string_equal(ai_str(body, "model"), IMAGE_MODEL);
+    assert_string_equal(ai_str(body, "prompt"), "draw a snail riding a frog Content guidelines: Keep imagery "
                                                 "appropriate for a general audience.");
     cJSON_Delete(body);
-    struct store_counts counts;
-    assert_int_equal(store_counts(harness_store(fx->h), &counts), 0);
-    assert_int_equal(counts.images, 1);
+    assert_int_equal(harness_counts(fx->ai.h).images, 1);
 }
 
 static void a_picture_request_in_a_pg13_category_gets_its_guideline(void **state)
 {
     struct fixture *fx = *state;
-    assert_int_equal(store_mode_put(harness_store(fx->h), HARNESS_GUILD, TARGET_CATEGORY, "400000000000000004",
+    assert_int_equal(store_mode_put(harness_store(fx->ai.h), HARNESS_GUILD, TARGET_CATEGORY, "400000000000000004",
                                     MODE_CHAT | MODE_PERSONALITY | MODE_RATING_PG13),
                      0);
-    queue_image(fx->f);
+    ai_queue_image(fx->ai.f);
     struct harness_reply r;
     chat(fx, "make a picture of a sunset", NULL, NULL, NULL,
          "{\"id\":\"" HARNESS_CHANNEL "\",\"type\":0,\"parent_id\":\"400000000000000004\"}", &r);
     assert_int_equal(r.n_files, 1);
     harness_reply_cleanup(&r);
-    cJSON *body = request_json(fx->f, 0, "/images/generations");
-    assert_string_equal(str_at(body, "prompt"), "make a picture of a sunset Content guidelines: Keep imagery "
+    cJSON *body = ai_request_json(fx->ai.f, 0, "/images/generations");
+    assert_string_equal(ai_str(body, "prompt"), "make a picture of a sunset Content guidelines: Keep imagery "
                                                 "appropriate for ages 13+; avoid explicit content.");
     cJSON_Delete(body);
 }
@@ -394,7 +324,7 @@ static void a_picture_request_in_a_pg13_category_gets_its_guideline(void **state
 static void a_refused_chat_request_is_explained(void **state)
 {
     struct fixture *fx = *state;
-    fake_http_reply(fx->f, 400, NULL,
+    fake_http_reply(fx->ai.f, 400, NULL,
                     "{\"error\":{\"message\":\"This model's maximum context length is 8192 tokens.\","
                     "\"type\":\"invalid_request_error\",\"param\":\"messages\",\"code\":\"context_length_exceeded\"}}");
     struct harness_reply r;
@@ -403,13 +333,13 @@ static void a_refused_chat_request_is_explained(void **state)
                                    "length is 8192 tokens.). Please try again in a moment.");
     assert_int_equal(r.n_files, 0);
     harness_reply_cleanup(&r);
-    assert_int_equal(fake_http_count(fx->f), 1);
+    assert_int_equal(fake_http_count(fx->ai.f), 1);
 }
 
 static void a_refused_picture_suggests_a_safer_prompt(void **state)
 {
     struct fixture *fx = *state;
-    fake_http_reply(fx->f, 400, NULL,
+    fake_http_reply(fx->ai.f, 400, NULL,
                     "{\"error\":{\"message\":\"Your request was rejected by the safety system.\","
                     "\"type\":\"invalid_request_error\",\"code\":\"content_policy_violation\"}}");
     struct harness_reply r;
@@ -419,16 +349,14 @@ static void a_refused_picture_suggests_a_safer_prompt(void **state)
                                    "and upbeat.`\n(Your request was rejected by the safety system.)");
     assert_int_equal(r.n_files, 0);
     harness_reply_cleanup(&r);
-    struct store_counts counts;
-    assert_int_equal(store_counts(harness_store(fx->h), &counts), 0);
-    assert_int_equal(counts.images, 1); /* a failed attempt is logged too */
+    assert_int_equal(harness_counts(fx->ai.h).images, 1); /* a failed attempt is logged too */
 }
 
 static void without_ai_chat_is_refused_at_once(void **state)
 {
     struct fixture *fx = *state;
     struct harness_reply r;
-    assert_int_equal(harness_call(fx->h,
+    assert_int_equal(harness_call(fx->ai.h,
                                   &(struct harness_call){.name = "chat",
                                                          .options = "[{\"name\":\"message\",\"type\":3,"
                                                                     "\"value\":\"hi\"}]"},
@@ -439,7 +367,7 @@ static void without_ai_chat_is_refused_at_once(void **state)
     assert_string_equal(r.content, "🤖 AI is not configured on this server, so `/chat` is unavailable. "
                                    "An admin can set OPENAI_API_KEY (or OPENAI_BASE_URL for a local model).");
     harness_reply_cleanup(&r);
-    assert_int_equal(harness_deliveries(fx->h), 0);
+    assert_int_equal(harness_deliveries(fx->ai.h), 0);
 }
 
 int main(void)

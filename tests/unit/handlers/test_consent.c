@@ -11,18 +11,6 @@
 
 #include "harness.h"
 
-static int setup(void **state)
-{
-    *state = harness_start(NULL);
-    return *state ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    harness_stop(*state);
-    return 0;
-}
-
 static void consent(struct harness *h, const char *sub, const char *options, bool in_dm, struct harness_reply *r)
 {
     char opts[256];
@@ -82,9 +70,9 @@ static void a_missing_choice_is_explained(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(off_until_set_then_on, setup, teardown),
-        cmocka_unit_test_setup_teardown(a_dm_is_its_own_scope, setup, teardown),
-        cmocka_unit_test_setup_teardown(a_missing_choice_is_explained, setup, teardown),
+        HARNESS_TEST(off_until_set_then_on),
+        HARNESS_TEST(a_dm_is_its_own_scope),
+        HARNESS_TEST(a_missing_choice_is_explained),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

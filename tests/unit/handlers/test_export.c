@@ -25,18 +25,6 @@
 #define OTHER_USER "100000000000000009"
 #define FILE_NAME "slimy-memories-" HARNESS_USER ".json"
 
-static int setup(void **state)
-{
-    *state = harness_start(NULL);
-    return *state ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    harness_stop(*state);
-    return 0;
-}
-
 static void seed(struct harness *h, const char *user_id, const char *scope_id, const char *note, const char *tags)
 {
     static unsigned n;
@@ -55,10 +43,7 @@ static void seed(struct harness *h, const char *user_id, const char *scope_id, c
 /* /export as the default user; asserts the deferred, ephemeral shape. */
 static void export(struct harness *h, bool in_dm, struct harness_reply *r)
 {
-    assert_int_equal(harness_call(h, &(struct harness_call){.name = "export", .in_dm = in_dm}, r), 0);
-    assert_int_equal(r->http_status, 200);
-    assert_int_equal(r->type, 5);
-    assert_true(r->is_delivered);
+    harness_call_deferred(h, &(struct harness_call){.name = "export", .in_dm = in_dm}, r);
     assert_true(r->flags & 64);
 }
 
@@ -97,13 +82,6 @@ static size_t expected_json_len(struct harness *h, const char *scope_id, size_t 
     cJSON_Delete(doc);
     store_memories_free(&mem);
     return len;
-}
-
-static const char *embed_footer(const struct harness_reply *r, size_t i)
-{
-    const cJSON *footer = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(r->embeds, (int)i), "footer");
-    const cJSON *text = cJSON_GetObjectItemCaseSensitive(footer, "text");
-    return cJSON_IsString(text) ? text->valuestring : NULL;
 }
 
 /* The summary field of memory number i (newest first): "#<8 chars of id> - <date>" → value. */
@@ -162,7 +140,7 @@ static void a_small_export_attaches_the_users_memories_and_summarises_them(void 
     assert_string_equal(harness_embed_description(&r, 0), "**Scope:** this server\n**Memories:** 2");
     assert_string_equal(summary_value(h, &r, HARNESS_GUILD, 0), "newer note");
     assert_string_equal(summary_value(h, &r, HARNESS_GUILD, 1), "older note");
-    assert_null(embed_footer(&r, 0)); /* every memory is shown */
+    assert_null(harness_embed_footer(&r, 0)); /* every memory is shown */
     const char *text = harness_reply_text(&r);
     assert_null(strstr(text, "must not be exported"));
     harness_reply_cleanup(&r);
@@ -197,7 +175,7 @@ static void the_summary_shows_five_memories_and_cuts_long_notes(void **state)
     assert_int_equal(r.n_files, 1);
     assert_int_equal(r.files[0].len, expected_json_len(h, HARNESS_GUILD, 25));
     assert_string_equal(harness_embed_description(&r, 0), "**Scope:** this server\n**Memories:** 6");
-    assert_string_equal(embed_footer(&r, 0), "Showing 5 of 6 memories. Download full export below.");
+    assert_string_equal(harness_embed_footer(&r, 0), "Showing 5 of 6 memories. Download full export below.");
     const cJSON *fields = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(r.embeds, 0), "fields");
     assert_int_equal(cJSON_GetArraySize(fields), 5);
     harness_reply_cleanup(&r);
@@ -234,14 +212,12 @@ static void a_large_export_is_a_file_and_a_line_of_text_with_the_newest_25(void 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(nothing_stored_is_explained_without_a_file, setup, teardown),
-        cmocka_unit_test_setup_teardown(nothing_stored_in_a_dm_says_this_dm, setup, teardown),
-        cmocka_unit_test_setup_teardown(a_small_export_attaches_the_users_memories_and_summarises_them, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(in_a_dm_only_the_dm_memories_are_exported, setup, teardown),
-        cmocka_unit_test_setup_teardown(the_summary_shows_five_memories_and_cuts_long_notes, setup, teardown),
-        cmocka_unit_test_setup_teardown(a_large_export_is_a_file_and_a_line_of_text_with_the_newest_25, setup,
-                                        teardown),
+        HARNESS_TEST(nothing_stored_is_explained_without_a_file),
+        HARNESS_TEST(nothing_stored_in_a_dm_says_this_dm),
+        HARNESS_TEST(a_small_export_attaches_the_users_memories_and_summarises_them),
+        HARNESS_TEST(in_a_dm_only_the_dm_memories_are_exported),
+        HARNESS_TEST(the_summary_shows_five_memories_and_cuts_long_notes),
+        HARNESS_TEST(a_large_export_is_a_file_and_a_line_of_text_with_the_newest_25),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,18 +17,6 @@
 #define DM_SCOPE "dm:" HARNESS_CHANNEL
 #define OTHER_USER "100000000000000009"
 
-static int setup(void **state)
-{
-    *state = harness_start(NULL);
-    return *state ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    harness_stop(*state);
-    return 0;
-}
-
 /* Stores a memory and writes its id into id. */
 static void seed(struct harness *h, const char *user_id, const char *scope_id, const char *note, char id[STORE_ID_MAX])
 {
@@ -43,24 +31,12 @@ static void seed(struct harness *h, const char *user_id, const char *scope_id, c
     assert_int_equal(store_memory_add(harness_store(h), &m, id), 0);
 }
 
-static size_t count_memories(struct harness *h, const char *user_id, const char *scope_id)
-{
-    struct store_memories mem = {0};
-    assert_int_equal(store_memory_list(harness_store(h), user_id, scope_id, 100, &mem), 0);
-    size_t n = mem.n;
-    store_memories_free(&mem);
-    return n;
-}
-
 /* /forget id:<id> as the default user; asserts the deferred, ephemeral shape. */
 static void forget(struct harness *h, const char *id, bool in_dm, struct harness_reply *r)
 {
     char opts[256];
     snprintf(opts, sizeof opts, "[{\"name\":\"id\",\"type\":3,\"value\":\"%s\"}]", id);
-    assert_int_equal(harness_call(h, &(struct harness_call){.name = "forget", .options = opts, .in_dm = in_dm}, r), 0);
-    assert_int_equal(r->http_status, 200);
-    assert_int_equal(r->type, 5);
-    assert_true(r->is_delivered);
+    harness_call_deferred(h, &(struct harness_call){.name = "forget", .options = opts, .in_dm = in_dm}, r);
     assert_true(r->flags & 64);
 }
 
@@ -123,7 +99,7 @@ static void an_unknown_id_is_not_found(void **state)
     snprintf(expected, sizeof expected, "❌ Memory `%s` not found or you don't have permission to delete it.", long_id);
     assert_string_equal(r.content, expected);
     harness_reply_cleanup(&r);
-    assert_int_equal(count_memories(h, HARNESS_USER, HARNESS_GUILD), 1);
+    assert_int_equal(harness_count_memories(h, HARNESS_USER, HARNESS_GUILD), 1);
 }
 
 static void another_users_memory_is_not_found_and_kept(void **state)
@@ -135,7 +111,7 @@ static void another_users_memory_is_not_found_and_kept(void **state)
     forget(h, theirs, false, &r);
     assert_non_null(strstr(r.content, "not found or you don't have permission to delete it."));
     harness_reply_cleanup(&r);
-    assert_int_equal(count_memories(h, OTHER_USER, HARNESS_GUILD), 1);
+    assert_int_equal(harness_count_memories(h, OTHER_USER, HARNESS_GUILD), 1);
 }
 
 static void a_memory_of_another_scope_is_not_found_and_kept(void **state)
@@ -147,12 +123,12 @@ static void a_memory_of_another_scope_is_not_found_and_kept(void **state)
     forget(h, in_dm, false, &r); /* asked in the server */
     assert_non_null(strstr(r.content, "not found or you don't have permission to delete it."));
     harness_reply_cleanup(&r);
-    assert_int_equal(count_memories(h, HARNESS_USER, DM_SCOPE), 1);
+    assert_int_equal(harness_count_memories(h, HARNESS_USER, DM_SCOPE), 1);
 
     forget(h, in_dm, true, &r); /* asked in the DM it was saved in */
     assert_string_equal(harness_embed_title(&r, 0), "✅ Memory Deleted");
     harness_reply_cleanup(&r);
-    assert_int_equal(count_memories(h, HARNESS_USER, DM_SCOPE), 0);
+    assert_int_equal(harness_count_memories(h, HARNESS_USER, DM_SCOPE), 0);
 }
 
 static void all_deletes_every_memory_of_the_user_in_this_scope_only(void **state)
@@ -171,9 +147,9 @@ static void all_deletes_every_memory_of_the_user_in_this_scope_only(void **state
     assert_string_equal(harness_embed_description(&r, 0), "Deleted **3 memories** from **this server**");
     harness_reply_cleanup(&r);
 
-    assert_int_equal(count_memories(h, HARNESS_USER, HARNESS_GUILD), 0);
-    assert_int_equal(count_memories(h, HARNESS_USER, DM_SCOPE), 1);
-    assert_int_equal(count_memories(h, OTHER_USER, HARNESS_GUILD), 1);
+    assert_int_equal(harness_count_memories(h, HARNESS_USER, HARNESS_GUILD), 0);
+    assert_int_equal(harness_count_memories(h, HARNESS_USER, DM_SCOPE), 1);
+    assert_int_equal(harness_count_memories(h, OTHER_USER, HARNESS_GUILD), 1);
 }
 
 static void all_in_a_dm_with_one_memory_says_one_memory(void **state)
@@ -187,8 +163,8 @@ static void all_in_a_dm_with_one_memory_says_one_memory(void **state)
     assert_string_equal(harness_embed_title(&r, 0), "🧽 All Memories Deleted");
     assert_string_equal(harness_embed_description(&r, 0), "Deleted **1 memory** from **this DM**");
     harness_reply_cleanup(&r);
-    assert_int_equal(count_memories(h, HARNESS_USER, DM_SCOPE), 0);
-    assert_int_equal(count_memories(h, HARNESS_USER, HARNESS_GUILD), 1);
+    assert_int_equal(harness_count_memories(h, HARNESS_USER, DM_SCOPE), 0);
+    assert_int_equal(harness_count_memories(h, HARNESS_USER, HARNESS_GUILD), 1);
 }
 
 static void all_with_nothing_stored_deletes_zero(void **state)
@@ -214,21 +190,21 @@ static void an_empty_id_is_refused(void **state)
     assert_int_equal(harness_call(h, &(struct harness_call){.name = "forget"}, &r), 0);
     assert_string_equal(r.content, "❌ Please give a memory ID, or ALL.");
     harness_reply_cleanup(&r);
-    assert_int_equal(count_memories(h, HARNESS_USER, HARNESS_GUILD), 1);
+    assert_int_equal(harness_count_memories(h, HARNESS_USER, HARNESS_GUILD), 1);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(forgetting_one_id_deletes_that_memory_only, setup, teardown),
-        cmocka_unit_test_setup_teardown(forgetting_the_same_id_twice_is_not_found_the_second_time, setup, teardown),
-        cmocka_unit_test_setup_teardown(an_unknown_id_is_not_found, setup, teardown),
-        cmocka_unit_test_setup_teardown(another_users_memory_is_not_found_and_kept, setup, teardown),
-        cmocka_unit_test_setup_teardown(a_memory_of_another_scope_is_not_found_and_kept, setup, teardown),
-        cmocka_unit_test_setup_teardown(all_deletes_every_memory_of_the_user_in_this_scope_only, setup, teardown),
-        cmocka_unit_test_setup_teardown(all_in_a_dm_with_one_memory_says_one_memory, setup, teardown),
-        cmocka_unit_test_setup_teardown(all_with_nothing_stored_deletes_zero, setup, teardown),
-        cmocka_unit_test_setup_teardown(an_empty_id_is_refused, setup, teardown),
+        HARNESS_TEST(forgetting_one_id_deletes_that_memory_only),
+        HARNESS_TEST(forgetting_the_same_id_twice_is_not_found_the_second_time),
+        HARNESS_TEST(an_unknown_id_is_not_found),
+        HARNESS_TEST(another_users_memory_is_not_found_and_kept),
+        HARNESS_TEST(a_memory_of_another_scope_is_not_found_and_kept),
+        HARNESS_TEST(all_deletes_every_memory_of_the_user_in_this_scope_only),
+        HARNESS_TEST(all_in_a_dm_with_one_memory_says_one_memory),
+        HARNESS_TEST(all_with_nothing_stored_deletes_zero),
+        HARNESS_TEST(an_empty_id_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -22,18 +22,6 @@
 #define OTHER_GUILD "200000000000000099"
 #define EMPTY_TEXT "No Super Snail analyses recorded in this server yet. Use `/snail analyze` to add yours!"
 
-static int setup(void **state)
-{
-    *state = harness_start(NULL);
-    return *state ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    harness_stop(*state);
-    return 0;
-}
-
 /* Stores `times` analyses of user (name may be NULL: none known) in scope. */
 static void analyses(struct harness *h, const char *user_id, const char *user_name, const char *scope_id, int times)
 {
@@ -71,18 +59,8 @@ static void stamp(struct harness *h, const char *user_id, int64_t at_ms)
 /* /leaderboard with options (NULL = none); asserts the deferred, public shape. */
 static void leaderboard(struct harness *h, const char *options, struct harness_reply *r)
 {
-    assert_int_equal(harness_call(h, &(struct harness_call){.name = "leaderboard", .options = options}, r), 0);
-    assert_int_equal(r->http_status, 200);
-    assert_int_equal(r->type, 5);
-    assert_true(r->is_delivered);
+    harness_call_deferred(h, &(struct harness_call){.name = "leaderboard", .options = options}, r);
     assert_false(r->flags & 64); /* the board is for everyone in the channel */
-}
-
-static const char *embed_footer(const struct harness_reply *r)
-{
-    const cJSON *footer = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(r->embeds, 0), "footer");
-    const cJSON *text = cJSON_GetObjectItemCaseSensitive(footer, "text");
-    return cJSON_IsString(text) ? text->valuestring : NULL;
 }
 
 static size_t count_lines(const char *text)
@@ -124,7 +102,7 @@ static void players_are_ranked_by_analyses_with_medals(void **state)
                                                           "🥈 **2.** Di - 3 analyses (Last: <t:1700000300:R>)\n"
                                                           "🥉 **3.** Cy - 2 analyses (Last: <t:1700000200:R>)\n"
                                                           "**4.** Bea - 1 analysis (Last: <t:1700000000:R>)");
-    assert_string_equal(embed_footer(&r), "Ranked by saved analyses");
+    assert_string_equal(harness_embed_footer(&r, 0), "Ranked by saved analyses");
     harness_reply_cleanup(&r);
 }
 
@@ -237,7 +215,7 @@ static void a_limit_outside_5_to_50_is_clamped(void **state)
         if (count_lines(description) != cases[i].lines)
             print_error("limit %s\n", cases[i].value);
         assert_int_equal(count_lines(description), cases[i].lines);
-        assert_string_equal(embed_footer(&r), "Ranked by saved analyses");
+        assert_string_equal(harness_embed_footer(&r, 0), "Ranked by saved analyses");
         harness_reply_cleanup(&r);
     }
 }
@@ -251,22 +229,20 @@ static void the_run_is_recorded_as_a_command_use(void **state)
     struct store_user_stats s;
     assert_int_equal(store_user_stats(harness_store(h), HARNESS_USER, HARNESS_GUILD, 0, &s), 0);
     assert_int_equal(s.commands, 1);
-    struct store_counts counts;
-    assert_int_equal(store_counts(harness_store(h), &counts), 0);
-    assert_int_equal(counts.snail_stats, 0); /* reading the board writes no analyses */
+    assert_int_equal(harness_counts(h).snail_stats, 0); /* reading the board writes no analyses */
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(players_are_ranked_by_analyses_with_medals, setup, teardown),
-        cmocka_unit_test_setup_teardown(equal_counts_put_the_latest_analysis_first_then_the_lower_id, setup, teardown),
-        cmocka_unit_test_setup_teardown(names_are_escaped_cut_or_replaced_by_a_mention, setup, teardown),
-        cmocka_unit_test_setup_teardown(an_empty_server_is_explained, setup, teardown),
-        cmocka_unit_test_setup_teardown(a_dm_is_refused_as_server_only, setup, teardown),
-        cmocka_unit_test_setup_teardown(the_default_limit_is_ten, setup, teardown),
-        cmocka_unit_test_setup_teardown(a_limit_outside_5_to_50_is_clamped, setup, teardown),
-        cmocka_unit_test_setup_teardown(the_run_is_recorded_as_a_command_use, setup, teardown),
+        HARNESS_TEST(players_are_ranked_by_analyses_with_medals),
+        HARNESS_TEST(equal_counts_put_the_latest_analysis_first_then_the_lower_id),
+        HARNESS_TEST(names_are_escaped_cut_or_replaced_by_a_mention),
+        HARNESS_TEST(an_empty_server_is_explained),
+        HARNESS_TEST(a_dm_is_refused_as_server_only),
+        HARNESS_TEST(the_default_limit_is_ten),
+        HARNESS_TEST(a_limit_outside_5_to_50_is_clamped),
+        HARNESS_TEST(the_run_is_recorded_as_a_command_use),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

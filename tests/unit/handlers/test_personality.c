@@ -19,18 +19,6 @@
 #define NEEDS_ADMIN "❌ This command requires Administrator permissions."
 #define NO_OVERRIDES "No overrides applied via `/personality-config adjust`."
 
-static int setup(void **state)
-{
-    *state = harness_start(NULL);
-    return *state ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    harness_stop(*state);
-    return 0;
-}
-
 /* /personality-config <sub> [options] with the given permissions and guild (NULL = defaults). */
 static void call_sub(struct harness *h, const char *sub, const char *options, const char *permissions,
                      const char *guild_id, bool in_dm, struct harness_reply *r)
@@ -256,16 +244,16 @@ static void analytics_shows_the_adjustments(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(a_member_without_administrator_is_refused_by_the_dispatcher, setup, teardown),
-        cmocka_unit_test_setup_teardown(a_dm_is_refused_as_server_only, setup, teardown),
-        cmocka_unit_test_setup_teardown(view_with_no_adjustments_says_so, setup, teardown),
-        cmocka_unit_test_setup_teardown(adjust_stores_the_value_and_view_shows_it, setup, teardown),
-        cmocka_unit_test_setup_teardown(adjust_accepts_both_ends_of_the_range_and_upserts, setup, teardown),
-        cmocka_unit_test_setup_teardown(a_value_outside_1_to_10_is_refused_and_nothing_stored, setup, teardown),
-        cmocka_unit_test_setup_teardown(an_unknown_parameter_is_refused, setup, teardown),
-        cmocka_unit_test_setup_teardown(adjustments_belong_to_one_server, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_answers_with_its_fixed_text, setup, teardown),
-        cmocka_unit_test_setup_teardown(analytics_shows_the_adjustments, setup, teardown),
+        HARNESS_TEST(a_member_without_administrator_is_refused_by_the_dispatcher),
+        HARNESS_TEST(a_dm_is_refused_as_server_only),
+        HARNESS_TEST(view_with_no_adjustments_says_so),
+        HARNESS_TEST(adjust_stores_the_value_and_view_shows_it),
+        HARNESS_TEST(adjust_accepts_both_ends_of_the_range_and_upserts),
+        HARNESS_TEST(a_value_outside_1_to_10_is_refused_and_nothing_stored),
+        HARNESS_TEST(an_unknown_parameter_is_refused),
+        HARNESS_TEST(adjustments_belong_to_one_server),
+        HARNESS_TEST(test_answers_with_its_fixed_text),
+        HARNESS_TEST(analytics_shows_the_adjustments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,72 +19,18 @@
 #define CONSENT_REQUIRED "❌ Memory consent required.\n\nEnable it with `/consent set allow:true`."
 #define TOO_LONG "❌ That note is too long to save."
 
-static int setup(void **state)
-{
-    *state = harness_start(NULL);
-    return *state ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    harness_stop(*state);
-    return 0;
-}
-
-/* The options array for note (and tags when not NULL), JSON-escaped by cJSON. Owned by the caller. */
-static char *remember_options(const char *note, const char *tags)
-{
-    cJSON *opts = cJSON_CreateArray();
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "name", "note");
-    cJSON_AddNumberToObject(o, "type", 3);
-    cJSON_AddStringToObject(o, "value", note);
-    cJSON_AddItemToArray(opts, o);
-    if (tags) {
-        o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "name", "tags");
-        cJSON_AddNumberToObject(o, "type", 3);
-        cJSON_AddStringToObject(o, "value", tags);
-        cJSON_AddItemToArray(opts, o);
-    }
-    char *text = cJSON_PrintUnformatted(opts);
-    cJSON_Delete(opts);
-    assert_non_null(text);
-    return text;
-}
-
 /* /remember as the default user; asserts the deferred, ephemeral shape every run has. */
 static void remember(struct harness *h, const char *note, const char *tags, bool in_dm, struct harness_reply *r)
 {
-    char *opts = remember_options(note, tags);
-    int rc = harness_call(h, &(struct harness_call){.name = "remember", .options = opts, .in_dm = in_dm}, r);
+    char *opts = harness_string_options("note", note, "tags", tags, NULL);
+    harness_call_deferred(h, &(struct harness_call){.name = "remember", .options = opts, .in_dm = in_dm}, r);
     free(opts);
-    assert_int_equal(rc, 0);
-    assert_int_equal(r->http_status, 200);
-    assert_int_equal(r->type, 5);
-    assert_true(r->is_delivered);
     assert_true(r->flags & 64);
 }
 
 static void allow(struct harness *h, const char *scope_id)
 {
     assert_int_equal(store_consent_set(harness_store(h), HARNESS_USER, "tester", scope_id, true), 0);
-}
-
-static size_t count_memories(struct harness *h, const char *user_id, const char *scope_id)
-{
-    struct store_memories mem = {0};
-    assert_int_equal(store_memory_list(harness_store(h), user_id, scope_id, 100, &mem), 0);
-    size_t n = mem.n;
-    store_memories_free(&mem);
-    return n;
-}
-
-static const char *embed_footer(const struct harness_reply *r, size_t i)
-{
-    const cJSON *footer = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(r->embeds, (int)i), "footer");
-    const cJSON *text = cJSON_GetObjectItemCaseSensitive(footer, "text");
-    return cJSON_IsString(text) ? text->valuestring : NULL;
 }
 
 static void without_consent_the_note_is_refused_and_nothing_is_stored(void **state)
@@ -95,7 +41,7 @@ static void without_consent_the_note_is_refused_and_nothing_is_stored(void **sta
     assert_string_equal(r.content, CONSENT_REQUIRED);
     assert_null(r.embeds);
     harness_reply_cleanup(&r);
-    assert_int_equal(count_memories(h, HARNESS_USER, NULL), 0);
+    assert_int_equal(harness_count_memories(h, HARNESS_USER, NULL), 0);
 }
 
 static void consent_turned_off_still_refuses(void **state)
@@ -106,7 +52,7 @@ static void consent_turned_off_still_refuses(void **state)
     remember(h, "buy milk", NULL, false, &r);
     assert_string_equal(r.content, CONSENT_REQUIRED);
     harness_reply_cleanup(&r);
-    assert_int_equal(count_memories(h, HARNESS_USER, NULL), 0);
+    assert_int_equal(harness_count_memories(h, HARNESS_USER, NULL), 0);
 }
 
 static void with_consent_the_note_is_stored_with_its_tags(void **state)
@@ -119,7 +65,7 @@ static void with_consent_the_note_is_stored_with_its_tags(void **state)
     assert_string_equal(harness_embed_description(&r, 0), "**Note:** buy *milk*");
     assert_string_equal(harness_embed_field(&r, 0, "Scope"), "This server");
     assert_string_equal(harness_embed_field(&r, 0, "Tags"), "`groceries` `urgent`");
-    assert_string_equal(embed_footer(&r, 0), "Use /export to view all memories or /forget to delete");
+    assert_string_equal(harness_embed_footer(&r, 0), "Use /export to view all memories or /forget to delete");
 
     struct store_memories mem = {0};
     assert_int_equal(store_memory_list(harness_store(h), HARNESS_USER, HARNESS_GUILD, 10, &mem), 0);
@@ -169,8 +115,8 @@ static void in_a_dm_the_note_goes_to_the_dm_scope(void **state)
     assert_string_equal(harness_embed_title(&r, 0), "📝 Memory Saved");
     assert_string_equal(harness_embed_field(&r, 0, "Scope"), "This DM");
     harness_reply_cleanup(&r);
-    assert_int_equal(count_memories(h, HARNESS_USER, DM_SCOPE), 1);
-    assert_int_equal(count_memories(h, HARNESS_USER, HARNESS_GUILD), 0);
+    assert_int_equal(harness_count_memories(h, HARNESS_USER, DM_SCOPE), 1);
+    assert_int_equal(harness_count_memories(h, HARNESS_USER, HARNESS_GUILD), 0);
 }
 
 static void consent_in_the_server_does_not_cover_a_dm(void **state)
@@ -181,7 +127,7 @@ static void consent_in_the_server_does_not_cover_a_dm(void **state)
     remember(h, "dm secret", NULL, true, &r);
     assert_string_equal(r.content, CONSENT_REQUIRED);
     harness_reply_cleanup(&r);
-    assert_int_equal(count_memories(h, HARNESS_USER, NULL), 0);
+    assert_int_equal(harness_count_memories(h, HARNESS_USER, NULL), 0);
 }
 
 static void an_empty_note_is_refused(void **state)
@@ -192,7 +138,7 @@ static void an_empty_note_is_refused(void **state)
     remember(h, "", NULL, false, &r);
     assert_string_equal(r.content, "❌ Please give me something to remember.");
     harness_reply_cleanup(&r);
-    assert_int_equal(count_memories(h, HARNESS_USER, NULL), 0);
+    assert_int_equal(harness_count_memories(h, HARNESS_USER, NULL), 0);
 }
 
 static void a_note_at_the_option_length_limit_is_stored_whole(void **state)
@@ -233,7 +179,7 @@ static void a_note_of_1500_cjk_characters_within_the_option_limit_is_stored(void
         print_error("reply: %s\n", r.content);
     harness_reply_cleanup(&r); /* before asserting, so a failure leaks nothing */
     assert_true(is_saved);
-    assert_int_equal(count_memories(h, HARNESS_USER, HARNESS_GUILD), 1);
+    assert_int_equal(harness_count_memories(h, HARNESS_USER, HARNESS_GUILD), 1);
 }
 
 /* Discord enforces max_length for its own clients only; a note past the store's byte cap is
@@ -250,7 +196,7 @@ static void a_note_past_the_store_cap_is_refused(void **state)
     assert_string_equal(r.content, TOO_LONG);
     assert_null(r.embeds);
     harness_reply_cleanup(&r);
-    assert_int_equal(count_memories(h, HARNESS_USER, NULL), 0);
+    assert_int_equal(harness_count_memories(h, HARNESS_USER, NULL), 0);
 }
 
 /* Tags past the store's cap (only a forged request can send them: the option allows 200
@@ -271,7 +217,7 @@ static void tags_past_the_store_cap_are_refused(void **state)
     assert_true(strncmp(r.content, "❌", strlen("❌")) == 0);
     assert_null(r.embeds);
     harness_reply_cleanup(&r);
-    assert_int_equal(count_memories(h, HARNESS_USER, NULL), 0);
+    assert_int_equal(harness_count_memories(h, HARNESS_USER, NULL), 0);
 }
 
 static void a_second_remember_within_the_cooldown_is_refused(void **state)
@@ -283,7 +229,7 @@ static void a_second_remember_within_the_cooldown_is_refused(void **state)
     assert_string_equal(harness_embed_title(&r, 0), "📝 Memory Saved");
     harness_reply_cleanup(&r);
 
-    char *opts = remember_options("second", NULL);
+    char *opts = harness_string_options("note", "second", NULL);
     assert_int_equal(harness_call(h, &(struct harness_call){.name = "remember", .options = opts}, &r), 0);
     free(opts);
     assert_int_equal(r.type, 4); /* answered at once, nothing queued */
@@ -294,11 +240,11 @@ static void a_second_remember_within_the_cooldown_is_refused(void **state)
     size_t len = strlen(r.content);
     assert_true(len > strlen(suffix) && strcmp(r.content + len - strlen(suffix), suffix) == 0);
     harness_reply_cleanup(&r);
-    assert_int_equal(count_memories(h, HARNESS_USER, HARNESS_GUILD), 1);
+    assert_int_equal(harness_count_memories(h, HARNESS_USER, HARNESS_GUILD), 1);
 
     /* The cooldown is per user: someone else may remember at once. */
     assert_int_equal(store_consent_set(harness_store(h), "100000000000000009", "other", HARNESS_GUILD, true), 0);
-    opts = remember_options("theirs", NULL);
+    opts = harness_string_options("note", "theirs", NULL);
     assert_int_equal(
         harness_call(h, &(struct harness_call){.name = "remember", .options = opts, .user_id = "100000000000000009"},
                      &r),
@@ -307,14 +253,14 @@ static void a_second_remember_within_the_cooldown_is_refused(void **state)
     assert_int_equal(r.type, 5);
     assert_string_equal(harness_embed_title(&r, 0), "📝 Memory Saved");
     harness_reply_cleanup(&r);
-    assert_int_equal(count_memories(h, "100000000000000009", HARNESS_GUILD), 1);
+    assert_int_equal(harness_count_memories(h, "100000000000000009", HARNESS_GUILD), 1);
 }
 
 static void a_repeated_interaction_stores_the_note_once(void **state)
 {
     struct harness *h = *state;
     allow(h, HARNESS_GUILD);
-    char *opts = remember_options("only once", NULL);
+    char *opts = harness_string_options("note", "only once", NULL);
     struct harness_reply r;
     const struct harness_call call = {.name = "remember", .options = opts, .id = "900000000000000777"};
     assert_int_equal(harness_call(h, &call, &r), 0);
@@ -326,27 +272,25 @@ static void a_repeated_interaction_stores_the_note_once(void **state)
     assert_int_equal(r.type, 5);
     harness_reply_cleanup(&r);
     assert_int_equal(harness_deliveries(h), delivered); /* not run again */
-    assert_int_equal(count_memories(h, HARNESS_USER, HARNESS_GUILD), 1);
+    assert_int_equal(harness_count_memories(h, HARNESS_USER, HARNESS_GUILD), 1);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(without_consent_the_note_is_refused_and_nothing_is_stored, setup, teardown),
-        cmocka_unit_test_setup_teardown(consent_turned_off_still_refuses, setup, teardown),
-        cmocka_unit_test_setup_teardown(with_consent_the_note_is_stored_with_its_tags, setup, teardown),
-        cmocka_unit_test_setup_teardown(a_note_without_tags_stores_an_empty_list_and_shows_no_tags_field, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(in_a_dm_the_note_goes_to_the_dm_scope, setup, teardown),
-        cmocka_unit_test_setup_teardown(consent_in_the_server_does_not_cover_a_dm, setup, teardown),
-        cmocka_unit_test_setup_teardown(an_empty_note_is_refused, setup, teardown),
-        cmocka_unit_test_setup_teardown(a_note_at_the_option_length_limit_is_stored_whole, setup, teardown),
-        cmocka_unit_test_setup_teardown(a_note_of_1500_cjk_characters_within_the_option_limit_is_stored, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(a_note_past_the_store_cap_is_refused, setup, teardown),
-        cmocka_unit_test_setup_teardown(tags_past_the_store_cap_are_refused, setup, teardown),
-        cmocka_unit_test_setup_teardown(a_second_remember_within_the_cooldown_is_refused, setup, teardown),
-        cmocka_unit_test_setup_teardown(a_repeated_interaction_stores_the_note_once, setup, teardown),
+        HARNESS_TEST(without_consent_the_note_is_refused_and_nothing_is_stored),
+        HARNESS_TEST(consent_turned_off_still_refuses),
+        HARNESS_TEST(with_consent_the_note_is_stored_with_its_tags),
+        HARNESS_TEST(a_note_without_tags_stores_an_empty_list_and_shows_no_tags_field),
+        HARNESS_TEST(in_a_dm_the_note_goes_to_the_dm_scope),
+        HARNESS_TEST(consent_in_the_server_does_not_cover_a_dm),
+        HARNESS_TEST(an_empty_note_is_refused),
+        HARNESS_TEST(a_note_at_the_option_length_limit_is_stored_whole),
+        HARNESS_TEST(a_note_of_1500_cjk_characters_within_the_option_limit_is_stored),
+        HARNESS_TEST(a_note_past_the_store_cap_is_refused),
+        HARNESS_TEST(tags_past_the_store_cap_are_refused),
+        HARNESS_TEST(a_second_remember_within_the_cooldown_is_refused),
+        HARNESS_TEST(a_repeated_interaction_stores_the_note_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

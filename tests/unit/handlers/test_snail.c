@@ -18,66 +18,18 @@
 
 #include <cmocka.h>
 
-#include "fake_http.h"
+#include "ai_fixture.h"
 #include "core/config.h"
-#include "harness.h"
 
 #define VECTORS_PATH SLIMY_TEST_DATA_DIR "/supersnail-vectors.jsonl"
 #define VISION_MODEL "vision-test-model"
 #define CHAT_MODEL "chat-test-model"
-
-/* A 1×1 PNG, and the same bytes in standard base64. */
-static const unsigned char PNG[] = {
-    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00,
-    0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4, 0x89, 0x00, 0x00, 0x00,
-    0x0d, 0x49, 0x44, 0x41, 0x54, 0x78, 0xda, 0x63, 0x64, 0xf8, 0xcf, 0x50, 0x0f, 0x00, 0x03, 0x86, 0x01, 0x80,
-    0x5a, 0x34, 0x7d, 0x6b, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
-};
-#define PNG_BASE64 "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
 
 /* What the model answers: TECH unknown, two of three equipment slots, notes. */
 static const char VISION_ANSWER[] =
     "{\"stats\":{\"hp\":1234567,\"atk\":23456,\"def\":34567,\"rush\":4567,\"fame\":5678,\"tech\":null,"
     "\"art\":7890,\"civ\":8901,\"fth\":9012},\"equipment\":{\"weapon\":\"Laser Sword\",\"armor\":null,"
     "\"accessory\":\"Lucky Charm\"},\"confidence\":\"high\",\"notes\":\"Tech was blurry.\"}";
-
-struct fixture {
-    struct harness *h;
-    struct fake_http *f;
-};
-
-static int setup_plain(void **state)
-{
-    *state = harness_start(NULL);
-    return *state ? 0 : -1;
-}
-
-static int teardown_plain(void **state)
-{
-    harness_stop(*state);
-    return 0;
-}
-
-static int setup_ai(void **state)
-{
-    struct fixture *fx = calloc(1, sizeof *fx);
-    if (!fx || !(fx->f = fake_http_start()))
-        return -1;
-    const struct harness_options opt = {.openai_base_url = fake_http_url(fx->f),
-                                        .attachment_hosts = fake_http_url(fx->f)};
-    fx->h = harness_start(&opt);
-    *state = fx;
-    return fx->h ? 0 : -1;
-}
-
-static int teardown_ai(void **state)
-{
-    struct fixture *fx = *state;
-    harness_stop(fx->h);
-    fake_http_stop(fx->f);
-    free(fx);
-    return 0;
-}
 
 /* ---- calc and test ---- */
 
@@ -367,36 +319,8 @@ static void sheet_setup_explains_where_stats_live(void **state)
 
 /* ---- analyze ---- */
 
-static char *chat_answer(const char *content)
-{
-    cJSON *root = cJSON_CreateObject();
-    cJSON *choice = cJSON_CreateObject();
-    cJSON *message = cJSON_AddObjectToObject(choice, "message");
-    cJSON_AddStringToObject(message, "role", "assistant");
-    cJSON_AddStringToObject(message, "content", content);
-    cJSON_AddStringToObject(choice, "finish_reason", "stop");
-    cJSON_AddItemToArray(cJSON_AddArrayToObject(root, "choices"), choice);
-    char *text = cJSON_PrintUnformatted(root);
-    cJSON_Delete(root);
-    return text;
-}
-
-static void queue_png(struct fake_http *f)
-{
-    fake_http_queue(f, &(struct fake_http_response){.headers = "Content-Type: image/png",
-                                                    .body = (const char *)PNG,
-                                                    .body_len = sizeof PNG});
-}
-
-static void queue_chat(struct fake_http *f, const char *content)
-{
-    char *body = chat_answer(content);
-    fake_http_reply(f, 200, NULL, body);
-    free(body);
-}
-
 /* /snail analyze with one attachment (url may be NULL for the fake's /attachments/snail.png). */
-static int analyze(struct fixture *fx, const char *url, const char *content_type, const char *user,
+static int analyze(struct ai_fixture *fx, const char *url, const char *content_type, const char *user,
                    struct harness_reply *r)
 {
     char default_url[128], resolved[512];
@@ -404,7 +328,7 @@ static int analyze(struct fixture *fx, const char *url, const char *content_type
     snprintf(resolved, sizeof resolved,
              "{\"attachments\":{\"700\":{\"id\":\"700\",\"filename\":\"snail.png\",\"url\":\"%s\","
              "\"content_type\":\"%s\",\"size\":%zu}}}",
-             url ? url : default_url, content_type, sizeof PNG);
+             url ? url : default_url, content_type, sizeof ai_png);
     return harness_call(fx->h,
                         &(struct harness_call){.name = "snail",
                                                .user_id = user,
@@ -414,27 +338,12 @@ static int analyze(struct fixture *fx, const char *url, const char *content_type
                         r);
 }
 
-static cJSON *request_json(struct fake_http *f, size_t i)
-{
-    const struct fake_http_request *req = fake_http_request(f, i);
-    assert_non_null(req);
-    cJSON *root = cJSON_ParseWithLength(req->body, req->body_len);
-    assert_non_null(root);
-    return root;
-}
-
-static const char *str_at(const cJSON *obj, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-    return cJSON_IsString(v) ? v->valuestring : "";
-}
-
 static void analyze_reads_the_screenshot_and_saves_the_stats(void **state)
 {
-    struct fixture *fx = *state;
+    struct ai_fixture *fx = *state;
     const struct slimy_config *cfg = harness_services(fx->h)->config;
-    queue_png(fx->f);
-    queue_chat(fx->f, VISION_ANSWER);
+    ai_queue_png(fx->f);
+    ai_queue_chat(fx->f, VISION_ANSWER);
     struct harness_reply r;
     assert_int_equal(analyze(fx, NULL, "image/png", NULL, &r), 0);
     assert_int_equal(r.type, 5);
@@ -453,9 +362,9 @@ static void analyze_reads_the_screenshot_and_saves_the_stats(void **state)
     const cJSON *embed = cJSON_GetArrayItem(r.embeds, 0);
     char url[128], footer[128];
     snprintf(url, sizeof url, "%s/attachments/snail.png", fake_http_url(fx->f));
-    assert_string_equal(str_at(cJSON_GetObjectItemCaseSensitive(embed, "image"), "url"), url);
+    assert_string_equal(ai_str(cJSON_GetObjectItemCaseSensitive(embed, "image"), "url"), url);
     snprintf(footer, sizeof footer, "Stats saved • Analyzed with %s", VISION_MODEL);
-    assert_string_equal(str_at(cJSON_GetObjectItemCaseSensitive(embed, "footer"), "text"), footer);
+    assert_string_equal(ai_str(cJSON_GetObjectItemCaseSensitive(embed, "footer"), "text"), footer);
     harness_reply_cleanup(&r);
 
     /* The download, then the vision request with the vision model and the image inline. */
@@ -463,28 +372,25 @@ static void analyze_reads_the_screenshot_and_saves_the_stats(void **state)
     const struct fake_http_request *get = fake_http_request(fx->f, 0);
     assert_string_equal(get->method, "GET");
     assert_string_equal(get->path, "/attachments/snail.png");
-    const struct fake_http_request *post = fake_http_request(fx->f, 1);
-    assert_string_equal(post->method, "POST");
-    assert_string_equal(post->path, "/chat/completions");
-    cJSON *body = request_json(fx->f, 1);
+    cJSON *body = ai_request_json(fx->f, 1, "/chat/completions");
     assert_string_equal(cfg->vision_model, VISION_MODEL);
-    assert_string_equal(str_at(body, "model"), VISION_MODEL);
+    assert_string_equal(ai_str(body, "model"), VISION_MODEL);
     const cJSON *messages = cJSON_GetObjectItemCaseSensitive(body, "messages");
     assert_int_equal(cJSON_GetArraySize(messages), 2);
     const cJSON *system = cJSON_GetArrayItem(messages, 0), *user = cJSON_GetArrayItem(messages, 1);
-    assert_string_equal(str_at(system, "role"), "system");
-    assert_non_null(strstr(str_at(system, "content"), "Super Snail"));
-    assert_non_null(strstr(str_at(system, "content"), "\"stats\""));
-    assert_string_equal(str_at(user, "role"), "user");
+    assert_string_equal(ai_str(system, "role"), "system");
+    assert_non_null(strstr(ai_str(system, "content"), "Super Snail"));
+    assert_non_null(strstr(ai_str(system, "content"), "\"stats\""));
+    assert_string_equal(ai_str(user, "role"), "user");
     const cJSON *parts = cJSON_GetObjectItemCaseSensitive(user, "content");
     assert_int_equal(cJSON_GetArraySize(parts), 2);
     const cJSON *text = cJSON_GetArrayItem(parts, 0), *image = cJSON_GetArrayItem(parts, 1);
-    assert_string_equal(str_at(text, "type"), "text");
-    assert_non_null(strstr(str_at(text, "text"), "Super Snail screenshot"));
-    assert_string_equal(str_at(image, "type"), "image_url");
+    assert_string_equal(ai_str(text, "type"), "text");
+    assert_non_null(strstr(ai_str(text, "text"), "Super Snail screenshot"));
+    assert_string_equal(ai_str(image, "type"), "image_url");
     const cJSON *image_url = cJSON_GetObjectItemCaseSensitive(image, "image_url");
-    assert_string_equal(str_at(image_url, "url"), "data:image/png;base64," PNG_BASE64);
-    assert_string_equal(str_at(image_url, "detail"), "high");
+    assert_string_equal(ai_str(image_url, "url"), "data:image/png;base64," AI_PNG_BASE64);
+    assert_string_equal(ai_str(image_url, "detail"), "high");
     cJSON_Delete(body);
 
     /* One row, with TECH unknown. */
@@ -502,7 +408,7 @@ static void analyze_reads_the_screenshot_and_saves_the_stats(void **state)
 
 static void analyze_refuses_a_file_that_is_not_an_image(void **state)
 {
-    struct fixture *fx = *state;
+    struct ai_fixture *fx = *state;
     struct harness_reply r;
     assert_int_equal(analyze(fx, NULL, "text/plain", NULL, &r), 0);
     assert_true(r.is_delivered);
@@ -513,7 +419,7 @@ static void analyze_refuses_a_file_that_is_not_an_image(void **state)
 
 static void analyze_refuses_a_url_on_a_host_not_allowed(void **state)
 {
-    struct fixture *fx = *state;
+    struct ai_fixture *fx = *state;
     struct harness_reply r;
     assert_int_equal(analyze(fx, "https://evil.example.com/attachments/snail.png", "image/png", NULL, &r), 0);
     assert_true(r.is_delivered);
@@ -530,7 +436,7 @@ static void analyze_refuses_a_url_on_a_host_not_allowed(void **state)
 
 static void analyze_refuses_an_image_announced_over_the_cap_without_downloading_it(void **state)
 {
-    struct fixture *fx = *state;
+    struct ai_fixture *fx = *state;
     char resolved[512];
     snprintf(resolved, sizeof resolved,
              "{\"attachments\":{\"700\":{\"id\":\"700\",\"filename\":\"big.png\","
@@ -553,7 +459,7 @@ static void analyze_refuses_an_image_announced_over_the_cap_without_downloading_
 
 static void analyze_explains_an_expired_attachment(void **state)
 {
-    struct fixture *fx = *state;
+    struct ai_fixture *fx = *state;
     fake_http_reply(fx->f, 404, NULL, "not found");
     struct harness_reply r;
     assert_int_equal(analyze(fx, NULL, "image/png", NULL, &r), 0);
@@ -565,8 +471,8 @@ static void analyze_explains_an_expired_attachment(void **state)
 
 static void analyze_words_a_refused_vision_request(void **state)
 {
-    struct fixture *fx = *state;
-    queue_png(fx->f);
+    struct ai_fixture *fx = *state;
+    ai_queue_png(fx->f);
     fake_http_reply(fx->f, 400, NULL,
                     "{\"error\":{\"message\":\"Invalid image.\",\"type\":\"invalid_request_error\","
                     "\"code\":\"invalid_image\"}}");
@@ -576,23 +482,19 @@ static void analyze_words_a_refused_vision_request(void **state)
     assert_null(r.embeds);
     harness_reply_cleanup(&r);
     assert_int_equal(fake_http_count(fx->f), 2); /* a 400 is not retried */
-    struct store_counts counts;
-    assert_int_equal(store_counts(harness_store(fx->h), &counts), 0);
-    assert_int_equal(counts.snail_stats, 0);
+    assert_int_equal(harness_counts(fx->h).snail_stats, 0);
 }
 
 static void analyze_refuses_an_answer_that_is_not_json(void **state)
 {
-    struct fixture *fx = *state;
-    queue_png(fx->f);
-    queue_chat(fx->f, "Sorry, I can't read that screenshot.");
+    struct ai_fixture *fx = *state;
+    ai_queue_png(fx->f);
+    ai_queue_chat(fx->f, "Sorry, I can't read that screenshot.");
     struct harness_reply r;
     assert_int_equal(analyze(fx, NULL, "image/png", NULL, &r), 0);
     assert_string_equal(r.content, "❌ Analysis failed: the vision model returned invalid JSON.");
     harness_reply_cleanup(&r);
-    struct store_counts counts;
-    assert_int_equal(store_counts(harness_store(fx->h), &counts), 0);
-    assert_int_equal(counts.snail_stats, 0);
+    assert_int_equal(harness_counts(fx->h).snail_stats, 0);
 }
 
 static void analyze_without_ai_is_refused_at_once(void **state)
@@ -624,24 +526,22 @@ int main(void)
     setenv("VISION_MODEL", VISION_MODEL, 1);
     setenv("OPENAI_MODEL", CHAT_MODEL, 1);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_answers_the_specifications_worked_example, setup_plain, teardown_plain),
-        cmocka_unit_test_setup_teardown(calc_answers_the_reference_numbers_at_once, setup_plain, teardown_plain),
-        cmocka_unit_test_setup_teardown(calc_matches_every_golden_vector, setup_plain, teardown_plain),
-        cmocka_unit_test_setup_teardown(calc_refuses_malformed_and_out_of_range_levels, setup_plain, teardown_plain),
-        cmocka_unit_test_setup_teardown(sheet_without_rows_says_so, setup_plain, teardown_plain),
-        cmocka_unit_test_setup_teardown(sheet_lists_the_newest_rows_of_the_user_in_this_server, setup_plain,
-                                        teardown_plain),
-        cmocka_unit_test_setup_teardown(sheet_of_another_user_uses_their_resolved_name, setup_plain, teardown_plain),
-        cmocka_unit_test_setup_teardown(sheet_setup_explains_where_stats_live, setup_plain, teardown_plain),
-        cmocka_unit_test_setup_teardown(analyze_reads_the_screenshot_and_saves_the_stats, setup_ai, teardown_ai),
-        cmocka_unit_test_setup_teardown(analyze_refuses_a_file_that_is_not_an_image, setup_ai, teardown_ai),
-        cmocka_unit_test_setup_teardown(analyze_refuses_a_url_on_a_host_not_allowed, setup_ai, teardown_ai),
-        cmocka_unit_test_setup_teardown(analyze_refuses_an_image_announced_over_the_cap_without_downloading_it,
-                                        setup_ai, teardown_ai),
-        cmocka_unit_test_setup_teardown(analyze_explains_an_expired_attachment, setup_ai, teardown_ai),
-        cmocka_unit_test_setup_teardown(analyze_words_a_refused_vision_request, setup_ai, teardown_ai),
-        cmocka_unit_test_setup_teardown(analyze_refuses_an_answer_that_is_not_json, setup_ai, teardown_ai),
-        cmocka_unit_test_setup_teardown(analyze_without_ai_is_refused_at_once, setup_plain, teardown_plain),
+        HARNESS_TEST(test_answers_the_specifications_worked_example),
+        HARNESS_TEST(calc_answers_the_reference_numbers_at_once),
+        HARNESS_TEST(calc_matches_every_golden_vector),
+        HARNESS_TEST(calc_refuses_malformed_and_out_of_range_levels),
+        HARNESS_TEST(sheet_without_rows_says_so),
+        HARNESS_TEST(sheet_lists_the_newest_rows_of_the_user_in_this_server),
+        HARNESS_TEST(sheet_of_another_user_uses_their_resolved_name),
+        HARNESS_TEST(sheet_setup_explains_where_stats_live),
+        AI_TEST_ATTACHMENTS(analyze_reads_the_screenshot_and_saves_the_stats),
+        AI_TEST_ATTACHMENTS(analyze_refuses_a_file_that_is_not_an_image),
+        AI_TEST_ATTACHMENTS(analyze_refuses_a_url_on_a_host_not_allowed),
+        AI_TEST_ATTACHMENTS(analyze_refuses_an_image_announced_over_the_cap_without_downloading_it),
+        AI_TEST_ATTACHMENTS(analyze_explains_an_expired_attachment),
+        AI_TEST_ATTACHMENTS(analyze_words_a_refused_vision_request),
+        AI_TEST_ATTACHMENTS(analyze_refuses_an_answer_that_is_not_json),
+        HARNESS_TEST(analyze_without_ai_is_refused_at_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -27,18 +27,6 @@
 #define DAY_MS (24LL * 60 * 60 * 1000)
 #define OWN_ONLY "❌ You can only view your own stats (viewing others needs Administrator or a mod/club role)."
 
-static int setup(void **state)
-{
-    *state = harness_start(NULL);
-    return *state ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    harness_stop(*state);
-    return 0;
-}
-
 static void use(struct harness *h, const char *user_id, const char *scope_id, const char *command, int times)
 {
     for (int i = 0; i < times; i++)
@@ -72,18 +60,8 @@ static void stats(struct harness *h, const struct harness_call *base, const char
     struct harness_call call = *base;
     call.name = "stats";
     call.options = options;
-    assert_int_equal(harness_call(h, &call, r), 0);
-    assert_int_equal(r->http_status, 200);
-    assert_int_equal(r->type, 5);
-    assert_true(r->is_delivered);
+    harness_call_deferred(h, &call, r);
     assert_true(r->flags & 64);
-}
-
-static const char *embed_footer(const struct harness_reply *r)
-{
-    const cJSON *footer = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(r->embeds, 0), "footer");
-    const cJSON *text = cJSON_GetObjectItemCaseSensitive(footer, "text");
-    return cJSON_IsString(text) ? text->valuestring : NULL;
 }
 
 static void assert_counts(const struct harness_reply *r, const char *messages, const char *images, const char *commands)
@@ -120,7 +98,7 @@ static void own_stats_count_this_scopes_rows(void **state)
     assert_string_equal(harness_embed_title(&r, 0), "📈 Stats for tester (30d)");
     assert_counts(&r, "3", "3", "7");
     assert_string_equal(harness_embed_field(&r, 0, "Last Active"), when);
-    assert_string_equal(embed_footer(&r), "Counted in this server");
+    assert_string_equal(harness_embed_footer(&r, 0), "Counted in this server");
     harness_reply_cleanup(&r);
 }
 
@@ -288,7 +266,7 @@ static void in_a_dm_only_the_dm_rows_count_and_others_are_refused(void **state)
     stats(h, &(struct harness_call){.in_dm = true}, NULL, &r);
     assert_string_equal(harness_embed_title(&r, 0), "📈 Stats for tester (30d)");
     assert_counts(&r, "2", "0", "2");
-    assert_string_equal(embed_footer(&r), "Counted in this DM");
+    assert_string_equal(harness_embed_footer(&r, 0), "Counted in this DM");
     harness_reply_cleanup(&r);
 
     stats(h, &(struct harness_call){.in_dm = true}, "[{\"name\":\"user\",\"type\":6,\"value\":\"" OTHER_USER "\"}]",
@@ -300,15 +278,15 @@ static void in_a_dm_only_the_dm_rows_count_and_others_are_refused(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(own_stats_count_this_scopes_rows, setup, teardown),
-        cmocka_unit_test_setup_teardown(a_user_who_never_used_a_command_here_was_never_active, setup, teardown),
-        cmocka_unit_test_setup_teardown(every_stats_run_is_recorded_as_a_command_use, setup, teardown),
-        cmocka_unit_test_setup_teardown(each_period_counts_only_its_own_rows, setup, teardown),
-        cmocka_unit_test_setup_teardown(an_unknown_period_is_refused, setup, teardown),
-        cmocka_unit_test_setup_teardown(someone_elses_stats_are_refused_without_administrator, setup, teardown),
-        cmocka_unit_test_setup_teardown(an_administrator_sees_someone_elses_stats, setup, teardown),
-        cmocka_unit_test_setup_teardown(a_mod_role_named_in_the_request_may_see_someone_elses_stats, setup, teardown),
-        cmocka_unit_test_setup_teardown(in_a_dm_only_the_dm_rows_count_and_others_are_refused, setup, teardown),
+        HARNESS_TEST(own_stats_count_this_scopes_rows),
+        HARNESS_TEST(a_user_who_never_used_a_command_here_was_never_active),
+        HARNESS_TEST(every_stats_run_is_recorded_as_a_command_use),
+        HARNESS_TEST(each_period_counts_only_its_own_rows),
+        HARNESS_TEST(an_unknown_period_is_refused),
+        HARNESS_TEST(someone_elses_stats_are_refused_without_administrator),
+        HARNESS_TEST(an_administrator_sees_someone_elses_stats),
+        HARNESS_TEST(a_mod_role_named_in_the_request_may_see_someone_elses_stats),
+        HARNESS_TEST(in_a_dm_only_the_dm_rows_count_and_others_are_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -501,15 +501,21 @@ static void *admit_thread_main(void *p)
     return NULL;
 }
 
-static void run_admit_threads(struct kv *kv, bool same_id, int rounds, int round_base,
+/* Runs the CONTRACT_THREADS admitting threads at once, the even ones on kv and the odd ones on
+ * odd_kv (kv again, or another replica of the same deployment), and waits for them. */
+static void run_admit_threads(struct kv *kv, struct kv *odd_kv, bool same_id, int rounds, int round_base,
                               struct admit_thread args[CONTRACT_THREADS])
 {
     pthread_t threads[CONTRACT_THREADS];
     pthread_barrier_t start;
     pthread_barrier_init(&start, NULL, CONTRACT_THREADS);
     for (int t = 0; t < CONTRACT_THREADS; t++) {
-        args[t] = (struct admit_thread){
-            .kv = kv, .start = &start, .thread = t, .same_id = same_id, .rounds = rounds, .round_base = round_base};
+        args[t] = (struct admit_thread){.kv = t % 2 ? odd_kv : kv,
+                                        .start = &start,
+                                        .thread = t,
+                                        .same_id = same_id,
+                                        .rounds = rounds,
+                                        .round_base = round_base};
         assert_int_equal(pthread_create(&threads[t], NULL, admit_thread_main, &args[t]), 0);
     }
     for (int t = 0; t < CONTRACT_THREADS; t++)
@@ -517,13 +523,10 @@ static void run_admit_threads(struct kv *kv, bool same_id, int rounds, int round
     pthread_barrier_destroy(&start);
 }
 
-/* 8 threads x 25 admissions of one (user, path) with distinct ids and a long cooldown:
- * exactly one is admitted, every other one is told to wait. */
-static void test_admit_concurrent_cooldown(void **state)
+/* After threads raced with distinct ids on one (user, path) with a cooldown: exactly one was
+ * admitted and no answer was anything but "cooling down". Returns how many cooled down. */
+static int assert_one_admitted_others_cooling(const struct admit_thread args[CONTRACT_THREADS])
 {
-    struct kv *kv = fixture_kv(state);
-    struct admit_thread args[CONTRACT_THREADS];
-    run_admit_threads(kv, false, CONTRACT_ADMITS_PER_THREAD, 0, args);
     int admitted = 0, cooling = 0, other = 0;
     for (int t = 0; t < CONTRACT_THREADS; t++) {
         admitted += args[t].n_admitted;
@@ -532,6 +535,17 @@ static void test_admit_concurrent_cooldown(void **state)
     }
     if (admitted != 1 || other != 0)
         fail_msg("%d admitted, %d cooling down, %d other answers or errors", admitted, cooling, other);
+    return cooling;
+}
+
+/* 8 threads x 25 admissions of one (user, path) with distinct ids and a long cooldown:
+ * exactly one is admitted, every other one is told to wait. */
+static void test_admit_concurrent_cooldown(void **state)
+{
+    struct kv *kv = fixture_kv(state);
+    struct admit_thread args[CONTRACT_THREADS];
+    run_admit_threads(kv, kv, false, CONTRACT_ADMITS_PER_THREAD, 0, args);
+    int cooling = assert_one_admitted_others_cooling(args);
     assert_int_equal(cooling, CONTRACT_THREADS * CONTRACT_ADMITS_PER_THREAD - 1);
 }
 
@@ -541,7 +555,7 @@ static void test_admit_concurrent_same_id(void **state)
     struct kv *kv = fixture_kv(state);
     for (int round = 0; round < CONTRACT_SAME_ID_ROUNDS; round++) {
         struct admit_thread args[CONTRACT_THREADS];
-        run_admit_threads(kv, true, 1, round, args);
+        run_admit_threads(kv, kv, true, 1, round, args);
         int admitted = 0, duplicate = 0, other = 0;
         for (int t = 0; t < CONTRACT_THREADS; t++) {
             admitted += args[t].n_admitted;

@@ -285,25 +285,8 @@ static void test_redis_replicas_race(void **state)
     struct kv *r2 = open_other(state, prefix);
 
     struct admit_thread args[CONTRACT_THREADS];
-    pthread_t threads[CONTRACT_THREADS];
-    pthread_barrier_t start;
-    pthread_barrier_init(&start, NULL, CONTRACT_THREADS);
-    for (int t = 0; t < CONTRACT_THREADS; t++) {
-        args[t] = (struct admit_thread){
-            .kv = t % 2 ? r2 : r1, .start = &start, .thread = t, .rounds = CONTRACT_ADMITS_PER_THREAD};
-        assert_int_equal(pthread_create(&threads[t], NULL, admit_thread_main, &args[t]), 0);
-    }
-    for (int t = 0; t < CONTRACT_THREADS; t++)
-        assert_int_equal(pthread_join(threads[t], NULL), 0);
-    pthread_barrier_destroy(&start);
-    int admitted = 0, cooling = 0, other = 0;
-    for (int t = 0; t < CONTRACT_THREADS; t++) {
-        admitted += args[t].n_admitted;
-        cooling += args[t].n_cooling;
-        other += args[t].n_duplicate + args[t].n_other;
-    }
-    if (admitted != 1 || other != 0)
-        fail_msg("%d admitted, %d cooling down, %d other answers or errors", admitted, cooling, other);
+    run_admit_threads(r1, r2, false, CONTRACT_ADMITS_PER_THREAD, 0, args);
+    assert_one_admitted_others_cooling(args);
 }
 
 /* Different prefixes are different deployments: they share nothing. */

@@ -6,7 +6,8 @@
  * runs store_contract_tests with cmocka. Each test opens its own fresh database (contract_reset()
  * then contract_open()) and still uses random user and scope ids, and compares counts as
  * deltas, so nothing depends on what an earlier test left behind. Checks that cover many calls
- * report every wrong answer before failing, so one run shows the whole picture. */
+ * report every wrong answer before failing, so one run shows the whole picture. At the end, a few
+ * helpers for the tests of one backend only. */
 #ifndef SLIMY_TESTS_STORE_CONTRACT_H
 #define SLIMY_TESTS_STORE_CONTRACT_H
 
@@ -2542,5 +2543,54 @@ static const struct CMUnitTest store_contract_tests[] = {
     CONTRACT_TEST(test_user_stats_since),
     CONTRACT_TEST(test_user_stats_none),
 };
+
+/* ============================================================================================
+ * Helpers for the tests of one backend only (run after the suite, in the same program)
+ * ========================================================================================== */
+
+/* "Writes one line for the operator into err." */
+static void assert_one_line_error(const char *err)
+{
+    size_t len = strlen(err);
+    if (len == 0)
+        fail_msg("store_open() failed without a message in err");
+    const char *newline = strchr(err, '\n');
+    if (newline && newline != err + len - 1)
+        fail_msg("err is more than one line: \"%s\"", err);
+}
+
+/* store_memory_new.user_name: "upserted into users; NULL keeps the stored name". No op returns
+ * the name: stored_name reads users.username of user_id straight from the database ("" when the
+ * row is missing). The third add stores second_name. */
+static void check_user_name_upsert(struct store *st,
+                                   void (*stored_name)(const char *user_id, char *out, size_t out_len),
+                                   const char *second_name)
+{
+    char user[STORE_ID_MAX], scope[STORE_ID_MAX], id[STORE_ID_MAX], name[128];
+    new_snowflake(user);
+    new_snowflake(scope);
+    char interaction_id[STORE_ID_MAX];
+    new_snowflake(interaction_id);
+    struct store_memory_new m = {.user_id = user,
+                                 .user_name = "First Name",
+                                 .scope_id = scope,
+                                 .note = "a",
+                                 .interaction_id = interaction_id};
+    assert_int_equal(store_memory_add(st, &m, id), SLIMY_OK);
+    stored_name(user, name, sizeof name);
+    assert_string_equal(name, "First Name");
+
+    new_snowflake(interaction_id);
+    m.user_name = NULL;
+    assert_int_equal(store_memory_add(st, &m, id), SLIMY_OK);
+    stored_name(user, name, sizeof name);
+    assert_string_equal(name, "First Name");
+
+    new_snowflake(interaction_id);
+    m.user_name = second_name;
+    assert_int_equal(store_memory_add(st, &m, id), SLIMY_OK);
+    stored_name(user, name, sizeof name);
+    assert_string_equal(name, second_name);
+}
 
 #endif

@@ -118,17 +118,6 @@ static void mariadb_refuse_inserts(const char *table)
 static struct store *mariadb_open(void) { return open_test_database(true); }
 static struct store *mariadb_open_unmigrated(void) { return open_test_database(false); }
 
-/* "Writes one line for the operator into err." */
-static void assert_one_line_error(const char *err)
-{
-    size_t len = strlen(err);
-    if (len == 0)
-        fail_msg("store_open() failed without a message in err");
-    const char *newline = strchr(err, '\n');
-    if (newline && newline != err + len - 1)
-        fail_msg("err is more than one line: \"%s\"", err);
-}
-
 /* users.username as stored, read with a prepared statement; "" when the row is missing or NULL. */
 static void stored_user_name(const char *user_id, char *out, size_t out_len)
 {
@@ -230,29 +219,7 @@ static void test_mariadb_emoji_round_trip(void **state)
 /* store_memory_new.user_name: "upserted into users; NULL keeps the stored name". */
 static void test_mariadb_user_name_upsert(void **state)
 {
-    struct store *st = *state;
-    char user[STORE_ID_MAX], scope[STORE_ID_MAX], id[STORE_ID_MAX], name[128];
-    new_snowflake(user);
-    new_snowflake(scope);
-    char interaction_id[STORE_ID_MAX];
-    new_snowflake(interaction_id);
-    struct store_memory_new m = {
-        .user_id = user, .user_name = "First Name", .scope_id = scope, .note = "a", .interaction_id = interaction_id};
-    assert_int_equal(store_memory_add(st, &m, id), SLIMY_OK);
-    stored_user_name(user, name, sizeof name);
-    assert_string_equal(name, "First Name");
-
-    new_snowflake(interaction_id);
-    m.user_name = NULL;
-    assert_int_equal(store_memory_add(st, &m, id), SLIMY_OK);
-    stored_user_name(user, name, sizeof name);
-    assert_string_equal(name, "First Name");
-
-    new_snowflake(interaction_id);
-    m.user_name = "Second Name";
-    assert_int_equal(store_memory_add(st, &m, id), SLIMY_OK);
-    stored_user_name(user, name, sizeof name);
-    assert_string_equal(name, "Second Name");
+    check_user_name_upsert(*state, stored_user_name, "Second Name");
 }
 
 /* Nobody listening: SLIMY_EUNAVAILABLE and one line for the operator. */

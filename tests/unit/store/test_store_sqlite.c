@@ -94,17 +94,6 @@ static void sqlite_refuse_inserts(const char *table)
 static struct store *sqlite_open(void) { return open_current(true); }
 static struct store *sqlite_open_unmigrated(void) { return open_current(false); }
 
-/* "Writes one line for the operator into err." */
-static void assert_one_line_error(const char *err)
-{
-    size_t len = strlen(err);
-    if (len == 0)
-        fail_msg("store_open() failed without a message in err");
-    const char *newline = strchr(err, '\n');
-    if (newline && newline != err + len - 1)
-        fail_msg("err is more than one line: \"%s\"", err);
-}
-
 static char *journal_mode(const char *path)
 {
     sqlite3 *db = NULL;
@@ -244,29 +233,7 @@ static void stored_user_name(const char *user_id, char *out, size_t out_len)
 /* store_memory_new.user_name: "upserted into users; NULL keeps the stored name". */
 static void test_sqlite_user_name_upsert(void **state)
 {
-    struct store *st = *state;
-    char user[STORE_ID_MAX], scope[STORE_ID_MAX], id[STORE_ID_MAX], name[128];
-    new_snowflake(user);
-    new_snowflake(scope);
-    char interaction_id[STORE_ID_MAX];
-    new_snowflake(interaction_id);
-    struct store_memory_new m = {
-        .user_id = user, .user_name = "First Name", .scope_id = scope, .note = "a", .interaction_id = interaction_id};
-    assert_int_equal(store_memory_add(st, &m, id), SLIMY_OK);
-    stored_user_name(user, name, sizeof name);
-    assert_string_equal(name, "First Name");
-
-    new_snowflake(interaction_id);
-    m.user_name = NULL;
-    assert_int_equal(store_memory_add(st, &m, id), SLIMY_OK);
-    stored_user_name(user, name, sizeof name);
-    assert_string_equal(name, "First Name");
-
-    new_snowflake(interaction_id);
-    m.user_name = "Second " EMOJI_SNAIL;
-    assert_int_equal(store_memory_add(st, &m, id), SLIMY_OK);
-    stored_user_name(user, name, sizeof name);
-    assert_string_equal(name, "Second " EMOJI_SNAIL);
+    check_user_name_upsert(*state, stored_user_name, "Second " EMOJI_SNAIL);
 }
 
 static const struct CMUnitTest sqlite_only_tests[] = {

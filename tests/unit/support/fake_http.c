@@ -9,6 +9,9 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +19,8 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <cmocka.h>
 
 #include "core/clock.h"
 
@@ -97,6 +102,15 @@ const struct fake_http_request *fake_http_request(struct fake_http *f, size_t i)
     const struct fake_http_request *r = i < f->n_requests ? f->requests[i] : NULL;
     pthread_mutex_unlock(&f->lock);
     return r;
+}
+
+cJSON *fake_http_json(struct fake_http *f, size_t i)
+{
+    const struct fake_http_request *r = fake_http_request(f, i);
+    assert_non_null(r);
+    cJSON *root = cJSON_ParseWithLength(r->body, r->body_len);
+    assert_non_null(root);
+    return root;
 }
 
 bool fake_http_wait(struct fake_http *f, size_t n, unsigned timeout_ms)

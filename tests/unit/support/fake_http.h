@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <cjson/cJSON.h>
+
 struct fake_http;
 
 /* One scripted answer; fake_http_queue() copies it. */
@@ -49,6 +51,9 @@ void fake_http_reply(struct fake_http *f, int status, const char *headers, const
 size_t fake_http_count(struct fake_http *f);
 /* The i-th request (0 = first), or NULL; valid until fake_http_stop(). */
 const struct fake_http_request *fake_http_request(struct fake_http *f, size_t i);
+/* The i-th request's body parsed as JSON; the caller deletes it. Fails the test (cmocka) when there
+ * is no such request or its body is not JSON. */
+cJSON *fake_http_json(struct fake_http *f, size_t i);
 /* Waits until at least n requests have arrived; false after timeout_ms. */
 bool fake_http_wait(struct fake_http *f, size_t n, unsigned timeout_ms);
 /* A header's value in a request (the name compares case-insensitively) copied into out; false if

@@ -2,12 +2,15 @@
 #include "harness.h"
 
 #include <pthread.h>
+#include <setjmp.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <cmocka.h>
 #include <sodium.h>
 
 #include "ai/openai.h"
@@ -387,6 +390,13 @@ const char *harness_embed_field(const struct harness_reply *r, size_t i, const c
     return NULL;
 }
 
+const char *harness_embed_footer(const struct harness_reply *r, size_t i)
+{
+    const cJSON *footer = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(r->embeds, (int)i), "footer");
+    const cJSON *text = cJSON_GetObjectItemCaseSensitive(footer, "text");
+    return cJSON_IsString(text) ? text->valuestring : NULL;
+}
+
 static void append_line(struct buf *b, const cJSON *obj, const char *key)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
@@ -416,4 +426,81 @@ const char *harness_reply_text(struct harness_reply *r)
     }
     r->text = buf_detach(&b);
     return r->text ? r->text : "";
+}
+
+/* ---- conveniences for cmocka tests ---- */
+
+int harness_setup(void **state)
+{
+    *state = harness_start(NULL);
+    return *state ? 0 : -1;
+}
+
+int harness_teardown(void **state)
+{
+    harness_stop(*state);
+    return 0;
+}
+
+void harness_call_deferred(struct harness *h, const struct harness_call *call, struct harness_reply *r)
+{
+    assert_int_equal(harness_call(h, call, r), 0);
+    assert_int_equal(r->http_status, 200);
+    assert_int_equal(r->type, 5);
+    assert_true(r->is_delivered);
+}
+
+int harness_call_on_message(struct harness *h, const char *name, const char *user_id, const char *fields,
+                            struct harness_reply *r)
+{
+    char resolved[4096];
+    snprintf(resolved, sizeof resolved,
+             "{\"messages\":{\"" HARNESS_MESSAGE_ID "\":{\"id\":\"" HARNESS_MESSAGE_ID "\"%s%s}}}", fields ? "," : "",
+             fields ? fields : "");
+    return harness_call(h,
+                        &(struct harness_call){.name = name,
+                                               .command_type = 3,
+                                               .user_id = user_id,
+                                               .target_id = HARNESS_MESSAGE_ID,
+                                               .resolved = resolved},
+                        r);
+}
+
+size_t harness_count_memories(struct harness *h, const char *user_id, const char *scope_id)
+{
+    struct store_memories mem = {0};
+    assert_int_equal(store_memory_list(harness_store(h), user_id, scope_id, 100, &mem), 0);
+    size_t n = mem.n;
+    store_memories_free(&mem);
+    return n;
+}
+
+struct store_counts harness_counts(struct harness *h)
+{
+    struct store_counts counts;
+    assert_int_equal(store_counts(harness_store(h), &counts), 0);
+    return counts;
+}
+
+char *harness_string_options(const char *name, const char *value, ...)
+{
+    cJSON *opts = cJSON_CreateArray();
+    va_list ap;
+    va_start(ap, value);
+    while (name) {
+        if (value) {
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddStringToObject(o, "name", name);
+            cJSON_AddNumberToObject(o, "type", 3);
+            cJSON_AddStringToObject(o, "value", value);
+            cJSON_AddItemToArray(opts, o);
+        }
+        name = va_arg(ap, const char *);
+        value = name ? va_arg(ap, const char *) : NULL;
+    }
+    va_end(ap);
+    char *text = cJSON_PrintUnformatted(opts);
+    cJSON_Delete(opts);
+    assert_non_null(text);
+    return text;
 }

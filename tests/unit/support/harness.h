@@ -93,11 +93,12 @@ struct harness_reply {
 int harness_call(struct harness *h, const struct harness_call *call, struct harness_reply *r);
 void harness_reply_cleanup(struct harness_reply *r);
 
-/* Embed helpers: the title, the description and the value of the field named `name` of embed
- * number i; NULL when absent. */
+/* Embed helpers: the title, the description, the value of the field named `name` and the footer
+ * text of embed number i; NULL when absent. */
 const char *harness_embed_title(const struct harness_reply *r, size_t i);
 const char *harness_embed_description(const struct harness_reply *r, size_t i);
 const char *harness_embed_field(const struct harness_reply *r, size_t i, const char *name);
+const char *harness_embed_footer(const struct harness_reply *r, size_t i);
 
 /* Every text of the reply (content, embed titles, descriptions, field names and values)
  * joined by newlines, for "does it mention X" checks. Owned by r. */
@@ -105,5 +106,33 @@ const char *harness_reply_text(struct harness_reply *r);
 
 /* Deferred replies delivered so far, in total. */
 size_t harness_deliveries(struct harness *h);
+
+/* ---- conveniences for cmocka tests (the ones that check fail the test when the store does) ---- */
+
+/* Setup and teardown for a test that needs only the real registry: *state is the harness. */
+int harness_setup(void **state);
+int harness_teardown(void **state);
+/* A test list entry with that setup and teardown. */
+#define HARNESS_TEST(f) cmocka_unit_test_setup_teardown(f, harness_setup, harness_teardown)
+
+/* harness_call(), checking Slimy deferred the call (HTTP 200, type 5) and the reply was delivered. */
+void harness_call_deferred(struct harness *h, const struct harness_call *call, struct harness_reply *r);
+
+/* A message command (Apps → name) on the message HARNESS_MESSAGE_ID, as user_id (NULL =
+ * HARNESS_USER). fields are the message object's JSON members after its id, or NULL for none:
+ *     harness_call_on_message(h, "Ask Slimy", NULL, "\"content\":\"hi\"", &r) */
+#define HARNESS_MESSAGE_ID "600000000000000006"
+int harness_call_on_message(struct harness *h, const char *name, const char *user_id, const char *fields,
+                            struct harness_reply *r);
+
+/* The number of memories of user_id in scope_id (NULL = every scope), up to 100. */
+size_t harness_count_memories(struct harness *h, const char *user_id, const char *scope_id);
+/* store_counts() of the harness's store. */
+struct store_counts harness_counts(struct harness *h);
+
+/* A data.options JSON array of string options (type 3), values JSON-escaped, from name, value
+ * pairs ended by a NULL name; a pair whose value is NULL is left out. The caller frees it.
+ *     harness_string_options("note", "buy milk", "tags", NULL, NULL) */
+char *harness_string_options(const char *name, const char *value, ...);
 
 #endif
