@@ -95,8 +95,11 @@ int main(int argc, char **argv)
     struct discord_rest *rest = NULL;
     if (fetch_start(&engine) || discord_rest_new(&cfg, engine, &rest))
         return 1;
-    struct discord_delivery where = {.application_id = argv[2], .token = argv[3], .interaction_id = "probe",
-                                     .expires_at_wall_ms = clock_wall_ms() + deadline_ms, .ephemeral = ephemeral};
+    struct discord_delivery where = {.application_id = argv[2],
+                                     .token = argv[3],
+                                     .interaction_id = "probe",
+                                     .expires_at_wall_ms = clock_wall_ms() + deadline_ms,
+                                     .ephemeral = ephemeral};
     if (discord_reply_deliver(rest, &where, &msg, on_done, NULL))
         return 1;
     pthread_mutex_lock(&lock);

@@ -17,7 +17,10 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { EXIT_USAGE = 2, EXIT_RUNTIME = 1 };
+enum {
+    EXIT_USAGE = 2,
+    EXIT_RUNTIME = 1
+};
 
 #define SK_HEX_LEN (crypto_sign_SECRETKEYBYTES * 2) /* 128 */
 #define PK_HEX_LEN (crypto_sign_PUBLICKEYBYTES * 2) /* 64 */
@@ -136,8 +139,7 @@ static void parse_secret_key(const char *text, size_t len, unsigned char sk[cryp
         text++;
         len--;
     }
-    while (len > 0 && (text[len - 1] == ' ' || text[len - 1] == '\t' || text[len - 1] == '\n' ||
-                       text[len - 1] == '\r'))
+    while (len > 0 && (text[len - 1] == ' ' || text[len - 1] == '\t' || text[len - 1] == '\n' || text[len - 1] == '\r'))
         len--;
     if (len != SK_HEX_LEN)
         fail(EXIT_USAGE, "%s: secret key must be %d hex chars, got %zu", origin, (int)SK_HEX_LEN, len);

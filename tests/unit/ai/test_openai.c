@@ -31,7 +31,7 @@
 
 #define API_KEY "sk-test-secret-0123456789"
 #define WAIT_MS 10000 /* a result that takes longer is a hang */
-#define CHAT_OK                                                                                                   \
+#define CHAT_OK \
     "{\"choices\":[{\"message\":{\"role\":\"assistant\",\"content\":\"Hi there\"},\"finish_reason\":\"stop\"}]}"
 
 struct fixture {
@@ -221,9 +221,8 @@ static void test_chat_without_key_and_null_content(void **state)
     assert_string_equal(json_string(body, "model"), "gpt-test");
     assert_null(cJSON_GetObjectItemCaseSensitive(body, "temperature"));
     assert_null(cJSON_GetObjectItemCaseSensitive(body, "max_tokens"));
-    assert_string_equal(json_string(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(body, "messages"), 0),
-                                    "content"),
-                        "hello");
+    assert_string_equal(
+        json_string(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(body, "messages"), 0), "content"), "hello");
     cJSON_Delete(body);
 }
 

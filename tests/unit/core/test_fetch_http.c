@@ -155,8 +155,13 @@ static void test_request_and_response_headers(void **state)
     char url[128];
     snprintf(url, sizeof url, "%s/x?y=1", fake_http_url(server));
     struct curl_slist *headers = curl_slist_append(NULL, "X-Test: yes");
-    struct fetch_request req = {.method = "PATCH", .url = url, .headers = headers, .body = "{\"a\":1}", .body_len = 7,
-                                .user_agent = "probe/1", .timeout_ms = 5000};
+    struct fetch_request req = {.method = "PATCH",
+                                .url = url,
+                                .headers = headers,
+                                .body = "{\"a\":1}",
+                                .body_len = 7,
+                                .user_agent = "probe/1",
+                                .timeout_ms = 5000};
     struct fetch_response resp;
     fetch_response_init(&resp, 1024, false);
     assert_int_equal(perform(&req, &resp), CURLE_OK);

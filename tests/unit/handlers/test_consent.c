@@ -16,8 +16,7 @@ static void consent(struct harness *h, const char *sub, const char *options, boo
     char opts[256];
     snprintf(opts, sizeof opts, "[{\"name\":\"%s\",\"type\":1%s%s}]", sub, options ? ",\"options\":" : "",
              options ? options : "");
-    assert_int_equal(harness_call(h, &(struct harness_call){.name = "consent", .options = opts, .in_dm = in_dm}, r),
-                     0);
+    assert_int_equal(harness_call(h, &(struct harness_call){.name = "consent", .options = opts, .in_dm = in_dm}, r), 0);
     assert_int_equal(r->http_status, 200);
     assert_int_equal(r->type, 5); /* deferred, so the store is never touched on the request thread */
     assert_true(r->flags & 64);   /* ephemeral */

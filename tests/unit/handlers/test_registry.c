@@ -487,8 +487,11 @@ static void test_checker_catches_bad_definitions(void **state)
 {
     (void)state;
     static const struct cmd_option one_option[] = {{.name = "x", .type = OPT_STRING, .description = "X"}};
-    const struct command good = {
-        .name = "good", .description = "Fine", .options = one_option, .n_options = 1, .run = dummy_run};
+    const struct command good = {.name = "good",
+                                 .description = "Fine",
+                                 .options = one_option,
+                                 .n_options = 1,
+                                 .run = dummy_run};
     assert_int_equal(check_one(&good), 0);
 
     /* 100 two-byte characters are 100 characters: accepted. */
@@ -550,8 +553,11 @@ static void test_checker_catches_bad_definitions(void **state)
     struct cmd_choice choices[30];
     for (int i = 0; i < 30; i++)
         choices[i] = (struct cmd_choice){.name = "c", .string_value = "v"};
-    struct cmd_option with_choices = {
-        .name = "pick", .type = OPT_STRING, .description = "P", .choices = choices, .n_choices = 26};
+    struct cmd_option with_choices = {.name = "pick",
+                                      .type = OPT_STRING,
+                                      .description = "P",
+                                      .choices = choices,
+                                      .n_choices = 26};
     c.options = &with_choices;
     c.n_options = 1;
     expect_rejected("26 choices", &c);

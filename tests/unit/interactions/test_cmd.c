@@ -16,8 +16,13 @@
 #include "interactions/command.h"
 
 static const struct cmd_option limit_options[] = {
-    {.name = "limit", .type = OPT_INTEGER, .description = "x", .has_min_value = true, .min_value = 5,
-     .has_max_value = true, .max_value = 50},
+    {.name = "limit",
+     .type = OPT_INTEGER,
+     .description = "x",
+     .has_min_value = true,
+     .min_value = 5,
+     .has_max_value = true,
+     .max_value = 50},
 };
 
 static const struct command leaf = {.name = "t", .options = limit_options, .n_options = 1};

@@ -343,8 +343,8 @@ static const struct command block_command = {
 };
 
 static const struct command *const test_commands[] = {
-    &await_command, &block_command,    &cfg_command,  &echo_command,      &echoawait_command,
-    &fail_command,  &later_command,    &laterpub_command, &math_command, &serverinfo_command,
+    &await_command, &block_command, &cfg_command,      &echo_command, &echoawait_command,
+    &fail_command,  &later_command, &laterpub_command, &math_command, &serverinfo_command,
 };
 
 /* ---- fixture ---- */
@@ -615,13 +615,13 @@ static void assert_contains(const char *text, const char *part)
         fail_msg("\"%s\" does not contain \"%s\"", text, part);
 }
 
-#define ECHO_HELLO                                                                                                     \
+#define ECHO_HELLO \
     "{\"id\":\"1\",\"name\":\"echo\",\"type\":1,\"options\":[{\"name\":\"text\",\"type\":3,\"value\":\"hello\"}]}"
-#define MATH_ADD                                                                                                       \
-    "{\"id\":\"2\",\"name\":\"math\",\"type\":1,\"options\":[{\"name\":\"add\",\"type\":1,\"options\":["               \
+#define MATH_ADD                                                                                         \
+    "{\"id\":\"2\",\"name\":\"math\",\"type\":1,\"options\":[{\"name\":\"add\",\"type\":1,\"options\":[" \
     "{\"name\":\"a\",\"type\":4,\"value\":2},{\"name\":\"b\",\"type\":4,\"value\":3}]}]}"
-#define MATH_NEG                                                                                                       \
-    "{\"id\":\"2\",\"name\":\"math\",\"type\":1,\"options\":[{\"name\":\"neg\",\"type\":1,\"options\":["               \
+#define MATH_NEG                                                                                         \
+    "{\"id\":\"2\",\"name\":\"math\",\"type\":1,\"options\":[{\"name\":\"neg\",\"type\":1,\"options\":[" \
     "{\"name\":\"a\",\"type\":4,\"value\":7}]}]}"
 
 /* ---- signature and parsing ---- */

@@ -97,7 +97,7 @@ static void test_guild_command(void **state)
     assert_int_equal(it.context, 0);
     assert_true(it.has_member);
     assert_string_equal(it.user_id, "1500000000000000005"); /* member.user.id */
-    assert_string_equal(it.user_name, "Escargot");           /* the nick wins */
+    assert_string_equal(it.user_name, "Escargot");          /* the nick wins */
     assert_true(it.member_permissions == UINT64_C(2147483647));
     assert_true((it.member_permissions & PERMISSION_ADMINISTRATOR) != 0);
     assert_true((it.member_permissions & PERMISSION_MANAGE_GUILD) != 0);
@@ -167,8 +167,7 @@ static void test_display_name_fallbacks(void **state)
         /* DM: global_name absent → username */
         {"{\"type\":2,\"user\":{\"id\":\"5\",\"username\":\"dm_only\"}}", "dm_only"},
         /* DM: a nick outside a member is not a member nick */
-        {"{\"type\":2,\"nick\":\"NotMe\",\"user\":{\"id\":\"5\",\"username\":\"dm\",\"global_name\":\"DMG\"}}",
-         "DMG"},
+        {"{\"type\":2,\"nick\":\"NotMe\",\"user\":{\"id\":\"5\",\"username\":\"dm\",\"global_name\":\"DMG\"}}", "DMG"},
         /* nothing at all → "" */
         {"{\"type\":2,\"user\":{\"id\":\"5\"}}", ""},
         {"{\"type\":2}", ""},
@@ -247,8 +246,7 @@ static void test_subcommand(void **state)
     interaction_free(&it);
 
     /* A subcommand without parameters: no leaf options. */
-    parse_ok("{\"type\":2,\"data\":{\"name\":\"snail\",\"type\":1,\"options\":[{\"name\":\"help\",\"type\":1}]}}",
-             &it);
+    parse_ok("{\"type\":2,\"data\":{\"name\":\"snail\",\"type\":1,\"options\":[{\"name\":\"help\",\"type\":1}]}}", &it);
     assert_string_equal(it.subcommand, "help");
     assert_null(it.options);
     assert_null(interaction_option(&it, "help"));
@@ -466,32 +464,32 @@ static void test_invalid_bodies(void **state)
 {
     (void)state;
     static const char *const bad[] = {
-        "",                               /* empty body */
-        "not json",                       /* not JSON */
-        "[{\"type\":1}]",                 /* array */
-        "[]",                             /* array */
-        "\"type\"",                       /* string */
-        "1",                              /* number */
-        "null",                           /* null */
-        "{}",                             /* no type */
-        "{\"id\":\"1\",\"data\":{}}",     /* no type */
-        "{\"type\":\"2\"}",               /* type as a string */
-        "{\"type\":1.5}",                 /* not an integer */
-        "{\"type\":2.000001}",            /* not an integer */
-        "{\"type\":null}",                /* null */
-        "{\"type\":true}",                /* boolean */
-        "{\"type\":[1]}",                 /* array */
-        "{\"type\":{}}",                  /* object */
-        "{\"type\":1e300}",               /* does not fit an int */
-        "{\"type\":4294967298}",          /* 2^32+2 must not wrap to 2 */
-        "{\"Type\":2}",                   /* keys are case-sensitive */
-        "{\"type\":2,\"data\":{",         /* truncated */
-        "{\"type\":2",                    /* truncated */
-        "{\"type\":",                     /* truncated */
-        "{",                              /* truncated */
+        "",                                     /* empty body */
+        "not json",                             /* not JSON */
+        "[{\"type\":1}]",                       /* array */
+        "[]",                                   /* array */
+        "\"type\"",                             /* string */
+        "1",                                    /* number */
+        "null",                                 /* null */
+        "{}",                                   /* no type */
+        "{\"id\":\"1\",\"data\":{}}",           /* no type */
+        "{\"type\":\"2\"}",                     /* type as a string */
+        "{\"type\":1.5}",                       /* not an integer */
+        "{\"type\":2.000001}",                  /* not an integer */
+        "{\"type\":null}",                      /* null */
+        "{\"type\":true}",                      /* boolean */
+        "{\"type\":[1]}",                       /* array */
+        "{\"type\":{}}",                        /* object */
+        "{\"type\":1e300}",                     /* does not fit an int */
+        "{\"type\":4294967298}",                /* 2^32+2 must not wrap to 2 */
+        "{\"Type\":2}",                         /* keys are case-sensitive */
+        "{\"type\":2,\"data\":{",               /* truncated */
+        "{\"type\":2",                          /* truncated */
+        "{\"type\":",                           /* truncated */
+        "{",                                    /* truncated */
         "{\"type\":2,\"data\":{\"name\":\"a}}", /* unterminated string */
-        "{\"type\":1}garbage",          /* trailing bytes after the object */
-        "{\"type\":1}{\"type\":2}",     /* two documents */
+        "{\"type\":1}garbage",                  /* trailing bytes after the object */
+        "{\"type\":1}{\"type\":2}",             /* two documents */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         struct interaction it;

@@ -263,8 +263,12 @@ static void test_message_response_cut(void **state)
         const char *first;
     } mixed[] = {
         {"a\xC3\xA9\xF0\x9F\x98\x80", "a"},
-        {"\xC3\xA9\xF0\x9F\x98\x80" "a", "\xC3\xA9"},
-        {"\xF0\x9F\x98\x80" "a\xC3\xA9", "\xF0\x9F\x98\x80"},
+        {"\xC3\xA9\xF0\x9F\x98\x80"
+         "a",
+         "\xC3\xA9"},
+        {"\xF0\x9F\x98\x80"
+         "a\xC3\xA9",
+         "\xF0\x9F\x98\x80"},
     };
     for (size_t u = 0; u < sizeof mixed / sizeof mixed[0]; u++) {
         assert_int_equal(strlen(mixed[u].unit), 7);

@@ -323,9 +323,16 @@ static void test_chunk_round_trip(void **state)
 {
     (void)state;
     static const char *const words[] = {
-        "snail", "the", "a", E_ACUTE "t" E_ACUTE, EURO "42", GRIN, GRIN GRIN GRIN,
+        "snail",
+        "the",
+        "a",
+        E_ACUTE "t" E_ACUTE,
+        EURO "42",
+        GRIN,
+        GRIN GRIN GRIN,
         "\xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E", /* 日本語 */
-        "https://example.com/a/very/long/path?with=query&and=more", "x",
+        "https://example.com/a/very/long/path?with=query&and=more",
+        "x",
     };
     static const char *const separators[] = {" ", " ", " ", " ", "\n", "\n\n", ", ", ". ", "", "\t"};
     struct text t = {0};

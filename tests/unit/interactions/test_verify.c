@@ -175,8 +175,7 @@ static void test_rfc8032_test1_empty_timestamp_rejected(void **state)
     unsigned char pk[crypto_sign_PUBLICKEYBYTES];
     hex_decode(vec->public_hex, pk, sizeof pk);
     int64_t signed_at = -1;
-    assert_int_equal(verify_request(pk, vec->signature_hex, "", "", 0, NOW_S, 0, &signed_at),
-                     VERIFY_MISSING_HEADER);
+    assert_int_equal(verify_request(pk, vec->signature_hex, "", "", 0, NOW_S, 0, &signed_at), VERIFY_MISSING_HEADER);
     assert_int_equal(signed_at, -1);
 }
 
@@ -198,8 +197,8 @@ static void test_rfc8032_test1_key_signs_discord_request(void **state)
     assert_int_equal(signed_at, 1700000000);
 
     /* The RFC's own TEST 1 signature is over the empty message, not over this request. */
-    assert_int_equal(verify_request(rfc_pk, rfc8032_vectors[0].signature_hex, NOW_TS, body, strlen(body),
-                                    NOW_S, MAX_AGE_S, &signed_at),
+    assert_int_equal(verify_request(rfc_pk, rfc8032_vectors[0].signature_hex, NOW_TS, body, strlen(body), NOW_S,
+                                    MAX_AGE_S, &signed_at),
                      VERIFY_BAD_SIGNATURE);
 }
 
@@ -354,8 +353,7 @@ static void test_malformed_timestamp(void **state)
     assert_int_equal(verify_at(&kp, sig_hex, ts18, PING_BODY, strlen(PING_BODY), NOW_S, 0, &signed_at), VERIFY_OK);
     assert_int_equal(signed_at, INT64_C(999999999999999999));
     /* ...but it is far in the future, so a freshness window rejects it. */
-    assert_int_equal(verify_at(&kp, sig_hex, ts18, PING_BODY, strlen(PING_BODY), NOW_S, MAX_AGE_S, NULL),
-                     VERIFY_STALE);
+    assert_int_equal(verify_at(&kp, sig_hex, ts18, PING_BODY, strlen(PING_BODY), NOW_S, MAX_AGE_S, NULL), VERIFY_STALE);
 
     /* "0" is decimal seconds (the epoch). */
     assert_int_equal(verify_signed_ts(&kp, "0", 0), VERIFY_OK);
@@ -396,8 +394,8 @@ static void test_freshness_window(void **state)
         enum verify_result r =
             verify_at(&kp, sig_hex, ts, PING_BODY, strlen(PING_BODY), NOW_S, cases[i].max_age_s, &signed_at);
         if (r != cases[i].expected)
-            fail_msg("ts %s max_age %u: got %s, expected %s", ts, (unsigned)cases[i].max_age_s,
-                     verify_result_name(r), verify_result_name(cases[i].expected));
+            fail_msg("ts %s max_age %u: got %s, expected %s", ts, (unsigned)cases[i].max_age_s, verify_result_name(r),
+                     verify_result_name(cases[i].expected));
         if (r == VERIFY_OK)
             assert_int_equal(signed_at, (int64_t)cases[i].ts);
     }
@@ -405,8 +403,7 @@ static void test_freshness_window(void **state)
     /* A server clock at 0 with a current timestamp is just as far off. */
     char sig_hex[SIG_HEX_LEN + 1];
     sign_request(&kp, NOW_TS, PING_BODY, strlen(PING_BODY), sig_hex);
-    assert_int_equal(verify_at(&kp, sig_hex, NOW_TS, PING_BODY, strlen(PING_BODY), 0, MAX_AGE_S, NULL),
-                     VERIFY_STALE);
+    assert_int_equal(verify_at(&kp, sig_hex, NOW_TS, PING_BODY, strlen(PING_BODY), 0, MAX_AGE_S, NULL), VERIFY_STALE);
 }
 
 static void test_tampering(void **state)
@@ -433,8 +430,7 @@ static void test_tampering(void **state)
     assert_int_equal(verify_at(&kp, sig_hex, NOW_TS, body, len - 1, NOW_S, MAX_AGE_S, NULL), VERIFY_BAD_SIGNATURE);
     assert_int_equal(verify_at(&kp, sig_hex, NOW_TS, body, len + 1, NOW_S, MAX_AGE_S, NULL), VERIFY_BAD_SIGNATURE);
     /* Another timestamp, still fresh. */
-    assert_int_equal(verify_at(&kp, sig_hex, "1700000001", body, len, NOW_S, MAX_AGE_S, NULL),
-                     VERIFY_BAD_SIGNATURE);
+    assert_int_equal(verify_at(&kp, sig_hex, "1700000001", body, len, NOW_S, MAX_AGE_S, NULL), VERIFY_BAD_SIGNATURE);
     /* Moving bytes between the timestamp and the body changes nothing signed, so it verifies: the
      * signed message is the concatenation. "170000000" + "0{...": same bytes (max_age 0: that
      * timestamp is years old). */
@@ -472,8 +468,7 @@ static void test_body_with_nul_bytes(void **state)
 
     assert_int_equal(verify_at(&kp, sig_hex, NOW_TS, body, len, NOW_S, MAX_AGE_S, NULL), VERIFY_OK);
     /* Stopping at the first NUL (strlen) is not the signed message. */
-    assert_int_equal(verify_at(&kp, sig_hex, NOW_TS, body, strlen(body), NOW_S, MAX_AGE_S, NULL),
-                     VERIFY_BAD_SIGNATURE);
+    assert_int_equal(verify_at(&kp, sig_hex, NOW_TS, body, strlen(body), NOW_S, MAX_AGE_S, NULL), VERIFY_BAD_SIGNATURE);
     /* A change after the NUL is detected. */
     char copy[sizeof body];
     memcpy(copy, body, sizeof body);

@@ -54,7 +54,7 @@ static bool contract_process_only_sees_jobs;
 #define CONTRACT_READER_JOBS 40
 #define CONTRACT_COUNTER_THREADS 4
 #define CONTRACT_COUNTER_ADDS 50
-#define CONTRACT_BIG_BODY 70000 /* past the sizes where a protocol would switch to chunks */
+#define CONTRACT_BIG_BODY 70000        /* past the sizes where a protocol would switch to chunks */
 #define EMOJI_SNAIL "\xF0\x9F\x90\x8C" /* U+1F40C, 4 bytes in UTF-8 */
 
 /* ---- fixture and helpers ---- */
@@ -98,7 +98,10 @@ static int teardown_kv(void **state)
     return 0;
 }
 
-static struct kv *fixture_kv(void **state) { return ((struct contract_fixture *)*state)->kv; }
+static struct kv *fixture_kv(void **state)
+{
+    return ((struct contract_fixture *)*state)->kv;
+}
 
 /* Replaces the fixture's backend by a fresh one with opts (teardown closes it). */
 static struct kv *reopen_with(void **state, const struct kv_options *opts)
@@ -133,8 +136,11 @@ static const char *verdict_name(enum kv_verdict v)
 static struct kv_admit_result admit_at(int line, struct kv *kv, const char *id, const char *user, const char *path,
                                        uint32_t cooldown_ms, const struct kv_job *job)
 {
-    struct kv_admission req = {
-        .interaction_id = id, .user_id = user, .command_path = path, .cooldown_ms = cooldown_ms, .job = job};
+    struct kv_admission req = {.interaction_id = id,
+                               .user_id = user,
+                               .command_path = path,
+                               .cooldown_ms = cooldown_ms,
+                               .job = job};
     struct kv_admit_result r;
     memset(&r, 0x5a, sizeof r); /* a backend that leaves a field unset does not pass by luck */
     int rc = kv_admit(kv, &req, &r);
@@ -151,7 +157,7 @@ static void expect_verdict_at(int line, struct kv_admit_result r, enum kv_verdic
 }
 
 #define admit(kv, id, user, path, cooldown_ms, job) admit_at(__LINE__, kv, id, user, path, cooldown_ms, job)
-#define expect_admit(kv, id, user, path, cooldown_ms, job, want)                                                       \
+#define expect_admit(kv, id, user, path, cooldown_ms, job, want) \
     expect_verdict_at(__LINE__, admit_at(__LINE__, kv, id, user, path, cooldown_ms, job), want, id)
 
 /* A job for interaction id with a small JSON body. */
@@ -463,13 +469,13 @@ struct admit_thread {
     struct kv *kv;
     pthread_barrier_t *start;
     int thread;
-    bool same_id;   /* every thread admits the one id "39<round_base>", without a cooldown */
+    bool same_id; /* every thread admits the one id "39<round_base>", without a cooldown */
     int round_base;
-    int rounds;     /* admissions to make */
+    int rounds; /* admissions to make */
     int n_admitted;
     int n_duplicate;
     int n_cooling;
-    int n_other;    /* any other verdict, or an error */
+    int n_other; /* any other verdict, or an error */
 };
 
 static void *admit_thread_main(void *p)
@@ -975,7 +981,9 @@ static void test_counters_path_cap(void **state)
 static void test_counters_path_cap_many(void **state)
 {
     struct kv *kv = fixture_kv(state);
-    enum { EXTRA = 200 };
+    enum {
+        EXTRA = 200
+    };
     struct kv_counter *d = calloc(KV_COUNTERS_MAX + EXTRA, sizeof *d);
     assert_non_null(d);
     for (int i = 0; i < KV_COUNTERS_MAX + EXTRA; i++) {

@@ -171,7 +171,10 @@ static struct kv *open_other(void **state, const char *prefix)
     return f->other;
 }
 
-static uint64_t ms_since(uint64_t t0) { return clock_mono_ms() - t0; }
+static uint64_t ms_since(uint64_t t0)
+{
+    return clock_mono_ms() - t0;
+}
 
 static void expect_fast(uint64_t t0, const char *what)
 {

@@ -105,11 +105,12 @@ static int teardown(void **state)
     return 0;
 }
 
-static char *build_with(struct persona *p, unsigned modes, const struct persona_adjustment *adj, size_t n,
-                        bool snail)
+static char *build_with(struct persona *p, unsigned modes, const struct persona_adjustment *adj, size_t n, bool snail)
 {
-    struct persona_prompt_input in = {
-        .effective_modes = modes, .adjustments = adj, .n_adjustments = n, .include_snail_layer = snail};
+    struct persona_prompt_input in = {.effective_modes = modes,
+                                      .adjustments = adj,
+                                      .n_adjustments = n,
+                                      .include_snail_layer = snail};
     char *prompt = persona_build_prompt(p, &in);
     assert_non_null(prompt);
     return prompt;

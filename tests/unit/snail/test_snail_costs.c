@@ -231,11 +231,11 @@ static void test_calc_rejects(void **state)
 static void test_js_round(void **state)
 {
     (void)state;
-    assert_true(ritual_hours(-150) == 3);  /* 2.5 -> 3 */
-    assert_true(ritual_hours(150) == -2);  /* -2.5 -> -2 (C round() gives -3) */
-    assert_true(ritual_hours(90) == -1);   /* -1.5 -> -1 */
-    assert_true(ritual_hours(-90) == 2);   /* 1.5 -> 2 */
-    assert_true(ritual_hours(-210) == 4);  /* 3.5 -> 4 */
+    assert_true(ritual_hours(-150) == 3);         /* 2.5 -> 3 */
+    assert_true(ritual_hours(150) == -2);         /* -2.5 -> -2 (C round() gives -3) */
+    assert_true(ritual_hours(90) == -1);          /* -1.5 -> -1 */
+    assert_true(ritual_hours(-90) == 2);          /* 1.5 -> 2 */
+    assert_true(ritual_hours(-210) == 4);         /* 3.5 -> 4 */
     double h = ritual_hours(-29.999999999999996); /* 0.49999999999999994 -> 0, not floor(x + 0.5) = 1 */
     assert_true(h == 0 && !signbit(h));
     h = ritual_hours(30); /* -0.5 -> -0 */
@@ -274,8 +274,8 @@ static void test_levels_parse(void **state)
     assert_parse("3,,2, ,0,0,0,", (const double[]){3, 0, 2, 0, 0, 0, 0, 0}); /* blank is 0 */
     assert_parse("1e1,+3,0x1F,0b11,0o7,-0,1.,.5", (const double[]){10, 3, 31, 3, 7, -0.0, 1, 0.5});
     assert_parse(" 3 ,\t4\n,0X1f,0B0,0O17,012,+.5,1E-1", (const double[]){3, 4, 31, 0, 15, 12, 0.5, 0.1});
-    assert_parse("Infinity,-Infinity,+Infinity,1e400,2.5,9.75,0,0", (const double[]){
-        INFINITY, -INFINITY, INFINITY, INFINITY, 2.5, 9.75, 0, 0});
+    assert_parse("Infinity,-Infinity,+Infinity,1e400,2.5,9.75,0,0",
+                 (const double[]){INFINITY, -INFINITY, INFINITY, INFINITY, 2.5, 9.75, 0, 0});
     /* JavaScript white space beyond ASCII: NBSP, BOM, U+3000, U+2028. */
     assert_parse("\xC2\xA0"
                  "1\xEF\xBB\xBF,\xE3\x80\x80"
@@ -285,16 +285,16 @@ static void test_levels_parse(void **state)
     assert_parse("0b11111111111111111111111111111111111111111111111111111,0o1777777777777777777777,0,0,0,0,0,0",
                  (const double[]){9007199254740991.0, 18446744073709551615.0, 0, 0, 0, 0, 0, 0});
 
-    assert_parse_fails("-0x1,0,0,0,0,0,0,0");   /* no sign before hex */
+    assert_parse_fails("-0x1,0,0,0,0,0,0,0"); /* no sign before hex */
     assert_parse_fails("+0b1,0,0,0,0,0,0,0");
     assert_parse_fails("abc,0,0,0,0,0,0,0");
-    assert_parse_fails("3,3,2,0,0,0,1");      /* 7 pieces */
-    assert_parse_fails("3,3,2,0,0,0,0,1,1");  /* 9 pieces */
+    assert_parse_fails("3,3,2,0,0,0,1");     /* 7 pieces */
+    assert_parse_fails("3,3,2,0,0,0,0,1,1"); /* 9 pieces */
     assert_parse_fails("");
     assert_parse_fails(NULL);
-    static const char *const nan_pieces[] = {"inf", "INFINITY", "nan", ".", "1e", "1e+", "e5", "+", "-",
-                                             "0x", "0b", "0o", "0b2", "0o8", "0xg", "0x1p3", "1_0",
-                                             "1 2", "--1", "+-1", "Infinityx", "1.5e", "0x1.8", "\xC2"};
+    static const char *const nan_pieces[] = {"inf", "INFINITY", "nan", ".",   "1e",        "1e+",  "e5",    "+",
+                                             "-",   "0x",       "0b",  "0o",  "0b2",       "0o8",  "0xg",   "0x1p3",
+                                             "1_0", "1 2",      "--1", "+-1", "Infinityx", "1.5e", "0x1.8", "\xC2"};
     for (size_t k = 0; k < sizeof(nan_pieces) / sizeof(nan_pieces[0]); k++) {
         char text[64];
         snprintf(text, sizeof(text), "0,0,0,0,0,0,0,%s", nan_pieces[k]);
@@ -325,8 +325,7 @@ static void test_levels_check(void **state)
 
     /* Truncated labels still count every failure. */
     char small[5];
-    assert_int_equal(snail_levels_check(5, (const double[]){-1, -1, -1, -1, -1, -1, -1, -1}, small, sizeof(small)),
-                     8);
+    assert_int_equal(snail_levels_check(5, (const double[]){-1, -1, -1, -1, -1, -1, -1, -1}, small, sizeof(small)), 8);
     assert_string_equal(small, "l1, ");
     assert_int_equal(snail_levels_check(5, (const double[]){-1, 0, 0, 0, 0, 0, 0, 0}, NULL, 0), 1);
 }
@@ -359,7 +358,7 @@ static void test_format_number(void **state)
     /* Values as JavaScript's toLocaleString() prints them (checked against Node 20). */
     assert_format(9007199254740991.0, "9,007,199,254,740,991");
     assert_format(9007199254740992.0, "9,007,199,254,740,992");
-    assert_format(1152921504606846976.0, "1,152,921,504,606,847,000"); /* 2^60 */
+    assert_format(1152921504606846976.0, "1,152,921,504,606,847,000");   /* 2^60 */
     assert_format(18446744073709551616.0, "18,446,744,073,709,552,000"); /* 2^64 */
     assert_format(1e21, "1,000,000,000,000,000,000,000");
     assert_format(123456.7895, "123,456.79");
@@ -383,10 +382,10 @@ static void test_format_number(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_golden_vectors),  cmocka_unit_test(test_worked_examples),
+        cmocka_unit_test(test_golden_vectors),    cmocka_unit_test(test_worked_examples),
         cmocka_unit_test(test_fractional_levels), cmocka_unit_test(test_calc_rejects),
-        cmocka_unit_test(test_js_round),        cmocka_unit_test(test_levels_parse),
-        cmocka_unit_test(test_levels_check),    cmocka_unit_test(test_format_number),
+        cmocka_unit_test(test_js_round),          cmocka_unit_test(test_levels_parse),
+        cmocka_unit_test(test_levels_check),      cmocka_unit_test(test_format_number),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,12 +16,12 @@
 #include "snail/snail_vision.h"
 
 /* The answer fake_openai.py gives, as the model would fence it. */
-#define FAKE_ANSWER                                                                                            \
-    "```json\n"                                                                                                \
-    "{\"stats\": {\"hp\": 1234567, \"atk\": 89012, \"def\": 34567, \"rush\": 1234, \"fame\": 5678, "          \
-    "\"tech\": null, \"art\": 910, \"civ\": 1112, \"fth\": 1314}, "                                            \
-    "\"equipment\": {\"weapon\": \"Laser Sword\", \"armor\": null, \"accessory\": \"Lucky Charm\"}, "        \
-    "\"confidence\": \"high\", \"notes\": \"fake vision\"}\n"                                                  \
+#define FAKE_ANSWER                                                                                   \
+    "```json\n"                                                                                       \
+    "{\"stats\": {\"hp\": 1234567, \"atk\": 89012, \"def\": 34567, \"rush\": 1234, \"fame\": 5678, "  \
+    "\"tech\": null, \"art\": 910, \"civ\": 1112, \"fth\": 1314}, "                                   \
+    "\"equipment\": {\"weapon\": \"Laser Sword\", \"armor\": null, \"accessory\": \"Lucky Charm\"}, " \
+    "\"confidence\": \"high\", \"notes\": \"fake vision\"}\n"                                         \
     "```"
 
 /* ---- helpers ---- */
@@ -170,11 +170,11 @@ static void test_parse_invalid_json(void **state)
         "",
         "   ",
         "```json\n```",
-        "{\"stats\": {\"hp\": 1",            /* cut off by max_tokens */
-        "[{\"stats\":{\"hp\":1}}]",          /* an array, not an object */
+        "{\"stats\": {\"hp\": 1",   /* cut off by max_tokens */
+        "[{\"stats\":{\"hp\":1}}]", /* an array, not an object */
         "42",
         "\"{}\"",
-        "{\"stats\":{}} and {\"x\":1}",    /* two objects: the outermost braces hold no single one */
+        "{\"stats\":{}} and {\"x\":1}", /* two objects: the outermost braces hold no single one */
         "I cannot read this screenshot.",
     };
     for (size_t i = 0; i < sizeof answers / sizeof answers[0]; i++) {

@@ -56,8 +56,8 @@ static void (*contract_refuse_inserts)(const char *table);
 #define CONTRACT_BURST 10
 #define CONTRACT_OPEN_RACE_ROUNDS 100
 #define CONTRACT_OPENERS 4
-#define CONTRACT_ALL_MODES                                                                                             \
-    (MODE_ADMIN | MODE_CHAT | MODE_PERSONALITY | MODE_NO_PERSONALITY | MODE_SUPER_SNAIL | MODE_RATING_UNRATED |        \
+#define CONTRACT_ALL_MODES                                                                                      \
+    (MODE_ADMIN | MODE_CHAT | MODE_PERSONALITY | MODE_NO_PERSONALITY | MODE_SUPER_SNAIL | MODE_RATING_UNRATED | \
      MODE_RATING_PG13)
 #define EMOJI_SNAIL "\xF0\x9F\x90\x8C" /* U+1F40C, 4 bytes in UTF-8 */
 
@@ -88,7 +88,10 @@ static void sleep_ms(long ms)
         ;
 }
 
-static int64_t wall_ms(void) { return (int64_t)clock_wall_ms(); }
+static int64_t wall_ms(void)
+{
+    return (int64_t)clock_wall_ms();
+}
 
 /* A "unix ms" timestamp taken during [before, after] (both read from the wall clock). */
 static void assert_time_between(int64_t t, int64_t before, int64_t after)
@@ -157,7 +160,10 @@ static const struct store_memory *find_memory(const struct store_memories *list,
     return NULL;
 }
 
-static bool is_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+static bool is_hex(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
 
 /* 8-4-4-4-12 hex digits, version nibble 4, RFC 4122 variant (8, 9, a or b). */
 static void assert_uuid_v4(const char *id)
@@ -225,7 +231,10 @@ static void test_ops_table_complete(void **state)
     assert_non_null(ops->migrations_applied);
 }
 
-static void test_ping(void **state) { assert_int_equal(store_ping(*state), SLIMY_OK); }
+static void test_ping(void **state)
+{
+    assert_int_equal(store_ping(*state), SLIMY_OK);
+}
 
 /* ============================================================================================
  * Migrations
@@ -344,8 +353,8 @@ static void test_open_concurrently_on_fresh_database(void **state)
             store_close(o[i].st);
         }
         if (n_failed)
-            fail_msg("round %d: %d of %d concurrent store_open() calls on a fresh database failed", round + 1,
-                     n_failed, CONTRACT_OPENERS);
+            fail_msg("round %d: %d of %d concurrent store_open() calls on a fresh database failed", round + 1, n_failed,
+                     CONTRACT_OPENERS);
         if (!same_names)
             fail_msg("round %d: a store does not list exactly the dialect's migrations", round + 1);
     }
@@ -426,8 +435,7 @@ static void test_consent_set_and_revoke(void **state)
 static void test_consent_is_per_scope_and_user(void **state)
 {
     struct store *st = *state;
-    char user[STORE_ID_MAX], other_user[STORE_ID_MAX], guild_a[STORE_ID_MAX], guild_b[STORE_ID_MAX],
-        dm[STORE_ID_MAX];
+    char user[STORE_ID_MAX], other_user[STORE_ID_MAX], guild_a[STORE_ID_MAX], guild_b[STORE_ID_MAX], dm[STORE_ID_MAX];
     new_snowflake(user);
     new_snowflake(other_user);
     new_snowflake(guild_a);
@@ -632,8 +640,7 @@ static void test_memory_list_none_is_ok(void **state)
 static void test_memory_list_is_scoped(void **state)
 {
     struct store *st = *state;
-    char user[STORE_ID_MAX], other_user[STORE_ID_MAX], guild[STORE_ID_MAX], other_guild[STORE_ID_MAX],
-        dm[STORE_ID_MAX];
+    char user[STORE_ID_MAX], other_user[STORE_ID_MAX], guild[STORE_ID_MAX], other_guild[STORE_ID_MAX], dm[STORE_ID_MAX];
     char id_guild[STORE_ID_MAX], id_other_guild[STORE_ID_MAX], id_dm[STORE_ID_MAX], id_other_user[STORE_ID_MAX];
     new_snowflake(user);
     new_snowflake(other_user);
@@ -722,8 +729,8 @@ static void test_memory_delete_own(void **state)
 static void test_memory_delete_respects_owner_and_scope(void **state)
 {
     struct store *st = *state;
-    char owner[STORE_ID_MAX], intruder[STORE_ID_MAX], guild[STORE_ID_MAX], other_guild[STORE_ID_MAX],
-        dm[STORE_ID_MAX], id[STORE_ID_MAX];
+    char owner[STORE_ID_MAX], intruder[STORE_ID_MAX], guild[STORE_ID_MAX], other_guild[STORE_ID_MAX], dm[STORE_ID_MAX],
+        id[STORE_ID_MAX];
     new_snowflake(owner);
     new_snowflake(intruder);
     new_snowflake(guild);
@@ -748,8 +755,7 @@ static void test_memory_delete_respects_owner_and_scope(void **state)
 static void test_memory_delete_all(void **state)
 {
     struct store *st = *state;
-    char user[STORE_ID_MAX], other_user[STORE_ID_MAX], guild[STORE_ID_MAX], other_guild[STORE_ID_MAX],
-        id[STORE_ID_MAX];
+    char user[STORE_ID_MAX], other_user[STORE_ID_MAX], guild[STORE_ID_MAX], other_guild[STORE_ID_MAX], id[STORE_ID_MAX];
     new_snowflake(user);
     new_snowflake(other_user);
     new_snowflake(guild);
@@ -844,11 +850,11 @@ static void test_memory_hostile_text_verbatim(void **state)
         "\"'`",
         "\\ \\\\ \\n",
         all_ascii,
-        "\xF0\x9F\x90\x8C\xF0\x9F\x94\xA5\xF0\x9F\x92\xBE",                           /* 🐌🔥💾 */
-        "\xE8\xAE\xB0\xE4\xBD\x8F\xEF\xBC\x9A\xE8\x9C\x97\xE7\x89\x9B",               /* 记住：蜗牛 */
+        "\xF0\x9F\x90\x8C\xF0\x9F\x94\xA5\xF0\x9F\x92\xBE",             /* 🐌🔥💾 */
+        "\xE8\xAE\xB0\xE4\xBD\x8F\xEF\xBC\x9A\xE8\x9C\x97\xE7\x89\x9B", /* 记住：蜗牛 */
         "\xD8\xAA\xD8\xB0\xD9\x83\xD8\xB1 \xD8\xA7\xD9\x84\xD8\xAD\xD9\x84\xD8\xB2\xD9\x88\xD9\x86", /* Arabic */
-        "\xF0\x9F\x91\xA9\xE2\x80\x8D\xF0\x9F\x91\xA9\xE2\x80\x8D\xF0\x9F\x91\xA7",   /* ZWJ family */
-        "e\xCC\x81 vs \xC3\xA9",                                                       /* NFD vs NFC é */
+        "\xF0\x9F\x91\xA9\xE2\x80\x8D\xF0\x9F\x91\xA9\xE2\x80\x8D\xF0\x9F\x91\xA7",                  /* ZWJ family */
+        "e\xCC\x81 vs \xC3\xA9",                                                                     /* NFD vs NFC é */
         "  padded\t \r\nline two  ",
         "%s %n %d ? $1 :name @var",
     };
@@ -976,8 +982,11 @@ static void test_memory_add_without_user_name(void **state)
     new_snowflake(user);
     new_snowflake(scope);
     new_snowflake(interaction_id);
-    struct store_memory_new m = {
-        .user_id = user, .user_name = NULL, .scope_id = scope, .note = "anonymous", .interaction_id = interaction_id};
+    struct store_memory_new m = {.user_id = user,
+                                 .user_name = NULL,
+                                 .scope_id = scope,
+                                 .note = "anonymous",
+                                 .interaction_id = interaction_id};
     assert_int_equal(store_memory_add(st, &m, id), SLIMY_OK);
     assert_uuid_v4(id);
     assert_int_equal(count_memories(st, user, scope), 1);
@@ -987,8 +996,8 @@ static void test_memory_add_without_user_name(void **state)
 static void test_memory_list_all_scopes(void **state)
 {
     struct store *st = *state;
-    char user[STORE_ID_MAX], other_user[STORE_ID_MAX], guild[STORE_ID_MAX], other_guild[STORE_ID_MAX],
-        dm[STORE_ID_MAX], ids[3][STORE_ID_MAX], theirs[STORE_ID_MAX];
+    char user[STORE_ID_MAX], other_user[STORE_ID_MAX], guild[STORE_ID_MAX], other_guild[STORE_ID_MAX], dm[STORE_ID_MAX],
+        ids[3][STORE_ID_MAX], theirs[STORE_ID_MAX];
     new_snowflake(user);
     new_snowflake(other_user);
     new_snowflake(guild);
@@ -1028,7 +1037,7 @@ struct adder {
     const char *user_id, *scope_id;
     const char *interaction_id; /* NULL: a fresh one per add */
     int n_adds;
-    int n_failed;     /* adds that did not return SLIMY_OK */
+    int n_failed; /* adds that did not return SLIMY_OK */
     int n_list_failed;
     char ids[CONTRACT_ADDS_PER_THREAD][STORE_ID_MAX];
 };
@@ -1081,8 +1090,7 @@ static void test_memory_concurrent_adds(void **state)
     struct adder adders[CONTRACT_THREADS];
     memset(adders, 0, sizeof adders);
     for (int i = 0; i < CONTRACT_THREADS; i++)
-        adders[i] = (struct adder){
-            .st = st, .user_id = user, .scope_id = scope, .n_adds = CONTRACT_ADDS_PER_THREAD};
+        adders[i] = (struct adder){.st = st, .user_id = user, .scope_id = scope, .n_adds = CONTRACT_ADDS_PER_THREAD};
     run_adders(adders, CONTRACT_THREADS);
 
     int n_failed = 0, n_list_failed = 0;
@@ -1114,8 +1122,8 @@ static void test_memory_concurrent_same_interaction(void **state)
     struct adder adders[CONTRACT_SAME_KEY_THREADS];
     memset(adders, 0, sizeof adders);
     for (int i = 0; i < CONTRACT_SAME_KEY_THREADS; i++)
-        adders[i] = (struct adder){
-            .st = st, .user_id = user, .scope_id = scope, .interaction_id = interaction_id, .n_adds = 1};
+        adders[i] =
+            (struct adder){.st = st, .user_id = user, .scope_id = scope, .interaction_id = interaction_id, .n_adds = 1};
     run_adders(adders, CONTRACT_SAME_KEY_THREADS);
 
     int n_failed = 0;
@@ -1217,10 +1225,8 @@ static void test_mode_list_sorted_and_per_guild(void **state)
         const char *id;
         unsigned modes;
     } puts_in_order[] = {
-        {TARGET_THREAD, id1, MODE_SUPER_SNAIL},
-        {TARGET_CHANNEL, id3, MODE_CHAT},
-        {TARGET_CATEGORY, id2, MODE_RATING_PG13},
-        {TARGET_CHANNEL, id1, MODE_ADMIN | MODE_CHAT},
+        {TARGET_THREAD, id1, MODE_SUPER_SNAIL},      {TARGET_CHANNEL, id3, MODE_CHAT},
+        {TARGET_CATEGORY, id2, MODE_RATING_PG13},    {TARGET_CHANNEL, id1, MODE_ADMIN | MODE_CHAT},
         {TARGET_CATEGORY, id1, MODE_NO_PERSONALITY},
     };
     int64_t before = wall_ms();
@@ -1237,10 +1243,8 @@ static void test_mode_list_sorted_and_per_guild(void **state)
         const char *id;
         unsigned modes;
     } expected[] = {
-        {TARGET_CATEGORY, id1, MODE_NO_PERSONALITY},
-        {TARGET_CATEGORY, id2, MODE_RATING_PG13},
-        {TARGET_CHANNEL, id1, MODE_ADMIN | MODE_CHAT},
-        {TARGET_CHANNEL, id3, MODE_CHAT},
+        {TARGET_CATEGORY, id1, MODE_NO_PERSONALITY},   {TARGET_CATEGORY, id2, MODE_RATING_PG13},
+        {TARGET_CHANNEL, id1, MODE_ADMIN | MODE_CHAT}, {TARGET_CHANNEL, id3, MODE_CHAT},
         {TARGET_THREAD, id1, MODE_SUPER_SNAIL},
     };
     struct store_mode_configs out = {0};
@@ -1611,8 +1615,7 @@ static void test_snail_stats_null_arrays(void **state)
 static void test_id_length_limits(void **state)
 {
     struct store *st = *state;
-    char longest[STORE_ID_MAX], too_long[STORE_ID_MAX + 1], scope[STORE_ID_MAX], other[STORE_ID_MAX],
-        id[STORE_ID_MAX];
+    char longest[STORE_ID_MAX], too_long[STORE_ID_MAX + 1], scope[STORE_ID_MAX], other[STORE_ID_MAX], id[STORE_ID_MAX];
     memset(longest, '7', STORE_ID_MAX - 1);
     longest[STORE_ID_MAX - 1] = '\0';
     memset(too_long, '8', STORE_ID_MAX);
@@ -1658,14 +1661,14 @@ static void test_id_length_limits(void **state)
 
     struct store_counts before = get_counts(st);
     int n_wrong = 0; /* every call is tried, and each wrong answer reported, before failing */
-#define EXPECT_EINVAL(call)                                                                                            \
-    do {                                                                                                               \
-        int rc_ = (call);                                                                                              \
-        if (rc_ != SLIMY_EINVAL) {                                                                                     \
-            fprintf(stderr, "%s id: %s returned %d (%s), not SLIMY_EINVAL\n", bad_names[b], #call, rc_,               \
-                    slimy_strerror(rc_));                                                                              \
-            n_wrong++;                                                                                                 \
-        }                                                                                                              \
+#define EXPECT_EINVAL(call)                                                                             \
+    do {                                                                                                \
+        int rc_ = (call);                                                                               \
+        if (rc_ != SLIMY_EINVAL) {                                                                      \
+            fprintf(stderr, "%s id: %s returned %d (%s), not SLIMY_EINVAL\n", bad_names[b], #call, rc_, \
+                    slimy_strerror(rc_));                                                               \
+            n_wrong++;                                                                                  \
+        }                                                                                               \
     } while (0)
     for (size_t b = 0; b < sizeof bad / sizeof bad[0]; b++) {
         const char *x = bad[b];
@@ -1679,14 +1682,23 @@ static void test_id_length_limits(void **state)
         EXPECT_EINVAL(store_consent_set(st, x, "Bad", scope, true));
         EXPECT_EINVAL(store_consent_set(st, other, "Bad", x, true));
 
-        struct store_memory_new bad_user = {
-            .user_id = x, .user_name = "Bad", .scope_id = scope, .note = "no", .interaction_id = fresh};
+        struct store_memory_new bad_user = {.user_id = x,
+                                            .user_name = "Bad",
+                                            .scope_id = scope,
+                                            .note = "no",
+                                            .interaction_id = fresh};
         EXPECT_EINVAL(store_memory_add(st, &bad_user, id));
-        struct store_memory_new bad_scope = {
-            .user_id = other, .user_name = "Bad", .scope_id = x, .note = "no", .interaction_id = fresh};
+        struct store_memory_new bad_scope = {.user_id = other,
+                                             .user_name = "Bad",
+                                             .scope_id = x,
+                                             .note = "no",
+                                             .interaction_id = fresh};
         EXPECT_EINVAL(store_memory_add(st, &bad_scope, id));
-        struct store_memory_new bad_interaction = {
-            .user_id = other, .user_name = "Bad", .scope_id = scope, .note = "no", .interaction_id = x};
+        struct store_memory_new bad_interaction = {.user_id = other,
+                                                   .user_name = "Bad",
+                                                   .scope_id = scope,
+                                                   .note = "no",
+                                                   .interaction_id = x};
         EXPECT_EINVAL(store_memory_add(st, &bad_interaction, id));
         EXPECT_EINVAL(store_memory_list(st, x, scope, 10, &out));
         store_memories_free(&out);
@@ -1710,8 +1722,11 @@ static void test_id_length_limits(void **state)
         EXPECT_EINVAL(store_snail_stats_list(st, other, x, 10, &snails));
         store_snail_stats_list_free(&snails);
 
-        struct store_image_log_new image = {
-            .user_id = x, .scope_id = scope, .channel_id = other, .prompt = "p", .success = true};
+        struct store_image_log_new image = {.user_id = x,
+                                            .scope_id = scope,
+                                            .channel_id = other,
+                                            .prompt = "p",
+                                            .success = true};
         EXPECT_EINVAL(store_image_log_add(st, &image));
         EXPECT_EINVAL(store_command_usage_add(st, x, scope, "remember", true, 1));
         struct store_leaderboard board = {0};
@@ -1775,12 +1790,12 @@ static void test_text_keys_compare_byte_for_byte(void **state)
     new_snowflake(guild);
     new_snowflake(admin);
     int n_wrong = 0;
-#define CHECK_KEY(cond)                                                                                                \
-    do {                                                                                                               \
-        if (!(cond)) {                                                                                                 \
-            fprintf(stderr, "keys compared loosely: %s is false\n", #cond);                                            \
-            n_wrong++;                                                                                                 \
-        }                                                                                                              \
+#define CHECK_KEY(cond)                                                     \
+    do {                                                                    \
+        if (!(cond)) {                                                      \
+            fprintf(stderr, "keys compared loosely: %s is false\n", #cond); \
+            n_wrong++;                                                      \
+        }                                                                   \
     } while (0)
 
     assert_int_equal(store_consent_set(st, user, "Case", "dm:abc123", true), SLIMY_OK);
@@ -1972,14 +1987,14 @@ static void test_checks_come_before_the_database(void **state)
     int unavailable = store_command_usage_add(st, user, scope, "chat", true, 1);
 
     int n_wrong = 0;
-#define EXPECT_EINVAL(call)                                                                                            \
-    do {                                                                                                               \
-        int rc_ = (call);                                                                                              \
-        if (rc_ != SLIMY_EINVAL) {                                                                                     \
-            fprintf(stderr, "unmigrated store: %s returned %d (%s), not SLIMY_EINVAL\n", #call, rc_,                 \
-                    slimy_strerror(rc_));                                                                              \
-            n_wrong++;                                                                                                 \
-        }                                                                                                              \
+#define EXPECT_EINVAL(call)                                                                          \
+    do {                                                                                             \
+        int rc_ = (call);                                                                            \
+        if (rc_ != SLIMY_EINVAL) {                                                                   \
+            fprintf(stderr, "unmigrated store: %s returned %d (%s), not SLIMY_EINVAL\n", #call, rc_, \
+                    slimy_strerror(rc_));                                                            \
+            n_wrong++;                                                                               \
+        }                                                                                            \
     } while (0)
     EXPECT_EINVAL(store_command_usage_add(st, user, scope, "", true, 1));
     struct store_image_log_new image = {.user_id = user, .channel_id = too_long, .prompt = "p"};
@@ -2010,8 +2025,11 @@ static void test_duplicate_without_row_is_internal(void **state)
     new_snowflake(user);
     new_snowflake(scope);
     new_snowflake(interaction_id);
-    struct store_memory_new m = {
-        .user_id = user, .user_name = "Dup", .scope_id = scope, .note = "first", .interaction_id = interaction_id};
+    struct store_memory_new m = {.user_id = user,
+                                 .user_name = "Dup",
+                                 .scope_id = scope,
+                                 .note = "first",
+                                 .interaction_id = interaction_id};
     assert_int_equal(store_memory_add(st, &m, first_id), SLIMY_OK);
     int64_t first_snail = 0, snail_id = 42;
     assert_int_equal(add_snail(st, user, scope, interaction_id, snail_values, snail_known, &first_snail), SLIMY_OK);
@@ -2099,8 +2117,11 @@ static void test_counts_deltas(void **state)
     assert_int_equal(c.memories, before.memories);
 
     /* Memories of a known user add no user; a new user with a name does. */
-    struct store_memory_new m = {
-        .user_id = user, .user_name = "Counter", .scope_id = guild, .note = "one", .interaction_id = interaction_id};
+    struct store_memory_new m = {.user_id = user,
+                                 .user_name = "Counter",
+                                 .scope_id = guild,
+                                 .note = "one",
+                                 .interaction_id = interaction_id};
     assert_int_equal(store_memory_add(st, &m, id), SLIMY_OK);
     assert_int_equal(store_memory_add(st, &m, again), SLIMY_OK); /* retry: nothing new */
     add_memory(st, user, dm, "two", again);
@@ -2161,10 +2182,10 @@ static void assert_leaderboard_order(const struct store_leaderboard *board)
 {
     for (size_t i = 1; i < board->n; i++) {
         const struct store_leaderboard_entry *a = &board->items[i - 1], *b = &board->items[i];
-        bool in_order = a->analyses > b->analyses ||
-                        (a->analyses == b->analyses &&
-                         (a->last_at_ms > b->last_at_ms ||
-                          (a->last_at_ms == b->last_at_ms && strcmp(a->user_id, b->user_id) < 0)));
+        bool in_order =
+            a->analyses > b->analyses ||
+            (a->analyses == b->analyses &&
+             (a->last_at_ms > b->last_at_ms || (a->last_at_ms == b->last_at_ms && strcmp(a->user_id, b->user_id) < 0)));
         if (!in_order)
             fail_msg("leaderboard entries %zu (%s: %llu, %lld) and %zu (%s: %llu, %lld) are out of order", i - 1,
                      a->user_id, (unsigned long long)a->analyses, (long long)a->last_at_ms, i, b->user_id,
@@ -2369,15 +2390,14 @@ static void test_leaderboard_max_and_clamp(void **state)
 static void test_user_stats_counts(void **state)
 {
     struct store *st = *state;
-    char user[STORE_ID_MAX], other_user[STORE_ID_MAX], guild[STORE_ID_MAX], other_guild[STORE_ID_MAX],
-        dm[STORE_ID_MAX];
+    char user[STORE_ID_MAX], other_user[STORE_ID_MAX], guild[STORE_ID_MAX], other_guild[STORE_ID_MAX], dm[STORE_ID_MAX];
     new_snowflake(user);
     new_snowflake(other_user);
     new_snowflake(guild);
     new_snowflake(other_guild);
     new_dm_scope(dm);
-    const char *mine[] = {"chat", "chat", "Ask Slimy", "dream", "dream", "remember", "consent status", "Chat",
-                          "chat history", "dreamer"};
+    const char *mine[] = {"chat",     "chat",           "Ask Slimy", "dream",        "dream",
+                          "remember", "consent status", "Chat",      "chat history", "dreamer"};
     int64_t before = wall_ms();
     for (size_t i = 0; i < sizeof mine / sizeof mine[0]; i++)
         assert_int_equal(store_command_usage_add(st, user, guild, mine[i], i % 3 != 0, (int64_t)i), SLIMY_OK);
@@ -2391,8 +2411,8 @@ static void test_user_stats_counts(void **state)
     struct store_user_stats stats;
     memset(&stats, 0x5a, sizeof stats); /* poisoned: every field must be written */
     assert_int_equal(store_user_stats(st, user, guild, 0, &stats), SLIMY_OK);
-    assert_int_equal(stats.chats, 3);    /* names compare byte for byte: "Chat" is not "chat" */
-    assert_int_equal(stats.images, 2);   /* nor "dreamer" "dream" */
+    assert_int_equal(stats.chats, 3);     /* names compare byte for byte: "Chat" is not "chat" */
+    assert_int_equal(stats.images, 2);    /* nor "dreamer" "dream" */
     assert_int_equal(stats.commands, 10); /* failed uses are uses too */
     assert_time_between(stats.last_active_ms, before, after);
 

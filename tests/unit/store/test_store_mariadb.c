@@ -115,8 +115,14 @@ static void mariadb_refuse_inserts(const char *table)
     mysql_close(db);
 }
 
-static struct store *mariadb_open(void) { return open_test_database(true); }
-static struct store *mariadb_open_unmigrated(void) { return open_test_database(false); }
+static struct store *mariadb_open(void)
+{
+    return open_test_database(true);
+}
+static struct store *mariadb_open_unmigrated(void)
+{
+    return open_test_database(false);
+}
 
 /* users.username as stored, read with a prepared statement; "" when the row is missing or NULL. */
 static void stored_user_name(const char *user_id, char *out, size_t out_len)
@@ -317,11 +323,11 @@ static bool read_environment(void)
     db_user = getenv("SLIMY_TEST_DB_USER");
     db_password = getenv("SLIMY_TEST_DB_PASSWORD");
     db_name = getenv("SLIMY_TEST_DB_NAME");
-    const char *missing = !port ? "SLIMY_TEST_DB_PORT"
-                          : !db_user ? "SLIMY_TEST_DB_USER"
+    const char *missing = !port          ? "SLIMY_TEST_DB_PORT"
+                          : !db_user     ? "SLIMY_TEST_DB_USER"
                           : !db_password ? "SLIMY_TEST_DB_PASSWORD"
-                          : !db_name ? "SLIMY_TEST_DB_NAME"
-                                     : NULL;
+                          : !db_name     ? "SLIMY_TEST_DB_NAME"
+                                         : NULL;
     if (missing) {
         fprintf(stderr, "%s not set: run through scripts/test.sh, which starts MariaDB\n", missing);
         return false;

@@ -15,7 +15,7 @@
 
 #define TEMP_TEMPLATE "/tmp/slimy-store-test-XXXXXX"
 
-static char current_dir[sizeof TEMP_TEMPLATE]; /* the current test database's directory; "" if none */
+static char current_dir[sizeof TEMP_TEMPLATE];       /* the current test database's directory; "" if none */
 static char current_path[sizeof TEMP_TEMPLATE + 16]; /* current_dir + "/slimy.db" */
 
 /* Removes a database file and what SQLite keeps beside it. */
@@ -91,8 +91,14 @@ static void sqlite_refuse_inserts(const char *table)
     sqlite3_close(db);
 }
 
-static struct store *sqlite_open(void) { return open_current(true); }
-static struct store *sqlite_open_unmigrated(void) { return open_current(false); }
+static struct store *sqlite_open(void)
+{
+    return open_current(true);
+}
+static struct store *sqlite_open_unmigrated(void)
+{
+    return open_current(false);
+}
 
 static char *journal_mode(const char *path)
 {

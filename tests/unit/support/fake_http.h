@@ -28,8 +28,8 @@ struct fake_http_response {
 /* One request as received. Strings are NUL-terminated; body may also hold NULs (use body_len). */
 struct fake_http_request {
     char method[16];
-    char *path;        /* with the query string */
-    char *head;        /* the header lines as received, "\r\n"-separated */
+    char *path; /* with the query string */
+    char *head; /* the header lines as received, "\r\n"-separated */
     char *body;
     size_t body_len;
     uint64_t received_mono_ms; /* clock_mono_ms() when the whole request had arrived */

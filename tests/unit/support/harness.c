@@ -103,8 +103,8 @@ static int load_config(struct harness *h, const struct harness_options *opt)
     set_env("WORKER_THREADS", workers);
     set_env("OPENAI_BASE_URL", opt->openai_base_url);
     set_env("ATTACHMENT_HOSTS", opt->attachment_hosts);
-    set_env("PERSONALITY_FILE", opt->personality_file ? opt->personality_file
-                                                      : SLIMY_TEST_DATA_DIR "/../../bot-personality.md");
+    set_env("PERSONALITY_FILE",
+            opt->personality_file ? opt->personality_file : SLIMY_TEST_DATA_DIR "/../../bot-personality.md");
     set_env("LOG_LEVEL", "error");
     char err[CONFIG_ERROR_MAX];
     if (config_load(&h->cfg, true, err, sizeof err)) {
@@ -215,14 +215,16 @@ static int build_body(const struct harness_call *c, const char *id, struct buf *
     char channel[256];
     if (!c->channel)
         snprintf(channel, sizeof channel, "{\"id\":\"%s\",\"type\":%d}", channel_id, c->in_dm ? 1 : 0);
-    int rc = buf_printf(b, "{\"type\":2,\"id\":\"%s\",\"application_id\":\"42\",\"token\":\"tok-%s\",\"version\":1,"
-                           "\"channel_id\":\"%s\",\"channel\":%s,",
+    int rc = buf_printf(b,
+                        "{\"type\":2,\"id\":\"%s\",\"application_id\":\"42\",\"token\":\"tok-%s\",\"version\":1,"
+                        "\"channel_id\":\"%s\",\"channel\":%s,",
                         id, id, channel_id, c->channel ? c->channel : channel);
     if (!rc && c->in_dm)
         rc = buf_printf(b, "\"context\":1,\"user\":{\"id\":\"%s\",\"username\":\"%s\"},", user, name);
     else if (!rc)
-        rc = buf_printf(b, "\"context\":0,\"guild_id\":\"%s\",\"member\":{\"user\":{\"id\":\"%s\",\"username\":\"%s\"},"
-                           "\"permissions\":\"%s\",\"roles\":[]},",
+        rc = buf_printf(b,
+                        "\"context\":0,\"guild_id\":\"%s\",\"member\":{\"user\":{\"id\":\"%s\",\"username\":\"%s\"},"
+                        "\"permissions\":\"%s\",\"roles\":[]},",
                         c->guild_id ? c->guild_id : HARNESS_GUILD, user, name, c->permissions ? c->permissions : "0");
     if (!rc)
         rc = buf_printf(b, "\"data\":{\"id\":\"1\",\"name\":\"%s\",\"type\":%d", c->name,

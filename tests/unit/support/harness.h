@@ -37,7 +37,7 @@
 struct harness_options {
     const struct command *const *commands; /* NULL = the real registry */
     size_t n_commands;
-    const char *openai_base_url; /* NULL = AI not configured */
+    const char *openai_base_url;  /* NULL = AI not configured */
     const char *attachment_hosts; /* NULL = the default (Discord's CDN) */
     const char *personality_file; /* NULL = the repository's bot-personality.md */
     unsigned worker_threads;      /* 0 = 2 */
@@ -55,19 +55,19 @@ struct store *harness_store(struct harness *h);
 
 /* One interaction. Unset fields take the defaults above; JSON fields are inserted verbatim. */
 struct harness_call {
-    const char *name;          /* data.name */
-    int command_type;          /* 0 = 1 (chat input); 2 user, 3 message */
-    const char *options;       /* data.options JSON array, or NULL (subcommands nest their own) */
-    const char *resolved;      /* data.resolved JSON object, or NULL */
-    const char *target_id;     /* data.target_id (user and message commands) */
-    const char *user_id;       /* NULL = HARNESS_USER */
-    const char *user_name;     /* NULL = "tester" */
-    bool in_dm;                /* no guild, no member: a DM with the bot */
-    const char *guild_id;      /* NULL = HARNESS_GUILD (ignored in a DM) */
-    const char *channel_id;    /* NULL = HARNESS_CHANNEL */
-    const char *channel;       /* the interaction's channel object JSON, or NULL for {"id":..,"type":0} */
-    const char *permissions;   /* member.permissions; NULL = "0" */
-    const char *id;            /* the interaction id; NULL = a fresh one */
+    const char *name;        /* data.name */
+    int command_type;        /* 0 = 1 (chat input); 2 user, 3 message */
+    const char *options;     /* data.options JSON array, or NULL (subcommands nest their own) */
+    const char *resolved;    /* data.resolved JSON object, or NULL */
+    const char *target_id;   /* data.target_id (user and message commands) */
+    const char *user_id;     /* NULL = HARNESS_USER */
+    const char *user_name;   /* NULL = "tester" */
+    bool in_dm;              /* no guild, no member: a DM with the bot */
+    const char *guild_id;    /* NULL = HARNESS_GUILD (ignored in a DM) */
+    const char *channel_id;  /* NULL = HARNESS_CHANNEL */
+    const char *channel;     /* the interaction's channel object JSON, or NULL for {"id":..,"type":0} */
+    const char *permissions; /* member.permissions; NULL = "0" */
+    const char *id;          /* the interaction id; NULL = a fresh one */
 };
 
 /* What Slimy answered. For a deferred command: the deferral type and the delivered message. */
@@ -84,8 +84,8 @@ struct harness_reply {
         char content_type[64];
         size_t len;
     } files[10];
-    char *raw;         /* the HTTP response body */
-    char *text;        /* harness_reply_text()'s, once asked for */
+    char *raw;  /* the HTTP response body */
+    char *text; /* harness_reply_text()'s, once asked for */
 };
 
 /* Dispatches call and waits (up to 10 s) for a deferred reply. SLIMY_OK, or SLIMY_ETIMEOUT when a
