@@ -33,8 +33,10 @@ jobs:         core kv
 flows:        core store kv ai snail modes persona interactions jobs
 # one file per command
 handlers:     core store kv ai snail modes persona interactions jobs flows
-# the HTTP server
-http:         core interactions
+# the HTTP server (health, readiness, metrics and the interactions endpoint)
+http:         core interactions kv store jobs
+# command-line tools beside serve (slimy check)
+cli:          core store kv ai interactions
 # src/main.c: wires everything together
 main:         *
 '

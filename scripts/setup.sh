@@ -12,9 +12,11 @@ PACKAGES=(
     libmicrohttpd-dev libsodium-dev libcurl4-openssl-dev libcjson-dev libcmocka-dev
     libsqlite3-dev sqlite3 libmariadb-dev libhiredis-dev
 )
-# The tests also start throwaway MariaDB and Redis servers (never the system services).
+# The tests also start throwaway MariaDB, Redis and nginx servers (never the system services),
+# make a self-signed certificate with openssl, lint metrics and the Prometheus config with
+# promtool (package prometheus) and validate the compose file with docker-compose (no engine).
 if [ "${SLIMY_SETUP_TEST_DEPS:-0}" = 1 ]; then
-    PACKAGES+=(mariadb-server mariadb-client redis-server redis-tools)
+    PACKAGES+=(mariadb-server mariadb-client redis-server redis-tools nginx openssl prometheus docker-compose)
 fi
 
 missing=()

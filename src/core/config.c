@@ -206,6 +206,30 @@ static int load_serving(struct slimy_config *cfg, char *err, size_t err_len)
     return SLIMY_OK;
 }
 
+/* Operations: the metrics token and where alerts go. */
+static int load_operations(struct slimy_config *cfg, char *err, size_t err_len)
+{
+    cfg->metrics_token = dup_or(env("METRICS_TOKEN"), NULL);
+    const char *webhook = env("ERROR_WEBHOOK_URL");
+    if (webhook && strncmp(webhook, "https://", 8) != 0 && strncmp(webhook, "http://", 7) != 0) {
+        /* The URL is a secret (it carries the webhook's token): the message never shows it. */
+        fail(err, err_len, "%s must be an https:// URL (a Discord webhook URL)%s", "ERROR_WEBHOOK_URL", "");
+        return SLIMY_EINVAL;
+    }
+    cfg->error_webhook_url = dup_or(webhook, NULL);
+    const char *warnings = env("WEBHOOK_INCLUDE_WARNINGS");
+    if (warnings && strcmp(warnings, "true") != 0 && strcmp(warnings, "false") != 0) {
+        fail(err, err_len, "%s must be true or false (got \"%s\")", "WEBHOOK_INCLUDE_WARNINGS", warnings);
+        return SLIMY_EINVAL;
+    }
+    cfg->webhook_include_warnings = warnings && strcmp(warnings, "true") == 0;
+    if ((env("METRICS_TOKEN") && !cfg->metrics_token) || (webhook && !cfg->error_webhook_url)) {
+        snprintf(err, err_len, "out of memory while reading the configuration");
+        return SLIMY_ENOMEM;
+    }
+    return SLIMY_OK;
+}
+
 /* REDIS_*: shared state across replicas, and how long a job claim lasts. */
 static int load_redis(struct slimy_config *cfg, char *err, size_t err_len)
 {
@@ -236,6 +260,8 @@ int config_load(struct slimy_config *cfg, bool require_public_key, char *err, si
         rc = load_serving(cfg, err, err_len);
     if (!rc)
         rc = load_redis(cfg, err, err_len);
+    if (!rc)
+        rc = load_operations(cfg, err, err_len);
     if (rc)
         config_cleanup(cfg);
     return rc;
@@ -266,6 +292,12 @@ void config_cleanup(struct slimy_config *cfg)
     free(cfg->personality_file);
     sodium_memzero(cfg->redis.password, sizeof cfg->redis.password);
     free(cfg->attachment_hosts);
+    if (cfg->metrics_token)
+        sodium_memzero(cfg->metrics_token, strlen(cfg->metrics_token));
+    free(cfg->metrics_token);
+    if (cfg->error_webhook_url)
+        sodium_memzero(cfg->error_webhook_url, strlen(cfg->error_webhook_url));
+    free(cfg->error_webhook_url);
     cfg->openai_api_key = cfg->openai_base_url = cfg->openai_model = cfg->vision_model = NULL;
     cfg->image_model = cfg->personality_file = cfg->attachment_hosts = NULL;
     cfg->api_base = cfg->bot_token = cfg->log_dir = cfg->data_dir = NULL;

@@ -17,39 +17,42 @@
 struct slimy_config {
     unsigned char public_key[32]; /* DISCORD_PUBLIC_KEY, decoded */
     bool has_public_key;
-    char application_id[32];      /* DISCORD_APPLICATION_ID (alias DISCORD_CLIENT_ID); "" if unset */
-    char *bot_token;              /* DISCORD_TOKEN, owned; NULL if unset. Never log it. */
-    char guild_id[32];            /* DISCORD_GUILD_ID; "" = global registration */
-    char *api_base;               /* DISCORD_API_BASE, owned, no trailing slash */
-    uint16_t port;                /* PORT */
-    char bind[64];                /* BIND: an IPv4 or IPv6 literal */
-    enum log_level log_level;     /* LOG_LEVEL */
-    char *log_dir;                /* LOG_DIR, owned; "" = stdout only */
-    uint32_t signature_max_age_s; /* SIGNATURE_MAX_AGE_S: freshness window for the timestamp */
-    unsigned http_threads;        /* HTTP_THREADS: libmicrohttpd thread pool size (0 = one per core) */
-    unsigned worker_threads;      /* WORKER_THREADS: job workers */
-    unsigned job_queue_max;       /* JOB_QUEUE_MAX: queued jobs beyond this are refused with a message */
-    uint32_t drain_timeout_s;     /* DRAIN_TIMEOUT_S: how long SIGTERM waits for queued jobs */
-    char *data_dir;               /* DATA_DIR: dev keys; owned */
-    char *sqlite_path;            /* SQLITE_PATH: the embedded store (used when DB_HOST is unset); owned */
-    char *db_host;                /* DB_HOST: MariaDB host; NULL = SQLite; owned */
-    uint16_t db_port;             /* DB_PORT */
-    char *db_user;                /* DB_USER; owned */
-    char *db_password;            /* DB_PASSWORD; owned; never logged */
-    char *db_name;                /* DB_NAME; owned */
-    unsigned db_connection_limit; /* DB_CONNECTION_LIMIT: MariaDB pool size */
-    char *openai_api_key;         /* OPENAI_API_KEY; owned; NULL if unset; never logged */
-    char *openai_base_url;        /* OPENAI_BASE_URL, no trailing slash; owned */
-    bool has_openai_base_url;     /* OPENAI_BASE_URL was set explicitly (a local server needs no key) */
-    char *openai_model;           /* OPENAI_MODEL; owned */
-    char *vision_model;           /* VISION_MODEL; owned */
-    char *image_model;            /* IMAGE_MODEL; owned */
-    char *personality_file;       /* PERSONALITY_FILE; owned */
-    char *attachment_hosts;       /* ATTACHMENT_HOSTS: comma list of allowed download hosts; owned */
-    bool has_redis;               /* REDIS_URL is set: shared state across replicas */
-    struct redis_url redis;       /* REDIS_URL, parsed; its password is never logged */
-    char redis_key_prefix[128];   /* REDIS_KEY_PREFIX: every Redis key starts with it */
-    uint32_t job_claim_idle_ms;   /* JOB_CLAIM_IDLE_MS: a job held this long without a refresh is taken over */
+    char application_id[32];       /* DISCORD_APPLICATION_ID (alias DISCORD_CLIENT_ID); "" if unset */
+    char *bot_token;               /* DISCORD_TOKEN, owned; NULL if unset. Never log it. */
+    char guild_id[32];             /* DISCORD_GUILD_ID; "" = global registration */
+    char *api_base;                /* DISCORD_API_BASE, owned, no trailing slash */
+    uint16_t port;                 /* PORT */
+    char bind[64];                 /* BIND: an IPv4 or IPv6 literal */
+    enum log_level log_level;      /* LOG_LEVEL */
+    char *log_dir;                 /* LOG_DIR, owned; "" = stdout only */
+    uint32_t signature_max_age_s;  /* SIGNATURE_MAX_AGE_S: freshness window for the timestamp */
+    unsigned http_threads;         /* HTTP_THREADS: libmicrohttpd thread pool size (0 = one per core) */
+    unsigned worker_threads;       /* WORKER_THREADS: job workers */
+    unsigned job_queue_max;        /* JOB_QUEUE_MAX: queued jobs beyond this are refused with a message */
+    uint32_t drain_timeout_s;      /* DRAIN_TIMEOUT_S: how long SIGTERM waits for queued jobs */
+    char *data_dir;                /* DATA_DIR: dev keys; owned */
+    char *sqlite_path;             /* SQLITE_PATH: the embedded store (used when DB_HOST is unset); owned */
+    char *db_host;                 /* DB_HOST: MariaDB host; NULL = SQLite; owned */
+    uint16_t db_port;              /* DB_PORT */
+    char *db_user;                 /* DB_USER; owned */
+    char *db_password;             /* DB_PASSWORD; owned; never logged */
+    char *db_name;                 /* DB_NAME; owned */
+    unsigned db_connection_limit;  /* DB_CONNECTION_LIMIT: MariaDB pool size */
+    char *openai_api_key;          /* OPENAI_API_KEY; owned; NULL if unset; never logged */
+    char *openai_base_url;         /* OPENAI_BASE_URL, no trailing slash; owned */
+    bool has_openai_base_url;      /* OPENAI_BASE_URL was set explicitly (a local server needs no key) */
+    char *openai_model;            /* OPENAI_MODEL; owned */
+    char *vision_model;            /* VISION_MODEL; owned */
+    char *image_model;             /* IMAGE_MODEL; owned */
+    char *personality_file;        /* PERSONALITY_FILE; owned */
+    char *attachment_hosts;        /* ATTACHMENT_HOSTS: comma list of allowed download hosts; owned */
+    bool has_redis;                /* REDIS_URL is set: shared state across replicas */
+    struct redis_url redis;        /* REDIS_URL, parsed; its password is never logged */
+    char redis_key_prefix[128];    /* REDIS_KEY_PREFIX: every Redis key starts with it */
+    uint32_t job_claim_idle_ms;    /* JOB_CLAIM_IDLE_MS: a job held this long without a refresh is taken over */
+    char *metrics_token;           /* METRICS_TOKEN: Bearer token /metrics requires; NULL = open; owned; never logged */
+    char *error_webhook_url;       /* ERROR_WEBHOOK_URL: Discord webhook for alerts; NULL = none; owned; never logged */
+    bool webhook_include_warnings; /* WEBHOOK_INCLUDE_WARNINGS: warnings are alerted too */
 };
 
 /* Reads `path` (KEY=VALUE lines, # comments, optional quotes) into the environment without
