@@ -2,6 +2,7 @@
  * state) and the command statistics of every replica, as an ephemeral embed. Deferred so it exercises the worker and the
  * webhook path end to end, which is what an operator wants to know works. */
 #include <stdio.h>
+#include <unistd.h>
 
 #include "core/clock.h"
 #include "core/process.h"
@@ -34,10 +35,8 @@ static int add_field(cJSON *embed, const char *name, const char *value, bool is_
 static void describe_store(struct store *st, char *text, size_t cap)
 {
     struct store_counts counts;
-    int rc = st ? store_counts(st, &counts) : SLIMY_EUNAVAILABLE;
-    if (!st)
-        snprintf(text, cap, "⚠️ Not configured");
-    else if (rc)
+    int rc = store_counts(st, &counts);
+    if (rc)
         snprintf(text, cap, "❌ %s: %s", st->ops->name, slimy_strerror(rc));
     else
         snprintf(text, cap, "✅ Connected (%s)\nMemories: %llu\nImages: %llu\nSnails: %llu", st->ops->name,
@@ -54,6 +53,15 @@ static void describe_shared_state(struct kv *kv, char *text, size_t cap)
         break;
     default: snprintf(text, cap, "In-process (one replica; set REDIS_URL to run several)"); break;
     }
+}
+
+/* Which replica answered: its host name (a container's id under Docker) and process id. */
+static void replica_id(char *text, size_t cap)
+{
+    char host[128] = "";
+    if (gethostname(host, sizeof host - 1) != 0 || !host[0])
+        snprintf(host, sizeof host, "unknown host");
+    snprintf(text, cap, "`%s` (pid %ld)", host, (long)getpid());
 }
 
 /* Every replica's totals when the kv has them (this replica's own are added first), else this
@@ -118,7 +126,11 @@ static enum slimy_status diag_run(struct cmd_ctx *ctx)
         goto out;
     if ((rc = add_field(embed, "📝 Version", "v" SLIMY_VERSION " (commit " SLIMY_GIT_COMMIT ")", true)))
         goto out;
-    if ((rc = add_field(embed, "🏥 Health Endpoints", "`GET /health` (liveness)\n`GET /ready` (readiness)", true)))
+    replica_id(text, sizeof text);
+    if ((rc = add_field(embed, "🆔 Replica", text, true)))
+        goto out;
+    if ((rc = add_field(embed, "🏥 Health Endpoints",
+                        "`GET /health` (liveness)\n`GET /ready` (readiness)\n`GET /metrics` (Prometheus)", true)))
         goto out;
     embed_set_timestamp(embed, (int64_t)now);
     rc = message_add_embed(ctx->reply, embed);

@@ -68,6 +68,7 @@ const struct command personality_command = {
     .description = "Configure Slimy's personality (admin only)",
     .subcommands = personality_subcommands,
     .n_subcommands = ARRAY_LEN(personality_subcommands),
+    .default_member_permissions = "8", /* Administrator: hidden from others; the dispatcher checks again */
     .contexts = CTX_GUILD,
 };
 

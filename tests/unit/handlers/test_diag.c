@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -63,7 +64,12 @@ static void the_embed_has_every_field_on_a_fresh_replica(void **state)
                         "Total: 0\nSuccess Rate: 100.0%\nErrors: 0");
     assert_string_equal(harness_embed_field(&r, 0, "🔥 Top Commands"), "No commands executed yet");
     assert_string_equal(harness_embed_field(&r, 0, "🏥 Health Endpoints"),
-                        "`GET /health` (liveness)\n`GET /ready` (readiness)");
+                        "`GET /health` (liveness)\n`GET /ready` (readiness)\n`GET /metrics` (Prometheus)");
+    /* This process, by host name and pid, so an operator knows which replica answered. */
+    char host[128] = "", replica[200];
+    assert_int_equal(gethostname(host, sizeof host - 1), 0);
+    snprintf(replica, sizeof replica, "`%s` (pid %ld)", host, (long)getpid());
+    assert_string_equal(harness_embed_field(&r, 0, "🆔 Replica"), replica);
     const cJSON *stamp = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(r.embeds, 0), "timestamp");
     assert_true(cJSON_IsString(stamp));
     harness_reply_cleanup(&r);

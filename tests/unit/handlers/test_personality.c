@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "handlers/registry.h"
 #include "harness.h"
 
 #define OTHER_GUILD "200000000000000099"
@@ -241,9 +242,24 @@ static void analytics_shows_the_adjustments(void **state)
     harness_reply_cleanup(&r);
 }
 
+/* Discord hides the command from everyone but Administrators (the dispatcher still checks, since
+ * server admins can change who sees it). */
+static void it_is_registered_for_administrators_only(void **state)
+{
+    (void)state;
+    const struct command *found = NULL;
+    for (size_t i = 0; i < registry_count; i++)
+        if (strcmp(registry_commands[i]->name, "personality-config") == 0)
+            found = registry_commands[i];
+    assert_non_null(found);
+    assert_non_null(found->default_member_permissions);
+    assert_string_equal(found->default_member_permissions, "8");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(it_is_registered_for_administrators_only),
         HARNESS_TEST(a_member_without_administrator_is_refused_by_the_dispatcher),
         HARNESS_TEST(a_dm_is_refused_as_server_only),
         HARNESS_TEST(view_with_no_adjustments_says_so),
