@@ -360,3 +360,129 @@ run_deferred() {
     command_json "$@"
     post_deferred
 }
+
+# ---- nginx in front of replicas (phase nginx) ----
+# The stack: a self-signed certificate for NGINX_HOST, nginx/render.sh's configuration in
+# NGINX_DIR, and nginx run unprivileged (`-p NGINX_DIR -c NGINX_CONF`, daemon off, in the
+# background: NGINX_PID) on 127.0.0.1:NGINX_PORT. Requests go to NGINX_URL with --resolve and
+# --cacert, so curl checks the certificate like Discord would.
+NGINX_PID= NGINX_HOST=slimy.test NGINX_RENDER_ENV=()
+# nginx_make_cert DIR: a self-signed P-256 certificate for NGINX_HOST: DIR/cert.pem, DIR/key.pem.
+nginx_make_cert() {
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+        -subj "/CN=$NGINX_HOST" -addext "subjectAltName=DNS:$NGINX_HOST" \
+        -keyout "$1/key.pem" -out "$1/cert.pem" >"$1/openssl.out" 2>&1
+}
+# nginx_render OUT [VAR=VALUE ...]: runs nginx/render.sh with only NGINX_RENDER_ENV and the given
+# settings in its environment (nothing of the caller's leaks in); its status is the script's.
+nginx_render() {
+    local out=$1
+    shift
+    env -i PATH="$PATH" "${NGINX_RENDER_ENV[@]}" "$@" "$ROOT/nginx/render.sh" "$out"
+}
+# nginx_setup UPSTREAM...: the work directory, the certificate, the settings (NGINX_RENDER_ENV:
+# metrics only from 127.0.0.2/32) and the rendered NGINX_CONF; does not start nginx.
+nginx_setup() {
+    NGINX_DIR="$WORK/nginx"
+    NGINX_CONF="$NGINX_DIR/nginx.conf"
+    NGINX_ACCESS_LOG="$NGINX_DIR/logs/access.log"
+    NGINX_ERROR_LOG="$NGINX_DIR/logs/error.log"
+    NGINX_PORT=$(free_port)
+    NGINX_URL="https://$NGINX_HOST:$NGINX_PORT"
+    mkdir -p "$NGINX_DIR/logs" "$NGINX_DIR/tmp" "$NGINX_DIR/tls"
+    nginx_make_cert "$NGINX_DIR/tls" || { cat "$NGINX_DIR/tls/openssl.out" >&2; return 1; }
+    NGINX_RENDER_ENV=(SLIMY_SERVER_NAME="$NGINX_HOST" SLIMY_TLS_CERT="$NGINX_DIR/tls/cert.pem"
+        SLIMY_TLS_KEY="$NGINX_DIR/tls/key.pem" SLIMY_UPSTREAMS="$*" SLIMY_METRICS_ALLOW=127.0.0.2/32
+        SLIMY_LISTEN_ADDR=127.0.0.1 SLIMY_LISTEN_PORT="$NGINX_PORT" SLIMY_WORKER_PROCESSES=1
+        SLIMY_PID_FILE="$NGINX_DIR/nginx.pid" SLIMY_TEMP_DIR="$NGINX_DIR/tmp"
+        SLIMY_ACCESS_LOG="$NGINX_ACCESS_LOG" SLIMY_ERROR_LOG="$NGINX_ERROR_LOG")
+    # As root the workers would run as nobody, who cannot enter the 0700 work directory.
+    [ "$(id -u)" != 0 ] || NGINX_RENDER_ENV+=(SLIMY_NGINX_USER="$(id -un)")
+    nginx_render "$NGINX_CONF"
+}
+# nginx_cmd ARG...: nginx with the test prefix, configuration and error log (-e: not the packaged
+# /var/log/nginx/error.log, even before the configuration is read).
+nginx_cmd() { nginx -p "$NGINX_DIR" -c "$NGINX_CONF" -e "$NGINX_ERROR_LOG" "$@"; }
+# start_nginx: starts nginx in the foreground of a background job (NGINX_PID) and waits until it
+# answers over HTTPS.
+start_nginx() {
+    # nginx itself, not nginx_cmd: a function run with & would be a subshell, and its pid not nginx's.
+    nginx -p "$NGINX_DIR" -c "$NGINX_CONF" -e "$NGINX_ERROR_LOG" -g 'daemon off;' >>"$NGINX_DIR/nginx.out" 2>&1 &
+    NGINX_PID=$!
+    wait_until 5 curl -s -o /dev/null --max-time 1 --cacert "$NGINX_DIR/tls/cert.pem" \
+        --resolve "$NGINX_HOST:$NGINX_PORT:127.0.0.1" "$NGINX_URL/health" && return 0
+    echo "nginx did not answer on $NGINX_URL" >&2
+    cat "$NGINX_DIR/nginx.out" >&2
+    tail -n 20 "$NGINX_ERROR_LOG" >&2
+    return 1
+}
+# stop_nginx: graceful stop (QUIT), KILL after 5 s; returns non-zero if it had to be killed.
+stop_nginx() {
+    [ -n "$NGINX_PID" ] || return 0
+    local rc=0
+    kill -QUIT "$NGINX_PID" 2>/dev/null
+    wait_until 5 process_gone "$NGINX_PID" || { kill -KILL "$NGINX_PID" 2>/dev/null; rc=1; }
+    wait "$NGINX_PID" 2>/dev/null
+    NGINX_PID=
+    return $rc
+}
+# nginx_curl ARG...: curl to the test nginx, trusting only its certificate; ARGs end with the URL.
+nginx_curl() {
+    curl -s --max-time 10 --cacert "$NGINX_DIR/tls/cert.pem" --resolve "$NGINX_HOST:$NGINX_PORT:127.0.0.1" "$@"
+}
+# nginx_request METHOD PATH [curl args...]: one request through nginx, tagged with a unique
+# User-Agent (NGINX_TAG). Sets HTTP_CODE, BODY and HEADERS (the answer's header lines).
+NGINX_SEQ=0
+nginx_request() {
+    local method=$1 path=$2 out
+    shift 2
+    NGINX_SEQ=$((NGINX_SEQ + 1))
+    NGINX_TAG="slimy-it-nginx-$$-$NGINX_SEQ"
+    out=$(nginx_curl -o "$WORK/nginx-resp" -D "$WORK/nginx-hdr" -w '%{http_code}' -A "$NGINX_TAG" \
+        -X "$method" "$@" "$NGINX_URL$path")
+    HTTP_CODE=$out
+    BODY=$(cat "$WORK/nginx-resp" 2>/dev/null)
+    HEADERS=$(tr -d '\r' <"$WORK/nginx-hdr" 2>/dev/null)
+}
+# nginx_post_signed JSON [curl args...]: signs JSON like Discord and POSTs it to /interactions
+# through nginx (nginx_request).
+nginx_post_signed() {
+    local json=$1 ts sig
+    shift
+    printf '%s' "$json" >"$WORK/nginx-req"
+    ts=$(date +%s)
+    sig=$("$SIGN" sign --key "$WORK/keys/dev-secret.key" --timestamp "$ts" --body-file "$WORK/nginx-req" | head -n 1)
+    nginx_request POST /interactions -H 'Content-Type: application/json' -H "X-Signature-Ed25519: $sig" \
+        -H "X-Signature-Timestamp: $ts" --data-binary @"$WORK/nginx-req" "$@"
+}
+# nginx_log [TAG]: waits (2 s) for the access-log line of the request tagged TAG (NGINX_TAG) and
+# sets NGINX_LOG to it (JSON) and NGINX_UPSTREAM to its "upstream" ("" when nginx answered
+# itself); returns 1 when no line came.
+nginx_log() {
+    local tag=${1:-$NGINX_TAG}
+    NGINX_LOG= NGINX_UPSTREAM=
+    wait_until 2 log_has "$NGINX_ACCESS_LOG" "\"user_agent\":\"$tag\"" || return 1
+    NGINX_LOG=$(grep -F -- "\"user_agent\":\"$tag\"" "$NGINX_ACCESS_LOG" | tail -n 1)
+    NGINX_UPSTREAM=$(json_get "$NGINX_LOG" '"" if d["upstream"] == "-" else d["upstream"]')
+}
+# nginx_reached_slimy WHAT: the last request (NGINX_TAG) was passed to a replica (its access-log
+# line names an upstream); nginx_stayed_at_nginx WHAT: it was not.
+nginx_reached_slimy() {
+    nginx_log || { fail "$1: no access-log line for $NGINX_TAG"; return 1; }
+    [ -n "$NGINX_UPSTREAM" ] || fail "$1: nginx answered without a replica ($NGINX_LOG)"
+}
+nginx_stayed_at_nginx() {
+    nginx_log || { fail "$1: no access-log line for $NGINX_TAG"; return 1; }
+    [ -z "$NGINX_UPSTREAM" ] || fail "$1: reached a replica ($NGINX_UPSTREAM): $NGINX_LOG"
+}
+# start_nginx_replica NAME: starts (or restarts) replica NAME for the nginx phase: SQLite of its
+# own ($WORK/nginx-NAME.db), no Redis.
+start_nginx_replica() { start_replica "$1" SQLITE_PATH="$WORK/nginx-$1.db"; }
+# nginx_replicas_ready: the nginx phase's BEFORE_CASE: both replicas (NGA, NGB) run, whatever an
+# earlier case stopped.
+nginx_replicas_ready() {
+    local name
+    for name in NGA NGB; do
+        [ -n "$(replica_pid "$name")" ] || start_nginx_replica "$name" || fail "replica $name did not start"
+    done
+}

@@ -117,6 +117,27 @@ else
     failed=$((failed + 1)); failed_names+=("redis did not start")
 fi
 
+# Phase 4: nginx (nginx/render.sh's configuration, a self-signed certificate made now) in front of
+# two replicas with SQLite files of their own (no Redis), run unprivileged in the work directory.
+if phase nginx; then
+    REPLICA_ENV=(DRAIN_TIMEOUT_S=5)
+    NGINX_PREV_TRAP=$(trap -p EXIT)
+    trap 'stop_nginx >/dev/null 2>&1; cleanup' EXIT # nginx too, whatever happens from here
+    if start_nginx_replica NGA && start_nginx_replica NGB &&
+        nginx_setup "127.0.0.1:$REPLICA_PORT_NGA" "127.0.0.1:$REPLICA_PORT_NGB" && start_nginx; then
+        FAILURE_LOGS=("$REPLICA_LOG_NGA" "$REPLICA_LOG_NGB" "$NGINX_ERROR_LOG" "$NGINX_ACCESS_LOG")
+        BEFORE_CASE=nginx_replicas_ready
+        run_cases nginx cases_nginx.sh
+        FAILURE_LOGS=() BEFORE_CASE=
+    else
+        tail -n 30 "$WORK"/replica-NG*.log "$WORK/nginx/nginx.out" 2>/dev/null
+        failed=$((failed + 1)); failed_names+=("nginx or its replicas did not start")
+    fi
+    stop_nginx || { failed=$((failed + 1)); failed_names+=("nginx did not stop"); }
+    stop_replicas || { failed=$((failed + 1)); failed_names+=("nginx replicas exit status"); }
+    eval "${NGINX_PREV_TRAP:-trap - EXIT}"
+fi
+
 echo "integration: $passed passed, $failed failed"
 if [ "$failed" -gt 0 ]; then
     printf '  failed: %s\n' "${failed_names[@]}"
