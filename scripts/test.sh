@@ -34,6 +34,9 @@ BUILD_DIR=build-asan BUILD_TYPE=Debug CMAKE_ARGS="-DSLIMY_WERROR=ON -DSLIMY_SANI
 echo "== unit tests under sanitizers"
 ctest --test-dir build-asan --output-on-failure -j "$(nproc)"
 
+echo "== deployment files"
+tests/deploy/check.sh
+
 echo "== integration tests (sanitizer build)"
 ASAN_OPTIONS="detect_leaks=1:abort_on_error=0" tests/integration/run.sh build-asan
 
