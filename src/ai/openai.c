@@ -16,6 +16,7 @@
 #include "core/clock.h"
 #include "core/fetch_http.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/status.h"
 
 #define RESPONSE_MAX_BYTES (32 * 1024 * 1024) /* images come back as base64 */
@@ -394,6 +395,10 @@ static void on_done(CURL *easy, CURLcode result, void *arg)
     uint64_t now = clock_mono_ms();
     fetch_response_read(&c->response, easy, result);
     long status = result == CURLE_OK ? c->response.http_status : 0;
+    curl_off_t took_us = 0; /* this attempt, from curl's own clock */
+    curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME_T, &took_us);
+    metrics_openai_request(c->kind == CALL_CHAT ? METRICS_AI_CHAT : METRICS_AI_IMAGE, status,
+                           took_us > 0 ? (uint64_t)took_us : 0);
     char msg[ERROR_TEXT_MAX + 1] = "", code[64] = "";
     if (result == CURLE_OK && (status < 200 || status >= 300))
         parse_error(&c->response, msg, sizeof msg, code, sizeof code);

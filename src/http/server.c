@@ -16,20 +16,24 @@
 #include <unistd.h>
 
 #include <microhttpd.h>
+#include <sodium.h>
 
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/process.h"
 #include "core/status.h"
 
 #define CONNECTION_TIMEOUT_S 30
 #define CONNECTION_LIMIT 4096
-#define STOP_WAIT_MS 3000 /* how long stop waits for suspended requests (each waits 250 ms at most) */
+#define STOP_WAIT_MS 3000                   /* how long stop waits for suspended requests (each waits 250 ms at most) */
+#define METRICS_MAX_BYTES (4 * 1024 * 1024) /* the exposition is a few tens of KiB; a cap all the same */
 
 struct http_server {
     struct MHD_Daemon *daemon;
     struct dispatch *dispatch;
+    const char *metrics_token; /* cfg->metrics_token (borrowed): /metrics wants it as a Bearer token; NULL = open */
     uint64_t started_at_ms;
     atomic_int state;       /* enum http_server_state */
     atomic_int n_suspended; /* requests waiting for their admission */
@@ -44,7 +48,8 @@ struct request {
     struct http_server *server;
 };
 
-static enum MHD_Result send_json(struct MHD_Connection *conn, unsigned status, char *body, size_t len, bool must_free)
+static enum MHD_Result send_typed(struct MHD_Connection *conn, unsigned status, const char *content_type, char *body,
+                                  size_t len, bool must_free)
 {
     struct MHD_Response *r =
         MHD_create_response_from_buffer(len, body, must_free ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
@@ -53,12 +58,19 @@ static enum MHD_Result send_json(struct MHD_Connection *conn, unsigned status, c
             free(body);
         return MHD_NO;
     }
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+    if (status == MHD_HTTP_UNAUTHORIZED)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
     if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
         MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "POST");
     enum MHD_Result ret = MHD_queue_response(conn, status, r);
     MHD_destroy_response(r);
     return ret;
+}
+
+static enum MHD_Result send_json(struct MHD_Connection *conn, unsigned status, char *body, size_t len, bool must_free)
+{
+    return send_typed(conn, status, "application/json", body, len, must_free);
 }
 
 static enum MHD_Result send_static(struct MHD_Connection *conn, unsigned status, const char *body)
@@ -94,6 +106,48 @@ static enum MHD_Result send_ready(struct http_server *s, struct MHD_Connection *
     return send_json(conn, state == HTTP_READY ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE, body, (size_t)n, true);
 }
 
+/* Whether the request may read /metrics: any request when no token is set, otherwise one with
+ * "Authorization: Bearer <token>". Both sides are hashed first, so the comparison takes the same
+ * time whatever the length or the content of what was sent (sodium_memcmp is constant-time). */
+static bool metrics_allowed(const struct http_server *s, struct MHD_Connection *conn)
+{
+    if (!s->metrics_token)
+        return true;
+    const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    if (!auth || strncmp(auth, "Bearer ", 7) != 0)
+        return false;
+    unsigned char given[crypto_generichash_BYTES], wanted[crypto_generichash_BYTES];
+    crypto_generichash(given, sizeof given, (const unsigned char *)auth + 7, strlen(auth + 7), NULL, 0);
+    crypto_generichash(wanted, sizeof wanted, (const unsigned char *)s->metrics_token, strlen(s->metrics_token), NULL,
+                       0);
+    return sodium_memcmp(given, wanted, sizeof given) == 0;
+}
+
+/* GET /metrics (Prometheus text) and /metrics.json: this replica's counters (core/metrics.h). */
+static enum MHD_Result send_metrics(struct http_server *s, struct MHD_Connection *conn, bool json)
+{
+    if (!metrics_allowed(s, conn))
+        return send_static(conn, MHD_HTTP_UNAUTHORIZED, "{\"error\":\"unauthorized\"}");
+    enum kv_state kv = dispatch_kv_state(s->dispatch);
+    struct metrics_view view = {
+        .uptime_s = (clock_wall_ms() - s->started_at_ms) / 1000u,
+        .jobs_queued = dispatch_jobs_queued(s->dispatch),
+        .jobs_in_flight = dispatch_jobs_in_flight(s->dispatch),
+        .shared_state = kv == KV_STATE_SHARED     ? METRICS_SHARED_REDIS
+                        : kv == KV_STATE_FALLBACK ? METRICS_SHARED_MEMORY_FALLBACK
+                                                  : METRICS_SHARED_MEMORY,
+    };
+    struct buf text;
+    buf_init(&text, METRICS_MAX_BYTES);
+    int rc = json ? metrics_render_json(&view, &text) : metrics_render_text(&view, &text);
+    size_t len = text.len;
+    char *body = rc ? NULL : buf_detach(&text);
+    buf_cleanup(&text);
+    if (!body)
+        return send_static(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "{\"error\":\"metrics not available\"}");
+    return send_typed(conn, MHD_HTTP_OK, json ? "application/json" : METRICS_CONTENT_TYPE, body, len, true);
+}
+
 /* kv thread (or this one): the admission is back; the handler runs again and answers. */
 static void resume_request(void *arg)
 {
@@ -110,8 +164,10 @@ static enum MHD_Result handle_interactions(struct http_server *s, struct MHD_Con
     if (!req) {
         /* Headers only so far: refuse an announced oversize body before reading any of it. */
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-        if (cl && strtoull(cl, NULL, 10) > HTTP_MAX_BODY_BYTES)
+        if (cl && strtoull(cl, NULL, 10) > HTTP_MAX_BODY_BYTES) {
+            metrics_interaction(METRICS_INTERACTION_UNKNOWN, 413);
             return send_static(conn, 413, "{\"error\":\"body larger than 1 MiB\"}");
+        }
         req = calloc(1, sizeof *req);
         if (!req)
             return MHD_NO;
@@ -127,8 +183,10 @@ static enum MHD_Result handle_interactions(struct http_server *s, struct MHD_Con
         *upload_data_size = 0;
         return MHD_YES;
     }
-    if (req->too_big)
+    if (req->too_big) {
+        metrics_interaction(METRICS_INTERACTION_UNKNOWN, 413);
         return send_static(conn, 413, "{\"error\":\"body larger than 1 MiB\"}");
+    }
 
     struct dispatch_reply reply;
     if (req->wait) { /* resumed: the admission came back */
@@ -164,7 +222,8 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
         return send_static(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "{\"error\":\"method not allowed\"}");
     }
     bool is_health = strcmp(url, "/health") == 0, is_ready = strcmp(url, "/ready") == 0;
-    if (is_health || is_ready) {
+    bool is_metrics = strcmp(url, "/metrics") == 0, is_metrics_json = strcmp(url, "/metrics.json") == 0;
+    if (is_health || is_ready || is_metrics || is_metrics_json) {
         if (!is_get) {
             /* Allow: GET is what these accept; send_json only sets Allow for POST routes. */
             struct MHD_Response *r = MHD_create_response_from_buffer(strlen("{\"error\":\"method not allowed\"}"),
@@ -178,6 +237,8 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
             MHD_destroy_response(r);
             return ret;
         }
+        if (is_metrics || is_metrics_json)
+            return send_metrics(s, conn, is_metrics_json);
         return is_health ? send_health(s, conn) : send_ready(s, conn);
     }
     return send_static(conn, MHD_HTTP_NOT_FOUND, "{\"error\":\"not found\"}");
@@ -199,6 +260,16 @@ static void request_completed(void *cls, struct MHD_Connection *conn, void **con
     *con_cls = NULL;
 }
 
+/* slimy_http_connections_open follows libmicrohttpd's own view of its connections. */
+static void connection_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
+                              enum MHD_ConnectionNotificationCode toe)
+{
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+        metrics_connection_opened();
+    else if (toe == MHD_CONNECTION_NOTIFY_CLOSED)
+        metrics_connection_closed();
+}
+
 int http_server_start(const struct slimy_config *cfg, struct dispatch *dispatch, uint64_t started_at_ms,
                       struct http_server **out)
 {
@@ -206,6 +277,7 @@ int http_server_start(const struct slimy_config *cfg, struct dispatch *dispatch,
     if (!s)
         return SLIMY_ENOMEM;
     s->dispatch = dispatch;
+    s->metrics_token = cfg->metrics_token;
     s->started_at_ms = started_at_ms;
     atomic_store(&s->state, HTTP_STARTING);
 
@@ -234,7 +306,7 @@ int http_server_start(const struct slimy_config *cfg, struct dispatch *dispatch,
                                  MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_TIMEOUT,
                                  (unsigned)CONNECTION_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT,
                                  (unsigned)CONNECTION_LIMIT, MHD_OPTION_NOTIFY_COMPLETED, request_completed, s,
-                                 MHD_OPTION_END);
+                                 MHD_OPTION_NOTIFY_CONNECTION, connection_notify, NULL, MHD_OPTION_END);
     if (!s->daemon) {
         log_critical("cannot listen", LOG_S("bind", cfg->bind), LOG_I("port", cfg->port));
         free(s);
@@ -248,6 +320,9 @@ int http_server_start(const struct slimy_config *cfg, struct dispatch *dispatch,
 void http_server_set_state(struct http_server *s, enum http_server_state state)
 {
     atomic_store(&s->state, (int)state);
+    /* The main thread sets READY or STARTING from its store ping: the readiness is the store's. */
+    if (state != HTTP_DRAINING)
+        metrics_set_store_up(state == HTTP_READY);
 }
 
 void http_server_quiesce(struct http_server *s)

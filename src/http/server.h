@@ -1,5 +1,6 @@
 /* server.h — Slimy's one HTTP listener (libmicrohttpd, internal epoll thread pool).
- * Routes: POST /interactions (→ dispatch.h), GET /health (liveness), GET /ready (readiness).
+ * Routes: POST /interactions (→ dispatch.h), GET /health (liveness), GET /ready (readiness),
+ * GET /metrics and /metrics.json (core/metrics.h; a Bearer METRICS_TOKEN when one is set).
  * This is the only module that knows libmicrohttpd; everything else sees plain bytes.
  * The server reads each body completely (1 MiB cap → 413, never truncated) before anything
  * looks at it. Thread-safe: the state may be changed from any thread. */

@@ -18,6 +18,7 @@
 #include "core/clock.h"
 #include "core/fetch_http.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/status.h"
 #include "interactions/response.h"
 #include "interactions/split.h"
@@ -292,6 +293,7 @@ static int64_t rate_limit_wait(struct delivery *d, uint64_t now)
     if (wait_s < 0)
         wait_s = 1;
     int64_t wait_ms = (int64_t)ceil(wait_s * 1000.0);
+    metrics_discord_rate_limited(global ? METRICS_RATE_LIMIT_GLOBAL : METRICS_RATE_LIMIT_BUCKET);
     if (global && now + (uint64_t)wait_ms > d->rest->global_until_mono_ms)
         d->rest->global_until_mono_ms = now + (uint64_t)wait_ms;
     log_warn("discord rate limited", LOG_S("interaction_id", d->interaction_id), LOG_F("retry_after_s", wait_s),
@@ -316,6 +318,7 @@ static void on_done(CURL *easy, CURLcode result, void *arg)
     uint64_t now = clock_mono_ms();
     fetch_response_read(&d->response, easy, result);
     d->http_status = result == CURLE_OK ? d->response.http_status : 0;
+    metrics_discord_request(d->part == 0 ? METRICS_ROUTE_ORIGINAL : METRICS_ROUTE_FOLLOWUP, d->http_status);
     struct fetch_outcome outcome = {.result = result, .http_status = d->http_status, .retry_after_ms = -1};
     if (result != CURLE_OK || d->http_status >= 500)
         log_warn("discord request failed", LOG_S("interaction_id", d->interaction_id),

@@ -13,6 +13,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/status.h"
 #include "interactions/dispatch_internal.h"
 #include "interactions/reply_sink.h"
@@ -39,6 +40,17 @@ static void flush_stats(void *arg)
 
 /* ---- lifecycle ---- */
 
+/* Makes c (and the leaves under it) known to the metrics, so each shows 0 before its first run. */
+static void register_leaves(const struct command *c, const char *prefix)
+{
+    char path[COMMAND_PATH_MAX];
+    snprintf(path, sizeof path, "%s%s%s", prefix, *prefix ? " " : "", c->name);
+    if (c->run)
+        metrics_command_register(path);
+    for (size_t i = 0; i < c->n_subcommands; i++)
+        register_leaves(&c->subcommands[i], path);
+}
+
 int dispatch_new(const struct slimy_config *cfg, const struct command *const *commands, size_t n_commands,
                  const struct reply_sink *sink, const struct cmd_services *deps, struct dispatch **out)
 {
@@ -50,6 +62,10 @@ int dispatch_new(const struct slimy_config *cfg, const struct command *const *co
     d->cfg = cfg;
     d->commands = commands;
     d->n_commands = n_commands;
+    for (size_t i = 0; i < n_commands; i++)
+        register_leaves(commands[i], "");
+    for (int r = VERIFY_MISSING_HEADER; r <= VERIFY_BAD_SIGNATURE; r++)
+        metrics_signature_reason((unsigned)r, verify_result_name((enum verify_result)r));
     d->sink = *sink;
     d->kv = deps->kv;
     int rc = SLIMY_OK;
@@ -287,6 +303,7 @@ void dispatch_wait_finish(struct dispatch_wait *w, struct dispatch_reply *out)
          * (which kv did not queue again) runs nothing again. An immediate handler is pure. */
         log_info("duplicate interaction: already accepted, not run again", LOG_S("interaction_id", it->id),
                  LOG_S("command", path));
+        metrics_dedupe_hit();
         /* fall through */
     case KV_ADMITTED:
         if (is_deferred)
@@ -297,16 +314,19 @@ void dispatch_wait_finish(struct dispatch_wait *w, struct dispatch_reply *out)
     case KV_COOLING_DOWN: {
         /* Round up to a tenth so "0.0s" is never shown while still limited. */
         uint64_t tenths = (w->result.cooldown_remaining_ms + 99) / 100;
+        metrics_cooldown_hit(path);
         reply_ephemeral(out, "⏳ Slow down! Please wait %llu.%llus before using `/%s` again.",
                         (unsigned long long)(tenths / 10), (unsigned long long)(tenths % 10), path);
         break;
     }
     case KV_QUEUE_FULL:
         log_warn("job refused: the queue is full", LOG_S("interaction_id", it->id), LOG_S("command", path));
+        metrics_job_dropped(METRICS_DROP_QUEUE_FULL);
         reply_ephemeral(out, "%s", BUSY_TEXT);
         break;
     }
 out:
+    metrics_interaction(METRICS_INTERACTION_COMMAND, out->http_status);
     interaction_free(&w->it);
     free(w);
 }
@@ -343,7 +363,9 @@ struct dispatch_wait *dispatch_interaction_start(struct dispatch *d, const char 
                                           d->cfg->signature_max_age_s, &signed_at_s);
     if (v != VERIFY_OK) {
         log_debug("signature rejected", LOG_S("reason", verify_result_name(v)));
+        metrics_signature_failure((unsigned)v, verify_result_name(v));
         reply_error(out, 401, "invalid request signature");
+        metrics_interaction(METRICS_INTERACTION_UNKNOWN, out->http_status);
         return NULL;
     }
     struct interaction it;
@@ -351,12 +373,15 @@ struct dispatch_wait *dispatch_interaction_start(struct dispatch *d, const char 
     if (rc) {
         reply_error(out, rc == SLIMY_ENOMEM ? 500 : 400,
                     rc == SLIMY_ENOMEM ? "out of memory" : "body must be a JSON object with an integer type");
+        metrics_interaction(METRICS_INTERACTION_UNKNOWN, out->http_status);
         return NULL;
     }
     switch (it.type) {
     case INTERACTION_PING: reply_json(out, 200, strdup(RESPONSE_PONG_JSON)); break;
     case INTERACTION_APPLICATION_COMMAND:
         w = handle_command(d, &it, signed_at_s, body, len, out);
+        if (!w) /* answered without an admission; one that had one is counted by dispatch_wait_finish */
+            metrics_interaction(METRICS_INTERACTION_COMMAND, out->http_status);
         /* In memory the answer is at hand: no need to make the caller wait for it. */
         if (w && kv_state(d->kv) != KV_STATE_SHARED) {
             finish_now(w, out);
@@ -369,6 +394,13 @@ struct dispatch_wait *dispatch_interaction_start(struct dispatch *d, const char 
         reply_ephemeral(out, "❌ This button or form is no longer active.");
         break;
     }
+    if (it.type != INTERACTION_APPLICATION_COMMAND)
+        metrics_interaction(it.type == INTERACTION_PING                ? METRICS_INTERACTION_PING
+                            : it.type == INTERACTION_AUTOCOMPLETE      ? METRICS_INTERACTION_AUTOCOMPLETE
+                            : it.type == INTERACTION_MESSAGE_COMPONENT ? METRICS_INTERACTION_COMPONENT
+                            : it.type == INTERACTION_MODAL_SUBMIT      ? METRICS_INTERACTION_MODAL
+                                                                       : METRICS_INTERACTION_UNKNOWN,
+                            out->http_status);
     interaction_free(&it);
     return w;
 }

@@ -8,6 +8,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/status.h"
 #include "interactions/dispatch_internal.h"
 #include "jobs/job_stream.h"
@@ -132,6 +133,7 @@ static void after_run(struct dispatch *d, struct cmd_ctx *ctx, enum slimy_status
 {
     const struct interaction *it = ctx->interaction;
     command_stats_record(d->stats, ctx->path, rc == SLIMY_OK, elapsed_ms);
+    metrics_command_done(ctx->path, rc, elapsed_ms * 1000u);
     if (rc) {
         log_warn("command failed", LOG_S("interaction_id", it->id), LOG_S("command", ctx->path),
                  LOG_S("status", slimy_strerror(rc)), LOG_I("latency_ms", elapsed_ms));
@@ -178,8 +180,9 @@ static void record_usage(struct dispatch *d, const struct cmd_ctx *ctx, bool ok,
 
 static void on_delivered(const struct discord_delivery_result *result, void *arg)
 {
-    (void)result; /* the delivery logged its own outcome */
-    struct job *job = arg;
+    struct job *job = arg; /* the delivery logged its own outcome */
+    if (result->status)
+        metrics_job_dropped(METRICS_DROP_DELIVERY_FAILED);
     jobs_finish(job->owner, job);
 }
 
@@ -282,6 +285,7 @@ static void finish_run(struct run *run, enum slimy_status rc)
     if (drc) {
         log_error("could not start reply delivery", LOG_S("interaction_id", it->id), LOG_S("command", df->path),
                   LOG_S("status", slimy_strerror(drc)));
+        metrics_job_dropped(METRICS_DROP_DELIVERY_FAILED);
         jobs_finish(job->owner, job);
     }
     message_cleanup(&run->reply);
@@ -302,6 +306,7 @@ void dispatch_run_job(struct jobs *jobs, struct job *job, void *arg)
         uint64_t now_wall = clock_wall_ms();
         if (now_wall >= job->expires_at_wall_ms) {
             log_warn("job expired before it ran", LOG_S("interaction_id", it->id), LOG_S("command", df->path));
+            metrics_job_dropped(METRICS_DROP_EXPIRED);
             jobs_finish(jobs, job);
             return;
         }

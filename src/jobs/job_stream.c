@@ -16,6 +16,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/status.h"
 
 #define READ_BLOCK_MS 100        /* longest wait for new entries; also bounds acknowledgement delay */
@@ -226,6 +227,7 @@ static void take(struct job_stream *s, const struct kv_entry *e)
         pthread_mutex_lock(&s->lock);
         s->dropped_expired++;
         pthread_mutex_unlock(&s->lock);
+        metrics_job_dropped(METRICS_DROP_EXPIRED);
         finish_unrun(s, e);
         return;
     }
@@ -241,6 +243,7 @@ static void take(struct job_stream *s, const struct kv_entry *e)
         pthread_mutex_lock(&s->lock);
         s->taken_over++;
         pthread_mutex_unlock(&s->lock);
+        metrics_job_retried();
     }
     struct job *job = job_new();
     if (!job) {
@@ -252,6 +255,7 @@ static void take(struct job_stream *s, const struct kv_entry *e)
     if (rc) {
         log_error("job dropped: its entry cannot be run", LOG_S("interaction_id", e->interaction_id),
                   LOG_S("command", e->path), LOG_S("status", slimy_strerror(rc)));
+        metrics_job_dropped(METRICS_DROP_UNDECODABLE);
         job_free(job);
         finish_unrun(s, e);
         return;

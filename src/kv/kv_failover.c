@@ -19,6 +19,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/status.h"
 
 #define PROBE_UP_MS 1000        /* while up: notices a silent Redis even when no request comes */
@@ -63,6 +64,7 @@ static void mark_down(struct kv_failover *f)
 /* A call to Redis failed: the caller falls back for this call; enough in a row switch. */
 static void note_failure(struct kv_failover *f)
 {
+    metrics_redis_error();
     if (atomic_fetch_add(&f->failures, 1) + 1 >= FAILURES_TO_SWITCH)
         mark_down(f);
 }

@@ -18,6 +18,7 @@
 #include <sodium.h>
 
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/status.h"
 #include "store/migrations.h"
 
@@ -271,6 +272,7 @@ static int mariadb_run(struct sql_store *st, const char *op, sql_body body, void
     int n_deadlocks = 0;
     int rc = driver_ready();
     if (rc) {
+        metrics_store_error(METRICS_STORE_MARIADB);
         sql_log_failure(op, rc, 0, "cannot initialise the MariaDB client library");
         return rc;
     }
@@ -278,6 +280,7 @@ static int mariadb_run(struct sql_store *st, const char *op, sql_body body, void
     if (!c) {
         log_error("store error", LOG_S("op", op), LOG_S("error", "no free MariaDB connection (pool exhausted)"),
                   LOG_I("pool_size", ms->n_conns));
+        metrics_store_error(METRICS_STORE_MARIADB);
         return SLIMY_EUNAVAILABLE;
     }
     struct sql_session session = {&mariadb_driver, c};
@@ -303,6 +306,9 @@ static int mariadb_run(struct sql_store *st, const char *op, sql_body body, void
             continue;
         break;
     }
+    if (rc == SLIMY_EUNAVAILABLE || rc == SLIMY_EINTERNAL ||
+        rc == SLIMY_ENOMEM) /* the database's fault, not the input's */
+        metrics_store_error(METRICS_STORE_MARIADB);
     if (rc)
         sql_log_failure(op, rc, c->error_code, c->error);
     else if (has_reconnected)

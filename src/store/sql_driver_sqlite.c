@@ -14,6 +14,7 @@
 #include <sqlite3.h>
 
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/status.h"
 #include "store/migrations.h"
 
@@ -221,6 +222,9 @@ static int sqlite_run(struct sql_store *st, const char *op, sql_body body, void 
     s->conn.error_code = 0;
     s->conn.error[0] = '\0';
     int rc = body(&session, arg);
+    if (rc == SLIMY_EUNAVAILABLE || rc == SLIMY_EINTERNAL ||
+        rc == SLIMY_ENOMEM) /* the database's fault, not the input's */
+        metrics_store_error(METRICS_STORE_SQLITE);
     if (rc)
         sql_log_failure(op, rc, (unsigned)s->conn.error_code, s->conn.error);
     pthread_mutex_unlock(&s->lock);
