@@ -1,6 +1,7 @@
-/* main.c — the `slimy` command line: serve, commands, register, version.
- * Start-up order for serve: config → logging → store → shared state (kv) → outbound engine →
- * dispatcher (job stream, workers) → HTTP listener → ready. Shutdown runs the same list backwards after a drain. */
+/* main.c — the `slimy` command line: serve, commands, register, migrate, check, version.
+ * Start-up order for serve: config → logging → outbound engine and alerts → store → shared state (kv) →
+ * dispatcher (job stream, workers) → HTTP listener → ready. Shutdown runs the same list backwards after a drain.
+ * The engine comes first so that a dependency failing at start still reaches ERROR_WEBHOOK_URL. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 
 #include <sodium.h>
 
+#include "core/alert.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/fetch.h"
@@ -18,6 +20,7 @@
 #include "core/status.h"
 #include "handlers/registry.h"
 #include "ai/openai.h"
+#include "cli/check.h"
 #include "persona/persona.h"
 #include "http/server.h"
 #include "kv/kv.h"
@@ -43,6 +46,7 @@ static const char USAGE[] =
     "  register [--guild ID]   publish the commands to Discord (needs DISCORD_TOKEN and\n"
     "                          DISCORD_APPLICATION_ID; a guild updates instantly)\n"
     "  migrate [--status]      apply pending database migrations (or list them)\n"
+    "  check                   check the configuration, database, Redis, OpenAI and secrets\n"
     "  version                 print the version and git commit\n"
     "  help                    show this text\n"
     "\n"
@@ -58,12 +62,7 @@ static int fail_config(const char *err)
 static int load_config(struct slimy_config *cfg, bool require_public_key)
 {
     char err[CONFIG_ERROR_MAX] = "";
-    const char *env_file = getenv("ENV_FILE");
-    if (config_load_dotenv(env_file && *env_file ? env_file : ".env", err, sizeof err))
-        return fail_config(err);
-    if (config_load(cfg, require_public_key, err, sizeof err))
-        return fail_config(err);
-    return 0;
+    return config_load_with_env_file(cfg, require_public_key, err, sizeof err) ? fail_config(err) : 0;
 }
 
 /* ---- serve --dev: a local keypair so the server can run without a Discord application ---- */
@@ -141,7 +140,8 @@ static int dev_keypair(struct slimy_config *cfg)
 #define READINESS_CHECK_MS 2000
 
 /* Waits for SIGTERM/SIGINT; meanwhile checks the database every couple of seconds so /ready
- * says 503 while it is down (the check never runs on an HTTP thread). Returns the signal. */
+ * says 503 while it is down (the check never runs on an HTTP thread), and reopens the log files
+ * on SIGHUP (logrotate renamed them). Returns the signal that stops the server. */
 static int wait_for_signal(const sigset_t *signals, struct http_server *server, struct store *store)
 {
     bool was_ready = false, first = true;
@@ -158,16 +158,23 @@ static int wait_for_signal(const sigset_t *signals, struct http_server *server, 
         }
         struct timespec wait = {.tv_sec = READINESS_CHECK_MS / 1000, .tv_nsec = 0};
         int sig = sigtimedwait(signals, NULL, &wait);
-        if (sig > 0)
+        if (sig == SIGHUP) {
+            if (log_reopen() == SLIMY_OK)
+                log_info("log files reopened");
+            else
+                log_error("cannot reopen the log files: still writing to the old ones");
+        } else if (sig > 0) {
             return sig;
+        }
     }
 }
 
 /* Everything a running server holds, in start order. */
 struct server_parts {
+    struct fetch *engine;
+    struct alert *alert; /* NULL without ERROR_WEBHOOK_URL */
     struct store *store;
     struct kv *kv;
-    struct fetch *engine;
     struct discord_rest *rest;
     struct ai_client *ai;
     struct persona *persona;
@@ -180,7 +187,20 @@ struct server_parts {
 static int start_parts(const struct slimy_config *cfg, uint64_t started_at, struct server_parts *p)
 {
     char err[512] = "";
-    int rc = store_open(cfg, true, &p->store, err, sizeof err);
+    int rc = fetch_start(&p->engine);
+    if (rc) {
+        log_critical("start-up failed", LOG_S("status", slimy_strerror(rc)));
+        return rc;
+    }
+    if (cfg->error_webhook_url) {
+        struct alert_options alerts = {.webhook_url = cfg->error_webhook_url,
+                                       .include_warnings = cfg->webhook_include_warnings};
+        if (alert_new(p->engine, &alerts, &p->alert) == SLIMY_OK)
+            alert_attach(p->alert);
+        else
+            log_error("alerts are off: cannot set up ERROR_WEBHOOK_URL alerts");
+    }
+    rc = store_open(cfg, true, &p->store, err, sizeof err);
     if (rc) {
         log_critical("cannot open the database", LOG_S("error", err));
         return rc;
@@ -190,9 +210,7 @@ static int start_parts(const struct slimy_config *cfg, uint64_t started_at, stru
         log_critical("cannot set up shared state", LOG_S("error", err));
         return rc;
     }
-    rc = fetch_start(&p->engine);
-    if (!rc)
-        rc = discord_rest_new(cfg, p->engine, &p->rest);
+    rc = discord_rest_new(cfg, p->engine, &p->rest);
     if (!rc && ai_configured(cfg))
         rc = ai_client_new(cfg, p->engine, &p->ai);
     if (!rc)
@@ -231,11 +249,16 @@ static void drain(const struct slimy_config *cfg, struct server_parts *p, int si
                   LOG_I("in_flight", dispatch_jobs_in_flight(d)));
 }
 
+#define ALERT_FLUSH_MS 3000
+
 static void stop_parts(struct server_parts *p)
 {
     /* Callbacks stop first, then the workers: a late OpenAI or Discord answer can then never
-     * reach a job that is being freed. */
+     * reach a job that is being freed. Alerts already logged (a start-up failure, a failed drain)
+     * get a bounded moment to leave before the engine stops; later lines are not alerted. */
     http_server_stop(p->server);
+    alert_flush(p->alert, ALERT_FLUSH_MS);
+    alert_detach(p->alert);
     fetch_stop(p->engine);
     dispatch_free(p->dispatch);
     fetch_free(p->engine);
@@ -244,6 +267,7 @@ static void stop_parts(struct server_parts *p)
     kv_close(p->kv);
     persona_close(p->persona);
     store_close(p->store);
+    alert_free(p->alert);
 }
 
 static int serve(int argc, char **argv)
@@ -277,11 +301,13 @@ static int serve(int argc, char **argv)
     if (!cfg.application_id[0])
         log_warn("DISCORD_APPLICATION_ID is not set: follow-ups use the application_id of each interaction");
 
-    /* Signals are taken by sigwait() below, so every thread started from here blocks them. */
+    /* Signals are taken by sigwait() below, so every thread started from here blocks them; SIGHUP
+     * too, which reopens the log files. */
     sigset_t signals;
     sigemptyset(&signals);
     sigaddset(&signals, SIGTERM);
     sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &signals, NULL);
     signal(SIGPIPE, SIG_IGN);
 
@@ -437,6 +463,8 @@ int main(int argc, char **argv)
         return do_register(argc - 2, argv + 2);
     if (strcmp(cmd, "migrate") == 0)
         return do_migrate(argc - 2, argv + 2);
+    if (strcmp(cmd, "check") == 0)
+        return check_main(argc - 2, argv + 2);
     if (strcmp(cmd, "version") == 0) {
         printf("slimy %s (commit %s)\n", SLIMY_VERSION, SLIMY_GIT_COMMIT);
         return 0;

@@ -267,6 +267,18 @@ int config_load(struct slimy_config *cfg, bool require_public_key, char *err, si
     return rc;
 }
 
+const char *config_env_file(void)
+{
+    const char *path = getenv("ENV_FILE");
+    return path && *path ? path : ".env";
+}
+
+int config_load_with_env_file(struct slimy_config *cfg, bool require_public_key, char *err, size_t err_len)
+{
+    int rc = config_load_dotenv(config_env_file(), err, err_len);
+    return rc ? rc : config_load(cfg, require_public_key, err, err_len);
+}
+
 void config_cleanup(struct slimy_config *cfg)
 {
     free(cfg->api_base);

@@ -60,6 +60,13 @@ struct slimy_config {
  * returns SLIMY_EINVAL with a message naming the file and line in err. */
 int config_load_dotenv(const char *path, char *err, size_t err_len);
 
+/* The .env file Slimy reads: ENV_FILE when set and not empty, else "./.env". */
+const char *config_env_file(void);
+
+/* What serve, check and every other command do: config_load_dotenv(config_env_file()), then
+ * config_load(). Errors as those two. */
+int config_load_with_env_file(struct slimy_config *cfg, bool require_public_key, char *err, size_t err_len);
+
 /* Fills *cfg from the environment. `require_public_key` makes a missing DISCORD_PUBLIC_KEY an
  * error. Returns SLIMY_OK, or SLIMY_EINVAL with one line in err naming the variable.
  * On success release with config_cleanup(). */

@@ -1,6 +1,8 @@
 /* log.c — JSON-lines logger; see log.h. Lines are formatted into a stack buffer and written
  * with one write() per destination, so concurrent lines never interleave and no lock is held
- * while formatting. Nothing here is on the request path at info level. */
+ * while formatting. Nothing here is on the request path at info level. The hook is reached
+ * through atomics only (no lock), so a hook may take its own locks without any ordering
+ * against the logger's. */
 #include "core/log.h"
 
 #include <errno.h>
@@ -20,12 +22,22 @@
 
 static const char *const level_names[] = {"debug", "info", "warn", "error", "critical"};
 
-/* Module state: set once by log_open() before threads start, read-only afterwards. */
+#define NO_HOOK_LEVEL (LOG_CRITICAL + 1)
+
+/* Module state: set once by log_open() before threads start, read-only afterwards (log_reopen()
+ * swaps the files under the same descriptor numbers; the hook fields are atomics). */
 static struct {
     atomic_int min_level;
     int combined_fd; /* -1 when no log directory */
     int error_fd;
-} L = {LOG_INFO, -1, -1};
+    char dir[4096];                        /* for log_reopen() */
+    _Atomic(const struct log_hook *) hook; /* NULL = none */
+    atomic_int hook_level;                 /* the hook's min_level, NO_HOOK_LEVEL when none */
+    atomic_int hook_users;                 /* threads inside the hook right now */
+} L = {.min_level = LOG_INFO, .combined_fd = -1, .error_fd = -1, .hook_level = NO_HOOK_LEVEL};
+
+/* Set while this thread runs the hook: what the hook logs is written but not hooked again. */
+static _Thread_local bool in_hook;
 
 bool log_level_parse(const char *text, enum log_level *out)
 {
@@ -53,6 +65,8 @@ int log_open(enum log_level min_level, const char *dir)
         return SLIMY_OK;
     if (mkdir(dir, 0750) != 0 && errno != EEXIST)
         return SLIMY_EUNAVAILABLE;
+    if ((size_t)snprintf(L.dir, sizeof L.dir, "%s", dir) >= sizeof L.dir)
+        return SLIMY_EUNAVAILABLE;
     L.combined_fd = open_append(dir, "combined.log");
     L.error_fd = open_append(dir, "error.log");
     if (L.combined_fd < 0 || L.error_fd < 0) {
@@ -71,9 +85,63 @@ void log_close(void)
     L.combined_fd = L.error_fd = -1;
 }
 
+/* Opens name again and puts it under fd's number: writers racing with this see either file,
+ * never a closed descriptor. */
+static int reopen_onto(int fd, const char *name)
+{
+    int fresh = open_append(L.dir, name);
+    if (fresh < 0)
+        return SLIMY_EUNAVAILABLE;
+    int rc = dup3(fresh, fd, O_CLOEXEC) < 0 ? SLIMY_EUNAVAILABLE : SLIMY_OK;
+    close(fresh);
+    return rc;
+}
+
+int log_reopen(void)
+{
+    if (L.combined_fd < 0)
+        return SLIMY_OK;
+    int rc = reopen_onto(L.combined_fd, "combined.log");
+    if (!rc)
+        rc = reopen_onto(L.error_fd, "error.log");
+    return rc;
+}
+
 bool log_enabled(enum log_level level)
 {
-    return (int)level >= atomic_load_explicit(&L.min_level, memory_order_relaxed);
+    return (int)level >= atomic_load_explicit(&L.min_level, memory_order_relaxed) ||
+           (int)level >= atomic_load_explicit(&L.hook_level, memory_order_relaxed);
+}
+
+void log_set_hook(const struct log_hook *hook)
+{
+    if (hook) {
+        atomic_store(&L.hook, hook);
+        atomic_store(&L.hook_level, (int)hook->min_level);
+        return;
+    }
+    atomic_store(&L.hook_level, NO_HOOK_LEVEL);
+    atomic_store(&L.hook, NULL);
+    /* A thread that loaded the old hook counted itself in first (both seq_cst), so once the count
+     * is zero nobody can still be using it. Hooks are short: polling is enough. */
+    while (atomic_load(&L.hook_users) > 0) {
+        struct timespec pause = {.tv_sec = 0, .tv_nsec = 1000000L};
+        nanosleep(&pause, NULL);
+    }
+}
+
+static void call_hook(enum log_level level, const char *msg, const struct log_field *fields, size_t n_fields)
+{
+    if (in_hook || (int)level < atomic_load_explicit(&L.hook_level, memory_order_relaxed))
+        return;
+    atomic_fetch_add(&L.hook_users, 1);
+    const struct log_hook *hook = atomic_load(&L.hook);
+    if (hook && level >= hook->min_level) {
+        in_hook = true;
+        hook->fn(hook->arg, level, msg, fields, n_fields);
+        in_hook = false;
+    }
+    atomic_fetch_sub(&L.hook_users, 1);
 }
 
 /* A bounded line under construction; output past the end is dropped, never overflowed. */
@@ -128,10 +196,9 @@ static void put_json_string(struct line *ln, const char *s)
     put_raw(ln, "\"", 1);
 }
 
-void log_write(enum log_level level, const char *msg, const struct log_field *fields, size_t n_fields)
+/* Formats the line and writes it to stdout and the files. */
+static void write_line(enum log_level level, const char *msg, const struct log_field *fields, size_t n_fields)
 {
-    if (!log_enabled(level))
-        return;
     struct line ln;
     ln.len = 0;
 
@@ -172,4 +239,12 @@ void log_write(enum log_level level, const char *msg, const struct log_field *fi
     if (L.error_fd >= 0 && level >= LOG_ERROR)
         ignored = write(L.error_fd, ln.text, ln.len);
     (void)ignored;
+}
+
+void log_write(enum log_level level, const char *msg, const struct log_field *fields, size_t n_fields)
+{
+    /* The line first: whatever the hook does, the log already says what happened. */
+    if ((int)level >= atomic_load_explicit(&L.min_level, memory_order_relaxed))
+        write_line(level, msg, fields, n_fields);
+    call_hook(level, msg, fields, n_fields);
 }

@@ -97,3 +97,132 @@ case_dev_mode_creates_a_key_and_answers_signed_ping() {
     wait "$pid" || code=$?
     assert_eq "$code" 0 "exit status"
 }
+
+# ---- slimy check ----
+# slimy_check DIR [ENV=VALUE ...]: runs `slimy check` in DIR (created; outside any git checkout)
+# with the suite's settings (the test key, the running server's SQLite file, the fake OpenAI), the
+# given variables winning; sets CHECK_OUT to its output and CHECK_RC to its exit status.
+slimy_check() {
+    local dir=$1
+    shift
+    mkdir -p "$dir"
+    CHECK_RC=0
+    CHECK_OUT=$(cd "$dir" && slimy_cli DISCORD_PUBLIC_KEY="$PUBLIC_KEY" DISCORD_TOKEN=bot-token-SECRET \
+        OPENAI_BASE_URL="$AI_URL/v1" OPENAI_API_KEY=sk-test-SECRET SQLITE_PATH="$WORK/data/slimy.db" \
+        "$@" "$SLIMY" check 2>&1) || CHECK_RC=$?
+}
+# check_line NAME: the line of check NAME in CHECK_OUT ("" when there is none).
+check_line() { printf '%s\n' "$CHECK_OUT" | grep -E "^(PASS|WARN|FAIL)  $1 " | head -n 1; }
+
+case_check_passes_with_the_suite_environment() {
+    slimy_check "$WORK/check-pass"
+    assert_eq "$CHECK_RC" 0 "exit status (output: $CHECK_OUT)"
+    assert_not_contains "$CHECK_OUT" $'\nFAIL' "no FAIL line"
+    [[ "$CHECK_OUT" == FAIL* ]] && fail "first line FAILs: $CHECK_OUT"
+    assert_eq "$(printf '%s\n' "$CHECK_OUT" | grep -cE '^(PASS|WARN|FAIL)  ')" 8 "one line per check"
+    assert_contains "$(check_line database)" "PASS  database    sqlite: reachable, all" "store migrated"
+    assert_contains "$(check_line openai)" "PASS  openai" "the fake OpenAI answers"
+    assert_contains "$(check_line redis)" "not configured (state in memory" "no Redis"
+    assert_contains "$(check_line git)" "not a git checkout" "outside git"
+    assert_contains "$(check_line '\.env mode')" "PASS" "no .env"
+    assert_not_contains "$CHECK_OUT" $'\033' "no colour escape when stdout is not a terminal"
+    assert_not_contains "$CHECK_OUT" "SECRET" "no secret printed"
+    local req
+    req=$(ai_requests '?path_contains=models')
+    assert_eq "$(json_get "$req" '(d[-1]["method"], d[-1]["path"], d[-1]["headers"].get("authorization"))')" \
+        "('GET', '/v1/models', 'Bearer sk-test-SECRET')" "GET /models with the key"
+}
+
+case_check_fails_on_an_unreachable_database() {
+    local port line
+    port=$(free_port)
+    slimy_check "$WORK/check-db" DB_HOST=127.0.0.1 DB_PORT="$port" DB_PASSWORD=db-pw-SECRET
+    assert_eq "$CHECK_RC" 1 "exit status (output: $CHECK_OUT)"
+    line=$(check_line database)
+    assert_contains "$line" "FAIL  database    database unreachable: cannot connect to MariaDB at 127.0.0.1:$port" "store line"
+    assert_not_contains "$CHECK_OUT" "SECRET" "no password printed"
+    assert_contains "$(check_line openai)" "PASS" "the other checks still run"
+}
+
+case_check_fails_when_redis_is_unreachable() {
+    local port
+    port=$(free_port)
+    slimy_check "$WORK/check-redis" REDIS_URL="redis://:redis-pw-SECRET@127.0.0.1:$port"
+    assert_eq "$CHECK_RC" 1 "exit status (output: $CHECK_OUT)"
+    assert_contains "$(check_line redis)" "FAIL  redis       Redis at 127.0.0.1:$port" "redis line"
+    assert_not_contains "$CHECK_OUT" "SECRET" "no password printed"
+}
+
+case_check_warns_about_pending_migrations() {
+    local dir=$WORK/check-migrations
+    mkdir -p "$dir"
+    : >"$dir/empty.db"
+    slimy_check "$dir" SQLITE_PATH="$dir/empty.db"
+    assert_eq "$CHECK_RC" 0 "a WARN does not fail (output: $CHECK_OUT)"
+    assert_contains "$(check_line database)" "WARN  database    sqlite: reachable," "pending"
+    assert_contains "$(check_line database)" "run \`slimy migrate\`" "says what to do"
+    slimy_check "$dir" SQLITE_PATH="$dir/missing.db"
+    assert_contains "$(check_line database)" "does not exist yet" "missing file"
+    [ -e "$dir/missing.db" ] && fail "check created the SQLite file"
+    return 0
+}
+
+case_check_fails_when_openai_is_unreachable() {
+    local port
+    port=$(free_port)
+    slimy_check "$WORK/check-ai" OPENAI_BASE_URL="http://user:pw-SECRET@127.0.0.1:$port/v1"
+    assert_eq "$CHECK_RC" 1 "exit status (output: $CHECK_OUT)"
+    assert_contains "$(check_line openai)" "FAIL  openai      cannot reach http://127.0.0.1:$port/v1" "AI line"
+    assert_not_contains "$CHECK_OUT" "SECRET" "no credentials printed"
+}
+
+case_check_reports_a_refused_openai_key() {
+    ai_script '{"method":"GET","path_contains":"models","responses":[{"status":401}]}'
+    slimy_check "$WORK/check-ai-401"
+    assert_eq "$CHECK_RC" 1 "exit status (output: $CHECK_OUT)"
+    assert_contains "$(check_line openai)" "FAIL  openai      OPENAI_API_KEY refused" "401"
+    assert_not_contains "$CHECK_OUT" "SECRET" "the key is not printed"
+    ai_script '{"method":"GET","path_contains":"models","responses":[{"status":503}]}'
+    slimy_check "$WORK/check-ai-503"
+    assert_contains "$(check_line openai)" "answered HTTP 503" "other status"
+}
+
+case_check_warns_about_an_open_env_file() {
+    local dir=$WORK/check-env
+    mkdir -p "$dir"
+    printf 'DISCORD_GUILD_ID=4242\n' >"$dir/.env"
+    chmod 644 "$dir/.env"
+    slimy_check "$dir" ENV_FILE= # the default: ./.env
+    assert_eq "$CHECK_RC" 0 "a WARN does not fail (output: $CHECK_OUT)"
+    assert_contains "$(check_line config)" "valid (the environment and .env)" "reads ./.env"
+    assert_contains "$(check_line '\.env mode')" "WARN  .env mode   .env is open to group or others (mode 644): chmod 600 .env"
+    chmod 600 "$dir/.env"
+    slimy_check "$dir" ENV_FILE=
+    assert_contains "$(check_line '\.env mode')" "PASS  .env mode   .env is private (mode 600)"
+}
+
+case_check_fails_on_secrets_tracked_by_git() {
+    local dir=$WORK/check-git
+    mkdir -p "$dir/data"
+    printf 'DISCORD_TOKEN=t\n' >"$dir/.env"
+    chmod 600 "$dir/.env"
+    printf 'key\n' >"$dir/data/dev-secret.key"
+    (cd "$dir" && git init -q . && git add .env data/dev-secret.key) || { fail "git setup"; return; }
+    slimy_check "$dir" ENV_FILE=
+    assert_eq "$CHECK_RC" 1 "exit status (output: $CHECK_OUT)"
+    assert_contains "$(check_line git)" "FAIL  git         tracked by git: .env, data/*.key" "tracked"
+    (cd "$dir" && git rm -q --cached .env data/dev-secret.key) || fail "git rm"
+    slimy_check "$dir" ENV_FILE=
+    assert_contains "$(check_line git)" "PASS  git         no .env or data/*.key tracked by git" "untracked"
+}
+
+case_check_names_a_bad_variable() {
+    slimy_check "$WORK/check-config" PORT=abc
+    assert_eq "$CHECK_RC" 1 "exit status (output: $CHECK_OUT)"
+    assert_contains "$(check_line config)" "FAIL  config      PORT" "names the variable"
+    assert_contains "$(check_line database)" "WARN  database    not checked" "dependent checks skipped"
+    slimy_check "$WORK/check-config" DISCORD_PUBLIC_KEY= DISCORD_TOKEN=
+    assert_eq "$CHECK_RC" 1 "no public key fails"
+    assert_contains "$(check_line 'public key')" "FAIL  public key  DISCORD_PUBLIC_KEY is not set"
+    assert_contains "$(check_line register)" "WARN  register    DISCORD_TOKEN not set"
+}
