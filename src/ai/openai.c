@@ -98,9 +98,7 @@ void ai_result_free(struct ai_result *r)
 
 static void call_free(struct call *c)
 {
-    for (struct curl_slist *h = c->headers; h; h = h->next)
-        sodium_memzero(h->data, strlen(h->data));
-    curl_slist_free_all(c->headers);
+    fetch_headers_free_wiped(c->headers);
     if (c->easy)
         curl_easy_cleanup(c->easy);
     fetch_response_cleanup(&c->response);

@@ -288,10 +288,7 @@ static enum check_result check_ai(struct check_ctx *c, char *text, size_t len)
     fetch_response_read(&resp, easy, cc);
     r = ai_verdict(&resp, cc, cfg->openai_api_key != NULL, where, text, len);
 out:
-    /* curl_slist_append() copied the header: wipe that copy and ours. */
-    for (struct curl_slist *h = headers; h; h = h->next)
-        sodium_memzero(h->data, strlen(h->data));
-    curl_slist_free_all(headers);
+    fetch_headers_free_wiped(headers); /* and our own copy of the credential below */
     if (easy)
         curl_easy_cleanup(easy);
     if (auth.data)

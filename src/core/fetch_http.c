@@ -9,6 +9,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <sodium.h>
+
 #include "core/clock.h"
 #include "core/fetch.h"
 #include "core/status.h"
@@ -213,4 +215,11 @@ struct fetch_decision fetch_retry_decide(const struct fetch_retry_policy *p, str
         return retry_after(p->soon_delay_ms, now_mono_ms, deadline_mono_ms);
     }
     return ended(FETCH_REFUSED, status == 429 ? SLIMY_ELIMITED : SLIMY_EUPSTREAM);
+}
+
+void fetch_headers_free_wiped(struct curl_slist *headers)
+{
+    for (struct curl_slist *h = headers; h; h = h->next)
+        sodium_memzero(h->data, strlen(h->data));
+    curl_slist_free_all(headers);
 }

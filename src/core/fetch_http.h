@@ -73,6 +73,10 @@ struct fetch_request {
  * SLIMY_ETIMEOUT when the deadline has passed, SLIMY_EINVAL (no URL) or SLIMY_ENOMEM. */
 enum slimy_status fetch_request_setup(CURL *easy, const struct fetch_request *req, struct fetch_response *resp);
 
+/* Frees a header list that may hold a credential (Authorization, a key), wiping each header's
+ * text first: curl_slist_append() made copies we must not leave in freed memory. NULL is fine. */
+void fetch_headers_free_wiped(struct curl_slist *headers);
+
 /* ---- the retry decision ---- */
 
 /* One client's retry limits. Network errors and 5xx back off with fetch_backoff_ms(); 429 waits

@@ -106,10 +106,7 @@ int discord_commands_register(const struct slimy_config *cfg, const char *guild_
 out:
     if (rc == SLIMY_ENOMEM && err_len && !err[0])
         snprintf(err, err_len, "out of memory");
-    /* curl_slist_append() copied the header: wipe that copy and ours. */
-    for (struct curl_slist *h = headers; h; h = h->next)
-        sodium_memzero(h->data, strlen(h->data));
-    curl_slist_free_all(headers);
+    fetch_headers_free_wiped(headers); /* and our own copy of the credential below */
     if (easy)
         curl_easy_cleanup(easy);
     if (auth.data)
