@@ -14,9 +14,11 @@ PACKAGES=(
 )
 # The tests also start throwaway MariaDB, Redis and nginx servers (never the system services),
 # make a self-signed certificate with openssl, lint metrics and the Prometheus config with
-# promtool (package prometheus) and validate the compose file with docker-compose (no engine).
+# promtool (package prometheus), validate the compose file with docker-compose (no engine), build
+# the fuzz targets with clang (libFuzzer) and run the unit tests under valgrind.
 if [ "${SLIMY_SETUP_TEST_DEPS:-0}" = 1 ]; then
-    PACKAGES+=(mariadb-server mariadb-client redis-server redis-tools nginx openssl prometheus docker-compose)
+    PACKAGES+=(mariadb-server mariadb-client redis-server redis-tools nginx openssl prometheus docker-compose
+        clang valgrind)
 fi
 
 missing=()

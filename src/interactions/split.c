@@ -1,30 +1,16 @@
 /* split.c — message splitting by code points; see split.h. */
 #include "interactions/split.h"
 
-static int is_continuation(unsigned char c)
-{
-    return (c & 0xC0) == 0x80;
-}
+#include "core/utf8.h"
 
 size_t split_count_chars(const char *s, size_t len)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < len; i++)
-        n += !is_continuation((unsigned char)s[i]);
-    return n;
+    return utf8_count_chars(s, len);
 }
 
 size_t split_prefix_len(const char *s, size_t len, size_t max_chars)
 {
-    size_t chars = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (!is_continuation((unsigned char)s[i])) {
-            if (chars == max_chars)
-                return i;
-            chars++;
-        }
-    }
-    return len;
+    return utf8_prefix_chars(s, len, max_chars);
 }
 
 size_t split_chunk_len(const char *s, size_t len, size_t max_chars)
