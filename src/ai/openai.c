@@ -18,14 +18,16 @@
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/status.h"
+#include "core/utf8.h"
 
 #define RESPONSE_MAX_BYTES (32 * 1024 * 1024) /* images come back as base64 */
 #define ATTEMPT_TIMEOUT_MS 120000L
-#define ERROR_TEXT_MAX 300
+#define ERROR_TEXT_MAX 300 /* bytes of the server's error message kept, cut on a character boundary */
 #define RATE_LIMITED_TEXT "the AI server is rate limiting us"
 
 /* 408 and 409 are worth another try on OpenAI's API, like a 5xx. A 429 asking for more than two
- * minutes is given up, like the official SDK does: a longer wait is not worth holding a reply. */
+ * minutes is given up, like the official SDK does: a longer wait is not worth holding a reply.
+ * A shorter ask is waited at most FETCH_WAIT_MAX_MS (fetch_retry_decide()). */
 static const struct fetch_retry_policy POLICY = {
     .server_error_max = 3,
     .backoff_statuses = {408, 409},
@@ -168,7 +170,9 @@ static struct call *call_new(struct ai_client *ai, enum call_kind kind, const ch
     c->deadline_mono_ms = deadline_mono_ms;
     c->done = done;
     c->done_arg = arg;
-    snprintf(c->interaction_id, sizeof c->interaction_id, "%s", interaction_id ? interaction_id : "");
+    if (!interaction_id)
+        interaction_id = "";
+    utf8_copy_clean(c->interaction_id, sizeof c->interaction_id, interaction_id, strlen(interaction_id));
     fetch_response_init(&c->response, RESPONSE_MAX_BYTES, false);
     size_t url_len = strlen(ai->cfg->openai_base_url) + strlen(path) + 1;
     c->url = malloc(url_len);
@@ -290,7 +294,7 @@ static void attempt(void *arg)
         .timeout_ms = ATTEMPT_TIMEOUT_MS,
         .deadline_mono_ms = c->deadline_mono_ms,
     };
-    int rc = fetch_request_setup(c->easy, &req, &c->response);
+    int rc = fetch_easy_fresh(&c->easy) ? fetch_request_setup(c->easy, &req, &c->response) : SLIMY_ENOMEM;
     if (rc) {
         finish_error(c, rc, 0, rc == SLIMY_ETIMEOUT ? "the AI server took too long" : NULL);
         return;
@@ -312,7 +316,9 @@ static void retry_at(struct call *c, uint64_t due, long http_status, const char 
 
 /* Reads an error body in OpenAI's nested shape {"error":{message,type,code}} or the flat shape
  * {"object":"error","message",...,"code"}; code may be a string, a number or null. Writes the
- * message (cut) into msg and the code as text into code. */
+ * message into msg and the code as text into code, both cut on a character boundary and cleaned
+ * of malformed UTF-8 ('?'): the message is shown to a user on Discord, which refuses a reply
+ * that is not valid UTF-8. */
 static void parse_error(const struct fetch_response *resp, char *msg, size_t msg_len, char *code, size_t code_len)
 {
     msg[0] = code[0] = '\0';
@@ -324,12 +330,27 @@ static void parse_error(const struct fetch_response *resp, char *msg, size_t msg
     if (cJSON_IsString(err) && !m)
         m = err; /* {"error": "text"} from some proxies */
     if (cJSON_IsString(m))
-        snprintf(msg, msg_len, "%.*s", ERROR_TEXT_MAX, m->valuestring);
+        utf8_copy_clean(msg, msg_len < ERROR_TEXT_MAX + 1 ? msg_len : ERROR_TEXT_MAX + 1, m->valuestring,
+                        strlen(m->valuestring));
     if (cJSON_IsString(c))
-        snprintf(code, code_len, "%s", c->valuestring);
+        utf8_copy_clean(code, code_len, c->valuestring, strlen(c->valuestring));
     else if (cJSON_IsNumber(c))
         snprintf(code, code_len, "%d", c->valueint);
     cJSON_Delete(root);
+}
+
+/* A copy of the server's text that is valid UTF-8 (malformed bytes become '?'); NULL on ENOMEM.
+ * *cleaned is set when something had to be replaced. */
+static char *strdup_clean(const char *s, bool *cleaned)
+{
+    size_t len = strlen(s);
+    if (utf8_valid(s, len))
+        return strdup(s);
+    *cleaned = true;
+    char *out = malloc(len + 1); /* one '?' per malformed byte: never longer */
+    if (out)
+        utf8_copy_clean(out, len + 1, s, len);
+    return out;
 }
 
 /* Fills c->result from a 2xx answer (or marks it failed when the answer is unusable). */
@@ -344,6 +365,7 @@ static void parse_success(struct call *c, long http_status)
         return;
     }
     if (c->kind == CALL_CHAT) {
+        bool cleaned = false;
         const cJSON *choice = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(root, "choices"), 0);
         const cJSON *message = cJSON_GetObjectItemCaseSensitive(choice, "message");
         const cJSON *content = cJSON_GetObjectItemCaseSensitive(message, "content");
@@ -352,10 +374,13 @@ static void parse_success(struct call *c, long http_status)
             r->status = SLIMY_EUPSTREAM;
             r->error = strdup("the AI server's answer had no message");
         } else if (cJSON_IsString(content)) {
-            r->text = strdup(content->valuestring);
+            r->text = strdup_clean(content->valuestring, &cleaned);
         }
         if (cJSON_IsString(finish_reason))
-            r->finish_reason = strdup(finish_reason->valuestring);
+            r->finish_reason = strdup_clean(finish_reason->valuestring, &cleaned);
+        if (cleaned)
+            log_warn("the AI server's answer was not valid UTF-8: '?' replaces the malformed bytes",
+                     LOG_S("interaction_id", c->interaction_id));
     } else {
         const cJSON *item = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(root, "data"), 0);
         const cJSON *b64 = cJSON_GetObjectItemCaseSensitive(item, "b64_json");

@@ -3,9 +3,12 @@
  *
  * Calls are asynchronous on the shared outbound engine (fetch.h): start one with a callback,
  * which runs exactly once on the engine thread (never, if the start call returns an error).
- * Retries: 429 waits Retry-After (or retry-after-ms), except insufficient_quota, which is final;
+ * Retries: 429 waits Retry-After (or retry-after-ms), at most 60 s (FETCH_WAIT_MAX_MS); an ask
+ * past two minutes is given up at once, and so is insufficient_quota, which is final;
  * 5xx, 408, 409 and network errors back off exponentially; every retry stays inside the
- * caller's deadline. Error bodies are read in OpenAI's nested shape and in the flat shape some
+ * caller's deadline. Text from the server (an error message, a reply) is passed on as valid UTF-8:
+ * malformed bytes become '?', and an error message is cut at 300 bytes on a character boundary.
+ * Error bodies are read in OpenAI's nested shape and in the flat shape some
  * local servers use, with `code` as a string, a number or null; `usage` and `finish_reason` are
  * optional and a null `content` is handled. Images are requested as b64_json and decoded.
  * The API key is sent as a Bearer token only when set, and never logged. Thread-safe. */

@@ -279,7 +279,7 @@ static void send_attempt(void *arg)
 {
     struct send *s = arg;
     struct alert *a = s->a;
-    if (!s->easy && !(s->easy = curl_easy_init())) {
+    if (!fetch_easy_fresh(&s->easy)) { /* a new handle each attempt: see fetch_http.h */
         send_finish(s, SLIMY_ENOMEM);
         return;
     }

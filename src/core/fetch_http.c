@@ -15,6 +15,44 @@
 #include "core/fetch.h"
 #include "core/status.h"
 
+/* ---- waits a server asks for ---- */
+
+int64_t fetch_wait_ms(double value, double unit_ms)
+{
+    if (!isfinite(value) || value < 0 || !isfinite(unit_ms) || unit_ms <= 0)
+        return -1;
+    double ms = ceil(value * unit_ms); /* may be inf for a huge value: compared, never converted */
+    if (!(ms <= (double)FETCH_WAIT_ASKED_MAX_MS))
+        return FETCH_WAIT_ASKED_MAX_MS;
+    return (int64_t)ms;
+}
+
+int64_t fetch_wait_parse(const char *text, double unit_ms)
+{
+    if (!text)
+        return -1;
+    char *end;
+    double v = strtod(text, &end);
+    if (end == text)
+        return -1;
+    while (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n')
+        end++;
+    return *end ? -1 : fetch_wait_ms(v, unit_ms);
+}
+
+uint64_t fetch_wait_cap(int64_t wait_ms, uint64_t now_mono_ms, uint64_t deadline_mono_ms)
+{
+    uint64_t wait = wait_ms > 0 ? (uint64_t)wait_ms : 0;
+    if (wait > FETCH_WAIT_MAX_MS)
+        wait = FETCH_WAIT_MAX_MS;
+    if (deadline_mono_ms) {
+        uint64_t left = deadline_mono_ms > now_mono_ms ? deadline_mono_ms - now_mono_ms : 0;
+        if (wait > left)
+            wait = left;
+    }
+    return wait;
+}
+
 /* ---- the response collector ---- */
 
 void fetch_response_init(struct fetch_response *r, size_t max_bytes, bool truncate)
@@ -68,19 +106,6 @@ static const char *header(CURL *easy, const char *name)
     return h->value;
 }
 
-/* A non-negative number of `unit` ms from a header, rounded up; -1 when absent or not a number. */
-static int64_t header_ms(CURL *easy, const char *name, double unit)
-{
-    const char *value = header(easy, name);
-    if (!value)
-        return -1;
-    char *end;
-    double v = strtod(value, &end);
-    if (end == value || !isfinite(v) || v < 0 || v * unit > (double)INT64_MAX)
-        return -1;
-    return (int64_t)ceil(v * unit);
-}
-
 void fetch_response_read(struct fetch_response *r, CURL *easy, CURLcode result)
 {
     r->result = result;
@@ -89,10 +114,10 @@ void fetch_response_read(struct fetch_response *r, CURL *easy, CURLcode result)
     if (r->http_status == 0)
         return; /* no answer: no headers either */
     /* OpenAI sends retry-after-ms next to Retry-After; the milliseconds are the finer value. */
-    r->retry_after_ms = header_ms(easy, "retry-after-ms", 1.0);
+    r->retry_after_ms = fetch_wait_parse(header(easy, "retry-after-ms"), 1.0);
     if (r->retry_after_ms < 0)
-        r->retry_after_ms = header_ms(easy, "Retry-After", 1000.0);
-    r->reset_after_ms = header_ms(easy, "X-RateLimit-Reset-After", 1000.0);
+        r->retry_after_ms = fetch_wait_parse(header(easy, "Retry-After"), 1000.0);
+    r->reset_after_ms = fetch_wait_parse(header(easy, "X-RateLimit-Reset-After"), 1000.0);
     const char *remaining = header(easy, "X-RateLimit-Remaining");
     if (remaining) {
         char *end;
@@ -107,6 +132,14 @@ void fetch_response_read(struct fetch_response *r, CURL *easy, CURLcode result)
 }
 
 /* ---- the request setup ---- */
+
+CURL *fetch_easy_fresh(CURL **easy)
+{
+    if (*easy)
+        curl_easy_cleanup(*easy);
+    *easy = curl_easy_init();
+    return *easy;
+}
 
 enum slimy_status fetch_request_setup(CURL *easy, const struct fetch_request *req, struct fetch_response *resp)
 {
@@ -180,13 +213,14 @@ static struct fetch_decision ended(enum fetch_verdict verdict, enum slimy_status
     return (struct fetch_decision){.verdict = verdict, .status = status};
 }
 
-/* A retry after wait_ms, unless it would not start before the deadline. */
+/* A retry after wait_ms (at most FETCH_WAIT_MAX_MS), unless it would not start before the deadline. */
 static struct fetch_decision retry_after(uint64_t wait_ms, uint64_t now, uint64_t deadline)
 {
-    uint64_t due = now + wait_ms;
-    if (due >= deadline)
+    if (wait_ms > FETCH_WAIT_MAX_MS)
+        wait_ms = FETCH_WAIT_MAX_MS;
+    if (now >= deadline || wait_ms >= deadline - now)
         return ended(FETCH_GIVE_UP, SLIMY_ETIMEOUT);
-    return (struct fetch_decision){.verdict = FETCH_RETRY, .status = SLIMY_OK, .retry_at_mono_ms = due};
+    return (struct fetch_decision){.verdict = FETCH_RETRY, .status = SLIMY_OK, .retry_at_mono_ms = now + wait_ms};
 }
 
 struct fetch_decision fetch_retry_decide(const struct fetch_retry_policy *p, struct fetch_retry_state *s,

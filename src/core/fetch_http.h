@@ -24,6 +24,27 @@
 
 #define FETCH_CONNECT_TIMEOUT_MS 10000L
 
+/* ---- waits a server asks for ---- */
+
+/* The longest wait any answer makes a client take before it tries again: a 429's retry_after,
+ * Retry-After, X-RateLimit-Reset-After, and Discord's global pause. One hostile or broken answer
+ * must never hold replies back for longer. */
+#define FETCH_WAIT_MAX_MS 60000
+/* What fetch_wait_ms() makes of a larger ask (a day): past every client's cap, still a number a
+ * client may compare with its own limit (OpenAI gives up past two minutes) and add to a clock. */
+#define FETCH_WAIT_ASKED_MAX_MS 86400000
+
+/* The wait a server asked for, value counted in units of unit_ms milliseconds (seconds: 1000.0),
+ * in ms rounded up and at most FETCH_WAIT_ASKED_MAX_MS; -1 when value is NaN, infinite or
+ * negative (not said). The range is checked before any conversion, so nothing is undefined. */
+int64_t fetch_wait_ms(double value, double unit_ms);
+/* The same from a header's text: a number strtod() reads whole (blanks around it allowed); -1 for
+ * anything else (an HTTP date, "1s", empty). NULL gives -1. */
+int64_t fetch_wait_parse(const char *text, double unit_ms);
+/* The wait to take: wait_ms (-1 or less counts as 0) capped at FETCH_WAIT_MAX_MS and at the time
+ * left before deadline_mono_ms (0 = no deadline; none left gives 0). */
+uint64_t fetch_wait_cap(int64_t wait_ms, uint64_t now_mono_ms, uint64_t deadline_mono_ms);
+
 /* ---- the response collector ---- */
 
 struct fetch_response {
@@ -33,8 +54,9 @@ struct fetch_response {
     /* Filled by fetch_response_read() once the transfer has ended: */
     CURLcode result;           /* curl's result for the transfer */
     long http_status;          /* 0 when no answer came */
-    int64_t retry_after_ms;    /* retry-after-ms, else Retry-After in seconds (fractions kept); -1 if absent */
-    int64_t reset_after_ms;    /* X-RateLimit-Reset-After (Discord), -1 if absent */
+    int64_t retry_after_ms;    /* retry-after-ms, else Retry-After in seconds (fractions kept); -1 if absent
+                                * or not a number >= 0; at most FETCH_WAIT_ASKED_MAX_MS (fetch_wait_ms()) */
+    int64_t reset_after_ms;    /* X-RateLimit-Reset-After (Discord), the same way */
     long rate_limit_remaining; /* X-RateLimit-Remaining (Discord), -1 if absent */
     bool rate_limit_global;    /* X-RateLimit-Global: true (Discord) */
     char content_type[256];    /* Content-Type, "" if absent */
@@ -68,6 +90,13 @@ struct fetch_request {
     uint64_t deadline_mono_ms; /* the attempt ends by then too; 0 = none */
 };
 
+/* Replaces *easy (cleaned up if set) with a new handle; NULL when out of memory. Every attempt
+ * starts with one, before anything is made with the handle (a curl_mime): libcurl 7.88 (Debian
+ * 12) reads freed memory from the previous response when a reused, reset handle gets a response
+ * whose first header line is folded (found by fuzzing). The connection pool belongs to the multi
+ * handle, so new easy handles still reuse connections. */
+CURL *fetch_easy_fresh(CURL **easy);
+
 /* Resets easy and configures it for req, writing into resp (which is reset). Redirects are not
  * followed. The connect timeout is FETCH_CONNECT_TIMEOUT_MS, within the total. Returns SLIMY_OK,
  * SLIMY_ETIMEOUT when the deadline has passed, SLIMY_EINVAL (no URL) or SLIMY_ENOMEM. */
@@ -80,12 +109,14 @@ void fetch_headers_free_wiped(struct curl_slist *headers);
 /* ---- the retry decision ---- */
 
 /* One client's retry limits. Network errors and 5xx back off with fetch_backoff_ms(); 429 waits
- * what the server asked for (or backs off when it did not say); anything else non-2xx is final. */
+ * what the server asked for, at most FETCH_WAIT_MAX_MS (or backs off when it did not say);
+ * anything else non-2xx is final. */
 struct fetch_retry_policy {
     unsigned server_error_max;   /* retries after network errors, 5xx and backoff_statuses */
     long backoff_statuses[4];    /* other statuses retried like a 5xx (OpenAI: 408, 409); 0 ends */
     unsigned rate_limit_max;     /* retries after 429 */
-    uint64_t retry_after_max_ms; /* a 429 asking to wait longer than this is given up at once; 0 = no cap */
+    uint64_t retry_after_max_ms; /* a 429 asking to wait longer than this is given up at once; 0 = never
+                                  * (a longer ask is then waited FETCH_WAIT_MAX_MS) */
     long soon_status;            /* one status retried after a fixed delay (Discord's 404 race); 0 = none */
     unsigned soon_max;
     uint64_t soon_delay_ms;

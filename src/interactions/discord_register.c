@@ -3,6 +3,7 @@
  * and a failure is reported to the operator rather than retried. */
 #include "interactions/discord_register.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -13,6 +14,7 @@
 #include "core/fetch.h"
 #include "core/fetch_http.h"
 #include "core/status.h"
+#include "core/utf8.h"
 #include "interactions/discord_rest.h"
 
 #define RESPONSE_MAX_BYTES (1024 * 1024) /* the echoed commands; ours are a few dozen kilobytes */
@@ -32,19 +34,23 @@ static int explain(const struct fetch_response *resp, size_t *n_registered, char
         rc = SLIMY_EPERM;
     } else if (status == 429) {
         const cJSON *ra = cJSON_GetObjectItemCaseSensitive(body, "retry_after");
-        double wait_s = cJSON_IsNumber(ra)          ? ra->valuedouble
-                        : resp->retry_after_ms >= 0 ? (double)resp->retry_after_ms / 1000.0
-                                                    : -1;
-        if (wait_s >= 0)
-            snprintf(err, err_len, "Discord answered 429 Too Many Requests: try again in %.1f s", wait_s);
+        /* A finite, bounded number only: the body is Discord's, or whatever answers in its place. */
+        int64_t wait_ms = cJSON_IsNumber(ra) ? fetch_wait_ms(ra->valuedouble, 1000.0) : resp->retry_after_ms;
+        if (wait_ms >= 0)
+            snprintf(err, err_len, "Discord answered 429 Too Many Requests: try again in %.1f s",
+                     (double)wait_ms / 1000.0);
         else
             snprintf(err, err_len, "Discord answered 429 Too Many Requests: try again later");
         rc = SLIMY_ELIMITED;
     } else {
         const cJSON *m = cJSON_GetObjectItemCaseSensitive(body, "message");
         const cJSON *code = cJSON_GetObjectItemCaseSensitive(body, "code");
-        snprintf(err, err_len, "Discord answered %ld: %s (code %d)", status,
-                 cJSON_IsString(m) ? m->valuestring : "no message", cJSON_IsNumber(code) ? code->valueint : 0);
+        char message[300];
+        const char *text = cJSON_IsString(m) ? m->valuestring : "no message";
+        utf8_copy_clean(message, sizeof message, text, strlen(text)); /* shown as is: valid and short */
+        double code_value = cJSON_IsNumber(code) ? code->valuedouble : 0;
+        snprintf(err, err_len, "Discord answered %ld: %s (code %.0f)", status, message,
+                 isfinite(code_value) && fabs(code_value) < 1e15 ? code_value : 0.0);
         rc = status == 403 ? SLIMY_EPERM : SLIMY_EUPSTREAM;
     }
     cJSON_Delete(body);

@@ -274,7 +274,9 @@ static void finish_run(struct run *run, enum slimy_status rc)
     after_run(d, &run->ctx, rc, elapsed);
     record_usage(d, &run->ctx, rc == SLIMY_OK, elapsed);
     struct discord_delivery where = {
-        .application_id = it->application_id[0] ? it->application_id : d->cfg->application_id,
+        /* The body's own id, never chosen over ours: the REST client uses DISCORD_APPLICATION_ID
+         * when it is set and refuses a body naming another application (discord_rest.h). */
+        .application_id = it->application_id,
         .token = it->token,
         .interaction_id = it->id,
         .expires_at_wall_ms = job->expires_at_wall_ms,

@@ -26,6 +26,7 @@
 #include "core/fetch.h"
 #include "core/log.h"
 #include "core/status.h"
+#include "core/utf8.h"
 #include "fake_http.h"
 #include "log_capture.h"
 
@@ -361,6 +362,64 @@ static void test_long_retry_after_and_malformed_answer(void **state)
     assert_string_equal(r->error, "the AI server returned malformed JSON");
 }
 
+/* A Retry-After too large to be a real ask (1e300 s) is no undefined conversion: it counts as
+ * longer than two minutes, so it is given up at once. Not a number (nan, inf, negative) counts as
+ * not said: the client backs off instead. */
+static void test_hostile_retry_after(void **state)
+{
+    struct fixture *f = *state;
+    const char *limited = "{\"error\":{\"message\":\"slow down\"}}";
+    fake_http_reply(f->server, 429, "Retry-After: 1e300", limited);
+    struct ai_result *r = chat(f, WAIT_MS);
+    assert_int_equal(r->status, SLIMY_ELIMITED);
+    assert_string_equal(r->error, "the AI server is rate limiting us");
+    assert_int_equal(fake_http_count(f->server), 1);
+
+    static const char *not_numbers[] = {"retry-after-ms: nan", "Retry-After: inf", "Retry-After: -5"};
+    for (size_t i = 0; i < sizeof not_numbers / sizeof not_numbers[0]; i++) {
+        f->n_results = 0;
+        fake_http_reply(f->server, 429, not_numbers[i], limited);
+        fake_http_reply(f->server, 200, NULL, CHAT_OK);
+        size_t before = fake_http_count(f->server);
+        r = chat(f, WAIT_MS);
+        assert_int_equal(r->status, SLIMY_OK);
+        assert_int_equal(fake_http_count(f->server), before + 2);
+        uint64_t gap = fake_http_request(f->server, before + 1)->received_mono_ms -
+                       fake_http_request(f->server, before)->received_mono_ms;
+        assert_true(gap >= 500 && gap < 2000); /* the first backoff: 0.5 s and some jitter */
+    }
+}
+
+/* Text from the server that reaches a user is valid UTF-8: an error message is cut at 300 bytes
+ * on a character boundary, malformed bytes become '?', and so does a reply's content. */
+static void test_outside_text_is_valid_utf8(void **state)
+{
+    struct fixture *f = *state;
+    char body[512], expected[301];
+    memset(expected, 'a', 299);
+    expected[299] = '\0'; /* "é" would straddle byte 300: the cut is before it */
+    snprintf(body, sizeof body, "{\"error\":{\"message\":\"%s\xc3\xa9 and more\"}}", expected);
+    fake_http_reply(f->server, 400, NULL, body);
+    struct ai_result *r = chat(f, WAIT_MS);
+    assert_int_equal(r->status, SLIMY_EUPSTREAM);
+    assert_true(utf8_valid(r->error, strlen(r->error)));
+    assert_string_equal(r->error, expected);
+
+    f->n_results = 0;
+    fake_http_reply(f->server, 400, NULL, "{\"error\":{\"message\":\"bad \xff\xfe key \xe2\x82\"}}");
+    r = chat(f, WAIT_MS);
+    assert_int_equal(r->status, SLIMY_EUPSTREAM);
+    assert_string_equal(r->error, "bad ?? key ??");
+
+    f->n_results = 0;
+    fake_http_reply(f->server, 200, NULL,
+                    "{\"choices\":[{\"message\":{\"content\":\"Hi \xc0\xaf there\"},\"finish_reason\":\"st\xffop\"}]}");
+    r = chat(f, WAIT_MS);
+    assert_int_equal(r->status, SLIMY_OK);
+    assert_string_equal(r->text, "Hi ?? there");
+    assert_string_equal(r->finish_reason, "st?op");
+}
+
 /* A server slower than the deadline: the attempt is cut at the deadline, not after it. */
 static void test_deadline_cuts_a_slow_answer(void **state)
 {
@@ -408,6 +467,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_quota_is_final, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_retry_after_and_malformed_answer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hostile_retry_after, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_outside_text_is_valid_utf8, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deadline_cuts_a_slow_answer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_server_errors_until_the_deadline, setup, teardown),
         cmocka_unit_test(test_key_never_logged),

@@ -28,6 +28,7 @@
 #include "core/fetch.h"
 #include "core/log.h"
 #include "core/status.h"
+#include "core/utf8.h"
 #include "fake_http.h"
 #include "log_capture.h"
 #include "interactions/discord_register.h"
@@ -39,7 +40,7 @@
 #define BOT_TOKEN "Bot.Token.Secret-987654321"
 #define WAIT_MS 10000     /* a delivery that takes longer is a hang */
 #define LIFETIME_MS 60000 /* a token end far enough away not to matter */
-#define MAX_RESULTS 4
+#define MAX_RESULTS 16
 
 struct fixture {
     struct fake_http *server;
@@ -274,6 +275,150 @@ static void test_global_rate_limit_pauses_everyone(void **state)
     assert_true(gap_ms(f, 0, 2) >= 300);
 }
 
+/* A 429 asking for an absurd wait (retry_after 1e300 in the body, 1e15 s in Retry-After, a body
+ * number past the double range), global or not, cannot stop later deliveries: every wait is capped
+ * at 60 s and at the token's end, so the one that met it is dropped at its deadline and the global
+ * pause ends there too. nan, inf or a negative Retry-After counts as not said (a second). */
+static void test_hostile_rate_limit_cannot_poison(void **state)
+{
+    struct fixture *f = *state;
+    static const struct {
+        const char *headers, *body;
+    } cases[] = {
+        {"X-RateLimit-Global: true", "{\"message\":\"rate limited\",\"retry_after\":1e300,\"global\":true}"},
+        {"Retry-After: 1e15\nX-RateLimit-Global: true", "{\"global\":true}"},
+        {NULL, "{\"retry_after\":1e999,\"global\":true}"},
+        {"Retry-After: 1e300", "{\"retry_after\":-1e300,\"global\":true}"},
+        {"Retry-After: inf\nX-RateLimit-Global: true", "{}"},
+        {"Retry-After: nan\nX-RateLimit-Global: true", "{}"},
+        {"Retry-After: -5\nX-RateLimit-Global: true", "{}"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t before = fake_http_count(f->server);
+        fake_http_reply(f->server, 429, cases[i].headers, cases[i].body);
+        uint64_t t0 = clock_mono_ms();
+        struct discord_delivery_result r = deliver(f, "first", false, NULL, 300);
+        assert_int_equal(r.status, SLIMY_ETIMEOUT);
+        assert_int_equal(r.http_status, 429);
+        assert_int_equal(r.attempts, 1);
+        assert_true(clock_mono_ms() - t0 < 1000);
+        /* The next delivery waits out the rest of that pause at most, then goes through. */
+        r = deliver(f, "second", false, NULL, LIFETIME_MS);
+        assert_int_equal(r.status, SLIMY_OK);
+        assert_int_equal(r.attempts, 1);
+        assert_int_equal(fake_http_count(f->server), before + 2);
+        assert_true(gap_ms(f, before, before + 1) < 1000);
+    }
+}
+
+/* Text that is not valid UTF-8 (a bug upstream) is cleaned before it is sent, not refused by
+ * Discord with the whole reply: malformed bytes become '?'. So are a file's name and embeds. */
+static void test_invalid_utf8_is_cleaned_before_sending(void **state)
+{
+    struct fixture *f = *state;
+    struct discord_delivery_result r = deliver(f, "bad \xff\xfe text \xe2\x82", false, NULL, LIFETIME_MS);
+    assert_int_equal(r.status, SLIMY_OK);
+    const struct fake_http_request *http = fake_http_request(f->server, 0);
+    assert_true(utf8_valid(http->body, http->body_len));
+    cJSON *body = fake_http_json(f->server, 0);
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(body, "content")->valuestring, "bad ?? text ??");
+    cJSON_Delete(body);
+
+    struct message msg;
+    message_init(&msg);
+    assert_int_equal(message_set_text(&msg, "caf\xc3\xa9 ok"), SLIMY_OK);
+    cJSON *embed = cJSON_CreateObject();
+    cJSON_AddStringToObject(embed, "title", "ti\xc3tle");
+    assert_int_equal(message_add_embed(&msg, embed), SLIMY_OK);
+    assert_int_equal(message_attach(&msg, "r\xe9sum\xe9.txt", "text/plain", "x", 1), SLIMY_OK);
+    start(f, &msg, false, LIFETIME_MS);
+    message_cleanup(&msg);
+    wait_results(f, 2);
+    assert_int_equal(f->results[1].status, SLIMY_OK);
+    http = fake_http_request(f->server, 1);
+    assert_true(utf8_valid(http->body, http->body_len));
+    assert_non_null(memmem(http->body, http->body_len, "caf\xc3\xa9 ok", 7));
+    assert_non_null(memmem(http->body, http->body_len, "ti?tle", 6));
+    assert_non_null(memmem(http->body, http->body_len, "filename=\"r?sum?.txt\"", 20));
+}
+
+/* The webhook URL is built only from an application id that is ours (digits; DISCORD_APPLICATION_ID
+ * when set) and a token of Discord's characters (letters, digits, '-', '_', '.'; 1..500): anything
+ * else is refused before any request, so a signed body cannot point the request elsewhere. */
+static void test_unsafe_webhook_fields_are_refused(void **state)
+{
+    struct fixture *f = *state;
+    char long_token[1001];
+    memset(long_token, 'a', 1000);
+    long_token[1000] = '\0';
+    const char *tokens[] = {"x/../../channels/1/messages",
+                            "..",
+                            ".",
+                            "a..b",
+                            "x%2F..%2Fy",
+                            "x?y=1",
+                            "x#y",
+                            "x y",
+                            "x\\y",
+                            "tok\xc3\xa9n",
+                            "",
+                            long_token,
+                            NULL};
+    for (size_t i = 0; i < sizeof tokens / sizeof tokens[0]; i++) {
+        struct message msg;
+        message_init(&msg);
+        message_set_text(&msg, "hi");
+        struct discord_delivery where = {.application_id = APP_ID,
+                                         .token = tokens[i],
+                                         .interaction_id = "9001",
+                                         .expires_at_wall_ms = clock_wall_ms() + LIFETIME_MS};
+        assert_int_not_equal(discord_reply_deliver(f->rest, &where, &msg, on_delivered, f), SLIMY_OK);
+        message_cleanup(&msg);
+    }
+    const char *apps[] = {"43", "42/../43", "4 2", "-42", "042", "", NULL};
+    for (size_t i = 0; i < sizeof apps / sizeof apps[0]; i++) {
+        struct message msg;
+        message_init(&msg);
+        message_set_text(&msg, "hi");
+        struct discord_delivery where = {.application_id = apps[i],
+                                         .token = TOKEN,
+                                         .interaction_id = "9001",
+                                         .expires_at_wall_ms = clock_wall_ms() + LIFETIME_MS};
+        int rc = discord_reply_deliver(f->rest, &where, &msg, on_delivered, f);
+        if (apps[i] && apps[i][0]) /* "" and NULL: the configured id is used */
+            assert_int_not_equal(rc, SLIMY_OK);
+        else
+            assert_int_equal(rc, SLIMY_OK);
+        message_cleanup(&msg);
+    }
+    wait_results(f, 2);
+    assert_int_equal(f->results[0].status, SLIMY_OK);
+    assert_int_equal(f->results[1].status, SLIMY_OK);
+    assert_int_equal(fake_http_count(f->server), 2);
+    assert_string_equal(fake_http_request(f->server, 0)->path, ORIGINAL_PATH);
+    assert_string_equal(fake_http_request(f->server, 1)->path, ORIGINAL_PATH);
+
+    /* Without DISCORD_APPLICATION_ID the interaction's own id is used, if it is a snowflake. */
+    f->cfg.application_id[0] = '\0';
+    struct message msg;
+    message_init(&msg);
+    message_set_text(&msg, "hi");
+    struct discord_delivery where = {.application_id = "77",
+                                     .token = "a.b-c_D9",
+                                     .interaction_id = "9001",
+                                     .expires_at_wall_ms = clock_wall_ms() + LIFETIME_MS};
+    assert_int_equal(discord_reply_deliver(f->rest, &where, &msg, on_delivered, f), SLIMY_OK);
+    where.application_id = "";
+    assert_int_not_equal(discord_reply_deliver(f->rest, &where, &msg, on_delivered, f), SLIMY_OK);
+    where.application_id = "7a";
+    assert_int_not_equal(discord_reply_deliver(f->rest, &where, &msg, on_delivered, f), SLIMY_OK);
+    message_cleanup(&msg);
+    wait_results(f, 3);
+    assert_int_equal(f->results[2].status, SLIMY_OK);
+    assert_int_equal(fake_http_count(f->server), 3);
+    assert_string_equal(fake_http_request(f->server, 2)->path, "/api/v10/webhooks/77/a.b-c_D9/messages/@original");
+}
+
 /* An exhausted bucket (X-RateLimit-Remaining: 0) waits X-RateLimit-Reset-After before the next part. */
 static void test_exhausted_bucket_waits_reset_after(void **state)
 {
@@ -437,6 +582,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_files_go_multipart, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rate_limited_waits_retry_after, setup, teardown),
         cmocka_unit_test_setup_teardown(test_global_rate_limit_pauses_everyone, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hostile_rate_limit_cannot_poison, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_invalid_utf8_is_cleaned_before_sending, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unsafe_webhook_fields_are_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_exhausted_bucket_waits_reset_after, setup, teardown),
         cmocka_unit_test_setup_teardown(test_not_found_after_defer_is_retried, setup, teardown),
         cmocka_unit_test_setup_teardown(test_server_error_backs_off_and_refusal_is_final, setup, teardown),
