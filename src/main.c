@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <time.h>
 
 #include <sodium.h>
@@ -67,34 +69,66 @@ static int load_config(struct slimy_config *cfg, bool require_public_key)
 
 /* ---- serve --dev: a local keypair so the server can run without a Discord application ---- */
 
-static int read_hex_file(const char *path, unsigned char *out, size_t len)
+/* Reads a hex key file. Only a regular file is read: a symbolic link (O_NOFOLLOW) or a FIFO,
+ * device or directory at the path is SLIMY_EPERM, never followed or waited on. SLIMY_ENOTFOUND
+ * when nothing is there, SLIMY_EINVAL when it is not len bytes of hex. */
+static int read_hex_file(const char *path, unsigned char *out, size_t len, mode_t *mode)
 {
     char hex[256] = "";
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return SLIMY_ENOTFOUND;
-    size_t n = fread(hex, 1, sizeof hex - 1, f);
-    fclose(f);
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? SLIMY_ENOTFOUND : errno == ELOOP ? SLIMY_EPERM : SLIMY_EUNAVAILABLE;
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return SLIMY_EPERM;
+    }
+    *mode = st.st_mode & 07777;
+    ssize_t n = read(fd, hex, sizeof hex - 1);
+    int err = errno;
+    close(fd);
+    if (n < 0) {
+        errno = err; /* for the caller's message */
+        return SLIMY_EUNAVAILABLE;
+    }
     hex[n] = '\0';
     while (n > 0 && (hex[n - 1] == '\n' || hex[n - 1] == ' ' || hex[n - 1] == '\r'))
         hex[--n] = '\0';
     size_t bin_len = 0;
-    if (sodium_hex2bin(out, len, hex, n, NULL, &bin_len, NULL) != 0 || bin_len != len)
-        return SLIMY_EINVAL;
-    return SLIMY_OK;
+    int rc = sodium_hex2bin(out, len, hex, (size_t)n, NULL, &bin_len, NULL) != 0 || bin_len != len ? SLIMY_EINVAL
+                                                                                                   : SLIMY_OK;
+    sodium_memzero(hex, sizeof hex);
+    return rc;
 }
 
+/* Creates path with exactly mode and writes data as hex. The file must not exist: O_EXCL and
+ * O_NOFOLLOW refuse anything already there, a symbolic link included (even a dangling one), so
+ * the key never lands somewhere a link points to and is never readable by others for a moment.
+ * Returns 0 or an errno value. */
 static int write_hex_file(const char *path, const unsigned char *data, size_t len, mode_t mode)
 {
     char hex[256];
     sodium_bin2hex(hex, sizeof hex, data, len);
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return SLIMY_EUNAVAILABLE;
-    chmod(path, mode);
-    int ok = fprintf(f, "%s\n", hex) > 0;
+    size_t n = strlen(hex);
+    hex[n++] = '\n';
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+    if (fd < 0) {
+        int err = errno;
+        sodium_memzero(hex, sizeof hex);
+        return err;
+    }
+    int err = fchmod(fd, mode) == 0 ? 0 : errno; /* exactly mode, whatever the umask */
+    for (size_t done = 0; !err && done < n;) {
+        ssize_t w = write(fd, hex + done, n - done);
+        if (w < 0 && errno != EINTR)
+            err = errno;
+        else if (w > 0)
+            done += (size_t)w;
+    }
     sodium_memzero(hex, sizeof hex);
-    return (fclose(f) == 0 && ok) ? SLIMY_OK : SLIMY_EUNAVAILABLE;
+    if (close(fd) != 0 && !err)
+        err = errno;
+    return err;
 }
 
 static int dev_keypair(struct slimy_config *cfg)
@@ -103,23 +137,49 @@ static int dev_keypair(struct slimy_config *cfg)
     snprintf(secret_path, sizeof secret_path, "%s/dev-secret.key", cfg->data_dir);
     snprintf(public_path, sizeof public_path, "%s/dev-public.key", cfg->data_dir);
     unsigned char sk[crypto_sign_SECRETKEYBYTES];
-    int rc = read_hex_file(secret_path, sk, sizeof sk);
+    mode_t mode = 0;
+    int rc = read_hex_file(secret_path, sk, sizeof sk, &mode);
     if (rc == SLIMY_ENOTFOUND) {
         if (mkdir(cfg->data_dir, 0700) != 0 && errno != EEXIST) {
             fprintf(stderr, "slimy: cannot create DATA_DIR %s: %s\n", cfg->data_dir, strerror(errno));
             return EXIT_FAILURE;
         }
         crypto_sign_keypair(cfg->public_key, sk);
-        if (write_hex_file(secret_path, sk, sizeof sk, 0600) ||
-            write_hex_file(public_path, cfg->public_key, 32, 0644)) {
-            fprintf(stderr, "slimy: cannot write the dev key to %s\n", secret_path);
+        int err = write_hex_file(secret_path, sk, sizeof sk, 0600);
+        if (err) {
+            sodium_memzero(sk, sizeof sk);
+            fprintf(stderr, "slimy: cannot create the dev key %s: %s%s\n", secret_path, strerror(err),
+                    err == EEXIST ? " (something appeared at that path meanwhile; remove it and try again)" : "");
             return EXIT_FAILURE;
         }
+        /* The public key is only a convenience copy: a stale one (a link included) is replaced. */
+        if (unlink(public_path) != 0 && errno != ENOENT)
+            err = errno;
+        if (!err)
+            err = write_hex_file(public_path, cfg->public_key, 32, 0644);
+        if (err) {
+            sodium_memzero(sk, sizeof sk);
+            fprintf(stderr, "slimy: cannot write the dev public key to %s: %s\n", public_path, strerror(err));
+            return EXIT_FAILURE;
+        }
+    } else if (rc == SLIMY_EPERM) {
+        fprintf(stderr,
+                "slimy: %s is not a regular file (a symbolic link, FIFO, device or directory); refusing to use it "
+                "as the dev key. Remove it to make a new key.\n",
+                secret_path);
+        return EXIT_FAILURE;
+    } else if (rc == SLIMY_EUNAVAILABLE) {
+        fprintf(stderr, "slimy: cannot read the dev key %s: %s\n", secret_path, strerror(errno));
+        return EXIT_FAILURE;
     } else if (rc) {
+        sodium_memzero(sk, sizeof sk);
         fprintf(stderr, "slimy: %s is not a hex Ed25519 secret key; delete it to make a new one\n", secret_path);
         return EXIT_FAILURE;
     } else {
         crypto_sign_ed25519_sk_to_pk(cfg->public_key, sk);
+        if (mode & 077)
+            fprintf(stderr, "slimy: warning: the dev key %s is readable by others (mode %03o); chmod 600 it\n",
+                    secret_path, (unsigned)mode);
     }
     sodium_memzero(sk, sizeof sk);
     cfg->has_public_key = true;
@@ -310,6 +370,9 @@ static int serve(int argc, char **argv)
     sigaddset(&signals, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &signals, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* A file-size limit (ulimit -f, LimitFSIZE) must fail the write, not kill the server: SQLite then
+     * reports an I/O error the user hears about, and logging carries on where it can. */
+    signal(SIGXFSZ, SIG_IGN);
 
     struct server_parts parts = {0};
     if (start_parts(&cfg, clock_wall_ms(), &parts)) {

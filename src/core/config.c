@@ -328,16 +328,32 @@ static char *trim(char *s)
     return s;
 }
 
+#define DOTENV_LINE_MAX_BYTES (64 * 1024) /* a longer line is refused, never split into two settings */
+
 int config_load_dotenv(const char *path, char *err, size_t err_len)
 {
     FILE *f = fopen(path, "r");
     if (!f)
         return SLIMY_OK;
-    char line[4096];
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
     int lineno = 0;
     int rc = SLIMY_OK;
-    while (fgets(line, sizeof line, f)) {
+    /* Whole lines of any length up to the cap: a fixed buffer would read the rest of a long line
+     * as a line of its own. */
+    while ((len = getline(&line, &cap, f)) >= 0) {
         lineno++;
+        if ((size_t)len > DOTENV_LINE_MAX_BYTES) {
+            snprintf(err, err_len, "%s:%d: line longer than %d bytes", path, lineno, DOTENV_LINE_MAX_BYTES);
+            rc = SLIMY_EINVAL;
+            break;
+        }
+        if (memchr(line, '\0', (size_t)len)) {
+            snprintf(err, err_len, "%s:%d: NUL byte in the line", path, lineno);
+            rc = SLIMY_EINVAL;
+            break;
+        }
         char *s = trim(line);
         if (*s == '\0' || *s == '#')
             continue;
@@ -368,6 +384,13 @@ int config_load_dotenv(const char *path, char *err, size_t err_len)
         }
         setenv(name, value, 0);
     }
+    if (rc == SLIMY_OK && ferror(f)) {
+        snprintf(err, err_len, "%s: cannot be read: %s", path, strerror(errno));
+        rc = SLIMY_EUNAVAILABLE;
+    }
+    if (line)
+        sodium_memzero(line, cap); /* it may have held a secret (DISCORD_TOKEN=...) */
+    free(line);
     fclose(f);
     return rc;
 }

@@ -1,4 +1,5 @@
-/* log.c — JSON-lines logger; see log.h. Lines are formatted into a stack buffer and written
+/* log.c — JSON-lines logger; see log.h. Lines are formatted into a stack buffer (long values cut
+ * so the line stays valid JSON) and written
  * with one write() per destination, so concurrent lines never interleave and no lock is held
  * while formatting. Nothing here is on the request path at info level. The hook is reached
  * through atomics only (no lock), so a hook may take its own locks without any ordering
@@ -17,8 +18,7 @@
 #include <unistd.h>
 
 #include "core/status.h"
-
-#define LOG_LINE_MAX 8192
+#include "core/utf8.h"
 
 static const char *const level_names[] = {"debug", "info", "warn", "error", "critical"};
 
@@ -144,19 +144,33 @@ static void call_hook(enum log_level level, const char *msg, const struct log_fi
     atomic_fetch_sub(&L.hook_users, 1);
 }
 
-/* A bounded line under construction; output past the end is dropped, never overflowed. */
+/* A line under construction in a fixed buffer. Every line is one valid JSON object whatever it
+ * is given: a string that does not fit is cut at a character boundary (never inside a UTF-8
+ * sequence or an escape) and ends with CUT_MARK; fields that find no room at all are left out;
+ * either way the line then says "log_truncated":true. Malformed UTF-8 becomes U+FFFD. */
+#define LOG_LINE_MAX LOG_LINE_MAX_BYTES
+#define CUT_MARK "…[truncated]"
+#define CUT_FLAG ",\"log_truncated\":true"
+#define VALUE_MIN 32               /* room a value needs: any number, null, or a cut string with its marker */
+#define KEY_MAX_BYTES 256          /* of a key as written; keys are short literals */
+#define FIELD_RESERVE 96           /* room a long string leaves for each field still to come */
+#define REPLACEMENT "\xef\xbf\xbd" /* U+FFFD */
+
 struct line {
     char text[LOG_LINE_MAX];
     size_t len;
+    size_t end; /* content stops here: the rest is kept for CUT_FLAG and "}\n" */
+    bool is_cut;
 };
 
-static void put_raw(struct line *ln, const char *s, size_t n)
+/* Appends s[0..n) if it fits before ln->end; never writes part of it. */
+static bool put_raw(struct line *ln, const char *s, size_t n)
 {
-    size_t room = sizeof ln->text - 2 - ln->len; /* keep space for "}\n" */
-    if (n > room)
-        n = room;
+    if (n > ln->end - ln->len)
+        return false;
     memcpy(ln->text + ln->len, s, n);
     ln->len += n;
+    return true;
 }
 
 static void put_fmt(struct line *ln, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -167,33 +181,106 @@ static void put_fmt(struct line *ln, const char *fmt, ...)
     va_start(ap, fmt);
     int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
     va_end(ap);
-    if (n > 0)
-        put_raw(ln, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
+    if (n > 0 && (size_t)n < sizeof tmp)
+        put_raw(ln, tmp, (size_t)n);
 }
 
-/* Writes s as a JSON string literal. Bytes >= 0x80 pass through (UTF-8 stays UTF-8). */
-static void put_json_string(struct line *ln, const char *s)
+/* The JSON string form of the character at s (not NUL): its UTF-8 bytes, an escape, or U+FFFD
+ * for a byte that does not start a well-formed sequence. Fills out (up to 6 bytes), returns its
+ * length and sets *used to the bytes of s it stands for. */
+static size_t json_unit(const unsigned char *s, char out[8], size_t *used)
+{
+    unsigned char c = *s;
+    *used = 1;
+    switch (c) {
+    case '"': memcpy(out, "\\\"", 2); return 2;
+    case '\\': memcpy(out, "\\\\", 2); return 2;
+    case '\n': memcpy(out, "\\n", 2); return 2;
+    case '\r': memcpy(out, "\\r", 2); return 2;
+    case '\t': memcpy(out, "\\t", 2); return 2;
+    default: break;
+    }
+    if (c < 0x20) {
+        snprintf(out, 8, "\\u%04x", c);
+        return 6;
+    }
+    if (c < 0x80) {
+        out[0] = (char)c;
+        return 1;
+    }
+    size_t n = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+    size_t k = 1;
+    while (k < n && (s[k] & 0xC0) == 0x80) /* stops at the NUL too */
+        k++;
+    if (n && k == n && utf8_valid((const char *)s, n)) {
+        memcpy(out, s, n);
+        *used = n;
+        return n;
+    }
+    memcpy(out, REPLACEMENT, 3);
+    return 3;
+}
+
+/* The length of s as a JSON string literal with its quotes, or more than max once it is known
+ * to exceed max. */
+static size_t json_len(const char *s, size_t max)
+{
+    size_t total = 2;
+    char unit[8];
+    for (const unsigned char *p = (const unsigned char *)s; *p && total <= max;) {
+        size_t used;
+        total += json_unit(p, unit, &used);
+        p += used;
+    }
+    return total;
+}
+
+/* Writes s (NULL: null) as a JSON string ending at or before limit (<= ln->end), cut with
+ * CUT_MARK when it does not fit. The caller leaves room for at least VALUE_MIN bytes. */
+static void put_json_string(struct line *ln, const char *s, size_t limit)
 {
     if (!s) {
         put_raw(ln, "null", 4);
         return;
     }
-    put_raw(ln, "\"", 1);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        switch (*p) {
-        case '"': put_raw(ln, "\\\"", 2); break;
-        case '\\': put_raw(ln, "\\\\", 2); break;
-        case '\n': put_raw(ln, "\\n", 2); break;
-        case '\r': put_raw(ln, "\\r", 2); break;
-        case '\t': put_raw(ln, "\\t", 2); break;
-        default:
-            if (*p < 0x20)
-                put_fmt(ln, "\\u%04x", *p);
-            else
-                put_raw(ln, (const char *)p, 1);
-        }
+    static const size_t mark_len = sizeof CUT_MARK - 1;
+    if (limit > ln->end)
+        limit = ln->end;
+    if (limit < ln->len + 2 + mark_len) { /* cannot happen: callers keep VALUE_MIN */
+        ln->is_cut = true;
+        put_raw(ln, "null", 4);
+        return;
     }
-    put_raw(ln, "\"", 1);
+    bool fits = ln->len + json_len(s, limit - ln->len) <= limit;
+    size_t stop = fits ? limit - 1 : limit - 1 - mark_len; /* where the characters must end */
+    ln->text[ln->len++] = '"';
+    char unit[8];
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        size_t used, n = json_unit(p, unit, &used);
+        if (ln->len + n > stop)
+            break;
+        memcpy(ln->text + ln->len, unit, n);
+        ln->len += n;
+        p += used;
+    }
+    if (!fits) {
+        memcpy(ln->text + ln->len, CUT_MARK, mark_len);
+        ln->len += mark_len;
+        ln->is_cut = true;
+    }
+    ln->text[ln->len++] = '"';
+}
+
+/* Where a string may end when `later` fields still come: it leaves FIELD_RESERVE bytes for each
+ * of them, or shares the room evenly when that would leave it less than VALUE_MIN. */
+static size_t string_limit(const struct line *ln, size_t later)
+{
+    size_t room = ln->end - ln->len;
+    size_t reserve = later * FIELD_RESERVE;
+    size_t share = room > reserve + VALUE_MIN ? room - reserve : room / (later + 1);
+    if (share < VALUE_MIN)
+        share = VALUE_MIN < room ? VALUE_MIN : room;
+    return ln->len + share;
 }
 
 /* Formats the line and writes it to stdout and the files. */
@@ -201,6 +288,8 @@ static void write_line(enum log_level level, const char *msg, const struct log_f
 {
     struct line ln;
     ln.len = 0;
+    ln.end = sizeof ln.text - (sizeof CUT_FLAG - 1) - 2;
+    ln.is_cut = false;
 
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
@@ -209,25 +298,41 @@ static void write_line(enum log_level level, const char *msg, const struct log_f
     char ts[40];
     strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
     put_fmt(&ln, "{\"ts\":\"%s.%03ldZ\",\"level\":\"%s\",\"msg\":", ts, now.tv_nsec / 1000000L, level_names[level]);
-    put_json_string(&ln, msg);
+    put_json_string(&ln, msg, string_limit(&ln, n_fields));
 
     for (size_t i = 0; i < n_fields; i++) {
         const struct log_field *f = &fields[i];
+        /* A comma, a key (even cut), a colon and the smallest value; else this field and the
+         * rest are left out. */
+        if (ln.end - ln.len < 1 + 2 + sizeof CUT_MARK - 1 + 1 + VALUE_MIN) {
+            ln.is_cut = true;
+            break;
+        }
         put_raw(&ln, ",", 1);
-        put_json_string(&ln, f->key);
+        size_t key_limit = ln.end - 1 - VALUE_MIN;
+        if (key_limit > ln.len + KEY_MAX_BYTES)
+            key_limit = ln.len + KEY_MAX_BYTES;
+        put_json_string(&ln, f->key ? f->key : "", key_limit);
         put_raw(&ln, ":", 1);
         switch (f->type) {
-        case LOG_FIELD_STR: put_json_string(&ln, f->s); break;
+        case LOG_FIELD_STR: put_json_string(&ln, f->s, string_limit(&ln, n_fields - i - 1)); break;
         case LOG_FIELD_INT: put_fmt(&ln, "%lld", f->i); break;
         case LOG_FIELD_BOOL: put_raw(&ln, f->i ? "true" : "false", f->i ? 4 : 5); break;
         case LOG_FIELD_DOUBLE:
-            if (isfinite(f->d))
+            if (!isfinite(f->d))
+                put_raw(&ln, "null", 4);
+            else if (fabs(f->d) < 1e15)
                 put_fmt(&ln, "%.3f", f->d);
             else
-                put_raw(&ln, "null", 4);
+                put_fmt(&ln, "%.6g", f->d); /* 1e+300, not 300 digits */
             break;
         default: put_raw(&ln, "null", 4); break;
         }
+    }
+    /* The room for these was kept out of ln.end. */
+    if (ln.is_cut) {
+        memcpy(ln.text + ln.len, CUT_FLAG, sizeof CUT_FLAG - 1);
+        ln.len += sizeof CUT_FLAG - 1;
     }
     ln.text[ln.len++] = '}';
     ln.text[ln.len++] = '\n';

@@ -10,6 +10,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* The longest line written, with its newline. */
+#define LOG_LINE_MAX_BYTES 8192
+
 enum log_level {
     LOG_DEBUG,
     LOG_INFO,

@@ -9,6 +9,7 @@
 #include "core/buf.h"
 #include "core/log.h"
 #include "core/status.h"
+#include "core/utf8.h"
 #include "flows/await.h"
 #include "flows/channel_modes.h"
 #include "flows/image.h"
@@ -125,9 +126,14 @@ static enum slimy_status reply_done(struct cmd_ctx *ctx)
                         "😵 I couldn't get an answer from my AI right now (%s). Please try again in a moment.",
                         r->error ? r->error : "unknown error");
     const char *answer = r->text && *r->text ? r->text : "No response.";
+    /* History keeps at most what a message can show (2000 characters): a huge answer would
+     * otherwise be sent back to the model on every later turn, and kept in Redis for an hour. */
+    char *remembered = strndup(answer, utf8_prefix_chars(answer, strlen(answer), MESSAGE_CONTENT_MAX_CHARS));
     struct chat_turn exchange[] = {{.role = AI_USER, .text = (char *)message},
-                                   {.role = AI_ASSISTANT, .text = (char *)answer}};
-    if (kv_history_append(ctx->services->kv, t->key, exchange, 2))
+                                   {.role = AI_ASSISTANT, .text = remembered ? remembered : (char *)"No response."}};
+    int saved = kv_history_append(ctx->services->kv, t->key, exchange, 2);
+    free(remembered);
+    if (saved)
         log_warn("chat history not saved", LOG_S("interaction_id", ctx->interaction->id));
 
     /* "**user:** message" (cut to 400) + blank line + "**slimy.ai:** answer", all within 2000. */

@@ -87,19 +87,37 @@ static bool image_mime(const char *content_type, char mime[MIME_MAX])
            !strchr(mime + sizeof prefix - 1, '/');
 }
 
-enum slimy_status snail_analyze_start(struct cmd_ctx *ctx, const struct cmd_attachment *attachment)
+/* The checks on what Discord said of the attachment; fills mime when it is an image. */
+static enum slimy_status check_attachment(struct cmd_ctx *ctx, const struct cmd_attachment *attachment,
+                                          char mime[MIME_MAX])
 {
-    char mime[MIME_MAX];
     if (!attachment || !image_mime(attachment->content_type, mime))
         return cmd_fail(ctx, SLIMY_EINVAL, NOT_IMAGE_TEXT);
     if (attachment->size > (int64_t)ATTACHMENT_MAX_BYTES)
         return cmd_fail(ctx, SLIMY_ETOOBIG, TOO_BIG_TEXT); /* Discord said so: no need to download it */
+    return SLIMY_OK;
+}
+
+enum slimy_status snail_analyze_check(struct cmd_ctx *ctx, const struct cmd_attachment *attachment)
+{
+    char mime[MIME_MAX];
+    return check_attachment(ctx, attachment, mime);
+}
+
+enum slimy_status snail_analyze_start(struct cmd_ctx *ctx, const struct cmd_attachment *attachment)
+{
+    /* The commands' checks refused these before admission already; checked again here for any
+     * path that reaches the flow without them. */
+    char mime[MIME_MAX];
+    enum slimy_status rc = check_attachment(ctx, attachment, mime);
+    if (rc)
+        return rc;
 
     struct analysis *a = cmd_state_new(ctx, sizeof *a, analysis_cleanup);
     if (!a || !(a->url = strdup(attachment->url)))
         return SLIMY_ENOMEM;
     memcpy(a->mime, mime, sizeof a->mime);
-    enum slimy_status rc = cmd_await_download(ctx, a->url, ATTACHMENT_MAX_BYTES, downloaded);
+    rc = cmd_await_download(ctx, a->url, ATTACHMENT_MAX_BYTES, downloaded);
     return rc == SLIMY_EPERM ? cmd_fail(ctx, rc, NOT_ALLOWED_TEXT) : rc;
 }
 

@@ -16,4 +16,10 @@
  * its announced size is over the cap; nothing is downloaded in those cases. */
 enum slimy_status snail_analyze_start(struct cmd_ctx *ctx, const struct cmd_attachment *attachment);
 
+/* The first checks of snail_analyze_start() alone, from what Discord said of the attachment (NULL
+ * means none): SLIMY_OK, or SLIMY_EINVAL (missing, not an image) or SLIMY_ETOOBIG (announced over
+ * the cap), worded with cmd_fail(). CPU only and stateless: for a command's check (command.h), so
+ * the user is answered at once instead of after a deferral. */
+enum slimy_status snail_analyze_check(struct cmd_ctx *ctx, const struct cmd_attachment *attachment);
+
 #endif

@@ -19,10 +19,15 @@
 
 static enum slimy_status diag_run(struct cmd_ctx *ctx);
 
+/* For server managers only (it shows the host, the process and every replica's numbers), and
+ * limited per user: each run reads the store and the shared state. */
 const struct command diag_command = {
     .name = "diag",
     .description = "Show Slimy's health: uptime, memory, jobs and command statistics",
-    .flags = CMD_DEFERRED | CMD_EPHEMERAL,
+    .flags = CMD_DEFERRED | CMD_EPHEMERAL | CMD_GUILD_ONLY | CMD_NEEDS_MANAGE_GUILD,
+    .cooldown_ms = 10000,
+    .default_member_permissions = "32", /* Manage Server; checked again by the dispatcher */
+    .contexts = CTX_GUILD,
     .run = diag_run,
 };
 

@@ -1,14 +1,17 @@
 /* forget.c — /forget: delete one of your memories by id, or ALL of them, in this scope only.
  * Another user's memory, or one saved in another server or DM, is never touched. */
 #include <stdio.h>
+#include <string.h>
 #include <strings.h>
 
 #include "core/status.h"
+#include "core/utf8.h"
 #include "handlers/registry.h"
 #include "interactions/embed.h"
 #include "store/store.h"
 
 #define FORGET_ONE_COLOR 0x00FF00
+#define ECHO_MAX_BYTES 64 /* of the id typed, echoed back; cut on a character boundary */
 #define FORGET_ALL_COLOR 0xFF6B6B
 
 static enum slimy_status forget_run(struct cmd_ctx *ctx);
@@ -58,11 +61,13 @@ static enum slimy_status forget_run(struct cmd_ctx *ctx)
                  n == 1 ? "memory" : "memories", where);
         return reply_embed(ctx, "🧽 All Memories Deleted", FORGET_ALL_COLOR, text);
     }
+    /* Discord refuses a reply that is not valid UTF-8: never cut inside a character. */
+    int echo_len = (int)utf8_prefix_bytes(id, strlen(id), ECHO_MAX_BYTES);
     int rc = store_memory_delete(st, ctx->interaction->user_id, ctx->scope_id, id);
     if (rc == SLIMY_ENOTFOUND || rc == SLIMY_EINVAL) /* an id that cannot exist is not found either */
-        return cmd_reply(ctx, "❌ Memory `%.64s` not found or you don't have permission to delete it.", id);
+        return cmd_reply(ctx, "❌ Memory `%.*s` not found or you don't have permission to delete it.", echo_len, id);
     if (rc)
         return rc;
-    snprintf(text, sizeof text, "Memory `%.64s` has been removed", id);
+    snprintf(text, sizeof text, "Memory `%.*s` has been removed", echo_len, id);
     return reply_embed(ctx, "✅ Memory Deleted", FORGET_ONE_COLOR, text);
 }

@@ -10,6 +10,7 @@
 
 #include "core/buf.h"
 #include "core/status.h"
+#include "core/utf8.h"
 #include "handlers/registry.h"
 #include "modes/modes.h"
 #include "store/store.h"
@@ -126,7 +127,10 @@ static bool resolve_target(const struct cmd_ctx *ctx, const char *option, struct
     t->type = target_type_of(c.type);
     snprintf(t->id, sizeof t->id, "%s", c.id);
     snprintf(t->parent_id, sizeof t->parent_id, "%s", c.parent_id);
-    snprintf(t->name, sizeof t->name, "%s", c.name);
+    /* A category name is up to 100 characters: keep what fits, cut on a character boundary. */
+    size_t keep = utf8_prefix_bytes(c.name, strlen(c.name), sizeof t->name - 1);
+    memcpy(t->name, c.name, keep);
+    t->name[keep] = '\0';
     return true;
 }
 

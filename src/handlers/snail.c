@@ -28,6 +28,7 @@
 
 static enum slimy_status snail_test_run(struct cmd_ctx *ctx);
 static enum slimy_status snail_calc_run(struct cmd_ctx *ctx);
+static enum slimy_status snail_analyze_check_input(struct cmd_ctx *ctx);
 static enum slimy_status snail_analyze_run(struct cmd_ctx *ctx);
 static enum slimy_status snail_sheet_run(struct cmd_ctx *ctx);
 static enum slimy_status snail_sheet_setup_run(struct cmd_ctx *ctx);
@@ -94,6 +95,7 @@ static const struct command snail_subcommands[] = {
         .n_options = ARRAY_LEN(snail_analyze_options),
         .flags = CMD_DEFERRED | CMD_NEEDS_AI,
         .cooldown_ms = 5000,
+        .check = snail_analyze_check_input,
         .run = snail_analyze_run,
     },
     {
@@ -194,6 +196,14 @@ static enum slimy_status snail_calc_run(struct cmd_ctx *ctx)
                      "• **Angel Cells:** %s\n• **Mutant Cells:** %s\n• **Mecha Cells:** %s\n• **BTADs:** %s\n"
                      "• **Hours:** %s",
                      in.tier, v[0], v[1], v[2], v[3], v[4], v[5], v[6]);
+}
+
+/* /snail analyze, before admission: a missing, non-image or oversized attachment is refused at
+ * once (ephemeral), from data.resolved alone. */
+static enum slimy_status snail_analyze_check_input(struct cmd_ctx *ctx)
+{
+    struct cmd_attachment a;
+    return snail_analyze_check(ctx, cmd_opt_attachment(ctx, "screenshot", &a) ? &a : NULL);
 }
 
 /* /snail analyze screenshot:<image> */

@@ -14,6 +14,7 @@
 
 #include "core/clock.h"
 #include "core/status.h"
+#include "core/utf8.h"
 #include "handlers/registry.h"
 #include "interactions/embed.h"
 #include "store/store.h"
@@ -106,12 +107,15 @@ static void target_name(const struct cmd_ctx *ctx, const char *user_id, char *ou
 {
     const struct interaction *it = ctx->interaction;
     struct cmd_user user;
+    const char *name = user_id;
     if (strcmp(user_id, it->user_id) == 0 && it->user_name[0])
-        snprintf(out, cap, "%s", it->user_name);
+        name = it->user_name;
     else if (cmd_resolved_user(ctx, user_id, &user) && (*user.global_name || *user.username))
-        snprintf(out, cap, "%s", *user.global_name ? user.global_name : user.username);
-    else
-        snprintf(out, cap, "%s", user_id);
+        name = *user.global_name ? user.global_name : user.username;
+    /* A name longer than out is cut on a character boundary: never inside one. */
+    size_t keep = utf8_prefix_bytes(name, strlen(name), cap - 1);
+    memcpy(out, name, keep);
+    out[keep] = '\0';
 }
 
 static int add_count(cJSON *embed, const char *name, uint64_t count)

@@ -13,7 +13,7 @@ static const cJSON *option_value(const struct cmd_ctx *ctx, const char *name, in
 {
     const cJSON *opt = interaction_option(ctx->interaction, name);
     const cJSON *t = cJSON_GetObjectItemCaseSensitive(opt, "type");
-    if (!cJSON_IsNumber(t) || t->valueint != type)
+    if (!cJSON_IsNumber(t) || t->valuedouble != (double)type) /* 3.5 is no STRING option */
         return NULL;
     return cJSON_GetObjectItemCaseSensitive(opt, "value");
 }

@@ -59,7 +59,7 @@ struct cmd_option {
     uint32_t channel_types;          /* CHANNEL options: bit n allows Discord channel type n; 0 = any */
 };
 
-/* Command flags: the dispatcher applies each one before `run`.
+/* Command flags: the dispatcher applies each one before `run` (and before `check`, below).
  *   CMD_DEFERRED   answer Discord at once with type 5 ("thinking…"), run the handler on a worker,
  *                  and deliver its reply by editing @original through the webhook. Without it the
  *                  handler runs on the request thread and must be CPU-only and fast (type 4).
@@ -72,7 +72,18 @@ struct cmd_option {
  *                  the user must have turned memory consent on for this scope (/consent set);
  *                  checked on the worker, so it needs CMD_DEFERRED.
  *   CMD_NEEDS_AI   answered at once (ephemeral) with "AI is not configured" when the server has
- *                  neither OPENAI_API_KEY nor an explicit OPENAI_BASE_URL. */
+ *                  neither OPENAI_API_KEY nor an explicit OPENAI_BASE_URL.
+ *
+ * The check (struct command's optional `check`): after the flags above pass, the dispatcher
+ * runs it on the request thread, before admission (dedupe, cooldown, queueing), with the same
+ * cmd_ctx a handler gets. It refuses input that is wrong from the request alone (a missing or
+ * non-image attachment in data.resolved, say), so the user hears it at once instead of after a
+ * deferral. CPU only and fast: no store, no kv, no network, no cmd_state_new(), no await.
+ * SLIMY_OK lets the command go on (anything it wrote to ctx->reply is dropped); a failure status,
+ * worded with cmd_fail() (the dispatcher words an unworded one), is answered at once as an
+ * ephemeral type-4 message: nothing is admitted or queued, no cooldown is used, `run` never
+ * runs. The handler may still check the same things: a check is not a security boundary for
+ * code that reaches the handler another way. */
 enum cmd_flags {
     CMD_DEFERRED = 1u << 0,
     CMD_EPHEMERAL = 1u << 1,
@@ -117,6 +128,7 @@ struct command {
     uint32_t cooldown_ms;                   /* per user, per command path; 0 = none */
     const char *default_member_permissions; /* decimal bit set string ("32" = Manage Guild); NULL = everyone */
     unsigned contexts;                      /* enum cmd_contexts bit set; 0 = Discord's default */
+    cmd_run_fn check;                       /* NULL, or refuses bad input before admission (see the flags) */
     cmd_run_fn run;
 };
 

@@ -200,6 +200,44 @@ static void run_immediate(struct dispatch *d, const struct command *leaf, const 
     message_cleanup(&reply);
 }
 
+/* Runs the leaf's check (command.h) on this thread. true when it passed; otherwise the refusal,
+ * ephemeral, is in out and nothing was admitted, queued or cooled down. */
+static bool passes_check(struct dispatch *d, const struct command *leaf, const char *path, const struct interaction *it,
+                         struct dispatch_reply *out)
+{
+    if (!leaf->check)
+        return true;
+    struct message reply;
+    message_init(&reply);
+    char scope_id[INTERACTION_SCOPE_MAX];
+    interaction_scope_id(it, scope_id);
+    struct cmd_ctx ctx = {.interaction = it,
+                          .scope_id = scope_id,
+                          .command = leaf,
+                          .path = path,
+                          .services = &d->services,
+                          .reply = &reply};
+    enum slimy_status rc = leaf->check(&ctx);
+    if (ctx.state) { /* a check keeps no state, but one that did must not leak it */
+        if (ctx.state_free)
+            ctx.state_free(ctx.state);
+        free(ctx.state);
+    }
+    if (rc == SLIMY_OK) {
+        message_cleanup(&reply);
+        return true;
+    }
+    log_info("command refused by its check", LOG_S("interaction_id", it->id), LOG_S("command", path),
+             LOG_S("status", slimy_strerror(rc)));
+    reply.flags = MESSAGE_FLAG_EPHEMERAL;
+    if (message_is_empty(&reply))
+        message_set_text(&reply, "❌ I can't run `/%s` with what was given. Please check the options and try again.",
+                         path);
+    reply_json(out, 200, response_message_json(&reply));
+    message_cleanup(&reply);
+    return false;
+}
+
 /* An application command between its checks and its answer: waiting for its admission. */
 struct dispatch_wait {
     struct dispatch *d;
@@ -250,6 +288,9 @@ static struct dispatch_wait *handle_command(struct dispatch *d, struct interacti
                         path);
         return NULL;
     }
+    /* The command's own check of its input (CPU only): a refusal costs no admission, no cooldown. */
+    if (!passes_check(d, leaf, path, it, out))
+        return NULL;
     bool is_deferred = (leaf->flags & CMD_DEFERRED) != 0;
     if (is_deferred && atomic_load(&d->is_draining)) {
         reply_ephemeral(out, "🔄 I'm restarting. Please try again in a few seconds.");
@@ -389,9 +430,15 @@ struct dispatch_wait *dispatch_interaction_start(struct dispatch *d, const char 
         }
         break;
     case INTERACTION_AUTOCOMPLETE: reply_json(out, 200, strdup("{\"type\":8,\"data\":{\"choices\":[]}}")); break;
-    default:
+    case INTERACTION_MESSAGE_COMPONENT:
+    case INTERACTION_MODAL_SUBMIT:
         /* Slimy sends no buttons or modals yet, so any component is from an old message. */
         reply_ephemeral(out, "❌ This button or form is no longer active.");
+        break;
+    default:
+        /* Not one of Discord's interaction types: nothing to answer it with. */
+        log_debug("unknown interaction type", LOG_I("type", it.type));
+        reply_error(out, 400, "unknown interaction type");
         break;
     }
     if (it.type != INTERACTION_APPLICATION_COMMAND)

@@ -4,6 +4,8 @@
 #include "interactions/interaction.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,17 +45,31 @@ const char *interaction_display_name(const cJSON *member, const cJSON *user)
     return interaction_str(user, "username", "");
 }
 
+/* An integer member that fits an int: the range is checked on the double before any conversion
+ * (converting 1e300 or 2^31 to int is undefined), and a fraction is refused. */
+static bool int_member(const cJSON *obj, const char *key, int *out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (!cJSON_IsNumber(v))
+        return false;
+    double d = v->valuedouble;
+    if (!(d >= (double)INT_MIN && d <= (double)INT_MAX) || d != floor(d))
+        return false;
+    *out = (int)d;
+    return true;
+}
+
 /* Walks data.options down through SUB_COMMAND_GROUP (2) and SUB_COMMAND (1) to the params. */
 static void find_leaf(struct interaction *it, const cJSON *options)
 {
     for (int depth = 0; depth < 2 && cJSON_IsArray(options); depth++) {
         const cJSON *first = cJSON_GetArrayItem(options, 0);
-        const cJSON *type = cJSON_GetObjectItemCaseSensitive(first, "type");
-        if (!cJSON_IsNumber(type))
+        int type;
+        if (!int_member(first, "type", &type))
             break;
-        if (type->valueint == 2)
+        if (type == 2)
             it->subcommand_group = interaction_str(first, "name", NULL);
-        else if (type->valueint == 1)
+        else if (type == 1)
             it->subcommand = interaction_str(first, "name", NULL);
         else
             break;
@@ -79,13 +95,13 @@ int interaction_parse(const char *body, size_t len, struct interaction *out)
     }
     if (!root)
         return SLIMY_EINVAL;
-    const cJSON *type = cJSON_GetObjectItemCaseSensitive(root, "type");
-    if (!cJSON_IsObject(root) || !cJSON_IsNumber(type) || type->valuedouble != (double)type->valueint) {
+    int type;
+    if (!cJSON_IsObject(root) || !int_member(root, "type", &type)) {
         cJSON_Delete(root);
         return SLIMY_EINVAL;
     }
     out->root = root;
-    out->type = type->valueint;
+    out->type = type; /* any int: the dispatcher answers only the types it knows */
     out->id = interaction_str(root, "id", "");
     out->application_id = interaction_str(root, "application_id", "");
     out->token = interaction_str(root, "token", "");
@@ -93,9 +109,9 @@ int interaction_parse(const char *body, size_t len, struct interaction *out)
     out->channel_id = interaction_str(root, "channel_id", NULL);
     if (!out->channel_id)
         out->channel_id = interaction_str(cJSON_GetObjectItemCaseSensitive(root, "channel"), "id", NULL);
-    const cJSON *context = cJSON_GetObjectItemCaseSensitive(root, "context");
-    if (cJSON_IsNumber(context))
-        out->context = context->valueint;
+    int context;
+    if (int_member(root, "context", &context))
+        out->context = context;
 
     const cJSON *member = cJSON_GetObjectItemCaseSensitive(root, "member");
     const cJSON *user = cJSON_GetObjectItemCaseSensitive(root, "user");
@@ -113,8 +129,8 @@ int interaction_parse(const char *body, size_t len, struct interaction *out)
     if (cJSON_IsObject(data) &&
         (out->type == INTERACTION_APPLICATION_COMMAND || out->type == INTERACTION_AUTOCOMPLETE)) {
         out->command_name = interaction_str(data, "name", NULL);
-        const cJSON *ctype = cJSON_GetObjectItemCaseSensitive(data, "type");
-        out->command_type = cJSON_IsNumber(ctype) ? ctype->valueint : 1;
+        int ctype;
+        out->command_type = int_member(data, "type", &ctype) ? ctype : 1;
         out->target_id = interaction_str(data, "target_id", NULL);
         const cJSON *resolved = cJSON_GetObjectItemCaseSensitive(data, "resolved");
         out->resolved = cJSON_IsObject(resolved) ? resolved : NULL;

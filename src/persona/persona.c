@@ -261,7 +261,9 @@ static int load_file(const char *path, struct persona_doc *doc, struct file_vers
     buf_init(&text, PERSONA_FILE_MAX_BYTES);
     struct stat st;
     int rc = SLIMY_OK;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: opening a FIFO without a writer would otherwise block this worker for good.
+     * Only regular files are read (checked on the descriptor, below), where it changes nothing. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0 || fstat(fd, &st) != 0) {
         int err = errno;
         *why = strerror(err); /* called under the persona lock, so the shared buffer is safe */

@@ -77,11 +77,13 @@ case_dev_mode_creates_a_key_and_answers_signed_ping() {
     port=$(free_port)
     dir="$WORK/devhome"
     mkdir -p "$dir"
-    (cd "$dir" && exec env -i PATH="$PATH" HOME="$dir" ASAN_OPTIONS="${ASAN_OPTIONS:-}" PORT="$port" BIND=127.0.0.1 LOG_DIR= \
+    # A permissive umask: the key must still be created owner-only.
+    (cd "$dir" && umask 000 && exec env -i PATH="$PATH" HOME="$dir" ASAN_OPTIONS="${ASAN_OPTIONS:-}" PORT="$port" BIND=127.0.0.1 LOG_DIR= \
         "$SLIMY" serve --dev >"$dir/out" 2>&1) &
     pid=$!
     wait_http "http://127.0.0.1:$port/health" || { fail "dev server did not start: $(cat "$dir/out")"; return; }
     [ -f "$dir/data/dev-secret.key" ] || fail "no dev key under ./data"
+    assert_eq "$(stat -c %a "$dir/data/dev-secret.key")" 600 "secret key mode"
     assert_contains "$(cat "$dir/out")" "slimy-sign headers --key" "prints how to sign"
     out=$("$SIGN" headers --key "$dir/data/dev-secret.key" --body '{"type":1}' |
         curl -s -H @- -H 'Content-Type: application/json' -d '{"type":1}' "http://127.0.0.1:$port/interactions")
@@ -96,6 +98,27 @@ case_dev_mode_creates_a_key_and_answers_signed_ping() {
     code=0
     wait "$pid" || code=$?
     assert_eq "$code" 0 "exit status"
+}
+
+# A symbolic link where the dev key goes (dangling, or to a real file) is refused with a clear
+# error: the key is never written through it, nor read from it.
+case_dev_mode_refuses_a_symlinked_key() {
+    local dir="$WORK/devlink" code
+    mkdir -p "$dir/data"
+    ln -s "$dir/elsewhere.key" "$dir/data/dev-secret.key"
+    code=0
+    (cd "$dir" && exec env -i PATH="$PATH" HOME="$dir" ASAN_OPTIONS="${ASAN_OPTIONS:-}" PORT="$(free_port)" \
+        BIND=127.0.0.1 LOG_DIR= timeout 20 "$SLIMY" serve --dev >"$dir/out" 2>&1) || code=$?
+    assert_eq "$code" 1 "exit status with a dangling link"
+    assert_contains "$(cat "$dir/out")" "not a regular file" "says why"
+    [ ! -e "$dir/elsewhere.key" ] || fail "the key was written through the link"
+    # A link to a file holding a valid key is refused too.
+    printf '%s\n' "$(printf '%0128d' 0)" >"$dir/elsewhere.key"
+    code=0
+    (cd "$dir" && exec env -i PATH="$PATH" HOME="$dir" ASAN_OPTIONS="${ASAN_OPTIONS:-}" PORT="$(free_port)" \
+        BIND=127.0.0.1 LOG_DIR= timeout 20 "$SLIMY" serve --dev >"$dir/out" 2>&1) || code=$?
+    assert_eq "$code" 1 "exit status with a link to a key"
+    assert_contains "$(cat "$dir/out")" "not a regular file" "says why"
 }
 
 # ---- slimy check ----

@@ -106,7 +106,7 @@ case_global_rate_limit_pauses_other_replies() {
     # The second command only once the server has taken the global limit in.
     wait_until 5 log_has "$SLIMY_LOG" '"msg":"discord rate limited","interaction_id":"'"$INTERACTION_ID"'"' ||
         fail "the global 429 was not logged"
-    command_json diag
+    USER_ID=$(case_id 10) command_json diag # another manager: /diag has a per-user cooldown
     post_signed "$CMD"
     both_tokens() { fake_count_tokens '' "$first" "$INTERACTION_TOKEN"; }
     wait_count both_tokens "requests for the two tokens" 3 || return

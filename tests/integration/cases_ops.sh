@@ -43,7 +43,7 @@ case_alert_once_per_kind_a_minute() {
     start_private_slimy alerts ERROR_WEBHOOK_URL="$FAKE_URL/api$ALERT_HOOK_PATH" ||
         { fail "server did not start: $(tail -n 5 "$SLIMY_LOG")"; stop_slimy; return; }
     for i in 1 2; do
-        command_json diag
+        USER_ID=$(case_id $((10 + i))) command_json diag # a user each: /diag has a per-user cooldown
         fake_script '{"method":"PATCH","path_contains":"'"$INTERACTION_TOKEN"'","responses":[{"status":400,"body":{"message":"Invalid Form Body","code":50035}}]}'
         post_signed "$CMD"
         assert_eq "$(json_get "$BODY" 'd["type"]')" 5 "deferred"

@@ -29,6 +29,18 @@ post_deferred_and_wait() {
     assert_eq "$BODY" '{"type":5}' "deferred public"
     fetch_reply
 }
+# refused_at_once: posts a /snail analyze of the resolved attachment "$@" (as analyze does) and
+# checks it was refused before admission: an immediate ephemeral answer; sets CONTENT to its text.
+refused_at_once() {
+    command_json snail "$ANALYZE_OPTIONS" '' "${1:+$(resolved_attachment "$@")}"
+    post_immediate_ephemeral
+}
+# post_immediate_ephemeral: posts CMD; checks the answer is type 4, ephemeral; sets CONTENT.
+post_immediate_ephemeral() {
+    post_signed "$CMD"
+    assert_eq "$(json_get "$BODY" '(d["type"], d["data"]["flags"])')" "(4, 64)" "refused at once, ephemeral"
+    CONTENT=$(json_get "$BODY" 'd["data"]["content"]')
+}
 
 # check_vision_request: the last chat request is the vision call, with the served PNG as a data URI.
 check_vision_request() { json_get "$(ai_requests '?path_contains=chat/completions')" 'vision_problems(d, argv[0])' "$VISION_TEXT"; }
@@ -129,12 +141,14 @@ case_snail_sheet_setup_explains_the_database() {
 
 case_snail_analyze_refuses_a_non_image() {
     local USER_ID=910
-    analyze "$AI_URL/files/notimage.txt" text/plain 21
+    # Refused from data.resolved before admission: at once, ephemeral, no cooldown used.
+    refused_at_once "$AI_URL/files/notimage.txt" text/plain 21
     assert_eq "$CONTENT" "⚠️ Please provide an image file (PNG, JPG, WEBP)." "not an image"
     assert_eq "$(file_requests)" 0 "nothing downloaded"
     assert_eq "$(chat_requests)" 0 "no vision call"
-    # An attachment id that is not in data.resolved is no image either.
-    USER_ID=911 run_deferred snail "$ANALYZE_OPTIONS"
+    assert_eq "$(fake_count)" 0 "nothing sent to Discord"
+    # An attachment id that is not in data.resolved is no image either (the same user: no cooldown).
+    refused_at_once
     assert_eq "$CONTENT" "⚠️ Please provide an image file (PNG, JPG, WEBP)." "missing attachment"
 }
 
@@ -169,8 +183,8 @@ case_snail_analyze_refuses_an_oversized_download() {
     assert_eq "$(json_get "$(ai_requests '?path_contains=/files/')" '[(r["path"], r["query"]) for r in d]')" \
         "[('/files/big.bin', 'size=20000000')]" "one attempt"
     assert_eq "$(chat_requests)" 0 "no vision call"
-    # When Discord already says it is too big, nothing is downloaded at all.
-    USER_ID=931 analyze "$AI_URL/files/big.bin?size=20000000" image/png 20000000
+    # When Discord already says it is too big, it is refused at once and nothing is downloaded.
+    USER_ID=931 refused_at_once "$AI_URL/files/big.bin?size=20000000" image/png 20000000
     assert_contains "$CONTENT" "too big for me to analyze" "declared size"
     assert_eq "$(file_requests)" 1 "no second download"
 }
@@ -197,9 +211,9 @@ case_analyze_snail_stats_message_command() {
     assert_eq "$(embed_get '["image"]["url"]')" "$AI_URL/files/snail.png" "the first image"
     assert_eq "$(json_get "$(ai_requests '?path_contains=/files/')" '[r["path"] for r in d]')" "['/files/snail.png']" "only the image"
     assert_eq "$(check_vision_request)" ok "vision request"
-    # A message without an image: a clear answer and no download.
+    # A message without an image: a clear answer at once (ephemeral) and no download.
     USER_ID=951 message_command "Analyze Snail Stats" '{"id":"991","content":"no pictures","author":{"id":"1","username":"someone"},"attachments":[]}'
-    post_deferred_and_wait
+    post_immediate_ephemeral
     assert_eq "$CONTENT" "⚠️ That message has no image attachment to analyze." "no image"
     assert_eq "$(file_requests)" 1 "no further download"
 }

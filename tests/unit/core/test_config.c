@@ -396,6 +396,77 @@ static void test_dotenv_malformed(void **state)
     unsetenv("DOTENV_OK");
 }
 
+/* A line longer than any fixed buffer is read whole: never split into two settings. */
+static void test_dotenv_long_line(void **state)
+{
+    (void)state;
+    enum {
+        VALUE_LEN = 20000
+    };
+    static const char head[] = "DOTENV_LONG=";
+    static const char tail[] = "=tail\nDOTENV_AFTER=1\n";
+    char *text = malloc(sizeof head + VALUE_LEN + sizeof tail);
+    assert_non_null(text);
+    memcpy(text, head, sizeof head - 1);
+    memset(text + sizeof head - 1, 'a', VALUE_LEN);
+    memcpy(text + sizeof head - 1 + VALUE_LEN, tail, sizeof tail); /* with its NUL */
+    unsetenv("DOTENV_LONG");
+    unsetenv("DOTENV_AFTER");
+    char path[64];
+    write_temp(path, sizeof path, text);
+    free(text);
+    char err[CONFIG_ERROR_MAX] = "";
+    int rc = config_load_dotenv(path, err, sizeof err);
+    unlink(path);
+    if (rc != SLIMY_OK)
+        fail_msg("config_load_dotenv: %d (%s)", rc, err);
+    const char *value = getenv("DOTENV_LONG");
+    assert_non_null(value);
+    assert_int_equal(strlen(value), VALUE_LEN + strlen("=tail"));
+    assert_string_equal(value + VALUE_LEN, "=tail");
+    assert_string_equal(getenv("DOTENV_AFTER"), "1");
+    unsetenv("DOTENV_LONG");
+    unsetenv("DOTENV_AFTER");
+}
+
+/* A line past the cap (64 KiB) is refused with the file and the line, and nothing of it is set. */
+static void test_dotenv_line_over_the_cap(void **state)
+{
+    (void)state;
+    enum {
+        VALUE_LEN = 70 * 1024
+    };
+    static const char head[] = "DOTENV_OK=1\nDOTENV_HUGE=";
+    char *text = malloc(sizeof head + VALUE_LEN + 2);
+    assert_non_null(text);
+    memcpy(text, head, sizeof head - 1);
+    memset(text + sizeof head - 1, 'b', VALUE_LEN);
+    memcpy(text + sizeof head - 1 + VALUE_LEN, "\n", 2);
+    unsetenv("DOTENV_OK");
+    unsetenv("DOTENV_HUGE");
+    char path[64];
+    write_temp(path, sizeof path, text);
+    free(text);
+    char err[CONFIG_ERROR_MAX] = "";
+    int rc = config_load_dotenv(path, err, sizeof err);
+    unlink(path);
+    assert_int_equal(rc, SLIMY_EINVAL);
+    char where[96];
+    snprintf(where, sizeof where, "%s:2", path);
+    if (!strstr(err, where))
+        fail_msg("error \"%s\" does not say %s", err, where);
+    assert_null(strchr(err, '\n'));
+    assert_null(getenv("DOTENV_HUGE"));
+    /* No setting may come from a piece of the refused line either. */
+    char *piece = malloc(4096 + 1);
+    assert_non_null(piece);
+    memset(piece, 'b', 4096);
+    piece[4096] = '\0';
+    assert_null(getenv(piece));
+    free(piece);
+    unsetenv("DOTENV_OK");
+}
+
 static void test_dotenv_missing_file(void **state)
 {
     (void)state;
@@ -628,6 +699,8 @@ int main(void)
         cmocka_unit_test_setup(test_dotenv, clear_env),
         cmocka_unit_test_setup(test_dotenv_feeds_config, clear_env),
         cmocka_unit_test_setup(test_dotenv_malformed, clear_env),
+        cmocka_unit_test_setup(test_dotenv_long_line, clear_env),
+        cmocka_unit_test_setup(test_dotenv_line_over_the_cap, clear_env),
         cmocka_unit_test_setup(test_dotenv_missing_file, clear_env),
         cmocka_unit_test(test_scanner_finds_names),
         cmocka_unit_test(test_env_vars_documented),

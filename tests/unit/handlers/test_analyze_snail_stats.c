@@ -96,14 +96,22 @@ static void a_message_without_an_image_is_refused(void **state)
              "\"content_type\":\"text/plain\",\"size\":10}]",
              fake_http_url(fx->f));
     struct harness_reply r;
-    assert_int_equal(analyze_message(fx->h, attachments, &r), 0);
-    assert_true(r.is_delivered);
-    assert_string_equal(r.content, "⚠️ That message has no image attachment to analyze.");
-    harness_reply_cleanup(&r);
+    /* Refused before admission, from the resolved message alone: an immediate ephemeral answer,
+     * nothing deferred, delivered or downloaded, and no cooldown used (the same user again). */
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(analyze_message(fx->h, attachments, &r), 0);
+        assert_int_equal(r.type, 4);
+        assert_true(r.flags & 64);
+        assert_string_equal(r.content, "⚠️ That message has no image attachment to analyze.");
+        harness_reply_cleanup(&r);
+    }
 
     assert_int_equal(harness_call_on_message(fx->h, COMMAND, "100000000000000078", "\"content\":\"just text\"", &r), 0);
+    assert_int_equal(r.type, 4);
+    assert_true(r.flags & 64);
     assert_string_equal(r.content, "⚠️ That message has no image attachment to analyze.");
     harness_reply_cleanup(&r);
+    assert_int_equal(harness_deliveries(fx->h), 0);
     assert_int_equal(fake_http_count(fx->f), 0);
 }
 

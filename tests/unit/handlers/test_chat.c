@@ -170,6 +170,33 @@ static void the_second_turn_sends_the_first_as_history(void **state)
     cJSON_Delete(body);
 }
 
+/* A huge answer is remembered only as far as a message can show it (2000 characters), so it is
+ * not sent back to the model on every later turn. */
+static void history_keeps_at_most_a_message_of_a_huge_answer(void **state)
+{
+    struct fixture *fx = *state;
+    size_t n = 3000;
+    char *huge = malloc(n * 2 + 1);
+    assert_non_null(huge);
+    for (size_t i = 0; i < n; i++)
+        memcpy(huge + 2 * i, "\xC3\xA9", 2); /* "é": 2 bytes, 1 character */
+    huge[n * 2] = '\0';
+    ai_queue_chat(fx->ai.f, huge);
+    ai_queue_chat(fx->ai.f, "short");
+    free(huge);
+    struct harness_reply r;
+    chat(fx, "first question", NULL, NULL, NULL, NULL, &r);
+    harness_reply_cleanup(&r);
+    chat(fx, "second question", NULL, NULL, NULL, NULL, &r);
+    harness_reply_cleanup(&r);
+    cJSON *body = ai_request_json(fx->ai.f, 1, "/chat/completions");
+    const cJSON *messages = cJSON_GetObjectItemCaseSensitive(body, "messages");
+    const cJSON *content = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(messages, 2), "content");
+    assert_true(cJSON_IsString(content));
+    assert_int_equal(strlen(content->valuestring), 2000 * 2); /* 2000 characters, cut between them */
+    cJSON_Delete(body);
+}
+
 static void reset_starts_a_fresh_conversation(void **state)
 {
     struct fixture *fx = *state;
@@ -378,6 +405,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(a_reply_quotes_the_user_and_answers_as_slimy, setup, teardown),
         cmocka_unit_test_setup_teardown(the_second_turn_sends_the_first_as_history, setup_no_cooldown, teardown),
+        cmocka_unit_test_setup_teardown(history_keeps_at_most_a_message_of_a_huge_answer, setup_no_cooldown, teardown),
         cmocka_unit_test_setup_teardown(reset_starts_a_fresh_conversation, setup_no_cooldown, teardown),
         cmocka_unit_test_setup_teardown(history_belongs_to_one_user_in_one_channel, setup_no_cooldown, teardown),
         cmocka_unit_test_setup_teardown(a_second_chat_within_the_cooldown_is_refused, setup, teardown),

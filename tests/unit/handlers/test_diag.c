@@ -1,8 +1,8 @@
 /* test_diag.c — /diag through the real dispatcher (tests/unit/support/harness.h): one ephemeral
  * embed with the version and commit, uptime, memory, the worker pool, the shared state, the
- * store's status and row counts, and the command statistics of the runs so far. Its flags are
- * CMD_DEFERRED | CMD_EPHEMERAL and the README lists it as such: anyone may use it, in a server
- * or a DM (no Administrator check). */
+ * store's status and row counts, and the command statistics of the runs so far. It is for server
+ * managers: Manage Server or Administrator, in a server only (a DM is refused like every admin
+ * command), with a per-user cooldown; the README lists it as such. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,12 +18,21 @@
 #define DIAG_TITLE "🔧 Slimy Diagnostics v" SLIMY_VERSION
 #define IN_PROCESS "In-process (one replica; set REDIS_URL to run several)"
 
-/* /diag as a member without any permission; asserts the deferred, ephemeral shape. */
-static void diag(struct harness *h, bool in_dm, struct harness_reply *r)
+#define MANAGE_GUILD "32"
+#define OTHER_MANAGER "100000000000000042"
+
+/* /diag as user_id (NULL = HARNESS_USER) with Manage Server; asserts the deferred, ephemeral shape. */
+static void diag_as(struct harness *h, const char *user_id, struct harness_reply *r)
 {
-    harness_call_deferred(h, &(struct harness_call){.name = "diag", .in_dm = in_dm}, r);
+    harness_call_deferred(h, &(struct harness_call){.name = "diag", .user_id = user_id, .permissions = MANAGE_GUILD},
+                          r);
     assert_true(r->flags & 64);
     assert_int_equal(cJSON_GetArraySize(r->embeds), 1);
+}
+
+static void diag(struct harness *h, struct harness_reply *r)
+{
+    diag_as(h, NULL, r);
 }
 
 static bool starts_with(const char *s, const char *prefix)
@@ -41,7 +50,7 @@ static void the_embed_has_every_field_on_a_fresh_replica(void **state)
 {
     struct harness *h = *state;
     struct harness_reply r;
-    diag(h, false, &r);
+    diag(h, &r);
     assert_string_equal(harness_embed_title(&r, 0), DIAG_TITLE);
     assert_string_equal(harness_embed_field(&r, 0, "📝 Version"), "v" SLIMY_VERSION " (commit " SLIMY_GIT_COMMIT ")");
 
@@ -102,7 +111,7 @@ static void the_database_field_counts_the_stored_rows(void **state)
         assert_int_equal(store_snail_stats_add(st, &s, &row), 0);
     }
     struct harness_reply r;
-    diag(h, false, &r);
+    diag(h, &r);
     assert_string_equal(harness_embed_field(&r, 0, "🗄️ Database"),
                         "✅ Connected (sqlite)\nMemories: 2\nImages: 1\nSnails: 3");
     harness_reply_cleanup(&r);
@@ -129,7 +138,7 @@ static void command_statistics_count_earlier_runs_and_failures(void **state)
     assert_int_equal(harness_call(h, &(struct harness_call){.name = "export"}, &r), 0);
     harness_reply_cleanup(&r);
 
-    diag(h, false, &r);
+    diag(h, &r);
     assert_string_equal(harness_embed_field(&r, 0, "📊 Command Statistics"), "Total: 3\nSuccess Rate: 66.7%\nErrors: 1");
     const char *top = harness_embed_field(&r, 0, "🔥 Top Commands");
     assert_true(starts_with(top, "`/forget`: 2 ("));
@@ -137,26 +146,66 @@ static void command_statistics_count_earlier_runs_and_failures(void **state)
     assert_true(ends_with(top, "ms)"));
     harness_reply_cleanup(&r);
 
-    /* The first /diag is counted by the next one. */
-    diag(h, false, &r);
+    /* The first /diag is counted by the next one (another manager's: this one is cooling down). */
+    diag_as(h, OTHER_MANAGER, &r);
     assert_string_equal(harness_embed_field(&r, 0, "📊 Command Statistics"), "Total: 4\nSuccess Rate: 75.0%\nErrors: 1");
     harness_reply_cleanup(&r);
 }
 
-static void anyone_may_use_it_in_a_dm_too(void **state)
+/* An immediate, ephemeral refusal: nothing was deferred or delivered. */
+static void assert_refused(struct harness *h, const struct harness_call *call, const char *text)
+{
+    struct harness_reply r;
+    size_t before = harness_deliveries(h);
+    assert_int_equal(harness_call(h, call, &r), 0);
+    assert_int_equal(r.http_status, 200);
+    assert_int_equal(r.type, 4);
+    assert_true(r.flags & 64);
+    assert_string_equal(r.content, text);
+    harness_reply_cleanup(&r);
+    assert_int_equal(harness_deliveries(h), before);
+}
+
+static void only_server_managers_may_use_it(void **state)
+{
+    struct harness *h = *state;
+    /* No permission, or only others (Send Messages, Manage Messages). */
+    static const char *const not_enough[] = {"0", "2048", "8192"};
+    for (size_t i = 0; i < sizeof not_enough / sizeof not_enough[0]; i++)
+        assert_refused(h, &(struct harness_call){.name = "diag", .permissions = not_enough[i]},
+                       "❌ This command requires the Manage Server permission.");
+    /* In a DM there are no server permissions to have. */
+    assert_refused(h, &(struct harness_call){.name = "diag", .in_dm = true},
+                   "🏠 `/diag` only works in a server, not in DMs.");
+
+    /* Administrator is enough too. */
+    struct harness_reply r;
+    harness_call_deferred(
+        h, &(struct harness_call){.name = "diag", .permissions = HARNESS_ADMIN_PERMISSIONS, .user_id = OTHER_MANAGER},
+        &r);
+    assert_string_equal(harness_embed_title(&r, 0), DIAG_TITLE);
+    harness_reply_cleanup(&r);
+    /* Refusals are not runs: nothing was recorded for the refused user. */
+    struct store_user_stats s;
+    assert_int_equal(store_user_stats(harness_store(h), HARNESS_USER, HARNESS_GUILD, 0, &s), 0);
+    assert_int_equal(s.commands, 0);
+}
+
+static void it_has_a_cooldown(void **state)
 {
     struct harness *h = *state;
     struct harness_reply r;
-    diag(h, true, &r);
-    assert_string_equal(harness_embed_title(&r, 0), DIAG_TITLE);
-    assert_non_null(harness_embed_field(&r, 0, "🗄️ Database"));
-    assert_string_equal(harness_embed_field(&r, 0, "🔗 Shared State"), IN_PROCESS);
+    diag(h, &r);
     harness_reply_cleanup(&r);
-
-    /* Like every deferred command, the run is recorded for /stats, in the DM's scope. */
-    struct store_user_stats s;
-    assert_int_equal(store_user_stats(harness_store(h), HARNESS_USER, "dm:" HARNESS_CHANNEL, 0, &s), 0);
-    assert_int_equal(s.commands, 1);
+    assert_int_equal(harness_call(h, &(struct harness_call){.name = "diag", .permissions = MANAGE_GUILD}, &r), 0);
+    assert_int_equal(r.type, 4);
+    assert_true(r.flags & 64);
+    assert_non_null(strstr(r.content, "Slow down"));
+    assert_non_null(strstr(r.content, "`/diag`"));
+    harness_reply_cleanup(&r);
+    /* Another manager is not limited by it. */
+    diag_as(h, OTHER_MANAGER, &r);
+    harness_reply_cleanup(&r);
 }
 
 int main(void)
@@ -165,7 +214,8 @@ int main(void)
         HARNESS_TEST(the_embed_has_every_field_on_a_fresh_replica),
         HARNESS_TEST(the_database_field_counts_the_stored_rows),
         HARNESS_TEST(command_statistics_count_earlier_runs_and_failures),
-        HARNESS_TEST(anyone_may_use_it_in_a_dm_too),
+        HARNESS_TEST(only_server_managers_may_use_it),
+        HARNESS_TEST(it_has_a_cooldown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "utf8_check.h"
 
 #define DM_SCOPE "dm:" HARNESS_CHANNEL
 #define OTHER_USER "100000000000000009"
@@ -100,6 +101,23 @@ static void an_unknown_id_is_not_found(void **state)
     assert_string_equal(r.content, expected);
     harness_reply_cleanup(&r);
     assert_int_equal(harness_count_memories(h, HARNESS_USER, HARNESS_GUILD), 1);
+}
+
+/* The echoed id is cut at 64 bytes on a character boundary: a cut inside "é" would make the reply
+ * invalid UTF-8, which Discord refuses. */
+static void a_long_id_is_echoed_cut_at_a_character_boundary(void **state)
+{
+    struct harness *h = *state;
+    char id[80], expected[200];
+    memset(id, 'a', 63);
+    snprintf(id + 63, sizeof id - 63, "\xc3\xa9"); /* 63 + 2 bytes: é straddles byte 64 */
+    struct harness_reply r;
+    forget(h, id, false, &r);
+    assert_true(utf8_code_points(r.content, strlen(r.content)) != SIZE_MAX);
+    id[63] = '\0';
+    snprintf(expected, sizeof expected, "❌ Memory `%s` not found or you don't have permission to delete it.", id);
+    assert_string_equal(r.content, expected);
+    harness_reply_cleanup(&r);
 }
 
 static void another_users_memory_is_not_found_and_kept(void **state)
@@ -199,6 +217,7 @@ int main(void)
         HARNESS_TEST(forgetting_one_id_deletes_that_memory_only),
         HARNESS_TEST(forgetting_the_same_id_twice_is_not_found_the_second_time),
         HARNESS_TEST(an_unknown_id_is_not_found),
+        HARNESS_TEST(a_long_id_is_echoed_cut_at_a_character_boundary),
         HARNESS_TEST(another_users_memory_is_not_found_and_kept),
         HARNESS_TEST(a_memory_of_another_scope_is_not_found_and_kept),
         HARNESS_TEST(all_deletes_every_memory_of_the_user_in_this_scope_only),

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "utf8_check.h"
 #include "modes/modes.h"
 
 #define MANAGE_GUILD "32"
@@ -172,6 +173,28 @@ static void set_on_a_category_stores_a_category_record_and_names_it(void **state
                      MODE_SUPER_SNAIL | MODE_PERSONALITY | MODE_RATING_UNRATED);
     assert_int_equal(stored(h, TARGET_CHANNEL, OTHER_CHANNEL), 0);
     assert_int_equal(stored(h, TARGET_CHANNEL, CATEGORY_ID), 0);
+}
+
+/* A category name longer than the 100 bytes kept is cut on a character boundary. */
+static void a_long_category_name_is_cut_at_a_character_boundary(void **state)
+{
+    struct harness *h = *state;
+    char name[120], resolved[512], expected[1024];
+    memset(name, 'g', 99);
+    snprintf(name + 99, sizeof name - 99, "\xc3\xa9"); /* é at bytes 99-100: byte 100 is the last one kept */
+    snprintf(resolved, sizeof resolved,
+             "{\"channels\":{\"" CATEGORY_ID "\":{\"id\":\"" CATEGORY_ID "\",\"type\":4,\"name\":\"%s\"}}}", name);
+    struct harness_reply r;
+    mode_call(h, &(struct harness_call){.resolved = resolved}, "set",
+              "[{\"name\":\"profile\",\"type\":3,\"value\":\"chat\"},"
+              "{\"name\":\"category\",\"type\":7,\"value\":\"" CATEGORY_ID "\"}]",
+              &r);
+    assert_true(utf8_code_points(r.content, strlen(r.content)) != SIZE_MAX);
+    name[99] = '\0';
+    snprintf(expected, sizeof expected, "to category **%s**.\n", name);
+    if (!strstr(r.content, expected))
+        fail_msg("\"%s\" does not contain \"%s\"", r.content, expected);
+    harness_reply_cleanup(&r);
 }
 
 static void a_profile_naming_no_mode_is_refused(void **state)
@@ -369,6 +392,7 @@ int main(void)
         HARNESS_TEST(each_profile_stores_its_modes_on_a_channel_option),
         HARNESS_TEST(the_clear_profile_removes_the_record),
         HARNESS_TEST(set_on_a_category_stores_a_category_record_and_names_it),
+        HARNESS_TEST(a_long_category_name_is_cut_at_a_character_boundary),
         HARNESS_TEST(a_profile_naming_no_mode_is_refused),
         HARNESS_TEST(view_shows_direct_inherited_and_effective_modes),
         HARNESS_TEST(view_of_a_channel_option_reads_its_parent_from_the_resolved_channel),

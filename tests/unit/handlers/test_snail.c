@@ -128,6 +128,26 @@ static bool same_but_signed_zeros(const char *got, const char *want)
     return *got == *want;
 }
 
+/* A tier no int64 holds (Discord's choices make it impossible, a forged body does not) is a clean
+ * refusal, not an undefined conversion. */
+static void calc_refuses_a_tier_out_of_every_range(void **state)
+{
+    static const char *const tiers[] = {"1e25", "-1e25", "9007199254740993", "6.5", "1e308"};
+    for (size_t i = 0; i < sizeof tiers / sizeof tiers[0]; i++) {
+        char options[256];
+        snprintf(options, sizeof options,
+                 "[{\"name\":\"tier\",\"type\":4,\"value\":%s},"
+                 "{\"name\":\"levels\",\"type\":3,\"value\":\"0,0,0,0,0,0,0,0\"}]",
+                 tiers[i]);
+        struct harness_reply r;
+        snail(*state, "calc", options, &r);
+        assert_int_equal(r.type, 4);
+        assert_true(r.flags & 64);
+        assert_string_equal(r.content, "❌ Error: Tier must be 5, 6, 7, or 8");
+        harness_reply_cleanup(&r);
+    }
+}
+
 static void calc_matches_every_golden_vector(void **state)
 {
     static const char *const labels3[] = {"Form Cells", "BTADs", "Hours"};
@@ -406,15 +426,52 @@ static void analyze_reads_the_screenshot_and_saves_the_stats(void **state)
     store_snail_stats_list_free(&rows);
 }
 
+/* Refused before admission, from the resolved data alone: an immediate ephemeral answer, nothing
+ * deferred, delivered or downloaded. */
+static void assert_refused_at_once(struct ai_fixture *fx, struct harness_reply *r, const char *text)
+{
+    assert_int_equal(r->http_status, 200);
+    assert_int_equal(r->type, 4);
+    assert_true(r->flags & 64);
+    assert_false(r->is_delivered);
+    assert_string_equal(r->content, text);
+    harness_reply_cleanup(r);
+    assert_int_equal(harness_deliveries(fx->h), 0);
+    assert_int_equal(fake_http_count(fx->f), 0);
+}
+
 static void analyze_refuses_a_file_that_is_not_an_image(void **state)
 {
     struct ai_fixture *fx = *state;
     struct harness_reply r;
-    assert_int_equal(analyze(fx, NULL, "text/plain", NULL, &r), 0);
+    static const char *const not_images[] = {"text/plain", "application/pdf", "", "image/", "imagex/png"};
+    for (size_t i = 0; i < sizeof not_images / sizeof not_images[0]; i++) {
+        assert_int_equal(analyze(fx, NULL, not_images[i], NULL, &r), 0);
+        assert_refused_at_once(fx, &r, "⚠️ Please provide an image file (PNG, JPG, WEBP).");
+    }
+    /* A refusal uses no cooldown: the same user's image right after is analyzed. */
+    ai_queue_png(fx->f);
+    ai_queue_chat(fx->f, VISION_ANSWER);
+    assert_int_equal(analyze(fx, NULL, "image/png", NULL, &r), 0);
+    assert_int_equal(r.type, 5);
     assert_true(r.is_delivered);
-    assert_string_equal(r.content, "⚠️ Please provide an image file (PNG, JPG, WEBP).");
+    assert_string_equal(r.content, "✅ Screenshot analyzed!");
     harness_reply_cleanup(&r);
-    assert_int_equal(fake_http_count(fx->f), 0);
+}
+
+static void analyze_without_an_attachment_is_refused_at_once(void **state)
+{
+    struct ai_fixture *fx = *state;
+    struct harness_reply r;
+    /* The option names an attachment data.resolved does not have, or there is no option at all. */
+    static const char *const options[] = {
+        "[{\"name\":\"analyze\",\"type\":1,\"options\":[{\"name\":\"screenshot\",\"type\":11,\"value\":\"700\"}]}]",
+        "[{\"name\":\"analyze\",\"type\":1}]",
+    };
+    for (size_t i = 0; i < sizeof options / sizeof options[0]; i++) {
+        assert_int_equal(harness_call(fx->h, &(struct harness_call){.name = "snail", .options = options[i]}, &r), 0);
+        assert_refused_at_once(fx, &r, "⚠️ Please provide an image file (PNG, JPG, WEBP).");
+    }
 }
 
 static void analyze_refuses_a_url_on_a_host_not_allowed(void **state)
@@ -451,10 +508,9 @@ static void analyze_refuses_an_image_announced_over_the_cap_without_downloading_
                                                          .resolved = resolved},
                                   &r),
                      0);
-    assert_string_equal(r.content, "❌ That image is too big for me to analyze (the limit is 10 MB). Please send a "
-                                   "smaller screenshot.");
-    harness_reply_cleanup(&r);
-    assert_int_equal(fake_http_count(fx->f), 0);
+    assert_refused_at_once(fx, &r,
+                           "❌ That image is too big for me to analyze (the limit is 10 MB). Please send a "
+                           "smaller screenshot.");
 }
 
 static void analyze_explains_an_expired_attachment(void **state)
@@ -529,6 +585,7 @@ int main(void)
         HARNESS_TEST(test_answers_the_specifications_worked_example),
         HARNESS_TEST(calc_answers_the_reference_numbers_at_once),
         HARNESS_TEST(calc_matches_every_golden_vector),
+        HARNESS_TEST(calc_refuses_a_tier_out_of_every_range),
         HARNESS_TEST(calc_refuses_malformed_and_out_of_range_levels),
         HARNESS_TEST(sheet_without_rows_says_so),
         HARNESS_TEST(sheet_lists_the_newest_rows_of_the_user_in_this_server),
@@ -536,6 +593,7 @@ int main(void)
         HARNESS_TEST(sheet_setup_explains_where_stats_live),
         AI_TEST_ATTACHMENTS(analyze_reads_the_screenshot_and_saves_the_stats),
         AI_TEST_ATTACHMENTS(analyze_refuses_a_file_that_is_not_an_image),
+        AI_TEST_ATTACHMENTS(analyze_without_an_attachment_is_refused_at_once),
         AI_TEST_ATTACHMENTS(analyze_refuses_a_url_on_a_host_not_allowed),
         AI_TEST_ATTACHMENTS(analyze_refuses_an_image_announced_over_the_cap_without_downloading_it),
         AI_TEST_ATTACHMENTS(analyze_explains_an_expired_attachment),

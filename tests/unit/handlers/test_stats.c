@@ -20,6 +20,7 @@
 #include "core/clock.h"
 #include "core/config.h"
 #include "harness.h"
+#include "utf8_check.h"
 
 #define DM_SCOPE "dm:" HARNESS_CHANNEL
 #define OTHER_USER "100000000000000009"
@@ -111,6 +112,26 @@ static void a_user_who_never_used_a_command_here_was_never_active(void **state)
     assert_string_equal(harness_embed_title(&r, 0), "📈 Stats for Snail Fan (30d)");
     assert_counts(&r, "0", "0", "0");
     assert_string_equal(harness_embed_field(&r, 0, "Last Active"), "Never");
+    harness_reply_cleanup(&r);
+}
+
+/* A display name longer than the title's buffer is cut on a character boundary, never inside one. */
+static void a_long_name_is_cut_at_a_character_boundary(void **state)
+{
+    struct harness *h = *state;
+    char name[160], expected[256];
+    memset(name, 'a', 126);
+    snprintf(name + 126, sizeof name - 126,
+             "\xc3\xa9"
+             "bc"); /* é at bytes 126-127: the 128-byte buffer ends inside it */
+    struct harness_reply r;
+    stats(h, &(struct harness_call){.user_name = name}, NULL, &r);
+    const char *title = harness_embed_title(&r, 0);
+    assert_non_null(title);
+    assert_true(utf8_code_points(title, strlen(title)) != SIZE_MAX);
+    name[126] = '\0';
+    snprintf(expected, sizeof expected, "📈 Stats for %s (30d)", name);
+    assert_string_equal(title, expected);
     harness_reply_cleanup(&r);
 }
 
@@ -280,6 +301,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         HARNESS_TEST(own_stats_count_this_scopes_rows),
         HARNESS_TEST(a_user_who_never_used_a_command_here_was_never_active),
+        HARNESS_TEST(a_long_name_is_cut_at_a_character_boundary),
         HARNESS_TEST(every_stats_run_is_recorded_as_a_command_use),
         HARNESS_TEST(each_period_counts_only_its_own_rows),
         HARNESS_TEST(an_unknown_period_is_refused),

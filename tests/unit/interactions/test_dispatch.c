@@ -342,9 +342,57 @@ static const struct command block_command = {
     .run = block_run,
 };
 
+/* /checked n:<int> — deferred, public, with a cooldown and a check: n < 0 is refused in words,
+ * n == 0 without words; /checknow is the same check on an immediate command without a cooldown. */
+static atomic_int check_runs, checked_runs;
+
+static enum slimy_status checked_check(struct cmd_ctx *ctx)
+{
+    check_runs++;
+    int64_t n = 0;
+    (void)cmd_opt_int(ctx, "n", &n);
+    if (n < 0)
+        return cmd_fail(ctx, SLIMY_EINVAL, "n must not be negative");
+    if (n == 0)
+        return SLIMY_EINVAL;
+    return SLIMY_OK;
+}
+
+static enum slimy_status checked_run(struct cmd_ctx *ctx)
+{
+    checked_runs++;
+    int64_t n = 0;
+    (void)cmd_opt_int(ctx, "n", &n);
+    return cmd_reply(ctx, "%s %lld", ctx->path, (long long)n);
+}
+
+static const struct cmd_option checked_options[] = {
+    {.name = "n", .type = OPT_INTEGER, .description = "A number", .required = true},
+};
+
+static const struct command checked_command = {
+    .name = "checked",
+    .description = "Deferred, with a check",
+    .options = checked_options,
+    .n_options = ARRAY_LEN(checked_options),
+    .flags = CMD_DEFERRED,
+    .cooldown_ms = COOLDOWN_MS,
+    .check = checked_check,
+    .run = checked_run,
+};
+
+static const struct command checknow_command = {
+    .name = "checknow",
+    .description = "Immediate, with a check",
+    .options = checked_options,
+    .n_options = ARRAY_LEN(checked_options),
+    .check = checked_check,
+    .run = checked_run,
+};
+
 static const struct command *const test_commands[] = {
-    &await_command, &block_command, &cfg_command,      &echo_command, &echoawait_command,
-    &fail_command,  &later_command, &laterpub_command, &math_command, &serverinfo_command,
+    &await_command,     &block_command, &cfg_command,   &checked_command,  &checknow_command, &echo_command,
+    &echoawait_command, &fail_command,  &later_command, &laterpub_command, &math_command,     &serverinfo_command,
 };
 
 /* ---- fixture ---- */
@@ -440,6 +488,7 @@ static int start(void **state, uint32_t signature_max_age_s, unsigned job_queue_
     pthread_mutex_init(&f->lock, NULL);
     pthread_cond_init(&f->changed, NULL);
     echo_runs = add_runs = neg_runs = color_runs = serverinfo_runs = fail_runs = later_runs = await_steps = 0;
+    check_runs = checked_runs = 0;
     pthread_mutex_lock(&block.lock);
     block.runs = 0;
     block.is_released = false;
@@ -697,6 +746,30 @@ static void test_not_json(void **state)
         assert_non_null(out.body);
         free(out.body);
     }
+}
+
+/* Only Discord's five interaction types are answered; any other `type`, however it is written, is
+ * a 400 and runs nothing. */
+static void test_unknown_interaction_type(void **state)
+{
+    struct fixture *f = *state;
+    static const char *const types[] = {"-1",         "0",      "6",     "99",  "-2147483648", "2147483647",
+                                        "2147483648", "-1e300", "1e300", "2.5", "-0.5",        "1e-300"};
+    for (size_t i = 0; i < ARRAY_LEN(types); i++) {
+        char body[BODY_MAX];
+        snprintf(body, sizeof body,
+                 "{\"id\":\"%u\",\"application_id\":\"42\",\"token\":\"t\",\"type\":%s,\"guild_id\":\"555\","
+                 "\"member\":{\"user\":{\"id\":\"100\"},\"permissions\":\"0\"},"
+                 "\"data\":{\"id\":\"1\",\"name\":\"echo\",\"type\":1,\"options\":["
+                 "{\"name\":\"text\",\"type\":3,\"value\":\"hi\"}]}}",
+                 ++next_interaction_id, types[i]);
+        int http = 0;
+        cJSON *root = send_at(f, body, now_s(), &http);
+        if (http != 400)
+            fail_msg("type %s: HTTP %d, expected 400", types[i], http);
+        cJSON_Delete(root);
+    }
+    assert_int_equal(echo_runs, 0);
 }
 
 /* ---- routing ---- */
@@ -980,6 +1053,53 @@ static void test_deferred_reply_delivered(void **state)
     free(body);
 }
 
+#define CHECKED(name, n) \
+    "{\"id\":\"7\",\"name\":\"" name "\",\"type\":1,\"options\":[{\"name\":\"n\",\"type\":4,\"value\":" #n "}]}"
+
+/* A command's check runs on the request thread before admission: a refusal is an immediate,
+ * ephemeral answer that runs nothing, queues nothing and uses no cooldown. */
+static void test_check_refuses_before_admission(void **state)
+{
+    struct fixture *f = *state;
+    char *text = run_guild(f, "100", CHECKED("checked", -1), true);
+    assert_string_equal(text, "n must not be negative");
+    free(text);
+    /* Unworded: the dispatcher's words, never empty. */
+    text = run_guild(f, "100", CHECKED("checked", 0), true);
+    assert_true(strlen(text) > 0);
+    assert_contains(text, "/checked");
+    free(text);
+    assert_int_equal(check_runs, 2);
+    assert_int_equal(checked_runs, 0);
+    assert_int_equal(dispatch_jobs_queued(f->d) + dispatch_jobs_in_flight(f->d), 0);
+
+    /* The refusals used no cooldown: the same user's valid call is deferred and runs. */
+    char body[BODY_MAX];
+    guild_body(body, "100", CHECKED("checked", 3));
+    cJSON *root = send_ok(f, body);
+    assert_int_equal(cJSON_GetObjectItemCaseSensitive(root, "type")->valueint, 5);
+    cJSON_Delete(root);
+    struct delivered *d = wait_delivered(f, 1);
+    assert_string_equal(d->content, "checked 3");
+    assert_false(d->is_ephemeral);
+    assert_int_equal(checked_runs, 1);
+
+    /* While cooling down, a call its check refuses still gets the check's words. */
+    text = run_guild(f, "100", CHECKED("checked", -1), true);
+    assert_string_equal(text, "n must not be negative");
+    free(text);
+    assert_slow_down(run_guild(f, "100", CHECKED("checked", 4), true));
+
+    /* An immediate command: the check, then the handler in the same response. */
+    text = run_guild(f, "100", CHECKED("checknow", -5), true);
+    assert_string_equal(text, "n must not be negative");
+    free(text);
+    text = run_guild(f, "100", CHECKED("checknow", 2), false);
+    assert_string_equal(text, "checknow 2");
+    free(text);
+    assert_int_equal(checked_runs, 2);
+}
+
 /* A command awaiting two results runs its three steps once each and replies with both, whether
  * a result comes after its step returned or before. */
 static void expect_awaits(struct fixture *f, int mode, size_t nth)
@@ -1171,6 +1291,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ping, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_signature, setup, teardown),
         cmocka_unit_test_setup_teardown(test_not_json, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_interaction_type, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_command, setup, teardown),
         cmocka_unit_test_setup_teardown(test_immediate_command, setup, teardown),
         cmocka_unit_test_setup_teardown(test_subcommand_routing, setup, teardown),
@@ -1183,6 +1304,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_deferred_public, setup_old_signatures, teardown),
         cmocka_unit_test_setup_teardown(test_deferred_after_drain, setup_old_signatures, teardown),
         cmocka_unit_test_setup_teardown(test_deferred_reply_delivered, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_check_refuses_before_admission, setup, teardown),
         cmocka_unit_test_setup_teardown(test_await_result_after_the_step, setup, teardown),
         cmocka_unit_test_setup_teardown(test_await_result_before_the_step_returns, setup, teardown),
         cmocka_unit_test_setup_teardown(test_immediate_cannot_await, setup, teardown),

@@ -481,6 +481,11 @@ static void test_invalid_bodies(void **state)
         "{\"type\":[1]}",                       /* array */
         "{\"type\":{}}",                        /* object */
         "{\"type\":1e300}",                     /* does not fit an int */
+        "{\"type\":-1e300}",                    /* does not fit an int */
+        "{\"type\":2147483648}",                /* INT_MAX + 1 */
+        "{\"type\":-2147483649}",               /* INT_MIN - 1 */
+        "{\"type\":1e-300}",                    /* not an integer */
+        "{\"type\":2.5}",                       /* not an integer */
         "{\"type\":4294967298}",                /* 2^32+2 must not wrap to 2 */
         "{\"Type\":2}",                         /* keys are case-sensitive */
         "{\"type\":2,\"data\":{",               /* truncated */

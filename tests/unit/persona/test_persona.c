@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -341,6 +342,39 @@ static void missing_or_useless_file_falls_back(void **state)
     persona_close(p);
 }
 
+/* A FIFO (or any file that is not a regular one) at PERSONALITY_FILE is refused without blocking:
+ * with no writer, a plain open() would wait forever. Run in a child with an alarm, so a
+ * regression fails the test instead of hanging the build. */
+static void a_fifo_is_refused_without_blocking(void **state)
+{
+    struct fixture *fx = *state;
+    char fifo[sizeof fx->dir + 16];
+    snprintf(fifo, sizeof fifo, "%s/fifo.md", fx->dir);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    fflush(NULL);
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        alarm(5); /* the default action ends the child: a hang becomes a failure */
+        struct persona *p = NULL;
+        if (persona_open(fifo, &p) != 0 || !p)
+            _exit(2);
+        char *prompt =
+            persona_build_prompt(p, &(struct persona_prompt_input){.effective_modes = MODE_CHAT | MODE_PERSONALITY});
+        int code = prompt && strstr(prompt, "slimy.ai") && strstr(prompt, "988") ? 0 : 3;
+        free(prompt);
+        persona_close(p);
+        _exit(code);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(child, &status, 0), child);
+    unlink(fifo);
+    if (WIFSIGNALED(status))
+        fail_msg("persona_open blocked on a FIFO (killed by signal %d)", WTERMSIG(status));
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 /* The shipped persona: every section the parser reads is present, and the help lines are real. */
 static void project_persona_file_is_complete(void **state)
 {
@@ -414,6 +448,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(adjustments_become_lines, setup, teardown),
         cmocka_unit_test_setup_teardown(changed_file_is_reloaded, setup, teardown),
         cmocka_unit_test_setup_teardown(missing_or_useless_file_falls_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_fifo_is_refused_without_blocking, setup, teardown),
         cmocka_unit_test(project_persona_file_is_complete),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
