@@ -34,6 +34,12 @@ BUILD_DIR=build-asan BUILD_TYPE=Debug CMAKE_ARGS="-DSLIMY_WERROR=ON -DSLIMY_SANI
 echo "== unit tests under sanitizers"
 ctest --test-dir build-asan --output-on-failure -j "$(nproc)"
 
+echo "== valgrind (unit tests and one server run under memcheck, plain build)"
+./scripts/valgrind.sh build
+
+echo "== fuzzers (briefly)"
+./scripts/fuzz.sh --brief
+
 echo "== deployment files"
 tests/deploy/check.sh
 
