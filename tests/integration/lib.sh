@@ -486,3 +486,143 @@ nginx_replicas_ready() {
         [ -n "$(replica_pid "$name")" ] || start_nginx_replica "$name" || fail "replica $name did not start"
     done
 }
+
+# ---- helpers for the fault cases (cases_faults.sh) ----
+# json_true JSON EXPR [ARG...]: EXPR (as for json_get) is True on JSON (for wait_until).
+json_true() { [ "$(json_get "$@" 2>/dev/null)" = True ]; }
+# health_code: the HTTP status of SLIMY_URL/health now ("000" when nothing answers).
+health_code() { curl -s -o /dev/null --max-time 2 -w '%{http_code}' "$SLIMY_URL/health"; }
+# assert_health WHAT: the server still answers /health with 200.
+assert_health() { assert_eq "$(health_code)" 200 "/health ${1:-}"; }
+
+# ---- hostile input (cases_hostile.sh) ----
+# The raw-socket side is tests/tools/hostile.py, loaded into the JSON helper (one process for the
+# whole run; its listener threads live as long as the run). Every call there is bounded.
+HOSTILE_READY=
+hostile_init() {
+    [ -n "$HOSTILE_READY" ] && return 0
+    json_def 'import hostile' && HOSTILE_READY=1
+}
+# jstr TEXT: TEXT as a JSON string literal (for SPECs built in bash).
+jstr() { json_get '' 'json.dumps(argv[0])' "$1"; }
+# hraw SPEC: one raw connection to the server (hostile.raw; "port" defaults to SLIMY_PORT). Sets H
+# (the JSON answer), H_STATUS (the first response's status, "none" without one), H_STATUSES (all,
+# space-separated), H_CLOSED (True/False), H_FIRST_MS and H_CLOSE_MS (None when not seen).
+hraw() {
+    hostile_init || { fail "hostile.py not loaded"; return 1; }
+    H=$(json_get '' 'hostile.raw(argv[0], int(argv[1]))' "$1" "$SLIMY_PORT") || { fail "hraw: $1"; H='{}'; }
+    local line
+    line=$(json_get "$H" '" ".join([str((d.get("statuses") or ["none"])[0]), str(d.get("closed")),
+        str(d.get("first_ms")), str(d.get("close_ms"))] + [str(s) for s in d.get("statuses", [])])') || line="none False None None"
+    read -r H_STATUS H_CLOSED H_FIRST_MS H_CLOSE_MS H_STATUSES <<<"$line"
+}
+# hhold SPEC: many connections at once (hostile.hold); sets H.
+hhold() {
+    hostile_init || { fail "hostile.py not loaded"; return 1; }
+    H=$(json_get '' 'hostile.hold(argv[0], int(argv[1]))' "$1" "$SLIMY_PORT") || { fail "hhold: $1"; H='{}'; }
+}
+# h_within MS: the last hraw got its first response, or saw the close, within MS milliseconds.
+h_within() {
+    local t=$H_FIRST_MS
+    [ "$t" = None ] && t=$H_CLOSE_MS
+    [ "$t" != None ] && [ "$t" -le "$1" ]
+}
+# h_refused WHAT [MS]: the last hraw was refused within MS (2000) ms: its first response a 4xx, or
+# no response at all and the connection closed. A 2xx, 3xx or 5xx, or silence, fails.
+h_refused() {
+    local what=$1 ms=${2:-2000}
+    case $H_STATUS in
+    4??) h_within "$ms" || fail "$what: the $H_STATUS came after ${H_FIRST_MS} ms (> $ms)" ;;
+    none) [ "$H_CLOSED" = True ] && h_within "$ms" ||
+        fail "$what: no answer and not closed within $ms ms (closed=$H_CLOSED after ${H_CLOSE_MS} ms)" ;;
+    *) fail "$what: answered $H_STATUS, expected a 4xx or a close (statuses: $H_STATUSES)" ;;
+    esac
+}
+# h_status_and_close WHAT STATUS_GLOB MS: the first response matches STATUS_GLOB (e.g. "4??") and
+# the connection was closed, both within MS ms.
+h_status_and_close() {
+    local what=$1 glob=$2 ms=$3
+    # shellcheck disable=SC2053
+    [[ $H_STATUS == $glob ]] || fail "$what: expected status $glob, got $H_STATUS (statuses: $H_STATUSES)"
+    [ "$H_CLOSED" = True ] && [ "$H_CLOSE_MS" != None ] && [ "$H_CLOSE_MS" -le "$ms" ] ||
+        fail "$what: connection not closed within $ms ms (closed=$H_CLOSED after ${H_CLOSE_MS} ms)"
+}
+
+# hsign BODY [TIMESTAMP]: sets HSIG and HTS, Discord's signature headers for BODY (test key).
+hsign() {
+    printf '%s' "$1" >"$WORK/hsign.body"
+    HTS=${2:-$(date +%s)}
+    HSIG=$("$SIGN" sign --key "$WORK/keys/dev-secret.key" --timestamp "$HTS" --body-file "$WORK/hsign.body" | head -n 1)
+}
+# hpost_signed JSON [TIMESTAMP]: post_signed with a time limit (10 s): a hung server fails the case
+# instead of the run. Sets HTTP_CODE, CTYPE, BODY; the answer's bytes stay in $WORK/resp.
+hpost_signed() {
+    printf '%s' "$1" >"$WORK/hreq"
+    hpost_signed_file "$WORK/hreq" "${2:-}"
+}
+# hpost_signed_file FILE [TIMESTAMP]: the same with the body in FILE (bytes bash cannot hold: NUL).
+hpost_signed_file() {
+    local ts=${2:-$(date +%s)} sig
+    sig=$("$SIGN" sign --key "$WORK/keys/dev-secret.key" --timestamp "$ts" --body-file "$1" | head -n 1)
+    : >"$WORK/resp"
+    post_raw "$1" --max-time 10 -H "X-Signature-Ed25519: $sig" -H "X-Signature-Timestamp: $ts"
+}
+# resp_utf8_ok: the last answer's bytes ($WORK/resp) are valid UTF-8.
+resp_utf8_ok() { [ "$(json_get '' 'hostile.utf8_file_ok(argv[0])' "$WORK/resp")" = True ]; }
+
+# harmless_send WHAT: posts CMD (signed) and checks the answer is harmless: a 400, or a 200 whose
+# valid UTF-8 body is a type-4 message with content or embeds, or a type 5 (then its token joins
+# HARMLESS_PENDING for harmless_wait). Anything else (5xx, no answer, other types) fails.
+HARMLESS_PENDING=()
+harmless_send() {
+    local what=$1 t
+    hostile_init
+    hpost_signed "$CMD"
+    case $HTTP_CODE in
+    400) return 0 ;;
+    200) ;;
+    *) fail "$what: HTTP $HTTP_CODE ($BODY)"; return 1 ;;
+    esac
+    resp_utf8_ok || { fail "$what: the answer is not valid UTF-8"; return 1; }
+    t=$(json_get "$BODY" 'd["type"] if d.get("type") != 4 else (4 if (d.get("data") or {}).get("content") or (d.get("data") or {}).get("embeds") else "empty 4")') ||
+        { fail "$what: the answer is not JSON: $BODY"; return 1; }
+    case $t in
+    4) ;;
+    5) HARMLESS_PENDING+=("$INTERACTION_TOKEN|$what") ;;
+    *) fail "$what: answer of type $t: ${BODY:0:300}" ;;
+    esac
+}
+# harmless_wait [SECONDS]: every deferred answer of harmless_send got its reply (15 s), and each
+# request it made to Discord was valid UTF-8 JSON with content or embeds.
+harmless_wait() {
+    local entry tok what
+    for entry in "${HARMLESS_PENDING[@]}"; do
+        tok=${entry%%|*} what=${entry#*|}
+        wait_until "${1:-15}" count_at_least fake_count 1 "?path_contains=$tok" ||
+            { fail "$what: no reply reached Discord"; continue; }
+        assert_eq "$(json_get "$(fake_requests "?path_contains=$tok")" \
+            'all(isinstance(r["json"], dict) and bool(r["json"].get("content") or r["json"].get("embeds")) for r in d)')" \
+            True "$what: reply is valid UTF-8 JSON with content"
+    done
+    HARMLESS_PENDING=()
+}
+
+# hostile_healthy: the end of every hostile case: the server process is alive, /health answers
+# 200 and a signed PING gets {"type":1}, each within 3 s.
+hostile_healthy() {
+    local code
+    kill -0 "$SLIMY_PID" 2>/dev/null || { fail "after the case: the server process is gone"; return 1; }
+    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 3 "$SLIMY_URL/health")
+    [ "$code" = 200 ] || fail "after the case: /health answered $code"
+    printf '%s' '{"type":1,"id":"1","application_id":"'"$APP_ID"'","token":"t","version":1}' >"$WORK/hping"
+    local ts sig out
+    ts=$(date +%s)
+    sig=$("$SIGN" sign --key "$WORK/keys/dev-secret.key" --timestamp "$ts" --body-file "$WORK/hping" | head -n 1)
+    out=$(curl -s --max-time 3 -w ' %{http_code}' -H 'Content-Type: application/json' -H "X-Signature-Ed25519: $sig" \
+        -H "X-Signature-Timestamp: $ts" --data-binary @"$WORK/hping" "$SLIMY_URL/interactions")
+    [ "$out" = '{"type":1} 200' ] || fail "after the case: signed PING answered [$out]"
+}
+# cmd_set PATH JSON_VALUE / cmd_del PATH: edits CMD (an interaction built by command_json) at the
+# dotted PATH ("member.permissions", "data.options.0.value").
+cmd_set() { hostile_init; CMD=$(json_get "$CMD" 'json.dumps(hostile.setp(d, argv[0], json.loads(argv[1])), ensure_ascii=False)' "$1" "$2"); }
+cmd_del() { hostile_init; CMD=$(json_get "$CMD" 'json.dumps(hostile.delp(d, argv[0]), ensure_ascii=False)' "$1"); }
