@@ -6,6 +6,7 @@
 #include "http/server.h"
 
 #include <arpa/inet.h>
+#include <sys/resource.h>
 #include <inttypes.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -24,15 +25,33 @@
 #include "core/metrics.h"
 #include "core/process.h"
 #include "core/status.h"
+#include "http/guard.h"
+#include "interactions/verify.h"
 
+/* Idle keep-alive time (libmicrohttpd's inactivity timeout). nginx closes its idle upstream
+ * connections first (keepalive_timeout 20s in nginx/slimy.conf.template). How long a request may
+ * take to arrive is guard.h's business, not this. */
 #define CONNECTION_TIMEOUT_S 30
-#define CONNECTION_LIMIT 4096
+/* Connections at once, at most; fewer when the descriptor limit is lower (CONNECTION_FD_RESERVE
+ * stay for the store, Redis, the outbound engine and the logs). A connection waiting for its
+ * headers costs one descriptor and a few KiB of libmicrohttpd's pool. */
+#define CONNECTION_LIMIT 8192
+#define CONNECTION_LIMIT_MIN 64
+#define CONNECTION_FD_RESERVE 256
+/* Connections from one address: three quarters of the limit. Discord delivers from a handful of
+ * addresses and nginx from one, with as many connections as interactions in flight (hundreds at a
+ * busy moment), so a lower cap would refuse real interactions; this one only keeps a single
+ * address from taking every slot, so the others (and a health checker) always find one. */
+#define CONNECTION_PER_IP_NUM 3
+#define CONNECTION_PER_IP_DEN 4
 #define STOP_WAIT_MS 3000                   /* how long stop waits for suspended requests (each waits 250 ms at most) */
 #define METRICS_MAX_BYTES (4 * 1024 * 1024) /* the exposition is a few tens of KiB; a cap all the same */
 
 struct http_server {
     struct MHD_Daemon *daemon;
+    struct http_guard *guard;
     struct dispatch *dispatch;
+    uint32_t signature_max_age_s;
     const char *metrics_token; /* cfg->metrics_token (borrowed): /metrics wants it as a Bearer token; NULL = open */
     uint64_t started_at_ms;
     atomic_int state;       /* enum http_server_state */
@@ -42,7 +61,8 @@ struct http_server {
 /* Per-request state for POST /interactions, freed by request_completed(). */
 struct request {
     struct buf body;
-    bool too_big;               /* the body passed the cap: the rest is discarded and the answer is 413 */
+    unsigned refused;           /* 413 (past the cap) or 503 (past the budget): the rest is discarded */
+    size_t reserved;            /* bytes of the body budget this request holds */
     struct dispatch_wait *wait; /* set while (or since) the connection waits for its admission */
     struct MHD_Connection *conn;
     struct http_server *server;
@@ -78,17 +98,29 @@ static enum MHD_Result send_static(struct MHD_Connection *conn, unsigned status,
     return send_json(conn, status, (char *)body, strlen(body), false);
 }
 
+/* snprintf's result as a length: what was written, never more than the buffer holds (a negative
+ * result, an encoding error, is an empty text). */
+static size_t written_len(int n, size_t size)
+{
+    if (n < 0)
+        return 0;
+    return (size_t)n < size ? (size_t)n : size - 1;
+}
+
 static enum MHD_Result send_health(struct http_server *s, struct MHD_Connection *conn)
 {
-    char *body = malloc(256);
+    enum {
+        HEALTH_MAX = 256
+    };
+    char *body = malloc(HEALTH_MAX);
     if (!body)
         return MHD_NO;
-    int n = snprintf(body, 256,
+    int n = snprintf(body, HEALTH_MAX,
                      "{\"status\":\"ok\",\"version\":\"%s\",\"commit\":\"%s\",\"uptime_s\":%" PRIu64
                      ",\"rss_bytes\":%" PRIu64 "}",
                      SLIMY_VERSION, SLIMY_GIT_COMMIT, (clock_wall_ms() - s->started_at_ms) / 1000u,
                      process_rss_bytes());
-    return send_json(conn, MHD_HTTP_OK, body, (size_t)n, true);
+    return send_json(conn, MHD_HTTP_OK, body, written_len(n, HEALTH_MAX), true);
 }
 
 /* "redis" tells an operator whether this replica shares state: "up", "down" (serving from its
@@ -99,11 +131,15 @@ static enum MHD_Result send_ready(struct http_server *s, struct MHD_Connection *
     const char *status = state == HTTP_READY ? "ready" : state == HTTP_DRAINING ? "draining" : "starting";
     enum kv_state kv = dispatch_kv_state(s->dispatch);
     const char *redis = kv == KV_STATE_SHARED ? "up" : kv == KV_STATE_FALLBACK ? "down" : "disabled";
-    char *body = malloc(64);
+    enum {
+        READY_MAX = 64
+    };
+    char *body = malloc(READY_MAX);
     if (!body)
         return MHD_NO;
-    int n = snprintf(body, 64, "{\"status\":\"%s\",\"redis\":\"%s\"}", status, redis);
-    return send_json(conn, state == HTTP_READY ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE, body, (size_t)n, true);
+    int n = snprintf(body, READY_MAX, "{\"status\":\"%s\",\"redis\":\"%s\"}", status, redis);
+    return send_json(conn, state == HTTP_READY ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE, body,
+                     written_len(n, READY_MAX), true);
 }
 
 /* Whether the request may read /metrics: any request when no token is set, otherwise one with
@@ -157,36 +193,88 @@ static void resume_request(void *arg)
     atomic_fetch_sub(&s->n_suspended, 1);
 }
 
-static enum MHD_Result handle_interactions(struct http_server *s, struct MHD_Connection *conn, const char *upload_data,
-                                           size_t *upload_data_size, void **con_cls)
+/* The first call of POST /interactions, with the headers only: a request that will be refused
+ * whatever its body is answered now, and libmicrohttpd then closes the connection without reading
+ * the body (0.9.75 does so for any answer queued in the first call). The signature headers get
+ * verify_request()'s own checks (presence, shape, freshness) on an empty body with an all-zero
+ * key, which libsodium refuses before any curve arithmetic: VERIFY_BAD_SIGNATURE means "well
+ * formed, fresh", and only the real check, after the body, can tell more. */
+static enum MHD_Result start_interaction(struct http_server *s, struct MHD_Connection *conn, struct conn_guard *cg,
+                                         void **con_cls)
 {
-    struct request *req = *con_cls;
-    if (!req) {
-        /* Headers only so far: refuse an announced oversize body before reading any of it. */
-        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-        if (cl && strtoull(cl, NULL, 10) > HTTP_MAX_BODY_BYTES) {
-            metrics_interaction(METRICS_INTERACTION_UNKNOWN, 413);
-            return send_static(conn, 413, "{\"error\":\"body larger than 1 MiB\"}");
-        }
-        req = calloc(1, sizeof *req);
-        if (!req)
-            return MHD_NO;
-        buf_init(&req->body, HTTP_MAX_BODY_BYTES);
-        *con_cls = req;
-        return MHD_YES;
-    }
-    if (*upload_data_size) {
-        if (!req->too_big && buf_append(&req->body, upload_data, *upload_data_size) != SLIMY_OK) {
-            req->too_big = true; /* never verify or parse a partial body */
-            buf_cleanup(&req->body);
-        }
-        *upload_data_size = 0;
-        return MHD_YES;
-    }
-    if (req->too_big) {
+    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (cl && strtoull(cl, NULL, 10) > HTTP_MAX_BODY_BYTES) {
         metrics_interaction(METRICS_INTERACTION_UNKNOWN, 413);
         return send_static(conn, 413, "{\"error\":\"body larger than 1 MiB\"}");
     }
+    static const unsigned char no_key[32];
+    int64_t signed_at_s = 0;
+    const char *sig = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Signature-Ed25519");
+    const char *ts = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Signature-Timestamp");
+    enum verify_result v =
+        verify_request(no_key, sig, ts, "", 0, clock_wall_ms() / 1000u, s->signature_max_age_s, &signed_at_s);
+    if (v != VERIFY_BAD_SIGNATURE && v != VERIFY_OK) {
+        log_debug("signature rejected", LOG_S("reason", verify_result_name(v)), LOG_B("at_headers", true));
+        metrics_signature_failure((unsigned)v, verify_result_name(v));
+        metrics_interaction(METRICS_INTERACTION_UNKNOWN, 401);
+        return send_static(conn, MHD_HTTP_UNAUTHORIZED, "{\"error\":\"invalid request signature\"}");
+    }
+    struct request *req = calloc(1, sizeof *req);
+    if (!req)
+        return MHD_NO;
+    buf_init(&req->body, HTTP_MAX_BODY_BYTES);
+    req->server = s;
+    *con_cls = req;
+    conn_guard_arm(cg, clock_mono_ms() + HTTP_BODY_TIMEOUT_MS, 408);
+    return MHD_YES;
+}
+
+/* One chunk of the body: held within the cap and the budget, or discarded once refused. */
+static void take_body(struct http_server *s, struct request *req, const char *data, size_t len)
+{
+    if (req->refused)
+        return;
+    bool large = req->body.len + len > HTTP_BODY_SMALL_BYTES;
+    int rc = len > HTTP_MAX_BODY_BYTES - req->body.len ? SLIMY_ETOOBIG : SLIMY_OK;
+    if (rc == SLIMY_OK && !http_guard_reserve(s->guard, len, large))
+        rc = SLIMY_EUNAVAILABLE;
+    else if (rc == SLIMY_OK) {
+        req->reserved += len;
+        rc = buf_append(&req->body, data, len);
+    }
+    if (rc == SLIMY_OK)
+        return;
+    req->refused = rc == SLIMY_EUNAVAILABLE ? 503 : 413; /* never verify or parse a partial body */
+    http_guard_release(s->guard, req->reserved);
+    req->reserved = 0;
+    buf_cleanup(&req->body);
+}
+
+static enum MHD_Result send_refused(struct MHD_Connection *conn, unsigned status)
+{
+    metrics_interaction(METRICS_INTERACTION_UNKNOWN, (int)status);
+    if (status == 503)
+        return send_static(conn, 503, "{\"error\":\"too many request bodies in flight, retry\"}");
+    if (status == 413)
+        return send_static(conn, 413, "{\"error\":\"body larger than 1 MiB\"}");
+    return send_static(conn, 500, "{\"error\":\"out of memory\"}");
+}
+
+static enum MHD_Result handle_interactions(struct http_server *s, struct MHD_Connection *conn, struct conn_guard *cg,
+                                           const char *upload_data, size_t *upload_data_size, void **con_cls)
+{
+    struct request *req = *con_cls;
+    if (*upload_data_size) {
+        if (conn_guard_expired(cg)) /* answered 408 by the watchdog: stop here */
+            return MHD_NO;
+        take_body(s, req, upload_data, *upload_data_size);
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (!conn_guard_claim(cg))
+        return MHD_NO;
+    if (req->refused)
+        return send_refused(conn, req->refused);
 
     struct dispatch_reply reply;
     if (req->wait) { /* resumed: the admission came back */
@@ -203,10 +291,68 @@ static enum MHD_Result handle_interactions(struct http_server *s, struct MHD_Con
     /* Suspended before the admission starts, so its resume can never come first. */
     req->wait = w;
     req->conn = conn;
-    req->server = s;
     atomic_fetch_add(&s->n_suspended, 1);
     MHD_suspend_connection(conn);
     dispatch_wait_run(w, resume_request, req);
+    return MHD_YES;
+}
+
+static enum MHD_Result send_not_allowed_get(struct MHD_Connection *conn)
+{
+    /* Allow: GET is what these accept; send_json only sets Allow for POST routes. */
+    static const char text[] = "{\"error\":\"method not allowed\"}";
+    struct MHD_Response *r = MHD_create_response_from_buffer(sizeof text - 1, (void *)text, MHD_RESPMEM_PERSISTENT);
+    if (!r)
+        return MHD_NO;
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+    enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_METHOD_NOT_ALLOWED, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+/* Every route but POST /interactions: none reads a body. */
+static enum MHD_Result answer_route(struct http_server *s, struct MHD_Connection *conn, const char *url,
+                                    const char *method)
+{
+    bool is_get = strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+    if (strcmp(url, "/interactions") == 0)
+        return send_static(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "{\"error\":\"method not allowed\"}");
+    bool is_health = strcmp(url, "/health") == 0, is_ready = strcmp(url, "/ready") == 0;
+    bool is_metrics = strcmp(url, "/metrics") == 0, is_metrics_json = strcmp(url, "/metrics.json") == 0;
+    if (!is_health && !is_ready && !is_metrics && !is_metrics_json)
+        return send_static(conn, MHD_HTTP_NOT_FOUND, "{\"error\":\"not found\"}");
+    if (!is_get)
+        return send_not_allowed_get(conn);
+    if (is_metrics || is_metrics_json)
+        return send_metrics(s, conn, is_metrics_json);
+    return is_health ? send_health(s, conn) : send_ready(s, conn);
+}
+
+/* *con_cls of a request to any route but POST /interactions, between its two calls. */
+static char route_pending;
+
+/* The first call, with the headers. An answer queued now closes the connection after it
+ * (libmicrohttpd 0.9.75), so only refusals are answered here; a request without a body is
+ * answered in the next call, which keeps the connection for the next (pipelined) request. */
+static enum MHD_Result first_call(struct http_server *s, struct MHD_Connection *conn, struct conn_guard *cg,
+                                  const char *url, const char *method, void **con_cls)
+{
+    if (!conn_guard_claim(cg))
+        return MHD_NO;
+    const char *problem = http_headers_problem(conn);
+    if (problem) {
+        log_debug("http request refused", LOG_S("reason", problem));
+        return send_static(conn, MHD_HTTP_BAD_REQUEST, "{\"error\":\"malformed request headers\"}");
+    }
+    if (strcmp(url, "/interactions") == 0 && strcmp(method, MHD_HTTP_METHOD_POST) == 0)
+        return start_interaction(s, conn, cg, con_cls);
+    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    bool has_body = (cl && strtoull(cl, NULL, 10) > 0) ||
+                    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+    if (has_body) /* a body nobody reads: answer now, and the connection closes without reading it */
+        return answer_route(s, conn, url, method);
+    *con_cls = &route_pending;
     return MHD_YES;
 }
 
@@ -215,59 +361,85 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
                                       void **con_cls)
 {
     struct http_server *s = cls;
-    bool is_get = strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
-    if (strcmp(url, "/interactions") == 0) {
-        if (strcmp(method, MHD_HTTP_METHOD_POST) == 0)
-            return handle_interactions(s, conn, upload_data, upload_data_size, con_cls);
-        return send_static(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "{\"error\":\"method not allowed\"}");
+    struct conn_guard *cg = http_guard_of(conn);
+    (void)version;
+    if (!*con_cls)
+        return first_call(s, conn, cg, url, method, con_cls);
+    if (*con_cls == &route_pending) {
+        *upload_data_size = 0;
+        return answer_route(s, conn, url, method);
     }
-    bool is_health = strcmp(url, "/health") == 0, is_ready = strcmp(url, "/ready") == 0;
-    bool is_metrics = strcmp(url, "/metrics") == 0, is_metrics_json = strcmp(url, "/metrics.json") == 0;
-    if (is_health || is_ready || is_metrics || is_metrics_json) {
-        if (!is_get) {
-            /* Allow: GET is what these accept; send_json only sets Allow for POST routes. */
-            struct MHD_Response *r = MHD_create_response_from_buffer(strlen("{\"error\":\"method not allowed\"}"),
-                                                                     (void *)"{\"error\":\"method not allowed\"}",
-                                                                     MHD_RESPMEM_PERSISTENT);
-            if (!r)
-                return MHD_NO;
-            MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-            MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
-            enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_METHOD_NOT_ALLOWED, r);
-            MHD_destroy_response(r);
-            return ret;
-        }
-        if (is_metrics || is_metrics_json)
-            return send_metrics(s, conn, is_metrics_json);
-        return is_health ? send_health(s, conn) : send_ready(s, conn);
-    }
-    return send_static(conn, MHD_HTTP_NOT_FOUND, "{\"error\":\"not found\"}");
+    return handle_interactions(s, conn, cg, upload_data, upload_data_size, con_cls);
 }
 
 static void request_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                               enum MHD_RequestTerminationCode toe)
 {
+    struct http_server *s = cls;
+    (void)toe;
+    /* The next request on this connection: its headers within the idle time and the header time. */
+    conn_guard_arm(http_guard_of(conn), clock_mono_ms() + CONNECTION_TIMEOUT_S * 1000u + HTTP_HEADER_TIMEOUT_MS, 400);
     struct request *req = *con_cls;
-    if (!req)
+    *con_cls = NULL;
+    if (!req || (void *)req == &route_pending)
         return;
     if (req->wait) { /* resumed, but the client went away before the answer */
         struct dispatch_reply reply;
         dispatch_wait_finish(req->wait, &reply);
         free(reply.body);
     }
+    http_guard_release(s->guard, req->reserved);
     buf_cleanup(&req->body);
     free(req);
-    *con_cls = NULL;
 }
 
-/* slimy_http_connections_open follows libmicrohttpd's own view of its connections. */
+/* Registers each connection with the watchdog; slimy_http_connections_open follows
+ * libmicrohttpd's own view of its connections. */
 static void connection_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
                               enum MHD_ConnectionNotificationCode toe)
 {
-    if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+    struct http_server *s = cls;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        if (info)
+            *socket_context = http_guard_conn_open(s->guard, info->connect_fd, clock_mono_ms());
         metrics_connection_opened();
-    else if (toe == MHD_CONNECTION_NOTIFY_CLOSED)
+    } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+        http_guard_conn_close(s->guard, *socket_context);
+        *socket_context = NULL;
         metrics_connection_closed();
+    }
+}
+
+/* CONNECTION_LIMIT, or fewer to stay under the process's descriptor limit. */
+static unsigned connection_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||
+        rl.rlim_cur >= CONNECTION_LIMIT + CONNECTION_FD_RESERVE)
+        return CONNECTION_LIMIT;
+    if (rl.rlim_cur < CONNECTION_LIMIT_MIN + CONNECTION_FD_RESERVE)
+        return CONNECTION_LIMIT_MIN;
+    return (unsigned)(rl.rlim_cur - CONNECTION_FD_RESERVE);
+}
+
+/* cfg->bind and cfg->port as a socket address; adds MHD_USE_IPv6 to *flags for an IPv6 one. */
+static int bind_address(const struct slimy_config *cfg, struct sockaddr_storage *addr, unsigned *flags)
+{
+    memset(addr, 0, sizeof *addr);
+    struct sockaddr_in *v4 = (struct sockaddr_in *)addr;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)addr;
+    if (inet_pton(AF_INET, cfg->bind, &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons(cfg->port);
+    } else if (inet_pton(AF_INET6, cfg->bind, &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons(cfg->port);
+        *flags |= MHD_USE_IPv6;
+    } else {
+        return SLIMY_EINVAL;
+    }
+    return SLIMY_OK;
 }
 
 int http_server_start(const struct slimy_config *cfg, struct dispatch *dispatch, uint64_t started_at_ms,
@@ -278,41 +450,40 @@ int http_server_start(const struct slimy_config *cfg, struct dispatch *dispatch,
         return SLIMY_ENOMEM;
     s->dispatch = dispatch;
     s->metrics_token = cfg->metrics_token;
+    s->signature_max_age_s = cfg->signature_max_age_s;
     s->started_at_ms = started_at_ms;
     atomic_store(&s->state, HTTP_STARTING);
 
     struct sockaddr_storage addr;
-    memset(&addr, 0, sizeof addr);
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_TURBO | MHD_ALLOW_SUSPEND_RESUME;
-    struct sockaddr_in *v4 = (struct sockaddr_in *)&addr;
-    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&addr;
-    if (inet_pton(AF_INET, cfg->bind, &v4->sin_addr) == 1) {
-        v4->sin_family = AF_INET;
-        v4->sin_port = htons(cfg->port);
-    } else if (inet_pton(AF_INET6, cfg->bind, &v6->sin6_addr) == 1) {
-        v6->sin6_family = AF_INET6;
-        v6->sin6_port = htons(cfg->port);
-        flags |= MHD_USE_IPv6;
-    } else {
+    int rc = bind_address(cfg, &addr, &flags);
+    if (rc == SLIMY_OK)
+        rc = http_guard_start(&s->guard);
+    if (rc) {
         free(s);
-        return SLIMY_EINVAL;
+        return rc;
     }
     unsigned threads = cfg->http_threads;
     if (threads == 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         threads = n > 0 ? (unsigned)n : 1;
     }
+    unsigned limit = connection_limit();
     s->daemon = MHD_start_daemon(flags, cfg->port, NULL, NULL, access_handler, s, MHD_OPTION_SOCK_ADDR, &addr,
                                  MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_TIMEOUT,
-                                 (unsigned)CONNECTION_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT,
-                                 (unsigned)CONNECTION_LIMIT, MHD_OPTION_NOTIFY_COMPLETED, request_completed, s,
-                                 MHD_OPTION_NOTIFY_CONNECTION, connection_notify, NULL, MHD_OPTION_END);
+                                 (unsigned)CONNECTION_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT, limit,
+                                 MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+                                 limit / CONNECTION_PER_IP_DEN * CONNECTION_PER_IP_NUM, MHD_OPTION_NOTIFY_COMPLETED,
+                                 request_completed, s, MHD_OPTION_NOTIFY_CONNECTION, connection_notify, s,
+                                 MHD_OPTION_END);
     if (!s->daemon) {
         log_critical("cannot listen", LOG_S("bind", cfg->bind), LOG_I("port", cfg->port));
+        http_guard_stop(s->guard);
         free(s);
         return SLIMY_EUNAVAILABLE;
     }
-    log_info("listening", LOG_S("bind", cfg->bind), LOG_I("port", cfg->port), LOG_I("http_threads", threads));
+    log_info("listening", LOG_S("bind", cfg->bind), LOG_I("port", cfg->port), LOG_I("http_threads", threads),
+             LOG_I("connection_limit", limit));
     *out = s;
     return SLIMY_OK;
 }
@@ -342,5 +513,6 @@ void http_server_stop(struct http_server *s)
         nanosleep(&pause, NULL);
     }
     MHD_stop_daemon(s->daemon);
+    http_guard_stop(s->guard); /* after: closing connections still unregister from it */
     free(s);
 }

@@ -2,8 +2,12 @@
  * Routes: POST /interactions (→ dispatch.h), GET /health (liveness), GET /ready (readiness),
  * GET /metrics and /metrics.json (core/metrics.h; a Bearer METRICS_TOKEN when one is set).
  * This is the only module that knows libmicrohttpd; everything else sees plain bytes.
- * The server reads each body completely (1 MiB cap → 413, never truncated) before anything
- * looks at it. Thread-safe: the state may be changed from any thread. */
+ * POST /interactions is refused at its headers when it cannot be Discord's (signature headers
+ * missing, malformed or stale: 401; an announced body over 1 MiB: 413), before any body byte is
+ * read. Otherwise its body is read completely (1 MiB cap → 413, never truncated; a budget for all
+ * bodies in memory → 503) before anything looks at it. Malformed framing headers are a 400; a
+ * request that does not arrive whole in time is answered 400 or 408 and closed (guard.h).
+ * Thread-safe: the state may be changed from any thread. */
 #ifndef SLIMY_HTTP_SERVER_H
 #define SLIMY_HTTP_SERVER_H
 
