@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "core/status.h"
+#include "interactions/discord_rest.h"
 #include "interactions/interaction.h"
 #include "interactions/message.h"
 
@@ -236,6 +237,15 @@ enum slimy_status cmd_fail(struct cmd_ctx *ctx, int rc, const char *fmt, ...) __
 /* The handler's state across steps: size zeroed bytes owned by the run (freed when it ends,
  * after cleanup(state) when cleanup is not NULL). NULL when out of memory. */
 void *cmd_state_new(struct cmd_ctx *ctx, size_t size, cmd_free_fn cleanup);
+
+/* Edits the deferred reply now, while the run goes on: an interim update such as an answer
+ * shown while it is being written (flows/stream_reply.h). Takes over *msg's contents (leaving it
+ * empty); keep its content within MESSAGE_CONTENT_MAX_CHARS, or the rest goes out as follow-ups.
+ * done(result, arg) runs exactly once, on any thread, when the edit ends, unless this returns an
+ * error. Any thread. The final reply (ctx->reply, sent when the run ends) is not ordered after
+ * an edit still in flight: let the last edit's done run before the step that ends the run, or
+ * Discord may show the older text last. Deferred commands only (SLIMY_EINTERNAL otherwise). */
+int cmd_edit_original(struct cmd_ctx *ctx, struct message *msg, discord_delivered_fn done, void *arg);
 
 /* ---- for the await helpers (flows/await.h), not for handlers ---- */
 

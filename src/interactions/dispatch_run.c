@@ -264,6 +264,33 @@ static int run_steps(struct run *run, cmd_run_fn step)
     }
 }
 
+/* Where a job's replies go: its interaction's webhook. */
+static struct discord_delivery delivery_of(const struct job *job)
+{
+    const struct deferred *df = job->payload;
+    const struct interaction *it = &df->interaction;
+    return (struct discord_delivery){
+        /* The body's own id, never chosen over ours: the REST client uses DISCORD_APPLICATION_ID
+         * when it is set and refuses a body naming another application (discord_rest.h). */
+        .application_id = it->application_id,
+        .token = it->token,
+        .interaction_id = it->id,
+        .expires_at_wall_ms = job->expires_at_wall_ms,
+        .ephemeral = (df->command->flags & CMD_EPHEMERAL) != 0,
+    };
+}
+
+int cmd_edit_original(struct cmd_ctx *ctx, struct message *msg, discord_delivered_fn done, void *arg)
+{
+    if (!(ctx->command->flags & CMD_DEFERRED))
+        return SLIMY_EINTERNAL; /* an immediate answer is the HTTP response itself */
+    struct run *run = run_of(ctx);
+    struct discord_delivery where = delivery_of(run->job);
+    if (ctx->command->flags & CMD_EPHEMERAL)
+        msg->flags |= MESSAGE_FLAG_EPHEMERAL;
+    return run->d->sink.deliver(run->d->sink.self, &where, msg, done, arg);
+}
+
 static void finish_run(struct run *run, enum slimy_status rc)
 {
     struct dispatch *d = run->d;
@@ -273,15 +300,7 @@ static void finish_run(struct run *run, enum slimy_status rc)
     uint64_t elapsed = clock_mono_ms() - run->started_mono_ms;
     after_run(d, &run->ctx, rc, elapsed);
     record_usage(d, &run->ctx, rc == SLIMY_OK, elapsed);
-    struct discord_delivery where = {
-        /* The body's own id, never chosen over ours: the REST client uses DISCORD_APPLICATION_ID
-         * when it is set and refuses a body naming another application (discord_rest.h). */
-        .application_id = it->application_id,
-        .token = it->token,
-        .interaction_id = it->id,
-        .expires_at_wall_ms = job->expires_at_wall_ms,
-        .ephemeral = (df->command->flags & CMD_EPHEMERAL) != 0,
-    };
+    struct discord_delivery where = delivery_of(job);
     job->run_state = NULL;
     int drc = d->sink.deliver(d->sink.self, &where, &run->reply, on_delivered, job);
     if (drc) {
