@@ -13,7 +13,9 @@
 -- them before sampling CPU counters). wrk's one check call of request() is not counted.
 --
 -- Answers are classified in response(): "acks" are 200 {"type":5,...,"flags":64} (a deferred,
--- ephemeral acknowledgement), "pongs" 200 {"type":1}, "other" anything else (the first one is kept).
+-- ephemeral acknowledgement), "pongs" 200 {"type":1}, "imm" 200 {"type":4,...} (an immediate
+-- message), "unauth" 401 (a refused signature: the expected answer to a badly signed body, which
+-- bench/perf.sh sends on purpose), "other" anything else (the first one is kept).
 -- done() prints one line starting with RESULT (key=value pairs) for admit.sh to parse.
 
 local threads = {}
@@ -27,7 +29,7 @@ end
 
 -- Per-thread state (globals of each thread's Lua state, so done() can read them with thread:get).
 local reqs, pos = {}, 0
-bodies, sent, acks, pongs, other, first_other = 0, 0, 0, 0, 0, ""
+bodies, sent, acks, pongs, imm, unauth, other, first_other = 0, 0, 0, 0, 0, 0, 0, ""
 
 local marker, nthreads, started, verified = nil, 1, false, false
 
@@ -99,6 +101,10 @@ function response(status, headers, body)
         acks = acks + 1
     elseif status == 200 and body == '{"type":1}' then
         pongs = pongs + 1
+    elseif status == 200 and body:sub(1, 9) == '{"type":4' then
+        imm = imm + 1
+    elseif status == 401 then
+        unauth = unauth + 1
     else
         other = other + 1
         if first_other == "" then
@@ -108,7 +114,7 @@ function response(status, headers, body)
 end
 
 function done(summary, latency, requests)
-    local t = { bodies = 0, sent = 0, acks = 0, pongs = 0, other = 0, reused = 0 }
+    local t = { bodies = 0, sent = 0, acks = 0, pongs = 0, imm = 0, unauth = 0, other = 0, reused = 0 }
     local first = ""
     for _, th in ipairs(threads) do
         local b, s = th:get("bodies"), th:get("sent")
@@ -119,6 +125,8 @@ function done(summary, latency, requests)
         end
         t.acks = t.acks + th:get("acks")
         t.pongs = t.pongs + th:get("pongs")
+        t.imm = t.imm + th:get("imm")
+        t.unauth = t.unauth + th:get("unauth")
         t.other = t.other + th:get("other")
         local f = th:get("first_other")
         if first == "" and f ~= "" then
@@ -128,11 +136,11 @@ function done(summary, latency, requests)
     local e = summary.errors
     io.write(string.format(
         "RESULT requests=%d duration_us=%d rps=%.1f p50_us=%d p90_us=%d p99_us=%d max_us=%d " ..
-        "non2xx=%d errors=%d acks=%d pongs=%d other=%d bodies=%d sent=%d reused=%d\n",
+        "non2xx=%d errors=%d acks=%d pongs=%d imm=%d unauth=%d other=%d bodies=%d sent=%d reused=%d\n",
         summary.requests, summary.duration, summary.requests / summary.duration * 1e6,
         latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max,
         e.status, e.connect + e.read + e.write + e.timeout,
-        t.acks, t.pongs, t.other, t.bodies, t.sent, t.reused))
+        t.acks, t.pongs, t.imm, t.unauth, t.other, t.bodies, t.sent, t.reused))
     if first ~= "" then
         io.write("FIRST_OTHER " .. first .. "\n")
     end

@@ -138,7 +138,7 @@ machine_ticks() { awk '/^cpu /{print $2+$3+$4+$5+$6+$7+$8+$9, $5+$6}' /proc/stat
 http_ticks() {
     local t
     for t in /proc/"$SLIMY_PID"/task/*; do
-        [ "$(cat "$t/comm" 2>/dev/null)" = MHD-worker ] || continue
+        case "$(cat "$t/comm" 2>/dev/null)" in MHD-worker | MHD-single) ;; *) continue ;; esac
         echo "${t##*/} $(sed 's/^.*) //' "$t/stat" | awk '{print $12 + $13}')"
     done
 }

@@ -1,4 +1,11 @@
-/* server.c — libmicrohttpd glue: routing, body collection, health and readiness; see server.h.
+/* server.c — libmicrohttpd glue: the listener, routing, body collection, health and readiness;
+ * see server.h.
+ * The server owns its listening socket: an accept thread hands each new connection to the least
+ * busy of N single-threaded libmicrohttpd daemons (MHD_add_connection; each polls its own share). libmicrohttpd's own
+ * thread pool shares one listening socket between its threads, and whichever wakes first takes
+ * the connection: a client with few long-lived connections (wrk, nginx's upstream keep-alive,
+ * Discord's few addresses) often ends up with all of them on one thread, one core busy and the
+ * others idle. A connection stays on the daemon it was given; the daemons never share one.
  * The access handler is called several times per request: once with the headers, once per
  * body chunk, and a last time with no data, when the request is complete. An interaction whose
  * answer needs a round trip to Redis suspends its connection (the thread serves others) and is
@@ -6,7 +13,13 @@
 #include "http/server.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sys/eventfd.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <inttypes.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -44,11 +57,34 @@
  * address from taking every slot, so the others (and a health checker) always find one. */
 #define CONNECTION_PER_IP_NUM 3
 #define CONNECTION_PER_IP_DEN 4
+/* libmicrohttpd's memory per connection (its default is 32 KiB): the request line and headers,
+ * the buffer the body is read through, and the answer's headers. Discord's and nginx's headers
+ * take about 1 KiB. libmicrohttpd 0.9.75 zeroes the whole pool after every request, so a smaller
+ * one costs less per request, and 256 idle keep-alive connections hold 4 MiB instead of 8.
+ * Headers that do not fit are refused (431), as before past 32 KiB. */
+#define CONNECTION_MEMORY_BYTES (16 * 1024)
 #define STOP_WAIT_MS 3000                   /* how long stop waits for suspended requests (each waits 250 ms at most) */
 #define METRICS_MAX_BYTES (4 * 1024 * 1024) /* the exposition is a few tens of KiB; a cap all the same */
+#define LISTEN_BACKLOG SOMAXCONN            /* libmicrohttpd's default for its own listening socket */
+#define ACCEPT_BATCH 64                     /* connections taken per wake-up before polling again */
+#define ACCEPT_PAUSE_MS 20                  /* out of descriptors or memory: the pause before trying again */
+
+/* One libmicrohttpd daemon with its own thread, fed by the accept thread. */
+struct http_worker {
+    struct MHD_Daemon *daemon;
+    struct http_server *server;
+    atomic_uint open; /* connections handed to it and not closed yet */
+};
 
 struct http_server {
-    struct MHD_Daemon *daemon;
+    struct http_worker *workers;
+    unsigned n_workers;
+    unsigned next_worker; /* accept thread only: where the search for the least busy starts */
+    bool accept_failing;  /* accept thread only: out of descriptors, already logged */
+    int listen_fd;
+    int stop_fd;    /* an eventfd: written to stop the accept thread */
+    bool accepting; /* the accept thread runs (changed by the thread that starts and stops) */
+    pthread_t acceptor;
     struct http_guard *guard;
     struct dispatch *dispatch;
     uint32_t signature_max_age_s;
@@ -394,21 +430,120 @@ static void request_completed(void *cls, struct MHD_Connection *conn, void **con
 }
 
 /* Registers each connection with the watchdog; slimy_http_connections_open follows
- * libmicrohttpd's own view of its connections. */
+ * libmicrohttpd's own view of its connections, and the worker's count its share of them. */
 static void connection_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
                               enum MHD_ConnectionNotificationCode toe)
 {
-    struct http_server *s = cls;
+    struct http_worker *w = cls;
     if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
         const union MHD_ConnectionInfo *info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
         if (info)
-            *socket_context = http_guard_conn_open(s->guard, info->connect_fd, clock_mono_ms());
+            *socket_context = http_guard_conn_open(w->server->guard, info->connect_fd, clock_mono_ms());
         metrics_connection_opened();
     } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
-        http_guard_conn_close(s->guard, *socket_context);
+        http_guard_conn_close(w->server->guard, *socket_context);
         *socket_context = NULL;
         metrics_connection_closed();
+        atomic_fetch_sub(&w->open, 1);
     }
+}
+
+/* cfg->bind and cfg->port as a socket address and its length. */
+static int bind_address(const struct slimy_config *cfg, struct sockaddr_storage *addr, socklen_t *len)
+{
+    memset(addr, 0, sizeof *addr);
+    struct sockaddr_in *v4 = (struct sockaddr_in *)addr;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)addr;
+    if (inet_pton(AF_INET, cfg->bind, &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons(cfg->port);
+        *len = sizeof *v4;
+    } else if (inet_pton(AF_INET6, cfg->bind, &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons(cfg->port);
+        *len = sizeof *v6;
+    } else {
+        return SLIMY_EINVAL;
+    }
+    return SLIMY_OK;
+}
+
+/* The listening socket, set up as libmicrohttpd sets up its own: SO_REUSEADDR, an IPv6 address
+ * for IPv6 only, non-blocking (the accept thread polls it). -1 when it cannot be bound. */
+static int open_listener(const struct sockaddr_storage *addr, socklen_t len)
+{
+    int fd = socket(addr->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    int on = 1;
+    bool ok = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) == 0;
+    if (ok && addr->ss_family == AF_INET6)
+        ok = setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on) == 0;
+    if (!ok || bind(fd, (const struct sockaddr *)addr, len) != 0 || listen(fd, LISTEN_BACKLOG) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Accept thread only: the worker with the fewest open connections, the search starting after the
+ * last one chosen, so equal ones take turns. */
+static struct http_worker *least_busy(struct http_server *s)
+{
+    unsigned best = s->next_worker % s->n_workers, best_open = UINT32_MAX;
+    for (unsigned k = 0; k < s->n_workers; k++) {
+        unsigned i = (s->next_worker + k) % s->n_workers;
+        unsigned n = atomic_load_explicit(&s->workers[i].open, memory_order_relaxed);
+        if (n < best_open) {
+            best = i;
+            best_open = n;
+        }
+    }
+    s->next_worker = best + 1;
+    return &s->workers[best];
+}
+
+/* Takes the connections waiting on the listening socket. false: stop was asked meanwhile.
+ * libmicrohttpd closes a connection it refuses (a limit reached, out of memory); one it takes
+ * and then fails to set up in its thread keeps its count, which only skews the choice a little. */
+static bool accept_ready(struct http_server *s)
+{
+    for (int i = 0; i < ACCEPT_BATCH; i++) {
+        struct sockaddr_storage peer;
+        socklen_t len = sizeof peer;
+        int fd = accept4(s->listen_fd, (struct sockaddr *)&peer, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0 && (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)) {
+            /* The connection stays in the backlog; pause rather than spin on it (one line a run). */
+            if (!s->accept_failing)
+                log_warn("cannot accept connections", LOG_S("error", strerror(errno)));
+            s->accept_failing = true;
+            struct pollfd stop = {.fd = s->stop_fd, .events = POLLIN};
+            return poll(&stop, 1, ACCEPT_PAUSE_MS) == 0;
+        }
+        if (fd < 0)
+            return true; /* EAGAIN: none left; ECONNABORTED and the like: that one is gone */
+        s->accept_failing = false;
+        struct http_worker *w = least_busy(s);
+        atomic_fetch_add(&w->open, 1);
+        if (MHD_add_connection(w->daemon, fd, (const struct sockaddr *)&peer, len) != MHD_YES)
+            atomic_fetch_sub(&w->open, 1);
+    }
+    return true;
+}
+
+static void *accept_main(void *arg)
+{
+    struct http_server *s = arg;
+    struct pollfd fds[2] = {{.fd = s->listen_fd, .events = POLLIN}, {.fd = s->stop_fd, .events = POLLIN}};
+    for (;;) {
+        if (poll(fds, 2, -1) < 0 && errno != EINTR)
+            break;
+        if (fds[1].revents)
+            break;
+        if ((fds[0].revents & POLLIN) && !accept_ready(s))
+            break;
+    }
+    return NULL;
 }
 
 /* CONNECTION_LIMIT, or fewer to stay under the process's descriptor limit. */
@@ -423,22 +558,95 @@ static unsigned connection_limit(void)
     return (unsigned)(rl.rlim_cur - CONNECTION_FD_RESERVE);
 }
 
-/* cfg->bind and cfg->port as a socket address; adds MHD_USE_IPv6 to *flags for an IPv6 one. */
-static int bind_address(const struct slimy_config *cfg, struct sockaddr_storage *addr, unsigned *flags)
+/* One daemon without a listening socket (MHD_USE_ITC: connections added from the accept thread
+ * are picked up at once). poll(), not epoll: libmicrohttpd 0.9.75 registers an added connection
+ * with its edge-triggered epoll set from the adding thread, racing its own thread, and under a
+ * burst of connections (256 from wrk) most of them lost their first event and sat unserved with
+ * their request unread. poll() asks about every connection at every wake-up, so none is missed;
+ * each thread has only its share of the connections to ask about.
+ * The limits are each daemon's share: connections go to the least busy, so together they take
+ * the whole limit, and one address can hold three quarters of each, which leaves a quarter of
+ * every daemon to the others (and to a health checker). */
+static struct MHD_Daemon *start_worker(struct http_server *s, struct http_worker *w, unsigned limit)
 {
-    memset(addr, 0, sizeof *addr);
-    struct sockaddr_in *v4 = (struct sockaddr_in *)addr;
-    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)addr;
-    if (inet_pton(AF_INET, cfg->bind, &v4->sin_addr) == 1) {
-        v4->sin_family = AF_INET;
-        v4->sin_port = htons(cfg->port);
-    } else if (inet_pton(AF_INET6, cfg->bind, &v6->sin6_addr) == 1) {
-        v6->sin6_family = AF_INET6;
-        v6->sin6_port = htons(cfg->port);
-        *flags |= MHD_USE_IPv6;
-    } else {
-        return SLIMY_EINVAL;
+    unsigned flags = MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_TURBO | MHD_ALLOW_SUSPEND_RESUME |
+                     MHD_USE_NO_LISTEN_SOCKET;
+    unsigned share = (limit + s->n_workers - 1) / s->n_workers;
+    unsigned per_ip = share / CONNECTION_PER_IP_DEN * CONNECTION_PER_IP_NUM;
+    w->server = s;
+    atomic_init(&w->open, 0);
+    return MHD_start_daemon(flags, 0, NULL, NULL, access_handler, s, MHD_OPTION_CONNECTION_TIMEOUT,
+                            (unsigned)CONNECTION_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+                            (size_t)CONNECTION_MEMORY_BYTES, MHD_OPTION_CONNECTION_LIMIT, share,
+                            MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip ? per_ip : 1u, MHD_OPTION_NOTIFY_COMPLETED,
+                            request_completed, s, MHD_OPTION_NOTIFY_CONNECTION, connection_notify, w, MHD_OPTION_END);
+}
+
+/* Stops the accept thread and closes the listening socket; does nothing the second time. */
+static void stop_accepting(struct http_server *s)
+{
+    if (s->accepting) {
+        uint64_t one = 1;
+        if (write(s->stop_fd, &one, sizeof one) != (ssize_t)sizeof one)
+            log_warn("cannot wake the accept thread", LOG_S("error", strerror(errno)));
+        pthread_join(s->acceptor, NULL);
+        s->accepting = false;
     }
+    if (s->listen_fd >= 0)
+        close(s->listen_fd);
+    s->listen_fd = -1;
+}
+
+/* Frees what start() made; the daemons are stopped first (they may still call into the guard). */
+static void destroy(struct http_server *s)
+{
+    stop_accepting(s);
+    for (unsigned i = 0; s->workers && i < s->n_workers; i++)
+        if (s->workers[i].daemon)
+            MHD_stop_daemon(s->workers[i].daemon);
+    http_guard_stop(s->guard); /* after: closing connections still unregister from it */
+    if (s->stop_fd >= 0)
+        close(s->stop_fd);
+    free(s->workers);
+    free(s);
+}
+
+static unsigned http_threads(const struct slimy_config *cfg)
+{
+    if (cfg->http_threads)
+        return cfg->http_threads;
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (unsigned)n : 1;
+}
+
+/* The listening socket, the daemons and the accept thread, in that order. */
+static int start(struct http_server *s, const struct slimy_config *cfg, unsigned limit)
+{
+    struct sockaddr_storage addr;
+    socklen_t len = 0;
+    if (bind_address(cfg, &addr, &len) != SLIMY_OK)
+        return SLIMY_EINVAL;
+    s->listen_fd = open_listener(&addr, len);
+    if (s->listen_fd < 0) {
+        log_critical("cannot listen", LOG_S("bind", cfg->bind), LOG_I("port", cfg->port),
+                     LOG_S("error", strerror(errno)));
+        return SLIMY_EUNAVAILABLE;
+    }
+    s->stop_fd = eventfd(0, EFD_CLOEXEC);
+    s->workers = calloc(s->n_workers, sizeof *s->workers);
+    if (s->stop_fd < 0 || !s->workers)
+        return SLIMY_ENOMEM;
+    for (unsigned i = 0; i < s->n_workers; i++) {
+        s->workers[i].daemon = start_worker(s, &s->workers[i], limit);
+        if (!s->workers[i].daemon) {
+            log_critical("cannot start the HTTP threads", LOG_I("http_threads", s->n_workers));
+            return SLIMY_EUNAVAILABLE;
+        }
+    }
+    if (pthread_create(&s->acceptor, NULL, accept_main, s) != 0)
+        return SLIMY_EUNAVAILABLE;
+    pthread_setname_np(s->acceptor, "http-accept");
+    s->accepting = true;
     return SLIMY_OK;
 }
 
@@ -452,37 +660,21 @@ int http_server_start(const struct slimy_config *cfg, struct dispatch *dispatch,
     s->metrics_token = cfg->metrics_token;
     s->signature_max_age_s = cfg->signature_max_age_s;
     s->started_at_ms = started_at_ms;
+    s->listen_fd = s->stop_fd = -1;
+    s->n_workers = http_threads(cfg);
     atomic_store(&s->state, HTTP_STARTING);
-
-    struct sockaddr_storage addr;
-    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_TURBO | MHD_ALLOW_SUSPEND_RESUME;
-    int rc = bind_address(cfg, &addr, &flags);
-    if (rc == SLIMY_OK)
-        rc = http_guard_start(&s->guard);
+    int rc = http_guard_start(&s->guard);
     if (rc) {
         free(s);
         return rc;
     }
-    unsigned threads = cfg->http_threads;
-    if (threads == 0) {
-        long n = sysconf(_SC_NPROCESSORS_ONLN);
-        threads = n > 0 ? (unsigned)n : 1;
-    }
     unsigned limit = connection_limit();
-    s->daemon = MHD_start_daemon(flags, cfg->port, NULL, NULL, access_handler, s, MHD_OPTION_SOCK_ADDR, &addr,
-                                 MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_TIMEOUT,
-                                 (unsigned)CONNECTION_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT, limit,
-                                 MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-                                 limit / CONNECTION_PER_IP_DEN * CONNECTION_PER_IP_NUM, MHD_OPTION_NOTIFY_COMPLETED,
-                                 request_completed, s, MHD_OPTION_NOTIFY_CONNECTION, connection_notify, s,
-                                 MHD_OPTION_END);
-    if (!s->daemon) {
-        log_critical("cannot listen", LOG_S("bind", cfg->bind), LOG_I("port", cfg->port));
-        http_guard_stop(s->guard);
-        free(s);
-        return SLIMY_EUNAVAILABLE;
+    rc = start(s, cfg, limit);
+    if (rc) {
+        destroy(s);
+        return rc;
     }
-    log_info("listening", LOG_S("bind", cfg->bind), LOG_I("port", cfg->port), LOG_I("http_threads", threads),
+    log_info("listening", LOG_S("bind", cfg->bind), LOG_I("port", cfg->port), LOG_I("http_threads", s->n_workers),
              LOG_I("connection_limit", limit));
     *out = s;
     return SLIMY_OK;
@@ -498,21 +690,18 @@ void http_server_set_state(struct http_server *s, enum http_server_state state)
 
 void http_server_quiesce(struct http_server *s)
 {
-    int fd = MHD_quiesce_daemon(s->daemon);
-    if (fd != MHD_INVALID_SOCKET)
-        close(fd);
+    stop_accepting(s);
 }
 
 void http_server_stop(struct http_server *s)
 {
     if (!s)
         return;
+    stop_accepting(s); /* no new connection while the others close */
     /* libmicrohttpd must not stop with a connection suspended: let the admissions come back. */
     for (int waited_ms = 0; atomic_load(&s->n_suspended) > 0 && waited_ms < STOP_WAIT_MS; waited_ms += 10) {
         struct timespec pause = {.tv_sec = 0, .tv_nsec = 10000000L};
         nanosleep(&pause, NULL);
     }
-    MHD_stop_daemon(s->daemon);
-    http_guard_stop(s->guard); /* after: closing connections still unregister from it */
-    free(s);
+    destroy(s);
 }

@@ -1,4 +1,6 @@
-/* server.h — Slimy's one HTTP listener (libmicrohttpd, internal epoll thread pool).
+/* server.h — Slimy's one HTTP listener: an accept thread handing each connection to the least busy
+ * of HTTP_THREADS libmicrohttpd daemons (one thread each, polling its own connections; 0 = one
+ * per core).
  * Routes: POST /interactions (→ dispatch.h), GET /health (liveness), GET /ready (readiness),
  * GET /metrics and /metrics.json (core/metrics.h; a Bearer METRICS_TOKEN when one is set).
  * This is the only module that knows libmicrohttpd; everything else sees plain bytes.
