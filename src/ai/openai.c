@@ -8,10 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <cjson/cJSON.h>
 #include <sodium.h>
 
+#include "ai/chat_stream.h"
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/fetch_http.h"
@@ -24,6 +26,8 @@
 #define ATTEMPT_TIMEOUT_MS 120000L
 #define ERROR_TEXT_MAX 300 /* bytes of the server's error message kept, cut on a character boundary */
 #define RATE_LIMITED_TEXT "the AI server is rate limiting us"
+#define STREAM_MAX_BYTES RESPONSE_MAX_BYTES /* a streamed reply, and each of its events, like a whole answer */
+#define CUT_OFF_TEXT "the answer was cut off"
 
 /* 408 and 409 are worth another try on OpenAI's API, like a 5xx. A 429 asking for more than two
  * minutes is given up, like the official SDK does: a longer wait is not worth holding a reply.
@@ -38,6 +42,13 @@ static const struct fetch_retry_policy POLICY = {
 enum call_kind {
     CALL_CHAT,
     CALL_IMAGE
+};
+
+/* What a streamed call's answer turned out to be, decided at its first body bytes. */
+enum body_kind {
+    BODY_UNKNOWN, /* no body byte yet */
+    BODY_EVENTS,  /* a 2xx text/event-stream: read as it comes */
+    BODY_WHOLE,   /* anything else (an error, a server ignoring "stream"): collected whole */
 };
 
 struct ai_client {
@@ -60,6 +71,11 @@ struct call {
     struct ai_result *result; /* allocated at start so finishing never needs memory */
     ai_done_fn done;
     void *done_arg;
+    /* Streamed calls only: */
+    ai_text_fn on_text;
+    struct chat_stream *stream; /* the answer being read; reset at each attempt */
+    enum body_kind body_kind;   /* of this attempt's answer */
+    bool is_text_shown;         /* on_text ran: nothing is retried any more */
 };
 
 static void attempt(void *arg);
@@ -104,6 +120,9 @@ static void call_free(struct call *c)
     if (c->easy)
         curl_easy_cleanup(c->easy);
     fetch_response_cleanup(&c->response);
+    if (c->stream)
+        chat_stream_cleanup(c->stream);
+    free(c->stream);
     ai_result_free(c->result);
     free(c->url);
     free(c->body);
@@ -234,7 +253,9 @@ fail:
     return NULL;
 }
 
-int ai_chat_start(struct ai_client *ai, const struct ai_chat_request *req, ai_done_fn done, void *arg)
+/* A chat call: the request body built from req, "stream": true when streamed. NULL on ENOMEM. */
+static struct call *chat_call(struct ai_client *ai, const struct ai_chat_request *req, bool stream, ai_done_fn done,
+                              void *arg)
 {
     cJSON *body = cJSON_CreateObject();
     cJSON *messages = body ? cJSON_AddArrayToObject(body, "messages") : NULL;
@@ -249,11 +270,34 @@ int ai_chat_start(struct ai_client *ai, const struct ai_chat_request *req, ai_do
         ok = cJSON_AddNumberToObject(body, "temperature", req->temperature) != NULL;
     if (ok && req->max_tokens)
         ok = cJSON_AddNumberToObject(body, "max_tokens", req->max_tokens) != NULL;
+    if (ok && stream)
+        ok = cJSON_AddTrueToObject(body, "stream") != NULL;
     struct call *c =
         ok ? call_new(ai, CALL_CHAT, "/chat/completions", body, req->deadline_mono_ms, req->interaction_id, done, arg)
            : NULL;
     cJSON_Delete(body);
+    return c;
+}
+
+int ai_chat_start(struct ai_client *ai, const struct ai_chat_request *req, ai_done_fn done, void *arg)
+{
+    struct call *c = chat_call(ai, req, false, done, arg);
     return c ? start(c) : SLIMY_ENOMEM;
+}
+
+int ai_chat_stream_start(struct ai_client *ai, const struct ai_chat_request *req, ai_text_fn on_text, ai_done_fn done,
+                         void *arg)
+{
+    struct call *c = chat_call(ai, req, true, done, arg);
+    if (c && !(c->stream = malloc(sizeof *c->stream))) {
+        call_free(c);
+        c = NULL;
+    }
+    if (!c)
+        return SLIMY_ENOMEM;
+    chat_stream_init(c->stream, STREAM_MAX_BYTES);
+    c->on_text = on_text;
+    return start(c);
 }
 
 int ai_image_start(struct ai_client *ai, const struct ai_image_request *req, ai_done_fn done, void *arg)
@@ -277,6 +321,90 @@ int ai_image_start(struct ai_client *ai, const struct ai_image_request *req, ai_
 
 static void on_done(CURL *easy, CURLcode result, void *arg);
 
+/* ---- streamed answers ---- */
+
+/* Whether the answer on easy is a 2xx event stream; its headers are in by the first body byte. */
+static bool is_event_stream(CURL *easy)
+{
+    long status = 0;
+    const char *type = NULL;
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_getinfo(easy, CURLINFO_CONTENT_TYPE, &type);
+    return status >= 200 && status < 300 && type && strncasecmp(type, "text/event-stream", 17) == 0;
+}
+
+/* curl's write callback for a streamed call: an event stream is read as it comes and the reply
+ * passed on as it grows; any other answer is collected whole, for the ordinary reading. A return
+ * short of n aborts the transfer (a failed stream, a body past its cap). */
+static size_t stream_write(char *data, size_t size, size_t nmemb, void *arg)
+{
+    struct call *c = arg;
+    size_t n = size * nmemb;
+    if (c->body_kind == BODY_UNKNOWN)
+        c->body_kind = is_event_stream(c->easy) ? BODY_EVENTS : BODY_WHOLE;
+    if (c->body_kind == BODY_WHOLE) {
+        int rc = buf_append(&c->response.body, data, n);
+        c->response.is_too_big = rc == SLIMY_ETOOBIG;
+        return rc ? 0 : n;
+    }
+    size_t before = c->stream->text.len;
+    enum chat_stream_state state = chat_stream_feed(c->stream, data, n);
+    if (state == CHAT_STREAM_FAILED)
+        return 0; /* nothing more to read: the reason is in the stream */
+    if (state == CHAT_STREAM_OPEN && c->stream->text.len > before) {
+        c->is_text_shown = true;
+        c->on_text(c->stream->text.data, c->stream->text.len, c->done_arg);
+    }
+    return n;
+}
+
+/* Before each attempt of a streamed call: a fresh reader, and stream_write() as the collector. */
+static void stream_setup(struct call *c)
+{
+    chat_stream_reset(c->stream);
+    c->body_kind = BODY_UNKNOWN;
+    curl_easy_setopt(c->easy, CURLOPT_WRITEFUNCTION, stream_write);
+    curl_easy_setopt(c->easy, CURLOPT_WRITEDATA, c);
+}
+
+/* An event stream ended with curl's *result. Finishes the call and returns true, except for a
+ * stream that broke before any text was passed on: that is retried like a network failure, so
+ * *result becomes one when the connection merely closed early, and false is returned. */
+static bool stream_ended(struct call *c, CURLcode *result, long http_status)
+{
+    struct chat_stream *s = c->stream;
+    chat_stream_end(s);
+    if (s->state == CHAT_STREAM_COMPLETE) {
+        struct ai_result *r = c->result;
+        size_t len;
+        const char *text = chat_stream_text(s, &len);
+        r->http_status = http_status;
+        r->text = strndup(text, len);
+        r->finish_reason = s->finish_reason ? strdup(s->finish_reason) : NULL;
+        if (!r->text || (s->finish_reason && !r->finish_reason)) {
+            finish_error(c, SLIMY_ENOMEM, http_status, NULL);
+            return true;
+        }
+        if (s->is_cleaned)
+            log_warn("the AI server's answer was not valid UTF-8: '?' replaces the malformed bytes",
+                     LOG_S("interaction_id", c->interaction_id));
+        finish(c);
+        return true;
+    }
+    if (s->state == CHAT_STREAM_FAILED) {
+        finish_error(c, SLIMY_EUPSTREAM, http_status, s->error);
+        return true;
+    }
+    if (c->is_text_shown) {
+        finish_error(c, *result == CURLE_OPERATION_TIMEDOUT ? SLIMY_ETIMEOUT : SLIMY_EUPSTREAM, http_status,
+                     CUT_OFF_TEXT);
+        return true;
+    }
+    if (*result == CURLE_OK)
+        *result = CURLE_PARTIAL_FILE; /* closed before the end, nothing shown: try again */
+    return false;
+}
+
 static void attempt(void *arg)
 {
     struct call *c = arg;
@@ -295,6 +423,8 @@ static void attempt(void *arg)
         .deadline_mono_ms = c->deadline_mono_ms,
     };
     int rc = fetch_easy_fresh(&c->easy) ? fetch_request_setup(c->easy, &req, &c->response) : SLIMY_ENOMEM;
+    if (!rc && c->stream)
+        stream_setup(c);
     if (rc) {
         finish_error(c, rc, 0, rc == SLIMY_ETIMEOUT ? "the AI server took too long" : NULL);
         return;
@@ -422,6 +552,11 @@ static void on_done(CURL *easy, CURLcode result, void *arg)
     curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME_T, &took_us);
     metrics_openai_request(c->kind == CALL_CHAT ? METRICS_AI_CHAT : METRICS_AI_IMAGE, status,
                            took_us > 0 ? (uint64_t)took_us : 0);
+    if (c->body_kind == BODY_EVENTS) {
+        if (stream_ended(c, &result, c->response.http_status))
+            return;
+        status = 0; /* broke before any text: decided below like a network failure */
+    }
     char msg[ERROR_TEXT_MAX + 1] = "", code[64] = "";
     if (result == CURLE_OK && (status < 200 || status >= 300))
         parse_error(&c->response, msg, sizeof msg, code, sizeof code);

@@ -8,6 +8,7 @@
  * 5xx, 408, 409 and network errors back off exponentially; every retry stays inside the
  * caller's deadline. Text from the server (an error message, a reply) is passed on as valid UTF-8:
  * malformed bytes become '?', and an error message is cut at 300 bytes on a character boundary.
+ * A chat may also be streamed (ai_chat_stream_start()): the reply is passed on as it grows.
  * Error bodies are read in OpenAI's nested shape and in the flat shape some
  * local servers use, with `code` as a string, a number or null; `usage` and `finish_reason` are
  * optional and a null `content` is handled. Images are requested as b64_json and decoded.
@@ -73,6 +74,25 @@ struct ai_result {
 typedef void (*ai_done_fn)(struct ai_result *result, void *arg);
 
 int ai_chat_start(struct ai_client *ai, const struct ai_chat_request *req, ai_done_fn done, void *arg);
+
+/* A streamed reply has grown: text[0..len) is the whole reply so far, valid UTF-8 (a character
+ * split across reads is held back until it is whole), borrowed for the call. Runs on the engine
+ * thread, never after done, and only while the stream is still open: the text of the event that
+ * completes it comes whole in done. Must not block. */
+typedef void (*ai_text_fn)(const char *text, size_t len, void *arg);
+
+/* ai_chat_start() with "stream": true: the answer is read as it arrives (chat_stream.h, on the
+ * engine thread; no thread waits on it) and on_text sees it grow; done runs once at the end with
+ * the whole reply, exactly as ai_chat_start()'s would. A server that ignores "stream" and answers
+ * an ordinary completion gives the normal result, with no on_text call. Until on_text has run,
+ * failures are retried as ai_chat_start() retries them (a stream that breaks before any text
+ * counts as a network error); once text was passed on nothing is retried, and a stream that
+ * breaks (closed, timed out or failed before [DONE] or a finish_reason, or an event that is not
+ * JSON) ends with an error result, "the answer was cut off" or the server's own message, never
+ * with the partial text presented as whole. An error event from the server ends the call with
+ * its message (SLIMY_EUPSTREAM) without a retry. arg goes to both callbacks. */
+int ai_chat_stream_start(struct ai_client *ai, const struct ai_chat_request *req, ai_text_fn on_text, ai_done_fn done,
+                         void *arg);
 int ai_image_start(struct ai_client *ai, const struct ai_image_request *req, ai_done_fn done, void *arg);
 void ai_result_free(struct ai_result *result);
 

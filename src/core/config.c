@@ -203,6 +203,8 @@ static int load_serving(struct slimy_config *cfg, char *err, size_t err_len)
     LOAD_UINT("DRAIN_TIMEOUT_S", 30, 0, 900, cfg->drain_timeout_s);
     LOAD_UINT("DB_PORT", 3306, 1, 65535, cfg->db_port);
     LOAD_UINT("DB_CONNECTION_LIMIT", 10, 1, 1000, cfg->db_connection_limit);
+    /* Past a few edits a second Discord's webhook limits bite; past a minute nothing streams. */
+    LOAD_UINT("STREAM_EDIT_INTERVAL_MS", 1000, 250, 60000, cfg->stream_interval_ms);
     return SLIMY_OK;
 }
 

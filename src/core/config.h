@@ -46,6 +46,7 @@ struct slimy_config {
     char *image_model;             /* IMAGE_MODEL; owned */
     char *personality_file;        /* PERSONALITY_FILE; owned */
     char *attachment_hosts;        /* ATTACHMENT_HOSTS: comma list of allowed download hosts; owned */
+    uint32_t stream_interval_ms;   /* STREAM_EDIT_INTERVAL_MS: least time between edits of a streamed reply */
     bool has_redis;                /* REDIS_URL is set: shared state across replicas */
     struct redis_url redis;        /* REDIS_URL, parsed; its password is never logged */
     char redis_key_prefix[128];    /* REDIS_KEY_PREFIX: every Redis key starts with it */

@@ -24,6 +24,20 @@ enum slimy_status cmd_await_chat(struct cmd_ctx *ctx, const struct ai_chat_reque
     return rc;
 }
 
+static void on_stream_done(struct cmd_ctx *ctx, struct ai_result *result)
+{
+    cmd_resume(ctx, result, free_ai_result);
+}
+
+enum slimy_status cmd_await_chat_stream(struct cmd_ctx *ctx, const struct ai_chat_request *req, stream_render_fn render,
+                                        cmd_run_fn next)
+{
+    enum slimy_status rc = cmd_await(ctx, next);
+    if (!rc && (rc = stream_reply_start(ctx, req, render, on_stream_done)))
+        cmd_await_cancel(ctx);
+    return rc;
+}
+
 enum slimy_status cmd_await_image(struct cmd_ctx *ctx, const struct ai_image_request *req, cmd_run_fn next)
 {
     enum slimy_status rc = cmd_await(ctx, next);

@@ -22,12 +22,20 @@
 
 #include "ai/openai.h"
 #include "core/status.h"
+#include "flows/stream_reply.h"
 #include "interactions/command.h"
 
 /* An AI chat completion or image; ctx->result is a struct ai_result (its status says whether
  * the call succeeded). Needs services->ai (CMD_NEEDS_AI guarantees it). */
 enum slimy_status cmd_await_chat(struct cmd_ctx *ctx, const struct ai_chat_request *req, cmd_run_fn next);
 enum slimy_status cmd_await_image(struct cmd_ctx *ctx, const struct ai_image_request *req, cmd_run_fn next);
+
+/* A chat completion streamed into the deferred reply while it is written (flows/stream_reply.h:
+ * render words the interim edits, the pacing is there); next runs once the stream and the last
+ * edit have ended, with ctx->result a struct ai_result exactly as cmd_await_chat() gives it.
+ * next words the final reply, which replaces the interim text. */
+enum slimy_status cmd_await_chat_stream(struct cmd_ctx *ctx, const struct ai_chat_request *req, stream_render_fn render,
+                                        cmd_run_fn next);
 
 /* A user-supplied file from an allowed host (ATTACHMENT_HOSTS), at most max_bytes (0 = the
  * default cap); ctx->result is a struct cmd_download. */

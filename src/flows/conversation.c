@@ -1,5 +1,6 @@
 /* conversation.c — one /chat turn; see conversation.h. The turn lives in ctx->state from the
- * start until the reply is written; OpenAI's answer arrives as ctx->result (flows/await.h). */
+ * start until the reply is written; OpenAI's answer streams into interim edits framed like the
+ * final reply (flows/stream_reply.h) and arrives whole as ctx->result (flows/await.h). */
 #include "flows/conversation.h"
 
 #include <stdio.h>
@@ -24,6 +25,7 @@
 #define CHAT_MAX_TOKENS 1000
 #define IMAGE_PROMPT_ECHO_MAX_CHARS 1800 /* the prompt as quoted back under a generated image */
 #define HISTORY_KEY_MAX 96
+#define STREAM_MARKER "▌" /* after the text of an interim edit: more is coming */
 
 struct turn {
     char key[HISTORY_KEY_MAX]; /* "channel:user" */
@@ -84,6 +86,41 @@ static char *system_prompt(const struct cmd_ctx *ctx, unsigned modes)
     return system;
 }
 
+/* The reply: "**user:** message" (cut to 400) + blank line + "**slimy.ai:** answer", all within
+ * 2000 characters, into out. The final one (marker NULL) ends a cut answer with "…"; an interim
+ * one, while the answer is being written, ends with marker. */
+static enum slimy_status frame(const struct cmd_ctx *ctx, const char *answer, size_t alen, const char *marker,
+                               struct buf *out)
+{
+    const struct turn *t = ctx->state;
+    const char *message = t->image.prompt;
+    size_t mlen = strlen(message);
+    size_t mkeep = split_prefix_len(message, mlen, CONVERSATION_ECHO_MAX_CHARS);
+    if (buf_printf(out, "**%s:** %.*s%s\n\n**%s:** ", ctx->interaction->user_name, (int)mkeep, message,
+                   mkeep < mlen ? "…" : "", persona_display_name(t->modes)))
+        return SLIMY_ENOMEM;
+    size_t head_chars = split_count_chars(out->data, out->len);
+    size_t room = head_chars < MESSAGE_CONTENT_MAX_CHARS ? MESSAGE_CONTENT_MAX_CHARS - head_chars : 0;
+    size_t mark_chars = marker ? split_count_chars(marker, strlen(marker)) : 1; /* "…" */
+    bool cut = split_count_chars(answer, alen) > room;
+    size_t keep_chars = cut || marker ? (room > mark_chars ? room - mark_chars : 0) : room;
+    size_t akeep = split_prefix_len(answer, alen, keep_chars);
+    const char *end = marker ? marker : cut ? "…" : "";
+    return buf_printf(out, "%.*s%s", (int)akeep, answer, end) ? SLIMY_ENOMEM : SLIMY_OK;
+}
+
+/* An interim edit while the answer streams in: the final framing and a cursor after the text. */
+static enum slimy_status render_interim(const struct cmd_ctx *ctx, const char *text, size_t len, struct message *out)
+{
+    struct buf b;
+    buf_init(&b, MESSAGE_TEXT_MAX_BYTES);
+    enum slimy_status rc = frame(ctx, text, len, STREAM_MARKER, &b);
+    if (!rc && message_set_text(out, "%s", b.data))
+        rc = SLIMY_ENOMEM;
+    buf_cleanup(&b);
+    return rc;
+}
+
 static enum slimy_status reply_done(struct cmd_ctx *ctx);
 
 static enum slimy_status start_chat(struct cmd_ctx *ctx, struct turn *t)
@@ -109,7 +146,8 @@ static enum slimy_status start_chat(struct cmd_ctx *ctx, struct turn *t)
                                       .max_tokens = CHAT_MAX_TOKENS,
                                       .deadline_mono_ms = ctx->deadline_mono_ms,
                                       .interaction_id = ctx->interaction->id};
-        rc = cmd_await_chat(ctx, &req, reply_done); /* the request body is built: past and system may go */
+        rc = cmd_await_chat_stream(ctx, &req, render_interim,
+                                   reply_done); /* the body is built: past and system may go */
     }
     chat_turns_free(&past);
     free(system);
@@ -136,23 +174,12 @@ static enum slimy_status reply_done(struct cmd_ctx *ctx)
     if (saved)
         log_warn("chat history not saved", LOG_S("interaction_id", ctx->interaction->id));
 
-    /* "**user:** message" (cut to 400) + blank line + "**slimy.ai:** answer", all within 2000. */
-    size_t mlen = strlen(message);
-    size_t mkeep = split_prefix_len(message, mlen, CONVERSATION_ECHO_MAX_CHARS);
-    struct buf head;
-    buf_init(&head, 8192);
-    if (buf_printf(&head, "**%s:** %.*s%s\n\n**%s:** ", ctx->interaction->user_name, (int)mkeep, message,
-                   mkeep < mlen ? "…" : "", persona_display_name(t->modes))) {
-        buf_cleanup(&head);
-        return SLIMY_ENOMEM;
-    }
-    size_t head_chars = split_count_chars(head.data, head.len);
-    size_t room = head_chars < MESSAGE_CONTENT_MAX_CHARS ? MESSAGE_CONTENT_MAX_CHARS - head_chars : 0;
-    size_t alen = strlen(answer);
-    bool cut = split_count_chars(answer, alen) > room;
-    size_t akeep = split_prefix_len(answer, alen, cut && room ? room - 1 : room);
-    enum slimy_status rc = cmd_reply(ctx, "%s%.*s%s", head.data, (int)akeep, answer, cut ? "…" : "");
-    buf_cleanup(&head);
+    struct buf reply;
+    buf_init(&reply, MESSAGE_TEXT_MAX_BYTES);
+    enum slimy_status rc = frame(ctx, answer, strlen(answer), NULL, &reply);
+    if (!rc)
+        rc = cmd_reply(ctx, "%s", reply.data);
+    buf_cleanup(&reply);
     return rc;
 }
 

@@ -1,6 +1,9 @@
 /* conversation.h — the /chat flow shared by /chat and the "Ask Slimy" message command: channel
  * modes → image intent or a chat completion with the persona prompt and the history of this
  * (channel, user), framed as "**user:** message" / "**slimy.ai:** reply" within 2000 characters.
+ * The reply is streamed: while OpenAI writes it, the deferred reply shows the text so far with a
+ * "▌" after it (flows/stream_reply.h paces the edits); the final reply replaces it, and only the
+ * final text goes into the history. A stream that breaks ends with the failure message instead.
  * Runs on workers; waits on OpenAI without holding one (flows/await.h). */
 #ifndef SLIMY_FLOWS_CONVERSATION_H
 #define SLIMY_FLOWS_CONVERSATION_H

@@ -74,7 +74,7 @@ phase() { [ -z "${PHASES:-}" ] || [[ " $PHASES " == *" $1 "* ]]; }
 # the sanitizers turn non-zero on a leak or an error).
 if phase sqlite; then
     run_cases sqlite cases_endpoint.sh cases_commands.sh cases_interactive.sh cases_rest.sh cases_cli.sh cases_store.sh cases_stats.sh \
-        cases_snail.sh cases_ai.sh cases_metrics.sh cases_ops.sh cases_http.sh cases_hostile.sh cases_faults.sh \
+        cases_snail.sh cases_ai.sh cases_stream.sh cases_metrics.sh cases_ops.sh cases_http.sh cases_hostile.sh cases_faults.sh \
         cases_shutdown.sh
 fi
 stop_slimy || { failed=$((failed + 1)); failed_names+=("sqlite exit status"); }

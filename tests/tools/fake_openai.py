@@ -10,7 +10,8 @@ Start:
 Prints "ready <port>" on stdout once listening (--port 0 picks a free port). Exits cleanly (status 0)
 on SIGTERM or SIGINT, promptly even while requests are delayed, hung or streaming a download.
 With --verbose, one line per request goes to stderr; stdout stays quiet. HTTP/1.1 with keep-alive;
-every answer carries a correct Content-Length.
+every answer carries a correct Content-Length, except a streamed chat completion (below), which is
+sent with Transfer-Encoding: chunked.
 The server, recording, control API and response helpers shared with fake_discord.py live in
 fake_common.py; this file holds the OpenAI routes, default answers and scripted-response extras.
 
@@ -43,7 +44,19 @@ Default answers (when no script matches):
                    "tech": null, "art": 910, "civ": 1112, "fth": 1314},
          "equipment": {"weapon": "Laser Sword", "armor": null, "accessory": "Lucky Charm"},
          "confidence": "high", "notes": "fake vision"}
-        "stream" and "response_format" are ignored (the answer is never streamed).
+        "response_format" is ignored.
+        With "stream": true (and no "ignore_stream" in the script response it uses) the same answer
+        is streamed as OpenAI does: 200 Content-Type: text/event-stream, chunked, holding the events
+            data: {"id": "chatcmpl-fake-N", "object": "chat.completion.chunk", "created", "model",
+                   "choices": [{"index": 0, "delta": {"role": "assistant", "content": P1},
+                                "logprobs": null, "finish_reason": null}]}
+            data: ... one event per later piece Pi, "delta": {"content": Pi} ...
+            data: {... "choices": [{"index": 0, "delta": {}, "logprobs": null, "finish_reason": "stop"}]}
+            data: [DONE]
+        each followed by a blank line. P1..Pk are C cut into STREAM_PIECES (4) pieces of (nearly)
+        equal length in characters (fewer when C is shorter; one empty piece for an empty or null C).
+        By default every event goes out in one write; "stream_delay_ms" waits between the pieces.
+    POST /v1/images/generations
     POST /v1/images/generations
         400 OpenAI error if the body is not a JSON object or "prompt" is not a non-empty string.
         Otherwise 200 {"created": now, "data": [{"b64_json": <base64 of PNG>, "revised_prompt": <prompt>}]}
@@ -86,7 +99,15 @@ Control API (never recorded):
                       status still comes from "status", default 200 if left out).
           "content", "finish_reason"
                       on a chat path with no status/body/raw: the default chat.completion, but with
-                      this message content (string or null) and/or finish_reason (e.g. "length").
+                      this message content (string or null) and/or finish_reason (e.g. "length"),
+                      streamed or not.
+          "stream_pieces", "stream_delay_ms", "break_after", "ignore_stream"
+                      for a request with "stream": true answered by default (no status/body/raw/
+                      preset): the content in "stream_pieces" pieces (1..1000, default 4), sent
+                      "stream_delay_ms" apart (default 0: all at once); "break_after": K drops the
+                      connection after the first K pieces (no finish_reason, no [DONE], no end of
+                      the chunked body: a broken stream); "ignore_stream": true answers the ordinary
+                      chat.completion JSON instead, as servers that do not stream do.
         A status >= 400 without "body"/"raw"/"preset" gets an OpenAI-shaped error body: for 429
         ERROR_PRESETS["rate_limit"], for 401 ERROR_PRESETS["invalid_api_key"], otherwise
         {"error": {"message": "fake error <status>", "type": "server_error" (>= 500) or
@@ -135,6 +156,7 @@ import fake_common
 
 BIG_DEFAULT = 30 * 1024 * 1024
 STREAM_CHUNK = 64 * 1024
+STREAM_PIECES = 4
 
 VISION_RESULT = {
     "stats": {"hp": 1234567, "atk": 89012, "def": 34567, "rush": 1234, "fame": 5678,
@@ -306,6 +328,15 @@ def validate_extra(r, out):
     fr = r.get("finish_reason")
     if fr is not None and not isinstance(fr, str):
         raise ValueError("finish_reason must be a string")
+    pieces = r.get("stream_pieces", STREAM_PIECES)
+    if not isinstance(pieces, int) or isinstance(pieces, bool) or not 1 <= pieces <= 1000:
+        raise ValueError("stream_pieces must be an integer 1..1000")
+    sdelay = r.get("stream_delay_ms", 0) or 0
+    if not isinstance(sdelay, (int, float)) or isinstance(sdelay, bool) or sdelay < 0:
+        raise ValueError("stream_delay_ms must be a non-negative number")
+    brk = r.get("break_after")
+    if brk is not None and (not isinstance(brk, int) or isinstance(brk, bool) or brk < 0):
+        raise ValueError("break_after must be an integer >= 0")
     out.update({
         "raw": raw,
         "preset": preset,
@@ -313,6 +344,10 @@ def validate_extra(r, out):
         "has_content": "content" in r,
         "finish_reason": fr,
         "hang": bool(r.get("hang", False)),
+        "stream_pieces": pieces,
+        "stream_delay_ms": sdelay,
+        "break_after": brk,
+        "ignore_stream": bool(r.get("ignore_stream", False)),
     })
 
 
@@ -324,7 +359,8 @@ class Handler(fake_common.FakeHandler):
     NAME = "fake_openai"
     SERVER_VERSION = "fake-openai/1.0"
     SCRIPT_KEYS = ("status", "headers", "body", "raw", "preset", "content", "finish_reason",
-                   "delay_ms", "close", "hang")
+                   "delay_ms", "close", "hang", "stream_pieces", "stream_delay_ms", "break_after",
+                   "ignore_stream")
     TOO_LARGE_BODY = oai_error("Request entity too large")
     CONTROL_NOT_FOUND_BODY = {"ok": False, "error": "unknown control endpoint"}
 
@@ -378,6 +414,51 @@ class Handler(fake_common.FakeHandler):
             left -= n
         self.wfile.flush()
 
+    def stream_chat(self, obj, sc, headers):
+        """Sends the chat.completion obj as a chunked text/event-stream, paced and broken as sc says."""
+        content = obj["choices"][0]["message"]["content"] or ""
+        n = max(1, min(sc["stream_pieces"] if sc else STREAM_PIECES, len(content)))
+        cuts = [len(content) * i // n for i in range(n + 1)]
+        base = {"id": obj["id"], "object": "chat.completion.chunk", "created": obj["created"], "model": obj["model"]}
+
+        def event(delta, finish):
+            choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
+            return b"data: " + json.dumps(dict(base, choices=[choice])).encode("utf-8") + b"\n\n"
+
+        pieces = [event(dict({"role": "assistant"} if i == 0 else {}, content=content[cuts[i]:cuts[i + 1]]), None)
+                  for i in range(n)]
+        tail = event({}, obj["choices"][0]["finish_reason"]) + b"data: [DONE]\n\n"
+        delay = (sc["stream_delay_ms"] if sc else 0) / 1000.0
+        brk = sc["break_after"] if sc else None
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream; charset=utf-8")
+        self.send_header("Cache-Control", "no-cache")
+        for k, v in headers.items():
+            if k.lower() not in ("content-type", "content-length", "transfer-encoding", "connection"):
+                self.send_header(k, v)
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+
+        def write(data):
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+            self.wfile.flush()
+
+        if not delay and brk is None:
+            write(b"".join(pieces) + tail)  # one write: the whole stream at once
+        else:
+            for i, piece in enumerate(pieces):
+                if brk is not None and i >= brk:
+                    break
+                if i and self.state.stopping.wait(delay):
+                    break
+                write(piece)
+            if brk is not None and brk < len(pieces) or self.state.stopping.is_set():
+                self.drop()  # broken off: no finish_reason, no [DONE], no last chunk
+                return
+            write(tail)
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
+
     def default_answer(self, req):
         method, rpath = req.method, route_path(req.path)
         headers = {"x-request-id": "req_fake_%d" % req.seq}
@@ -394,7 +475,11 @@ class Handler(fake_common.FakeHandler):
                 if req.scripted["has_content"]:
                     override = (req.scripted["content"],)
                 finish = req.scripted["finish_reason"]
-            return js(*chat_answer(req.json, req.ctx, override, finish))
+            status, obj = chat_answer(req.json, req.ctx, override, finish)
+            sc = req.scripted
+            if status == 200 and req.json.get("stream") is True and not (sc and sc["ignore_stream"]):
+                return 200, headers, lambda _status, hdrs: self.stream_chat(obj, sc, hdrs), "text/event-stream"
+            return js(status, obj)
         if rpath == "/images/generations" and method == "POST":
             return js(*images_answer(req.json, self.headers.get("Host")))
         if rpath == "/models" and method == "GET":

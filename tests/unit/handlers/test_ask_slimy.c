@@ -3,7 +3,8 @@
  * API: the target message's text (data.resolved.messages) goes through the /chat flow (same
  * framing, same persona prompt, same per-channel history as /chat); a message without text is
  * refused without a request; a picture request is answered with an attached PNG; a refused
- * request is worded; without AI the command is refused at once. */
+ * request is worded; the answer streams into the reply; without AI the command is refused at
+ * once. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -129,6 +131,22 @@ static void a_refused_request_is_explained(void **state)
     harness_reply_cleanup(&r);
 }
 
+/* The answer streams into the reply like /chat's: the first message Discord gets is an interim
+ * edit with the cursor, and more follow until the whole answer is in. */
+static void the_answer_is_streamed_like_a_chat(void **state)
+{
+    struct ai_fixture *fx = *state;
+    static const char *const pieces[] = {"Snails ", "are ", "gastropods. ", "They ", "are ", "slow."};
+    ai_queue_chat_stream(fx->f, pieces, 6, 150, AI_STREAM_COMPLETE);
+    struct harness_reply r;
+    assert_int_equal(ask(fx->h, "\"content\":\"what is a snail?\"", &r), 0);
+    assert_string_equal(r.content, "**tester:** what is a snail?\n\n**slimy.ai:** Snails are gastropods. ▌");
+    harness_reply_cleanup(&r);
+    for (int i = 0; i < 200 && harness_deliveries(fx->h) < 2; i++)
+        usleep(10000);
+    assert_true(harness_deliveries(fx->h) >= 2);
+}
+
 static void without_ai_it_is_refused_at_once(void **state)
 {
     struct ai_fixture *fx = *state;
@@ -151,6 +169,7 @@ int main(void)
         AI_TEST(a_message_without_text_is_refused),
         AI_TEST(a_picture_request_is_answered_with_an_attached_png),
         AI_TEST(a_refused_request_is_explained),
+        AI_TEST(the_answer_is_streamed_like_a_chat),
         AI_TEST_NO_AI(without_ai_it_is_refused_at_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

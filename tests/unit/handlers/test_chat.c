@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "ai_fixture.h"
+#include "flows/stream_reply.h"
 #include "handlers/registry.h"
 #include "modes/modes.h"
 #include "text_file.h"
@@ -397,11 +398,152 @@ static void without_ai_chat_is_refused_at_once(void **state)
     assert_int_equal(harness_deliveries(fx->ai.h), 0);
 }
 
+/* ---- streamed answers ---- */
+
+#define INTERVAL_MS 300 /* STREAM_EDIT_INTERVAL_MS for this program */
+#define HEAD "**tester:** tell me\n\n**slimy.ai:** "
+
+static const char *const SENTENCES[] = {"Snails ", "are ", "slow. ", "They ", "carry ", "their ", "homes ", "along."};
+#define SENTENCES_TEXT "Snails are slow. They carry their homes along."
+
+/* /chat message:"tell me" with interaction id `id`, waiting for the run to end; r is the final reply. */
+static void chat_streamed(struct fixture *fx, const char *id, struct harness_reply *r)
+{
+    char *options = harness_string_options("message", "tell me", NULL);
+    assert_int_equal(harness_call_final(fx->ai.h, &(struct harness_call){.name = "chat", .options = options, .id = id},
+                                        r),
+                     SLIMY_OK);
+    free(options);
+    assert_int_equal(r->type, 5);
+}
+
+/* Every message delivered for id before the final one is an interim edit: the final framing
+ * with a growing answer and the cursor, no two closer than the interval. Returns how many. */
+static size_t check_interim_edits(struct fixture *fx, const char *id, const char *full_answer)
+{
+    size_t n = harness_deliveries_of(fx->ai.h, id);
+    assert_true(n >= 1);
+    size_t shown = 0;
+    uint64_t previous_ms = 0;
+    for (size_t i = 0; i + 1 < n; i++) {
+        struct harness_reply r;
+        assert_true(harness_delivery(fx->ai.h, id, i, &r));
+        size_t len = strlen(r.content), head = strlen(HEAD), mark = strlen("▌");
+        assert_true(len > head + mark);
+        assert_memory_equal(r.content, HEAD, head);
+        assert_string_equal(r.content + len - mark, "▌");
+        size_t answer_len = len - head - mark;
+        assert_true(answer_len > shown); /* each edit shows more */
+        assert_memory_equal(r.content + head, full_answer, answer_len);
+        shown = answer_len;
+        if (i)
+            assert_true(r.delivered_mono_ms - previous_ms >= INTERVAL_MS);
+        previous_ms = r.delivered_mono_ms;
+        harness_reply_cleanup(&r);
+    }
+    struct harness_reply last;
+    assert_true(harness_delivery(fx->ai.h, id, n - 1, &last));
+    if (n > 1)
+        assert_true(last.delivered_mono_ms - previous_ms >= INTERVAL_MS); /* the final reply keeps the pace too */
+    harness_reply_cleanup(&last);
+    return n - 1;
+}
+
+static void a_streamed_answer_is_shown_while_written(void **state)
+{
+    struct fixture *fx = *state;
+    ai_queue_chat_stream(fx->ai.f, SENTENCES, 8, 150, AI_STREAM_COMPLETE); /* ~1.05 s of text */
+    ai_queue_chat(fx->ai.f, "second answer");
+    struct harness_reply r;
+    chat_streamed(fx, "910000000000000001", &r);
+    assert_string_equal(r.content, HEAD SENTENCES_TEXT);
+    harness_reply_cleanup(&r);
+    size_t edits = check_interim_edits(fx, "910000000000000001", SENTENCES_TEXT);
+    assert_true(edits >= 2);
+    assert_true(edits <= 1050 / INTERVAL_MS + 1); /* bounded by the interval */
+
+    /* The first edit came with the first sentence ("slow." at ~300 ms), not a second later. */
+    struct harness_reply first;
+    assert_true(harness_delivery(fx->ai.h, "910000000000000001", 0, &first));
+    uint64_t asked_ms = fake_http_request(fx->ai.f, 0)->received_mono_ms;
+    assert_true(first.delivered_mono_ms - asked_ms < 900);
+    assert_non_null(strstr(first.content, "slow."));
+    harness_reply_cleanup(&first);
+
+    /* Only the final text is remembered. */
+    chat(fx, "and?", NULL, NULL, NULL, NULL, &r);
+    harness_reply_cleanup(&r);
+    cJSON *body = ai_request_json(fx->ai.f, 1, "/chat/completions");
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(body, "stream")));
+    const cJSON *messages = cJSON_GetObjectItemCaseSensitive(body, "messages");
+    assert_int_equal(cJSON_GetArraySize(messages), 4);
+    ai_assert_message(messages, 1, "user", "tell me");
+    ai_assert_message(messages, 2, "assistant", SENTENCES_TEXT);
+    cJSON_Delete(body);
+}
+
+static void without_a_sentence_the_first_edit_waits_a_second(void **state)
+{
+    struct fixture *fx = *state;
+    static const char *const words[] = {"one ", "two ", "three ", "four ", "five ", "six ", "seven ", "eight"};
+    ai_queue_chat_stream(fx->ai.f, words, 8, 200, AI_STREAM_COMPLETE); /* ~1.4 s, no sentence end */
+    struct harness_reply r;
+    chat_streamed(fx, "910000000000000002", &r);
+    assert_string_equal(r.content, HEAD "one two three four five six seven eight");
+    harness_reply_cleanup(&r);
+    assert_true(check_interim_edits(fx, "910000000000000002", "one two three four five six seven eight") >= 1);
+    struct harness_reply first;
+    assert_true(harness_delivery(fx->ai.h, "910000000000000002", 0, &first));
+    uint64_t waited = first.delivered_mono_ms - fake_http_request(fx->ai.f, 0)->received_mono_ms;
+    assert_true(waited >= STREAM_FIRST_EDIT_MS);
+    assert_true(waited < STREAM_FIRST_EDIT_MS + 400);
+    harness_reply_cleanup(&first);
+}
+
+static void a_quick_or_unstreamed_answer_makes_no_interim_edit(void **state)
+{
+    struct fixture *fx = *state;
+    ai_queue_chat(fx->ai.f, "Plain answer. Not streamed!");
+    ai_queue_chat_stream(fx->ai.f, SENTENCES, 8, 0, AI_STREAM_COMPLETE); /* all at once */
+    struct harness_reply r;
+    chat_streamed(fx, "910000000000000003", &r);
+    assert_string_equal(r.content, HEAD "Plain answer. Not streamed!");
+    harness_reply_cleanup(&r);
+    assert_int_equal(harness_deliveries_of(fx->ai.h, "910000000000000003"), 1);
+    chat_streamed(fx, "910000000000000004", &r);
+    assert_string_equal(r.content, HEAD SENTENCES_TEXT);
+    harness_reply_cleanup(&r);
+    assert_true(harness_deliveries_of(fx->ai.h, "910000000000000004") <= 2); /* at most one edit, if TCP split it */
+}
+
+static void a_broken_stream_ends_with_the_failure_message(void **state)
+{
+    struct fixture *fx = *state;
+    ai_queue_chat_stream(fx->ai.f, SENTENCES, 6, 150, AI_STREAM_BROKEN);
+    ai_queue_chat(fx->ai.f, "fresh answer");
+    struct harness_reply r;
+    chat_streamed(fx, "910000000000000005", &r);
+    assert_non_null(strstr(r.content, "couldn't get an answer"));
+    assert_non_null(strstr(r.content, "the answer was cut off"));
+    assert_null(strstr(r.content, "slow."));
+    harness_reply_cleanup(&r);
+    assert_true(check_interim_edits(fx, "910000000000000005", SENTENCES_TEXT) >= 1);
+    assert_int_equal(fake_http_count(fx->ai.f), 1); /* not retried once text was shown */
+
+    /* Nothing of the broken turn was remembered. */
+    chat(fx, "again", NULL, NULL, NULL, NULL, &r);
+    harness_reply_cleanup(&r);
+    cJSON *body = ai_request_json(fx->ai.f, 1, "/chat/completions");
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(body, "messages")), 2);
+    cJSON_Delete(body);
+}
+
 int main(void)
 {
     /* The harness keeps the environment's model settings: name them, so requests show which one. */
     setenv("OPENAI_MODEL", CHAT_MODEL, 1);
     setenv("IMAGE_MODEL", IMAGE_MODEL, 1);
+    setenv("STREAM_EDIT_INTERVAL_MS", "300", 1);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(a_reply_quotes_the_user_and_answers_as_slimy, setup, teardown),
         cmocka_unit_test_setup_teardown(the_second_turn_sends_the_first_as_history, setup_no_cooldown, teardown),
@@ -416,6 +558,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(a_refused_chat_request_is_explained, setup, teardown),
         cmocka_unit_test_setup_teardown(a_refused_picture_suggests_a_safer_prompt, setup, teardown),
         cmocka_unit_test_setup_teardown(without_ai_chat_is_refused_at_once, setup_no_ai, teardown),
+        cmocka_unit_test_setup_teardown(a_streamed_answer_is_shown_while_written, setup_no_cooldown, teardown),
+        cmocka_unit_test_setup_teardown(without_a_sentence_the_first_edit_waits_a_second, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_quick_or_unstreamed_answer_makes_no_interim_edit, setup_no_cooldown,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(a_broken_stream_ends_with_the_failure_message, setup_no_cooldown, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,7 +4,9 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -85,6 +87,52 @@ void ai_queue_chat(struct fake_http *f, const char *content)
     fake_http_reply(f, 200, NULL, text);
     free(text);
     cJSON_Delete(root);
+}
+
+/* One event of a streamed completion: a delta with content (NULL = none) and finish_reason (NULL = null). */
+static char *stream_event(const char *content, const char *finish_reason)
+{
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "object", "chat.completion.chunk");
+    cJSON *choice = cJSON_CreateObject();
+    cJSON *delta = cJSON_AddObjectToObject(choice, "delta");
+    if (content)
+        cJSON_AddStringToObject(delta, "content", content);
+    if (finish_reason)
+        cJSON_AddStringToObject(choice, "finish_reason", finish_reason);
+    else
+        cJSON_AddNullToObject(choice, "finish_reason");
+    cJSON_AddItemToArray(cJSON_AddArrayToObject(root, "choices"), choice);
+    char *json = cJSON_PrintUnformatted(root);
+    cJSON_Delete(root);
+    size_t len = strlen(json) + 16;
+    char *event = malloc(len);
+    snprintf(event, len, "data: %s\n\n", json);
+    free(json);
+    return event;
+}
+
+void ai_queue_chat_stream(struct fake_http *f, const char *const *pieces, size_t n, unsigned delay_ms,
+                          enum ai_stream_end end)
+{
+    char *chunks[AI_STREAM_PIECES_MAX + 1];
+    size_t n_chunks = 0;
+    assert_true(n <= AI_STREAM_PIECES_MAX);
+    for (size_t i = 0; i < n; i++)
+        chunks[n_chunks++] = stream_event(pieces[i], NULL);
+    if (end == AI_STREAM_COMPLETE) {
+        char *last = stream_event(NULL, "stop");
+        size_t len = strlen(last) + 32;
+        chunks[n_chunks] = malloc(len);
+        snprintf(chunks[n_chunks++], len, "%sdata: [DONE]\n\n", last);
+        free(last);
+    }
+    fake_http_queue(f, &(struct fake_http_response){.headers = "Content-Type: text/event-stream",
+                                                    .chunks = (const char *const *)chunks,
+                                                    .n_chunks = n_chunks,
+                                                    .chunk_delay_ms = delay_ms});
+    for (size_t i = 0; i < n_chunks; i++)
+        free(chunks[i]);
 }
 
 void ai_queue_image(struct fake_http *f)

@@ -61,6 +61,16 @@ int ai_fixture_teardown(void **state);
 
 /* Queues a 200 chat completion whose message (role assistant, finish_reason stop) is content. */
 void ai_queue_chat(struct fake_http *f, const char *content);
+/* Queues a 200 streamed chat completion (text/event-stream): one event per piece of content,
+ * sent delay_ms apart, then, for AI_STREAM_COMPLETE, an event with finish_reason "stop" and
+ * "data: [DONE]"; AI_STREAM_BROKEN closes the connection after the pieces instead. */
+#define AI_STREAM_PIECES_MAX 60
+enum ai_stream_end {
+    AI_STREAM_COMPLETE,
+    AI_STREAM_BROKEN,
+};
+void ai_queue_chat_stream(struct fake_http *f, const char *const *pieces, size_t n, unsigned delay_ms,
+                          enum ai_stream_end end);
 /* Queues a 200 image generation answer carrying the PNG above as b64_json. */
 void ai_queue_image(struct fake_http *f);
 /* Queues the PNG above as a download (Content-Type: image/png). */

@@ -29,12 +29,17 @@
 #define IO_TIMEOUT_MS 5000 /* a client that stops sending mid-request is dropped */
 #define POLL_MS 50         /* how often the accept loop looks at the stop flag */
 
+#define CHUNKS_MAX 64
+
 struct scripted {
     int status;
     char *headers;
     char *body;
     size_t body_len;
     unsigned delay_ms;
+    char *chunks[CHUNKS_MAX]; /* a body in pieces, sent chunk_delay_ms apart without a length */
+    size_t n_chunks;
+    unsigned chunk_delay_ms;
 };
 
 struct fake_http {
@@ -72,6 +77,12 @@ void fake_http_queue(struct fake_http *f, const struct fake_http_response *r)
         .delay_ms = r->delay_ms,
     };
     s.body = dup_bytes(r->body ? r->body : "", s.body_len);
+    if (r->n_chunks > CHUNKS_MAX)
+        abort(); /* a test asking for more pieces than the fake holds */
+    for (size_t i = 0; i < r->n_chunks; i++)
+        s.chunks[i] = dup_bytes(r->chunks[i], strlen(r->chunks[i]));
+    s.n_chunks = r->n_chunks;
+    s.chunk_delay_ms = r->chunk_delay_ms;
     pthread_mutex_lock(&f->lock);
     if (f->queue_len == f->queue_cap) {
         f->queue_cap = f->queue_cap ? f->queue_cap * 2 : 16;
@@ -218,11 +229,13 @@ static const char *reason(int status)
     }
 }
 
-static void answer(int fd, const struct scripted *s)
+static void answer(struct fake_http *f, int fd, const struct scripted *s)
 {
     char head[HEAD_MAX];
-    int n = snprintf(head, sizeof head, "HTTP/1.1 %d %s\r\nContent-Length: %zu\r\nConnection: close\r\n", s->status,
-                     reason(s->status), s->body_len);
+    int n = s->n_chunks
+                ? snprintf(head, sizeof head, "HTTP/1.1 %d %s\r\nConnection: close\r\n", s->status, reason(s->status))
+                : snprintf(head, sizeof head, "HTTP/1.1 %d %s\r\nContent-Length: %zu\r\nConnection: close\r\n",
+                           s->status, reason(s->status), s->body_len);
     bool has_type = false;
     for (const char *line = s->headers; *line && n < (int)sizeof head;) {
         const char *end = strchr(line, '\n');
@@ -234,12 +247,17 @@ static void answer(int fd, const struct scripted *s)
         }
         line += len + (end ? 1 : 0);
     }
-    if (!has_type && s->body_len && n < (int)sizeof head)
+    if (!has_type && (s->body_len || s->n_chunks) && n < (int)sizeof head)
         n += snprintf(head + n, sizeof head - (size_t)n, "Content-Type: application/json\r\n");
     if (n < (int)sizeof head)
         n += snprintf(head + n, sizeof head - (size_t)n, "\r\n");
     send_all(fd, head, n < (int)sizeof head ? (size_t)n : sizeof head - 1);
     send_all(fd, s->body, s->body_len);
+    for (size_t i = 0; i < s->n_chunks; i++) {
+        if (i && s->chunk_delay_ms)
+            delay(f, s->chunk_delay_ms);
+        send_all(fd, s->chunks[i], strlen(s->chunks[i]));
+    }
 }
 
 /* Reads one request, records it and answers it. */
@@ -319,9 +337,11 @@ static void serve(struct fake_http *f, int fd)
     }
     if (s.delay_ms)
         delay(f, s.delay_ms);
-    answer(fd, &s);
+    answer(f, fd, &s);
     free(s.headers);
     free(s.body);
+    for (size_t i = 0; i < s.n_chunks; i++)
+        free(s.chunks[i]);
 }
 
 static void *server_main(void *arg)
@@ -391,6 +411,8 @@ void fake_http_stop(struct fake_http *f)
     for (size_t i = f->queue_head; i < f->queue_len; i++) {
         free(f->queue[i].headers);
         free(f->queue[i].body);
+        for (size_t c = 0; c < f->queue[i].n_chunks; c++)
+            free(f->queue[i].chunks[c]);
     }
     free(f->queue);
     for (size_t i = 0; i < f->n_requests; i++) {

@@ -1,7 +1,8 @@
 /* fake_http.h — a scripted HTTP/1.1 server for unit tests of code that talks HTTP with curl (the
  * Discord and OpenAI clients, and handlers built on them). It listens on 127.0.0.1 on a free port
  * in its own thread; point the client's base URL (api_base, openai_base_url) at fake_http_url().
- * A test queues the answers, in order (status, headers, body, an optional delay), and afterwards
+ * A test queues the answers, in order (status, headers, body or a body sent in timed pieces, an
+ * optional delay), and afterwards
  * inspects every request received (method, path, headers, body, when). A request with nothing
  * queued gets 200 with the body "{}". Each connection carries one request (Connection: close).
  * Thread-safe: the test thread and the server thread share it under a lock. */
@@ -23,6 +24,12 @@ struct fake_http_response {
     const char *body;    /* NULL = empty; sent with Content-Type: application/json unless headers set one */
     size_t body_len;     /* 0 = strlen(body) */
     unsigned delay_ms;   /* wait this long after reading the request before answering (a slow server) */
+    /* Instead of body: a body sent in n_chunks pieces, chunk_delay_ms apart, without a
+     * Content-Length, so it ends when the connection closes (a streamed answer; one that stops
+     * early looks like a stream the server broke off). */
+    const char *const *chunks;
+    size_t n_chunks;
+    unsigned chunk_delay_ms;
 };
 
 /* One request as received. Strings are NUL-terminated; body may also hold NULs (use body_len). */

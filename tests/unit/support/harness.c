@@ -25,12 +25,13 @@
 #include "interactions/reply_sink.h"
 #include "persona/persona.h"
 
-#define MAX_RECORDED 64
+#define MAX_RECORDED 256 /* per harness: streamed replies add their interim edits */
 #define DELIVERY_WAIT_MS 10000
 
 struct recorded {
     char interaction_id[32];
     struct message msg;
+    uint64_t at_mono_ms; /* when the sink got it */
 };
 
 struct harness {
@@ -64,6 +65,7 @@ static int record_delivery(void *self, const struct discord_delivery *where, str
     struct recorded *rec = &h->recorded[h->n_recorded++];
     snprintf(rec->interaction_id, sizeof rec->interaction_id, "%s", where->interaction_id);
     rec->msg = *msg; /* the sink takes the contents over */
+    rec->at_mono_ms = clock_mono_ms();
     message_init(msg);
     if (where->ephemeral)
         rec->msg.flags |= MESSAGE_FLAG_EPHEMERAL;
@@ -303,6 +305,24 @@ static void take_immediate(struct harness_reply *r, const cJSON *root)
     r->choices = cJSON_IsArray(choices) ? cJSON_Duplicate(choices, true) : NULL;
 }
 
+/* A recorded message into r (whose content must be empty). */
+static void copy_record(const struct recorded *rec, struct harness_reply *r)
+{
+    const struct message *m = &rec->msg;
+    r->content = dup_or_empty(m->content.data, m->content.len);
+    r->flags = m->flags;
+    r->embeds = m->embeds ? cJSON_Duplicate(m->embeds, true) : NULL;
+    r->components = m->components ? cJSON_Duplicate(m->components, true) : NULL;
+    r->n_files = m->n_files;
+    for (size_t f = 0; f < m->n_files && f < 10; f++) {
+        snprintf(r->files[f].name, sizeof r->files[f].name, "%s", m->files[f].filename);
+        snprintf(r->files[f].content_type, sizeof r->files[f].content_type, "%s", m->files[f].content_type);
+        r->files[f].len = m->files[f].len;
+    }
+    r->is_delivered = true;
+    r->delivered_mono_ms = rec->at_mono_ms;
+}
+
 /* The message the sink got for interaction id, taken out of the record. */
 static bool take_delivered(struct harness *h, const char *id, struct harness_reply *r)
 {
@@ -313,18 +333,7 @@ static bool take_delivered(struct harness *h, const char *id, struct harness_rep
             struct recorded *rec = &h->recorded[i];
             if (strcmp(rec->interaction_id, id) != 0)
                 continue;
-            struct message *m = &rec->msg;
-            r->content = dup_or_empty(m->content.data, m->content.len);
-            r->flags = m->flags;
-            r->embeds = m->embeds ? cJSON_Duplicate(m->embeds, true) : NULL;
-            r->components = m->components ? cJSON_Duplicate(m->components, true) : NULL;
-            r->n_files = m->n_files;
-            for (size_t f = 0; f < m->n_files && f < 10; f++) {
-                snprintf(r->files[f].name, sizeof r->files[f].name, "%s", m->files[f].filename);
-                snprintf(r->files[f].content_type, sizeof r->files[f].content_type, "%s", m->files[f].content_type);
-                r->files[f].len = m->files[f].len;
-            }
-            r->is_delivered = true;
+            copy_record(rec, r);
             pthread_mutex_unlock(&h->lock);
             return true;
         }
@@ -377,6 +386,60 @@ int harness_call(struct harness *h, const struct harness_call *call, struct harn
         r->content = dup_or_empty("", 0);
     cJSON_Delete(root);
     return rc;
+}
+
+size_t harness_deliveries_of(struct harness *h, const char *interaction_id)
+{
+    size_t n = 0;
+    pthread_mutex_lock(&h->lock);
+    for (size_t i = 0; i < h->n_recorded; i++)
+        n += strcmp(h->recorded[i].interaction_id, interaction_id) == 0;
+    pthread_mutex_unlock(&h->lock);
+    return n;
+}
+
+bool harness_delivery(struct harness *h, const char *interaction_id, size_t n, struct harness_reply *r)
+{
+    memset(r, 0, sizeof *r);
+    bool found = false;
+    pthread_mutex_lock(&h->lock);
+    for (size_t i = 0; i < h->n_recorded && !found; i++) {
+        if (strcmp(h->recorded[i].interaction_id, interaction_id) != 0 || n-- > 0)
+            continue;
+        copy_record(&h->recorded[i], r);
+        found = true;
+    }
+    pthread_mutex_unlock(&h->lock);
+    return found;
+}
+
+int harness_call_final(struct harness *h, const struct harness_call *call, struct harness_reply *r)
+{
+    char id[32];
+    if (call->id)
+        snprintf(id, sizeof id, "%s", call->id);
+    else
+        snprintf(id, sizeof id, "%llu", h->next_id);
+    int rc = harness_call(h, call, r);
+    if (rc || r->type != 5)
+        return rc;
+    uint64_t deadline = clock_mono_ms() + DELIVERY_WAIT_MS;
+    while (dispatch_jobs_in_flight(h->d) + dispatch_jobs_queued(h->d) > 0) {
+        if (clock_mono_ms() >= deadline)
+            return SLIMY_ETIMEOUT;
+        usleep(5000);
+    }
+    size_t n = harness_deliveries_of(h, id);
+    struct harness_reply last;
+    if (!n || !harness_delivery(h, id, n - 1, &last))
+        return SLIMY_ETIMEOUT;
+    last.http_status = r->http_status;
+    last.type = r->type;
+    last.raw = r->raw;
+    r->raw = NULL;
+    harness_reply_cleanup(r);
+    *r = last;
+    return SLIMY_OK;
 }
 
 void harness_reply_cleanup(struct harness_reply *r)

@@ -28,6 +28,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <cjson/cJSON.h>
 
@@ -105,16 +106,27 @@ struct harness_reply {
         char content_type[64];
         size_t len;
     } files[10];
-    cJSON *components; /* owned array of action rows (of type 4/7's data, or the delivered message), or NULL */
-    cJSON *choices;    /* owned: type 8's data.choices, or NULL */
-    char *raw;         /* the HTTP response body */
-    char *text;        /* harness_reply_text()'s, once asked for */
+    cJSON *components;          /* owned array of action rows (of type 4/7's data, or the delivered message), or NULL */
+    cJSON *choices;             /* owned: type 8's data.choices, or NULL */
+    char *raw;                  /* the HTTP response body */
+    char *text;                 /* harness_reply_text()'s, once asked for */
+    uint64_t delivered_mono_ms; /* when the sink got the message (clock_mono_ms()) */
 };
 
 /* Dispatches call and waits (up to 10 s) for a deferred reply (type 5 or 6). SLIMY_OK, or SLIMY_ETIMEOUT when a
  * deferred reply never came (r still holds the HTTP answer). */
 int harness_call(struct harness *h, const struct harness_call *call, struct harness_reply *r);
 void harness_reply_cleanup(struct harness_reply *r);
+
+/* For a run that edits its reply before it ends (cmd_edit_original(): a streamed /chat), where
+ * the sink gets several messages for one interaction. harness_call_final() is harness_call()
+ * that then waits (up to 10 s) until no job is queued or running and returns the last message
+ * delivered for the call: the final reply. harness_deliveries_of() counts the messages the sink
+ * got for an interaction id, and harness_delivery() copies the nth (0 = first) into r (cleaned
+ * up by the caller); false past the last. */
+int harness_call_final(struct harness *h, const struct harness_call *call, struct harness_reply *r);
+size_t harness_deliveries_of(struct harness *h, const char *interaction_id);
+bool harness_delivery(struct harness *h, const char *interaction_id, size_t n, struct harness_reply *r);
 
 /* Embed helpers: the title, the description, the value of the field named `name` and the footer
  * text of embed number i; NULL when absent. */
