@@ -17,6 +17,8 @@ const struct command analyze_snail_stats_command = {
     .flags = CMD_DEFERRED | CMD_NEEDS_AI,
     .cooldown_ms = 5000,
     .check = analyze_snail_stats_check,
+    .installs = INSTALL_GUILD | INSTALL_USER, /* works wherever the user is */
+    .contexts = CTX_ANYWHERE,
     .run = analyze_snail_stats_run,
 };
 

@@ -12,6 +12,8 @@ const struct command ask_slimy_command = {
     .type = COMMAND_MESSAGE,
     .flags = CMD_DEFERRED | CMD_NEEDS_AI,
     .cooldown_ms = 5000,
+    .installs = INSTALL_GUILD | INSTALL_USER, /* works wherever the user is */
+    .contexts = CTX_ANYWHERE,
     .run = ask_slimy_run,
 };
 

@@ -21,6 +21,8 @@ const struct command chat_command = {
     .n_options = ARRAY_LEN(chat_options),
     .flags = CMD_DEFERRED | CMD_NEEDS_AI,
     .cooldown_ms = 5000,
+    .installs = INSTALL_GUILD | INSTALL_USER, /* works wherever the user is */
+    .contexts = CTX_ANYWHERE,
     .run = chat_run,
 };
 

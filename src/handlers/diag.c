@@ -27,6 +27,7 @@ const struct command diag_command = {
     .flags = CMD_DEFERRED | CMD_EPHEMERAL | CMD_GUILD_ONLY | CMD_NEEDS_MANAGE_GUILD,
     .cooldown_ms = 10000,
     .default_member_permissions = "32", /* Manage Server; checked again by the dispatcher */
+    .installs = INSTALL_GUILD,
     .contexts = CTX_GUILD,
     .run = diag_run,
 };

@@ -38,6 +38,7 @@ const struct command leaderboard_command = {
     .options = leaderboard_options,
     .n_options = ARRAY_LEN(leaderboard_options),
     .flags = CMD_DEFERRED | CMD_GUILD_ONLY,
+    .installs = INSTALL_GUILD,
     .contexts = CTX_GUILD,
     .run = leaderboard_run,
 };

@@ -37,6 +37,7 @@ static const struct cmd_option mode_set_options[] = {
      .type = OPT_STRING,
      .description = "Mode profile to apply",
      .required = true,
+     .autocomplete = true,
      .choices = mode_profile_choices,
      .n_choices = ARRAY_LEN(mode_profile_choices)},
     {.name = "channel",
@@ -96,6 +97,7 @@ const struct command mode_command = {
     .subcommands = mode_subcommands,
     .n_subcommands = ARRAY_LEN(mode_subcommands),
     .default_member_permissions = "32", /* Manage Guild */
+    .installs = INSTALL_GUILD,
     .contexts = CTX_GUILD,
 };
 

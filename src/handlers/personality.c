@@ -69,6 +69,7 @@ const struct command personality_command = {
     .subcommands = personality_subcommands,
     .n_subcommands = ARRAY_LEN(personality_subcommands),
     .default_member_permissions = "8", /* Administrator: hidden from others; the dispatcher checks again */
+    .installs = INSTALL_GUILD,
     .contexts = CTX_GUILD,
 };
 

@@ -117,6 +117,8 @@ static const struct command snail_subcommands[] = {
 const struct command snail_command = {
     .name = "snail",
     .description = "Supersnail costs calculator (T5–T8)",
+    .installs = INSTALL_GUILD | INSTALL_USER, /* works wherever the user is */
+    .contexts = CTX_ANYWHERE,
     .subcommands = snail_subcommands,
     .n_subcommands = ARRAY_LEN(snail_subcommands),
 };

@@ -50,6 +50,7 @@ static const struct cmd_option stats_options[] = {
     {.name = "period",
      .type = OPT_STRING,
      .description = "Time period (default: 30 days)",
+     .autocomplete = true,
      .choices = stats_period_choices,
      .n_choices = ARRAY_LEN(stats_period_choices)},
 };

@@ -58,6 +58,10 @@ struct cmd_option {
     double min_value, max_value;
     unsigned min_length, max_length; /* STRING length bounds; 0 means unset */
     uint32_t channel_types;          /* CHANNEL options: bit n allows Discord channel type n; 0 = any */
+    /* Suggestions as the user types (autocomplete): from the leaf's `autocomplete`, or, for a
+     * leaf without one, `choices` filtered by what was typed. Choices are then not registered
+     * (Discord takes one or the other), so the handler must check the value it gets. */
+    bool autocomplete;
 };
 
 /* Command flags: the dispatcher applies each one before `run` (and before `check`, below).
@@ -93,6 +97,8 @@ enum cmd_flags {
     CMD_NEEDS_ADMIN = 1u << 4,
     CMD_NEEDS_CONSENT = 1u << 5,
     CMD_NEEDS_AI = 1u << 6,
+    CMD_UPDATE = 1u << 7, /* component leaves: the reply replaces the message carrying the component
+                             (type 7, or 6 when deferred) instead of being a new message */
 };
 
 /* Where a command may be used (Discord interaction context types), as a bit set. 0 = Discord's default. */
@@ -100,6 +106,15 @@ enum cmd_contexts {
     CTX_GUILD = 1u << 0,
     CTX_BOT_DM = 1u << 1,
     CTX_PRIVATE_CHANNEL = 1u << 2,
+    CTX_ANYWHERE = CTX_GUILD | CTX_BOT_DM | CTX_PRIVATE_CHANNEL,
+};
+
+/* Who may install a command (Discord integration types), as a bit set. 0 = Discord's default
+ * (servers only). A user-installed command works in any server or DM the user is in; its data
+ * then lives in the user's own scope where the place did not install Slimy (interaction.h). */
+enum cmd_installs {
+    INSTALL_GUILD = 1u << 0,
+    INSTALL_USER = 1u << 1,
 };
 
 struct cmd_services;
@@ -116,7 +131,13 @@ typedef void (*cmd_free_fn)(void *p);
 
 /* A command, a subcommand group or a subcommand. A node with `subcommands` is only a
  * container: it has no options and no run. A leaf has `run`. Flags and cooldown are read
- * from the leaf that runs, so /snail calc can be immediate while /snail sheet is deferred. */
+ * from the leaf that runs, so /snail calc can be immediate while /snail sheet is deferred.
+ *
+ * Components (buttons, select menus) a command puts on its messages come back to the same file:
+ * their custom_id is "command:action:arg:..." (component.h), and the top-level command's
+ * `components` are leaves named by action, run like subcommands (flags, check, cooldown, await;
+ * path "command:action"). Anyone who sees a message can press its buttons, so a leaf's check
+ * compares the owner written in the custom_id with the presser, and parses the rest strictly. */
 struct command {
     const char *name;        /* 1-32 chars; CHAT_INPUT names are lower case */
     enum command_type type;  /* 0 means COMMAND_CHAT_INPUT; only top-level commands set it */
@@ -129,8 +150,16 @@ struct command {
     uint32_t cooldown_ms;                   /* per user, per command path; 0 = none */
     const char *default_member_permissions; /* decimal bit set string ("32" = Manage Guild); NULL = everyone */
     unsigned contexts;                      /* enum cmd_contexts bit set; 0 = Discord's default */
+    unsigned installs;                      /* enum cmd_installs bit set; 0 = Discord's default */
     cmd_run_fn check;                       /* NULL, or refuses bad input before admission (see the flags) */
     cmd_run_fn run;
+    /* A leaf with autocomplete options: adds suggestions for the focused one (cmd_focused(),
+     * cmd_suggest()), answered at once (type 8) on the request thread. It may make one quick
+     * store query; nothing slower. Its return status is only logged: a failure suggests nothing. */
+    cmd_run_fn autocomplete;
+    const struct command *components; /* top level only: component leaves, by action name */
+    size_t n_components;
+    const char *cooldown_as; /* NULL, or the command path whose cooldown this leaf shares ("dream") */
 };
 
 /* Services a handler may use; all borrowed, valid for the whole run. */
@@ -151,7 +180,7 @@ struct cmd_services {
  * rest belongs to the dispatcher and the await helpers. */
 struct cmd_ctx {
     const struct interaction *interaction; /* borrowed; the parsed request */
-    const char *scope_id;                  /* guild id, or "dm:<channel id>" in a DM (see store.h) */
+    const char *scope_id;                  /* guild id, "dm:<channel id>" or "user:<user id>" (interaction.h) */
     const struct command *command;         /* the leaf being run */
     const char *path;                      /* "snail calc": command and subcommand names */
     const struct cmd_services *services;   /* borrowed */
@@ -163,6 +192,7 @@ struct cmd_ctx {
     void *result;            /* what the last await produced (cmd_resume) */
     cmd_free_fn result_free; /* frees result at the next await or when the run ends */
     cmd_run_fn next;         /* the step to run once the await completes */
+    cJSON *suggestions;      /* autocomplete runs: the choices cmd_suggest() added */
 };
 
 /* ---- the ones handlers call ---- */
@@ -227,6 +257,26 @@ bool cmd_here_channel(const struct cmd_ctx *ctx, struct cmd_channel *out);
 bool cmd_target_attachment(const struct cmd_ctx *ctx, size_t n, struct cmd_attachment *out);
 /* The text of a MESSAGE command's target message; NULL when it has none. */
 const char *cmd_target_content(const struct cmd_ctx *ctx);
+
+/* ---- components and autocomplete ---- */
+
+/* The nth ':'-separated argument of a component's custom_id after "command:action" (0-based),
+ * copied into out (out_size bytes). false when there is none or it does not fit. */
+bool cmd_component_arg(const struct cmd_ctx *ctx, size_t n, char *out, size_t out_size);
+/* The nth value chosen in a select menu (borrowed), or NULL. */
+const char *cmd_component_value(const struct cmd_ctx *ctx, size_t n);
+/* The text of the message carrying the component, or NULL. */
+const char *cmd_component_message_content(const struct cmd_ctx *ctx);
+
+/* Autocomplete: the option being typed and what has been typed so far (both borrowed; the
+ * text is "" when nothing was typed yet). false when no option is focused. */
+bool cmd_focused(const struct cmd_ctx *ctx, const char **name, const char **typed);
+/* Adds a suggestion: a name shown (cut to 100 characters on a character boundary) and its
+ * string value (at most 100 characters, else refused). SLIMY_ETOOBIG past Discord's 25. */
+enum slimy_status cmd_suggest(struct cmd_ctx *ctx, const char *name, const char *value);
+/* Suggests the focused option's declared choices whose name or value holds what was typed
+ * (ignoring ASCII case): what a leaf without its own autocomplete gets. */
+enum slimy_status cmd_suggest_declared(struct cmd_ctx *ctx);
 
 /* Sets the reply text (printf format) and returns SLIMY_OK, or a status if it did not fit. */
 enum slimy_status cmd_reply(struct cmd_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -49,6 +49,10 @@ static void register_leaves(const struct command *c, const char *prefix)
         metrics_command_register(path);
     for (size_t i = 0; i < c->n_subcommands; i++)
         register_leaves(&c->subcommands[i], path);
+    for (size_t i = 0; i < c->n_components; i++) {
+        snprintf(path, sizeof path, "%s:%s", c->name, c->components[i].name);
+        metrics_command_register(path);
+    }
 }
 
 int dispatch_new(const struct slimy_config *cfg, const struct command *const *commands, size_t n_commands,
@@ -187,7 +191,8 @@ static void reply_ephemeral(struct dispatch_reply *out, const char *fmt, ...)
 
 /* ---- the request path ---- */
 
-/* Runs an immediate command on the request thread and answers type 4. */
+/* Runs an immediate command on the request thread and answers type 4 (7 for a component that
+ * updates its message). */
 static void run_immediate(struct dispatch *d, const struct command *leaf, const char *path,
                           const struct interaction *it, struct dispatch_reply *out)
 {
@@ -196,8 +201,30 @@ static void run_immediate(struct dispatch *d, const struct command *leaf, const 
     dispatch_run_now(d, leaf, path, it, &reply);
     if (message_is_empty(&reply))
         message_set_text(&reply, "✅ Done."); /* Discord rejects an empty message */
-    reply_json(out, 200, response_message_json(&reply));
+    enum response_type type = (leaf->flags & CMD_UPDATE) ? RESPONSE_UPDATE_MESSAGE : RESPONSE_CHANNEL_MESSAGE;
+    reply_json(out, 200, response_message_json_typed(&reply, type));
     message_cleanup(&reply);
+}
+
+/* A deferred leaf's acknowledgement: "thinking…" (type 5), or type 6 for a component that will
+ * edit its own message. */
+static char *ack_json(const struct command *leaf)
+{
+    if (leaf->flags & CMD_UPDATE)
+        return response_deferred_update_json();
+    return response_deferred_json((leaf->flags & CMD_EPHEMERAL) != 0);
+}
+
+static enum metrics_interaction_type kind_of(int type)
+{
+    switch (type) {
+    case INTERACTION_PING: return METRICS_INTERACTION_PING;
+    case INTERACTION_APPLICATION_COMMAND: return METRICS_INTERACTION_COMMAND;
+    case INTERACTION_AUTOCOMPLETE: return METRICS_INTERACTION_AUTOCOMPLETE;
+    case INTERACTION_MESSAGE_COMPONENT: return METRICS_INTERACTION_COMPONENT;
+    case INTERACTION_MODAL_SUBMIT: return METRICS_INTERACTION_MODAL;
+    default: return METRICS_INTERACTION_UNKNOWN;
+    }
 }
 
 /* Runs the leaf's check (command.h) on this thread. true when it passed; otherwise the refusal,
@@ -252,42 +279,67 @@ struct dispatch_wait {
     void *resume_arg;
 };
 
-/* The checks that need no shared state; then either the answer (NULL returned) or a wait that
- * takes over *it. */
-static struct dispatch_wait *handle_command(struct dispatch *d, struct interaction *it, int64_t signed_at_s,
-                                            const char *body, size_t len, struct dispatch_reply *out)
+/* The leaf's flags that need no shared state: true when it may go on; otherwise the refusal is
+ * in out. */
+static bool passes_flags(struct dispatch *d, const struct command *leaf, const char *path, const struct interaction *it,
+                         struct dispatch_reply *out)
 {
-    const struct command *top = dispatch_find(d->commands, d->n_commands, it->command_name, it->command_type);
-    char path[COMMAND_PATH_MAX];
-    const struct command *leaf = top ? dispatch_resolve_leaf(top, it, path, sizeof path) : NULL;
-    if (!leaf) {
-        log_info("unknown command", LOG_S("interaction_id", it->id), LOG_S("command", it->command_name));
-        reply_ephemeral(out, "❌ Unknown command. It may have been removed; try `/` to see what I can do.");
-        return NULL;
-    }
     bool needs_perms = (leaf->flags & (CMD_NEEDS_ADMIN | CMD_NEEDS_MANAGE_GUILD)) != 0;
     if ((leaf->flags & CMD_GUILD_ONLY || needs_perms) && !it->guild_id) {
         reply_ephemeral(out, "🏠 `/%s` only works in a server, not in DMs.", path);
-        return NULL;
+        return false;
+    }
+    if ((leaf->flags & CMD_GUILD_ONLY || needs_perms) && !it->is_guild_install) {
+        reply_ephemeral(out, "🏠 `/%s` only works in servers that have added Slimy.", path);
+        return false;
     }
     /* Discord's default_member_permissions only hides a command, and server admins can change
      * it, so the permission is checked here again from member.permissions. */
     uint64_t perms = it->member_permissions;
     if ((leaf->flags & CMD_NEEDS_ADMIN) && !(perms & PERMISSION_ADMINISTRATOR)) {
         reply_ephemeral(out, "❌ This command requires Administrator permissions.");
-        return NULL;
+        return false;
     }
     if ((leaf->flags & CMD_NEEDS_MANAGE_GUILD) && !(perms & (PERMISSION_ADMINISTRATOR | PERMISSION_MANAGE_GUILD))) {
         reply_ephemeral(out, "❌ This command requires the Manage Server permission.");
-        return NULL;
+        return false;
     }
     if ((leaf->flags & CMD_NEEDS_AI) && !d->services.ai) {
         reply_ephemeral(out,
                         "🤖 AI is not configured on this server, so `/%s` is unavailable. "
                         "An admin can set OPENAI_API_KEY (or OPENAI_BASE_URL for a local model).",
                         path);
+        return false;
+    }
+    return true;
+}
+
+/* The answer to a request naming a leaf this build does not have. */
+static void reply_unknown(const struct interaction *it, struct dispatch_reply *out)
+{
+    if (it->type == INTERACTION_MESSAGE_COMPONENT) {
+        /* An old message's button, a command removed since, or a custom_id we never wrote. */
+        log_info("unknown component", LOG_S("interaction_id", it->id));
+        reply_ephemeral(out, "❌ This button or menu is no longer active.");
+        return;
+    }
+    log_info("unknown command", LOG_S("interaction_id", it->id), LOG_S("command", it->command_name));
+    reply_ephemeral(out, "❌ Unknown command. It may have been removed; try `/` to see what I can do.");
+}
+
+/* A command or a component press: the checks that need no shared state; then either the answer
+ * (NULL returned) or a wait that takes over *it. */
+static struct dispatch_wait *handle_run(struct dispatch *d, struct interaction *it, int64_t signed_at_s,
+                                        const char *body, size_t len, struct dispatch_reply *out)
+{
+    char path[COMMAND_PATH_MAX];
+    const struct command *leaf = dispatch_resolve(d, it, path, sizeof path);
+    if (!leaf) {
+        reply_unknown(it, out);
         return NULL;
     }
+    if (!passes_flags(d, leaf, path, it, out))
+        return NULL;
     /* The command's own check of its input (CPU only): a refusal costs no admission, no cooldown. */
     if (!passes_check(d, leaf, path, it, out))
         return NULL;
@@ -319,10 +371,22 @@ static struct dispatch_wait *handle_command(struct dispatch *d, struct interacti
                              .expires_at_wall_ms = (uint64_t)signed_at_s * 1000u + INTERACTION_TOKEN_LIFETIME_MS};
     w->admission = (struct kv_admission){.interaction_id = w->it.id,
                                          .user_id = w->it.user_id,
-                                         .command_path = w->path,
+                                         .command_path = leaf->cooldown_as ? leaf->cooldown_as : w->path,
                                          .cooldown_ms = leaf->cooldown_ms,
                                          .job = is_deferred ? &w->job : NULL};
     return w;
+}
+
+/* Autocomplete: the leaf's suggestions, at once (type 8); none for a leaf we do not have. */
+static void suggest(struct dispatch *d, const struct interaction *it, struct dispatch_reply *out)
+{
+    char path[COMMAND_PATH_MAX];
+    const struct command *leaf = dispatch_resolve(d, it, path, sizeof path);
+    if (!leaf) {
+        reply_json(out, 200, response_suggestions_json(NULL));
+        return;
+    }
+    reply_json(out, 200, dispatch_suggest(d, leaf, path, it));
 }
 
 void dispatch_wait_finish(struct dispatch_wait *w, struct dispatch_reply *out)
@@ -348,16 +412,17 @@ void dispatch_wait_finish(struct dispatch_wait *w, struct dispatch_reply *out)
         /* fall through */
     case KV_ADMITTED:
         if (is_deferred)
-            reply_json(out, 200, response_deferred_json((leaf->flags & CMD_EPHEMERAL) != 0));
+            reply_json(out, 200, ack_json(leaf));
         else
             run_immediate(d, leaf, path, it, out);
         break;
     case KV_COOLING_DOWN: {
         /* Round up to a tenth so "0.0s" is never shown while still limited. */
         uint64_t tenths = (w->result.cooldown_remaining_ms + 99) / 100;
-        metrics_cooldown_hit(path);
+        const char *cooled = leaf->cooldown_as ? leaf->cooldown_as : path;
+        metrics_cooldown_hit(cooled);
         reply_ephemeral(out, "⏳ Slow down! Please wait %llu.%llus before using `/%s` again.",
-                        (unsigned long long)(tenths / 10), (unsigned long long)(tenths % 10), path);
+                        (unsigned long long)(tenths / 10), (unsigned long long)(tenths % 10), cooled);
         break;
     }
     case KV_QUEUE_FULL:
@@ -367,7 +432,7 @@ void dispatch_wait_finish(struct dispatch_wait *w, struct dispatch_reply *out)
         break;
     }
 out:
-    metrics_interaction(METRICS_INTERACTION_COMMAND, out->http_status);
+    metrics_interaction(kind_of(it->type), out->http_status);
     interaction_free(&w->it);
     free(w);
 }
@@ -417,23 +482,23 @@ struct dispatch_wait *dispatch_interaction_start(struct dispatch *d, const char 
         metrics_interaction(METRICS_INTERACTION_UNKNOWN, out->http_status);
         return NULL;
     }
+    bool is_counted = false; /* by dispatch_wait_finish, for a request that waits on its admission */
     switch (it.type) {
     case INTERACTION_PING: reply_json(out, 200, strdup(RESPONSE_PONG_JSON)); break;
     case INTERACTION_APPLICATION_COMMAND:
-        w = handle_command(d, &it, signed_at_s, body, len, out);
-        if (!w) /* answered without an admission; one that had one is counted by dispatch_wait_finish */
-            metrics_interaction(METRICS_INTERACTION_COMMAND, out->http_status);
+    case INTERACTION_MESSAGE_COMPONENT:
+        w = handle_run(d, &it, signed_at_s, body, len, out);
+        is_counted = w != NULL;
         /* In memory the answer is at hand: no need to make the caller wait for it. */
         if (w && kv_state(d->kv) != KV_STATE_SHARED) {
             finish_now(w, out);
             w = NULL;
         }
         break;
-    case INTERACTION_AUTOCOMPLETE: reply_json(out, 200, strdup("{\"type\":8,\"data\":{\"choices\":[]}}")); break;
-    case INTERACTION_MESSAGE_COMPONENT:
+    case INTERACTION_AUTOCOMPLETE: suggest(d, &it, out); break;
     case INTERACTION_MODAL_SUBMIT:
-        /* Slimy sends no buttons or modals yet, so any component is from an old message. */
-        reply_ephemeral(out, "❌ This button or form is no longer active.");
+        /* Slimy opens no forms, so any submission is from something it never sent. */
+        reply_ephemeral(out, "❌ This form is no longer active.");
         break;
     default:
         /* Not one of Discord's interaction types: nothing to answer it with. */
@@ -441,13 +506,8 @@ struct dispatch_wait *dispatch_interaction_start(struct dispatch *d, const char 
         reply_error(out, 400, "unknown interaction type");
         break;
     }
-    if (it.type != INTERACTION_APPLICATION_COMMAND)
-        metrics_interaction(it.type == INTERACTION_PING                ? METRICS_INTERACTION_PING
-                            : it.type == INTERACTION_AUTOCOMPLETE      ? METRICS_INTERACTION_AUTOCOMPLETE
-                            : it.type == INTERACTION_MESSAGE_COMPONENT ? METRICS_INTERACTION_COMPONENT
-                            : it.type == INTERACTION_MODAL_SUBMIT      ? METRICS_INTERACTION_MODAL
-                                                                       : METRICS_INTERACTION_UNKNOWN,
-                            out->http_status);
+    if (!is_counted)
+        metrics_interaction(kind_of(it.type), out->http_status);
     interaction_free(&it);
     return w;
 }

@@ -25,17 +25,19 @@ struct dispatch {
     atomic_bool is_draining;
 };
 
-/* Finds a top-level command by name and type (1 chat input, 2 user, 3 message). */
-const struct command *dispatch_find(const struct command *const *commands, size_t n, const char *name, int type);
-
-/* Resolves the leaf to run from the interaction's subcommand group and subcommand names.
- * Writes "snail calc" into path. NULL when the request names a leaf we do not have. */
-const struct command *dispatch_resolve_leaf(const struct command *top, const struct interaction *it, char *path,
-                                            size_t path_len);
+/* The leaf an interaction runs: a command's (sub)command from its names, writing "snail calc"
+ * into path, or a component leaf from its custom_id, writing "dream:reroll". NULL when the
+ * request names a leaf this build does not have. */
+const struct command *dispatch_resolve(const struct dispatch *d, const struct interaction *it, char *path,
+                                       size_t path_len);
 
 /* Runs an immediate command's handler on this thread into reply, and records the run. */
 void dispatch_run_now(struct dispatch *d, const struct command *leaf, const char *path, const struct interaction *it,
                       struct message *reply);
+
+/* Runs the leaf's autocomplete on this thread; returns the type-8 response (free() it), or NULL
+ * when out of memory. A leaf without one suggests nothing. */
+char *dispatch_suggest(struct dispatch *d, const struct command *leaf, const char *path, const struct interaction *it);
 
 /* The job stream's decode hook: an entry queued by kv_admit (on any replica) becomes a job. */
 int dispatch_decode_job(const struct kv_entry *entry, struct job *job, void *arg);

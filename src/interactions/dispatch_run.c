@@ -10,12 +10,14 @@
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/status.h"
+#include "interactions/component.h"
 #include "interactions/dispatch_internal.h"
+#include "interactions/response.h"
 #include "jobs/job_stream.h"
 #include "store/store.h"
 
 /* Finds a top-level command by name and type (1 chat input, 2 user, 3 message). */
-const struct command *dispatch_find(const struct command *const *commands, size_t n, const char *name, int type)
+static const struct command *find_command(const struct command *const *commands, size_t n, const char *name, int type)
 {
     if (!name)
         return NULL;
@@ -47,8 +49,8 @@ static const char *failure_text(int rc)
 
 /* Resolves the leaf to run from the interaction's subcommand group and subcommand names.
  * Writes "snail calc" into path. NULL when the request names a leaf we do not have. */
-const struct command *dispatch_resolve_leaf(const struct command *top, const struct interaction *it, char *path,
-                                            size_t path_len)
+static const struct command *resolve_leaf(const struct command *top, const struct interaction *it, char *path,
+                                          size_t path_len)
 {
     const struct command *c = top;
     snprintf(path, path_len, "%s", top->name);
@@ -67,6 +69,38 @@ const struct command *dispatch_resolve_leaf(const struct command *top, const str
         snprintf(path + used, path_len - used, " %s", c->name);
     }
     return c->run ? c : NULL;
+}
+
+/* The component leaf a custom_id names: "dream:reroll:..." runs the component "reroll" of the
+ * top-level command "dream", path "dream:reroll". */
+static const struct command *resolve_component(const struct command *const *commands, size_t n, const char *custom_id,
+                                               char *path, size_t path_len)
+{
+    char name[COMMAND_PATH_MAX], action[COMMAND_PATH_MAX];
+    if (!custom_id || !component_id_field(custom_id, 0, name, sizeof name) ||
+        !component_id_field(custom_id, 1, action, sizeof action))
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(commands[i]->name, name) != 0)
+            continue;
+        for (size_t k = 0; k < commands[i]->n_components; k++) {
+            const struct command *leaf = &commands[i]->components[k];
+            if (strcmp(leaf->name, action) == 0 && leaf->run) {
+                snprintf(path, path_len, "%s:%s", name, action);
+                return leaf;
+            }
+        }
+    }
+    return NULL;
+}
+
+const struct command *dispatch_resolve(const struct dispatch *d, const struct interaction *it, char *path,
+                                       size_t path_len)
+{
+    if (it->type == INTERACTION_MESSAGE_COMPONENT)
+        return resolve_component(d->commands, d->n_commands, it->custom_id, path, path_len);
+    const struct command *top = find_command(d->commands, d->n_commands, it->command_name, it->command_type);
+    return top ? resolve_leaf(top, it, path, path_len) : NULL;
 }
 
 /* What a job carries for the dispatcher: the parsed request and the leaf it runs. */
@@ -96,9 +130,7 @@ int dispatch_decode_job(const struct kv_entry *entry, struct job *job, void *arg
     int rc = interaction_parse(entry->body, entry->body_len, &df->interaction);
     if (rc)
         return rc;
-    const struct interaction *it = &df->interaction;
-    const struct command *top = dispatch_find(d->commands, d->n_commands, it->command_name, it->command_type);
-    const struct command *leaf = top ? dispatch_resolve_leaf(top, it, df->path, sizeof df->path) : NULL;
+    const struct command *leaf = dispatch_resolve(d, &df->interaction, df->path, sizeof df->path);
     if (!leaf || !(leaf->flags & CMD_DEFERRED) || strcmp(df->path, entry->path) != 0)
         return SLIMY_EINVAL; /* a command this build does not have (a rolling upgrade) */
     df->command = leaf;
@@ -363,4 +395,31 @@ void dispatch_run_now(struct dispatch *d, const struct command *leaf, const char
     uint64_t started = clock_mono_ms();
     enum slimy_status rc = leaf->run(&ctx);
     after_run(d, &ctx, rc, clock_mono_ms() - started);
+}
+
+/* ---- autocomplete ---- */
+
+char *dispatch_suggest(struct dispatch *d, const struct command *leaf, const char *path, const struct interaction *it)
+{
+    struct message unused;
+    message_init(&unused);
+    struct cmd_ctx ctx;
+    char scope_id[INTERACTION_SCOPE_MAX];
+    init_ctx(d, &ctx, leaf, path, it, &unused, scope_id);
+    ctx.suggestions = cJSON_CreateArray();
+    if (ctx.suggestions) {
+        enum slimy_status rc = leaf->autocomplete ? leaf->autocomplete(&ctx) : cmd_suggest_declared(&ctx);
+        if (rc) /* whatever was added still goes out: a partial list beats none */
+            log_info("autocomplete failed", LOG_S("interaction_id", it->id), LOG_S("command", path),
+                     LOG_S("status", slimy_strerror(rc)));
+    }
+    char *json = response_suggestions_json(ctx.suggestions);
+    cJSON_Delete(ctx.suggestions);
+    if (ctx.state) { /* autocomplete keeps no state, but one that did must not leak it */
+        if (ctx.state_free)
+            ctx.state_free(ctx.state);
+        free(ctx.state);
+    }
+    message_cleanup(&unused);
+    return json;
 }

@@ -78,6 +78,49 @@ static void find_leaf(struct interaction *it, const cJSON *options)
     it->options = cJSON_IsArray(options) ? options : NULL;
 }
 
+/* The invoker: member.user in a server, user elsewhere. */
+static void parse_user(struct interaction *out, const cJSON *root)
+{
+    const cJSON *member = cJSON_GetObjectItemCaseSensitive(root, "member");
+    const cJSON *user = cJSON_GetObjectItemCaseSensitive(root, "user");
+    if (cJSON_IsObject(member)) {
+        out->has_member = true;
+        user = cJSON_GetObjectItemCaseSensitive(member, "user");
+        uint64_t perms = 0;
+        if (interaction_parse_permissions(interaction_str(member, "permissions", NULL), &perms))
+            out->member_permissions = perms;
+    }
+    out->user_id = interaction_str(user, "id", "");
+    out->user_name = interaction_display_name(member, user);
+    const cJSON *owners = cJSON_GetObjectItemCaseSensitive(root, "authorizing_integration_owners");
+    out->is_guild_install = !cJSON_IsObject(owners) || cJSON_GetObjectItemCaseSensitive(owners, "0") != NULL;
+}
+
+/* data: a command's name and options, or a component's custom_id and values. */
+static void parse_data(struct interaction *out, const cJSON *root)
+{
+    const cJSON *data = cJSON_GetObjectItemCaseSensitive(root, "data");
+    if (!cJSON_IsObject(data))
+        return;
+    if (out->type == INTERACTION_APPLICATION_COMMAND || out->type == INTERACTION_AUTOCOMPLETE) {
+        out->command_name = interaction_str(data, "name", NULL);
+        int ctype;
+        out->command_type = int_member(data, "type", &ctype) ? ctype : 1;
+        out->target_id = interaction_str(data, "target_id", NULL);
+        const cJSON *resolved = cJSON_GetObjectItemCaseSensitive(data, "resolved");
+        out->resolved = cJSON_IsObject(resolved) ? resolved : NULL;
+        find_leaf(out, cJSON_GetObjectItemCaseSensitive(data, "options"));
+    } else if (out->type == INTERACTION_MESSAGE_COMPONENT) {
+        out->custom_id = interaction_str(data, "custom_id", NULL);
+        int ctype;
+        out->component_type = int_member(data, "component_type", &ctype) ? ctype : 0;
+        const cJSON *values = cJSON_GetObjectItemCaseSensitive(data, "values");
+        out->values = cJSON_IsArray(values) ? values : NULL;
+        const cJSON *message = cJSON_GetObjectItemCaseSensitive(root, "message");
+        out->message = cJSON_IsObject(message) ? message : NULL;
+    }
+}
+
 int interaction_parse(const char *body, size_t len, struct interaction *out)
 {
     memset(out, 0, sizeof *out);
@@ -112,30 +155,8 @@ int interaction_parse(const char *body, size_t len, struct interaction *out)
     int context;
     if (int_member(root, "context", &context))
         out->context = context;
-
-    const cJSON *member = cJSON_GetObjectItemCaseSensitive(root, "member");
-    const cJSON *user = cJSON_GetObjectItemCaseSensitive(root, "user");
-    if (cJSON_IsObject(member)) {
-        out->has_member = true;
-        user = cJSON_GetObjectItemCaseSensitive(member, "user");
-        uint64_t perms = 0;
-        if (interaction_parse_permissions(interaction_str(member, "permissions", NULL), &perms))
-            out->member_permissions = perms;
-    }
-    out->user_id = interaction_str(user, "id", "");
-    out->user_name = interaction_display_name(member, user);
-
-    const cJSON *data = cJSON_GetObjectItemCaseSensitive(root, "data");
-    if (cJSON_IsObject(data) &&
-        (out->type == INTERACTION_APPLICATION_COMMAND || out->type == INTERACTION_AUTOCOMPLETE)) {
-        out->command_name = interaction_str(data, "name", NULL);
-        int ctype;
-        out->command_type = int_member(data, "type", &ctype) ? ctype : 1;
-        out->target_id = interaction_str(data, "target_id", NULL);
-        const cJSON *resolved = cJSON_GetObjectItemCaseSensitive(data, "resolved");
-        out->resolved = cJSON_IsObject(resolved) ? resolved : NULL;
-        find_leaf(out, cJSON_GetObjectItemCaseSensitive(data, "options"));
-    }
+    parse_user(out, root);
+    parse_data(out, root);
     return SLIMY_OK;
 }
 
@@ -175,8 +196,11 @@ const cJSON *interaction_target_message(const struct interaction *it)
 
 void interaction_scope_id(const struct interaction *it, char out[INTERACTION_SCOPE_MAX])
 {
-    if (it->guild_id && *it->guild_id)
+    bool in_guild = it->guild_id && *it->guild_id;
+    if (in_guild && it->is_guild_install)
         snprintf(out, INTERACTION_SCOPE_MAX, "%s", it->guild_id);
+    else if (in_guild || it->context == 2) /* a server without Slimy, or a DM between users */
+        snprintf(out, INTERACTION_SCOPE_MAX, "user:%s", it->user_id);
     else
         snprintf(out, INTERACTION_SCOPE_MAX, "dm:%s", it->channel_id ? it->channel_id : it->user_id);
 }

@@ -60,6 +60,12 @@ struct interaction {
     uint64_t member_permissions; /* member.permissions parsed as 64 bits; 0 in DMs */
     int context;                 /* 0 guild, 1 bot DM, 2 private channel; -1 if absent */
 
+    /* Installed where: authorizing_integration_owners names the guild ("0") when the app is
+     * installed in the server, the user ("1") when the user installed it to their account. A
+     * user-installed command used in a server that never installed Slimy has only "1": the
+     * server is not ours to keep data for. true when the field is absent (older payloads). */
+    bool is_guild_install;
+
     /* APPLICATION_COMMAND (and AUTOCOMPLETE) only; NULL/0 otherwise. */
     const char *command_name;     /* data.name */
     int command_type;             /* data.type: 1 chat input, 2 user, 3 message */
@@ -68,6 +74,12 @@ struct interaction {
     const cJSON *options;         /* the leaf option array (after subcommands), or NULL */
     const cJSON *resolved;        /* data.resolved, or NULL */
     const char *target_id;        /* data.target_id for USER/MESSAGE commands */
+
+    /* MESSAGE_COMPONENT only; NULL/0 otherwise. */
+    const char *custom_id; /* data.custom_id: "command:action:..." as Slimy wrote it (component.h) */
+    int component_type;    /* data.component_type: 2 button, 3 string select */
+    const cJSON *values;   /* data.values: the chosen options of a select menu, or NULL */
+    const cJSON *message;  /* the message carrying the component, or NULL */
 };
 
 /* Parses body (len bytes, need not be NUL-terminated) into *out.
@@ -95,8 +107,10 @@ const char *interaction_display_name(const cJSON *member, const cJSON *user);
 
 #define INTERACTION_SCOPE_MAX 40
 
-/* Writes the storage scope of the interaction into out: the guild id in a server, or
- * "dm:<channel id>" elsewhere, so a DM is its own scope. */
+/* Writes the storage scope of the interaction into out: the guild id in a server that installed
+ * Slimy, "dm:<channel id>" in the user's DM with Slimy, and "user:<user id>" (the user's own
+ * scope) for a user-installed command used in a group DM, a DM between users, or a server that
+ * never installed Slimy: data is never kept for a place whose owners did not install the app. */
 void interaction_scope_id(const struct interaction *it, char out[INTERACTION_SCOPE_MAX]);
 
 /* Parses a Discord permission string ("2147483647") into *out. false if not a decimal uint64. */

@@ -17,6 +17,7 @@ void message_cleanup(struct message *m)
 {
     buf_cleanup(&m->content);
     cJSON_Delete(m->embeds);
+    cJSON_Delete(m->components);
     for (size_t i = 0; i < m->n_files; i++) {
         free(m->files[i].filename);
         free(m->files[i].content_type);
@@ -54,6 +55,34 @@ int message_add_embed(struct message *m, cJSON *embed)
     }
     cJSON_AddItemToArray(m->embeds, embed);
     return SLIMY_OK;
+}
+
+static int ensure_components(struct message *m)
+{
+    if (!m->components && !(m->components = cJSON_CreateArray()))
+        return SLIMY_ENOMEM;
+    return SLIMY_OK;
+}
+
+int message_add_row(struct message *m, cJSON *row)
+{
+    if (!row || ensure_components(m)) {
+        cJSON_Delete(row);
+        return SLIMY_ENOMEM;
+    }
+    if (cJSON_GetArraySize(m->components) >= MESSAGE_MAX_ROWS) {
+        cJSON_Delete(row);
+        return SLIMY_ETOOBIG;
+    }
+    cJSON_AddItemToArray(m->components, row);
+    return SLIMY_OK;
+}
+
+int message_clear_components(struct message *m)
+{
+    cJSON_Delete(m->components);
+    m->components = NULL;
+    return ensure_components(m);
 }
 
 int message_attach(struct message *m, const char *filename, const char *content_type, const void *data, size_t len)

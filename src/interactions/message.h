@@ -1,4 +1,4 @@
-/* message.h — a message Slimy sends to Discord: text, embeds, files and flags.
+/* message.h — a message Slimy sends to Discord: text, embeds, files, components and flags.
  * Handlers fill one in; response.c turns it into an interaction response (type 4) and
  * discord_rest.c into a webhook edit/follow-up (JSON or multipart). The content may be
  * longer than Discord's 2000 characters: the sender splits it (split.h).
@@ -18,6 +18,7 @@
 #define MESSAGE_TEXT_MAX_BYTES (64 * 1024) /* cap on the text a handler may produce before splitting */
 #define MESSAGE_MAX_FILES 10
 #define MESSAGE_MAX_EMBEDS 10
+#define MESSAGE_MAX_ROWS 5 /* action rows of components */
 
 struct message_file {
     char *filename;     /* owned, e.g. "export.json" */
@@ -32,6 +33,8 @@ struct message {
     unsigned flags;     /* MESSAGE_FLAG_* bits */
     struct message_file files[MESSAGE_MAX_FILES];
     size_t n_files;
+    cJSON *components; /* owned JSON array of action rows (component.h), or NULL: none sent. An
+                          empty array removes the components of the message it replaces. */
 };
 
 void message_init(struct message *m);
@@ -44,6 +47,11 @@ int message_set_textv(struct message *m, const char *fmt, va_list ap);
 int message_add_embed(struct message *m, cJSON *embed);
 /* Attaches a copy of data as a file. SLIMY_ETOOBIG past MESSAGE_MAX_FILES. */
 int message_attach(struct message *m, const char *filename, const char *content_type, const void *data, size_t len);
+/* Appends an action row (component.h); takes ownership of `row` even on failure.
+ * SLIMY_ETOOBIG past MESSAGE_MAX_ROWS. */
+int message_add_row(struct message *m, cJSON *row);
+/* Makes the message remove the components of the one it replaces (sends "components": []). */
+int message_clear_components(struct message *m);
 bool message_is_empty(const struct message *m);
 
 #endif

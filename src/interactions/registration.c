@@ -13,7 +13,9 @@ static bool add_option(cJSON *array, const struct cmd_option *o)
               cJSON_AddStringToObject(obj, "description", o->description);
     if (ok && o->required)
         ok = cJSON_AddTrueToObject(obj, "required");
-    if (ok && o->n_choices) {
+    if (ok && o->autocomplete) /* Discord refuses choices next to it: a definition has one or the other */
+        ok = cJSON_AddTrueToObject(obj, "autocomplete");
+    if (ok && o->n_choices && !o->autocomplete) {
         cJSON *choices = cJSON_AddArrayToObject(obj, "choices");
         for (size_t i = 0; ok && choices && i < o->n_choices; i++) {
             cJSON *c = cJSON_CreateObject();
@@ -61,6 +63,17 @@ static bool add_children(cJSON *obj, const struct command *c)
     return ok;
 }
 
+/* obj[key] = the numbers of the bits set in bits (below n_bits): contexts, integration_types. */
+static bool add_bits(cJSON *obj, const char *key, unsigned bits, int n_bits)
+{
+    cJSON *array = cJSON_AddArrayToObject(obj, key);
+    bool ok = array != NULL;
+    for (int bit = 0; ok && bit < n_bits; bit++)
+        if (bits & (1u << bit))
+            ok = cJSON_AddItemToArray(array, cJSON_CreateNumber(bit));
+    return ok;
+}
+
 static cJSON *command_json(const struct command *c)
 {
     cJSON *obj = cJSON_CreateObject();
@@ -71,13 +84,10 @@ static cJSON *command_json(const struct command *c)
         ok = c->default_member_permissions
                  ? cJSON_AddStringToObject(obj, "default_member_permissions", c->default_member_permissions) != NULL
                  : cJSON_AddNullToObject(obj, "default_member_permissions") != NULL;
-    if (ok && c->contexts) {
-        cJSON *contexts = cJSON_AddArrayToObject(obj, "contexts");
-        for (int bit = 0; ok && contexts && bit < 3; bit++)
-            if (c->contexts & (1u << bit))
-                ok = cJSON_AddItemToArray(contexts, cJSON_CreateNumber(bit));
-        ok = ok && contexts;
-    }
+    if (ok && c->installs)
+        ok = add_bits(obj, "integration_types", c->installs, 2);
+    if (ok && c->contexts)
+        ok = add_bits(obj, "contexts", c->contexts, 3);
     if (ok)
         ok = add_children(obj, c);
     if (!ok) {

@@ -49,6 +49,8 @@ cJSON *response_webhook_payload(const struct message *m, const char *content, si
         }
         ok = ok && atts;
     }
+    if (ok && with_extras && m->components)
+        ok = cJSON_AddItemToObject(obj, "components", cJSON_Duplicate(m->components, 1));
     if (ok && flags)
         ok = cJSON_AddNumberToObject(obj, "flags", flags) != NULL;
     if (!ok) {
@@ -76,6 +78,11 @@ static char *print_response(int type, cJSON *data)
 
 char *response_message_json(const struct message *m)
 {
+    return response_message_json_typed(m, RESPONSE_CHANNEL_MESSAGE);
+}
+
+char *response_message_json_typed(const struct message *m, enum response_type type)
+{
     const char *text = m->content.data ? m->content.data : "";
     size_t len = m->content.len;
     char *cut = NULL;
@@ -95,7 +102,24 @@ char *response_message_json(const struct message *m)
         return NULL;
     /* An inline response cannot carry files; a command that attaches must be CMD_DEFERRED. */
     cJSON_DeleteItemFromObjectCaseSensitive(data, "attachments");
-    return print_response(RESPONSE_CHANNEL_MESSAGE, data);
+    return print_response(type, data);
+}
+
+char *response_deferred_update_json(void)
+{
+    return strdup("{\"type\":6}");
+}
+
+char *response_suggestions_json(const cJSON *choices)
+{
+    cJSON *data = cJSON_CreateObject();
+    cJSON *copy = choices ? cJSON_Duplicate(choices, 1) : cJSON_CreateArray();
+    if (!data || !copy || !cJSON_AddItemToObject(data, "choices", copy)) {
+        cJSON_Delete(copy);
+        cJSON_Delete(data);
+        return NULL;
+    }
+    return print_response(RESPONSE_AUTOCOMPLETE_RESULT, data);
 }
 
 char *response_deferred_json(bool ephemeral)

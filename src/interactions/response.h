@@ -17,6 +17,9 @@ enum response_type {
     RESPONSE_PONG = 1,
     RESPONSE_CHANNEL_MESSAGE = 4,
     RESPONSE_DEFERRED_CHANNEL_MESSAGE = 5,
+    RESPONSE_DEFERRED_UPDATE_MESSAGE = 6, /* components: ack now, edit the message later */
+    RESPONSE_UPDATE_MESSAGE = 7,          /* components: replace the message carrying the component */
+    RESPONSE_AUTOCOMPLETE_RESULT = 8,
 };
 
 /* The PONG body, a static string: {"type":1}. */
@@ -26,8 +29,15 @@ extern const char RESPONSE_PONG_JSON[];
  * 2000 characters is cut and ends with "…" (immediate replies cannot be split). NULL on ENOMEM. */
 char *response_message_json(const struct message *m);
 
+/* The same with another message-carrying type (RESPONSE_UPDATE_MESSAGE). */
+char *response_message_json_typed(const struct message *m, enum response_type type);
+
 /* Returns a new JSON string for a type-5 response; ephemeral adds flags 64. NULL on ENOMEM. */
 char *response_deferred_json(bool ephemeral);
+/* {"type":6}: a component acknowledged; its message is edited through the webhook later. */
+char *response_deferred_update_json(void);
+/* {"type":8,"data":{"choices":[...]}} with a copy of choices (NULL: none). NULL on ENOMEM. */
+char *response_suggestions_json(const cJSON *choices);
 
 /* Builds the webhook payload object for one message of a reply: `content` (len bytes, may be
  * empty), and when with_extras is set the message's embeds and the `attachments` list tying

@@ -44,6 +44,7 @@ enum sql_stmt {
     SQL_MEMORY_BY_INTERACTION,  /* (interaction_id) → id */
     SQL_MEMORY_LIST,            /* (user_id, scope_id, limit) → a memory row */
     SQL_MEMORY_LIST_ALL_SCOPES, /* (user_id, limit) → a memory row */
+    SQL_MEMORY_FIND,            /* (user_id, scope_id, note pattern, id pattern, limit) → a memory row */
     SQL_MEMORY_DELETE,          /* (id, user_id, scope_id) */
     SQL_MEMORY_DELETE_ALL,      /* (user_id, scope_id) */
     SQL_MODE_GET,               /* (guild_id, target_type, target_id) → modes */

@@ -28,7 +28,8 @@
  * everywhere: user text never becomes SQL.
  *
  * Scopes: a memory, a consent flag or a personality adjustment belongs to a scope: the guild id
- * in a server, or "dm:<channel id>" in a DM (so a DM is its own scope, never shared with a server). */
+ * in a server, "dm:<channel id>" in a DM with Slimy (so a DM is its own scope, never shared with a
+ * server), or "user:<user id>" where Slimy was installed by the user alone (interaction.h). */
 #ifndef SLIMY_STORE_STORE_H
 #define SLIMY_STORE_STORE_H
 
@@ -43,6 +44,7 @@
 #define STORE_TAGS_MAX_BYTES 1000    /* the tags JSON array text */
 #define STORE_CONTEXT_MAX_BYTES 2000 /* the context JSON object text */
 #define STORE_LIST_MAX 500           /* list calls clamp max to this */
+#define STORE_FIND_MAX_BYTES 400     /* memory_find's text: what an autocomplete field can hold */
 #define STORE_PARAMETER_MAX 32       /* a personality parameter name: 1..STORE_PARAMETER_MAX-1 bytes */
 #define STORE_ADJUSTMENT_MIN 1       /* a personality adjustment's value range */
 #define STORE_ADJUSTMENT_MAX 10
@@ -197,6 +199,12 @@ struct store_ops {
      * None is SLIMY_OK with out->n == 0. Free with store_memories_free(). */
     int (*memory_list)(struct store *st, const char *user_id, const char *scope_id, size_t max,
                        struct store_memories *out);
+    /* Up to max (clamped to STORE_LIST_MAX) memories of user in scope whose note or id contains
+     * text (case-insensitive for ASCII letters; "" matches every one), newest first: one query
+     * on the (user, scope) index, quick enough for autocomplete. SLIMY_EINVAL past
+     * STORE_FIND_MAX_BYTES of text. Free with store_memories_free(). */
+    int (*memory_find)(struct store *st, const char *user_id, const char *scope_id, const char *text, size_t max,
+                       struct store_memories *out);
     /* Deletes memory id if it belongs to user in scope; SLIMY_ENOTFOUND otherwise. */
     int (*memory_delete)(struct store *st, const char *user_id, const char *scope_id, const char *id);
     /* Deletes all of user's memories in scope; *n_deleted gets the count (0 is fine). */
@@ -345,6 +353,15 @@ static inline int store_memory_list(struct store *st, const char *user_id, const
     if (!store_id_ok(user_id) || !store_optional_id_ok(scope_id))
         return SLIMY_EINVAL;
     return st->ops->memory_list(st, user_id, scope_id, max, out);
+}
+static inline int store_memory_find(struct store *st, const char *user_id, const char *scope_id, const char *text,
+                                    size_t max, struct store_memories *out)
+{
+    out->items = NULL;
+    out->n = 0;
+    if (!store_id_ok(user_id) || !store_id_ok(scope_id) || !text || !store_text_fits(text, STORE_FIND_MAX_BYTES))
+        return SLIMY_EINVAL;
+    return st->ops->memory_find(st, user_id, scope_id, text, max, out);
 }
 static inline int store_memory_delete(struct store *st, const char *user_id, const char *scope_id, const char *id)
 {

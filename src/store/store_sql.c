@@ -60,6 +60,9 @@ const char *const sql_statements[SQL_STMT_COUNT][SQL_DIALECT_COUNT] = {
                              "WHERE user_id = ? AND scope_id = ? ORDER BY seq DESC LIMIT ?"),
     [SQL_MEMORY_LIST_ALL_SCOPES] = SAME("SELECT id, user_id, scope_id, note, tags, context, created_at_ms "
                                         "FROM memories WHERE user_id = ? ORDER BY seq DESC LIMIT ?"),
+    [SQL_MEMORY_FIND] = SAME("SELECT id, user_id, scope_id, note, tags, context, created_at_ms FROM memories "
+                             "WHERE user_id = ? AND scope_id = ? AND (note LIKE ? ESCAPE '!' OR id LIKE ? ESCAPE '!') "
+                             "ORDER BY seq DESC LIMIT ?"),
     [SQL_MEMORY_DELETE] = SAME("DELETE FROM memories WHERE id = ? AND user_id = ? AND scope_id = ?"),
     [SQL_MEMORY_DELETE_ALL] = SAME("DELETE FROM memories WHERE user_id = ? AND scope_id = ?"),
     [SQL_MODE_GET] = SAME("SELECT modes FROM mode_configs WHERE guild_id = ? AND target_type = ? AND target_id = ?"),
@@ -452,6 +455,43 @@ static int sql_memory_list(struct store *st, const char *user_id, const char *sc
     return rc;
 }
 
+/* "%text%" for LIKE ... ESCAPE '!', with the pattern characters of text taken literally. */
+static char *contains_pattern(const char *text)
+{
+    size_t len = strlen(text);
+    char *p = malloc(2 * len + 3), *w = p;
+    if (!p)
+        return NULL;
+    *w++ = '%';
+    for (const char *r = text; *r; r++) {
+        if (*r == '%' || *r == '_' || *r == '!')
+            *w++ = '!';
+        *w++ = *r;
+    }
+    *w++ = '%';
+    *w = '\0';
+    return p;
+}
+
+static int sql_memory_find(struct store *st, const char *user_id, const char *scope_id, const char *text, size_t max,
+                           struct store_memories *out)
+{
+    max = clamp_max(max);
+    char *pattern = max ? contains_pattern(text) : NULL;
+    if (!pattern)
+        return max ? SLIMY_ENOMEM : SLIMY_OK;
+    struct call q = {.stmt = SQL_MEMORY_FIND,
+                     PARAMS(sql_text(user_id), sql_text(scope_id), sql_text(pattern), sql_text(pattern),
+                            sql_int((int64_t)max)),
+                     COLS(memory_cols),
+                     .item_size = sizeof *out->items};
+    int rc = run(st, "memory_find", list_body, &q);
+    free(pattern);
+    out->items = q.items;
+    out->n = q.n;
+    return rc;
+}
+
 /* Run again after a reconnect, a delete whose first run did reach the server finds nothing:
  * SLIMY_ENOTFOUND, which is also what the user's intent now looks like. */
 static int sql_memory_delete(struct store *st, const char *user_id, const char *scope_id, const char *id)
@@ -694,12 +734,13 @@ static int sql_migrations_applied(struct store *st, char ***names, size_t *n)
     {                                                                                                             \
         .name = dialect, .close = sql_close, .ping = sql_ping, .consent_get = sql_consent_get,                    \
         .consent_set = sql_consent_set, .memory_add = sql_memory_add, .memory_list = sql_memory_list,             \
-        .memory_delete = sql_memory_delete, .memory_delete_all = sql_memory_delete_all, .mode_get = sql_mode_get, \
-        .mode_put = sql_mode_put, .mode_list = sql_mode_list, .adjustment_set = sql_adjustment_set,               \
-        .adjustment_list = sql_adjustment_list, .snail_stats_add = sql_snail_stats_add,                           \
-        .snail_stats_list = sql_snail_stats_list, .image_log_add = sql_image_log_add,                             \
-        .command_usage_add = sql_command_usage_add, .leaderboard = sql_leaderboard, .user_stats = sql_user_stats, \
-        .counts = sql_counts, .migrations_applied = sql_migrations_applied,                                       \
+        .memory_find = sql_memory_find, .memory_delete = sql_memory_delete,                                       \
+        .memory_delete_all = sql_memory_delete_all, .mode_get = sql_mode_get, .mode_put = sql_mode_put,           \
+        .mode_list = sql_mode_list, .adjustment_set = sql_adjustment_set, .adjustment_list = sql_adjustment_list, \
+        .snail_stats_add = sql_snail_stats_add, .snail_stats_list = sql_snail_stats_list,                         \
+        .image_log_add = sql_image_log_add, .command_usage_add = sql_command_usage_add,                           \
+        .leaderboard = sql_leaderboard, .user_stats = sql_user_stats, .counts = sql_counts,                       \
+        .migrations_applied = sql_migrations_applied,                                                             \
     }
 
 /* The same ops for both; only the name (ops->name, the migrations' dialect) differs. */

@@ -2,8 +2,10 @@
  * parsed: the input is an interaction body (JSON). The fake command has one option of every
  * type; each getter is asked for each of those names (right and wrong types) and for every name
  * the input's own options carry. The resolved-object helpers (members' roles, the target
- * message, the channel here) and the scope id run too. Nothing is expected of the values but
- * that reading them is safe. */
+ * message, the channel here) and the scope id run too, and so do the component getters (the
+ * custom_id's fields, a select menu's values, the pressed message's text) and autocomplete's
+ * (the focused option, suggestions from it and from the declared choices). Nothing is expected
+ * of the values but that reading them is safe and that suggestions stay within Discord's limits. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -12,12 +14,25 @@
 #include <cjson/cJSON.h>
 
 #include "core/status.h"
+#include "core/utf8.h"
 #include "interactions/command.h"
+#include "interactions/component.h"
 #include "interactions/interaction.h"
 #include "interactions/message.h"
 
+static const struct cmd_choice CHOICES[] = {{.name = "Alpha", .string_value = "alpha"},
+                                            {.name = "Beta 🌟", .string_value = "beta"},
+                                            {.name = "gamma", .string_value = "g"}};
+
 static const struct cmd_option OPTIONS[] = {
-    {.name = "text", .type = OPT_STRING, .description = "a string", .min_length = 1, .max_length = 100},
+    {.name = "text",
+     .type = OPT_STRING,
+     .description = "a string",
+     .min_length = 1,
+     .max_length = 100,
+     .autocomplete = true,
+     .choices = CHOICES,
+     .n_choices = ARRAY_LEN(CHOICES)},
     {.name = "count",
      .type = OPT_INTEGER,
      .description = "an integer",
@@ -77,6 +92,41 @@ static void every_getter(struct cmd_ctx *ctx, const char *name)
         touch(a.id), touch(a.filename), touch(a.url), touch(a.content_type), sink_len += (size_t)a.size;
 }
 
+/* A component press's getters, and autocomplete's: what a component leaf and a suggestion
+ * function read, and the suggestions list they build (checked against Discord's limits). */
+static void components_and_suggestions(struct cmd_ctx *ctx)
+{
+    char field[COMPONENT_ID_SIZE];
+    for (size_t i = 0; i < 8; i++)
+        if (cmd_component_arg(ctx, i, field, sizeof field) && strlen(field) >= sizeof field)
+            abort();
+    for (size_t i = 0; i < 8; i++)
+        touch(cmd_component_value(ctx, i));
+    touch(cmd_component_message_content(ctx));
+    const char *name, *typed;
+    if (cmd_focused(ctx, &name, &typed))
+        touch(name), touch(typed);
+    ctx->suggestions = cJSON_CreateArray();
+    if (!ctx->suggestions)
+        abort();
+    (void)cmd_suggest_declared(ctx);
+    const char *text = cmd_opt_string(ctx, "text");
+    if (text)
+        (void)cmd_suggest(ctx, text, text); /* any bytes as a name: cleaned and cut */
+    const cJSON *choice;
+    cJSON_ArrayForEach(choice, ctx->suggestions)
+    {
+        const char *shown = cJSON_GetObjectItemCaseSensitive(choice, "name")->valuestring;
+        size_t len = strlen(shown);
+        if (!utf8_valid(shown, len) || utf8_count_chars(shown, len) > 100)
+            abort(); /* Discord refuses the whole answer for one bad name */
+    }
+    if (cJSON_GetArraySize(ctx->suggestions) > 25)
+        abort();
+    cJSON_Delete(ctx->suggestions);
+    ctx->suggestions = NULL;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     /* An exact-size copy: the parser is given a length and must not read past it. */
@@ -132,6 +182,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint64_t perms;
     if (it.user_name && interaction_parse_permissions(it.user_name, &perms))
         sink_len += (size_t)perms;
+    components_and_suggestions(&ctx);
     message_cleanup(&reply);
     interaction_free(&it);
     return 0;

@@ -39,7 +39,18 @@ case_memory_lifecycle() {
     assert_eq "$(json_get "$doc" 'd["memories"][0]["tags"]')" "['a', 'b']" "exported tags"
     assert_eq "$(json_get "$REPLY" 'd["json"]["attachments"][0]["filename"]')" "slimy-memories-601.json" "file name"
     assert_eq "$(json_get "$REPLY" 'd["json"]["embeds"][0]["title"]')" "📦 Memory Export" "summary embed"
+    # ALL asks first; the "Delete all" button (a component press, cases_interactive.sh) deletes.
     run_deferred forget '[{"name":"id","type":3,"value":"all"}]'
+    assert_contains "$CONTENT" "Delete **all** your memories" "forget all asks"
+    local confirm
+    confirm=$(json_get "$REPLY" 'd["json"]["components"][0]["components"][0]["custom_id"]')
+    assert_eq "$confirm" "forget:confirm:601" "confirm button"
+    SEQ=$((SEQ + 1))
+    INTERACTION_ID="12${EPOCHSECONDS}$SEQ" INTERACTION_TOKEN="tok-${EPOCHREALTIME/[.,]/}-$SEQ-SECRET"
+    post_signed "$(printf '{"type":3,"id":"%s","application_id":"%s","token":"%s","version":1,"guild_id":"%s","channel_id":"%s","member":{"user":{"id":"601","username":"tester601"},"permissions":"0"},"message":{"id":"1"},"data":{"custom_id":"%s","component_type":2}}' \
+        "$INTERACTION_ID" "$APP_ID" "$INTERACTION_TOKEN" "$CASE_GUILD" "$CASE_CHANNEL" "$confirm")"
+    assert_eq "$BODY" '{"type":6}' "confirm acknowledged"
+    fetch_reply
     assert_eq "$(json_get "$REPLY" 'd["json"]["embeds"][0]["title"]')" "🧽 All Memories Deleted" "forget all"
     assert_contains "$(json_get "$REPLY" 'd["json"]["embeds"][0]["description"]')" "**1 memory**" "count deleted"
     run_deferred export

@@ -73,7 +73,7 @@ phase() { [ -z "${PHASES:-}" ] || [[ " $PHASES " == *" $1 "* ]]; }
 # Phase 1: the embedded defaults (SQLite); then the server must stop cleanly (exit status 0, which
 # the sanitizers turn non-zero on a leak or an error).
 if phase sqlite; then
-    run_cases sqlite cases_endpoint.sh cases_commands.sh cases_rest.sh cases_cli.sh cases_store.sh cases_stats.sh \
+    run_cases sqlite cases_endpoint.sh cases_commands.sh cases_interactive.sh cases_rest.sh cases_cli.sh cases_store.sh cases_stats.sh \
         cases_snail.sh cases_ai.sh cases_stream.sh cases_metrics.sh cases_ops.sh cases_http.sh cases_hostile.sh cases_faults.sh \
         cases_shutdown.sh
 fi
@@ -86,7 +86,7 @@ if ! phase mariadb; then
 elif "$ROOT/tests/tools/mariadb.sh" start "$WORK/mariadb" "$DB_PORT" >"$WORK/mariadb.out" 2>&1; then
     start_slimy DB_HOST=127.0.0.1 DB_PORT="$DB_PORT" DB_USER=slimy DB_PASSWORD=slimy-test DB_NAME=slimy \
         DB_CONNECTION_LIMIT=4 || { cat "$SLIMY_LOG"; exit 1; }
-    run_cases mariadb cases_store.sh cases_stats.sh cases_mariadb_outage.sh
+    run_cases mariadb cases_store.sh cases_stats.sh cases_interactive.sh cases_mariadb_outage.sh
     stop_slimy || { failed=$((failed + 1)); failed_names+=("mariadb exit status"); }
     "$ROOT/tests/tools/mariadb.sh" stop "$WORK/mariadb" >/dev/null 2>&1
 else

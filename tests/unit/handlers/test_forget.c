@@ -1,7 +1,9 @@
 /* test_forget.c — /forget through the real dispatcher (tests/unit/support/harness.h): one
- * memory by id, or ALL of the user's memories in the scope; an unknown id, another user's
- * memory and a memory of another scope are "not found" and stay stored; no consent is needed
- * to delete. Memories are seeded straight into the store. */
+ * memory by id, or ALL of the user's memories in the scope, which first asks (two buttons) and
+ * deletes only when its asker presses "Delete all"; an unknown id, another user's memory and a
+ * memory of another scope are "not found" and stay stored; no consent is needed to delete. The
+ * id field suggests the caller's own memories here as they type. Memories are seeded straight
+ * into the store. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -149,7 +151,70 @@ static void a_memory_of_another_scope_is_not_found_and_kept(void **state)
     assert_int_equal(harness_count_memories(h, HARNESS_USER, DM_SCOPE), 0);
 }
 
-static void all_deletes_every_memory_of_the_user_in_this_scope_only(void **state)
+#define QUESTION_SERVER "⚠️ Delete **all** your memories in **this server**? This cannot be undone."
+#define QUESTION_DM "⚠️ Delete **all** your memories in **this DM**? This cannot be undone."
+#define CONFIRM_ID "forget:confirm:" HARNESS_USER
+#define CANCEL_ID "forget:cancel:" HARNESS_USER
+
+/* Checks r carries the question's two buttons, for HARNESS_USER. */
+static void assert_question_buttons(const struct harness_reply *r)
+{
+    assert_int_equal(cJSON_GetArraySize(r->components), 1);
+    const cJSON *row = cJSON_GetArrayItem(r->components, 0);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(row, "components")), 2);
+    const cJSON *confirm = harness_component(r, CONFIRM_ID);
+    const cJSON *cancel = harness_component(r, CANCEL_ID);
+    assert_non_null(confirm);
+    assert_non_null(cancel);
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(confirm, "label")->valuestring, "Delete all");
+    assert_int_equal(cJSON_GetObjectItemCaseSensitive(confirm, "style")->valueint, 4); /* danger */
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(cancel, "label")->valuestring, "Cancel");
+}
+
+/* Presses custom_id on the question (in a DM or not) as user (NULL = HARNESS_USER). */
+static void press(struct harness *h, const char *custom_id, const char *user, bool in_dm, struct harness_reply *r)
+{
+    assert_int_equal(harness_call(h,
+                                  &(struct harness_call){.type = HARNESS_COMPONENT,
+                                                         .custom_id = custom_id,
+                                                         .user_id = user,
+                                                         .in_dm = in_dm,
+                                                         .message = "{\"id\":\"61\",\"content\":\"" QUESTION_SERVER
+                                                                    "\",\"flags\":64}"},
+                                  r),
+                     0);
+    assert_int_equal(r->http_status, 200);
+}
+
+/* The answer replaced the question and removed its buttons (an empty components array). */
+static void assert_buttons_removed(const struct harness_reply *r)
+{
+    assert_non_null(r->components);
+    assert_true(cJSON_IsArray(r->components));
+    assert_int_equal(cJSON_GetArraySize(r->components), 0);
+}
+
+static void all_asks_first_and_deletes_nothing(void **state)
+{
+    struct harness *h = *state;
+    char id[STORE_ID_MAX];
+    seed(h, HARNESS_USER, HARNESS_GUILD, "one", id);
+    seed(h, HARNESS_USER, HARNESS_GUILD, "two", id);
+    struct harness_reply r;
+    forget(h, "all", false, &r); /* ALL in any case */
+    assert_string_equal(r.content, QUESTION_SERVER);
+    assert_null(r.embeds);
+    assert_question_buttons(&r);
+    harness_reply_cleanup(&r);
+    assert_int_equal(harness_count_memories(h, HARNESS_USER, HARNESS_GUILD), 2);
+
+    forget(h, "ALL", true, &r);
+    assert_string_equal(r.content, QUESTION_DM);
+    assert_question_buttons(&r);
+    harness_reply_cleanup(&r);
+}
+
+static void confirming_deletes_every_memory_of_the_user_in_this_scope_only(void **state)
 {
     struct harness *h = *state;
     char id[STORE_ID_MAX];
@@ -160,9 +225,13 @@ static void all_deletes_every_memory_of_the_user_in_this_scope_only(void **state
     seed(h, OTHER_USER, HARNESS_GUILD, "someone else's", id);
 
     struct harness_reply r;
-    forget(h, "all", false, &r); /* ALL in any case */
+    press(h, CONFIRM_ID, NULL, false, &r);
+    assert_int_equal(r.type, 6); /* deferred: the question is edited once the rows are gone */
+    assert_true(r.is_delivered);
+    assert_true(r.flags & 64);
     assert_string_equal(harness_embed_title(&r, 0), "🧽 All Memories Deleted");
     assert_string_equal(harness_embed_description(&r, 0), "Deleted **3 memories** from **this server**");
+    assert_buttons_removed(&r);
     harness_reply_cleanup(&r);
 
     assert_int_equal(harness_count_memories(h, HARNESS_USER, HARNESS_GUILD), 0);
@@ -170,14 +239,15 @@ static void all_deletes_every_memory_of_the_user_in_this_scope_only(void **state
     assert_int_equal(harness_count_memories(h, OTHER_USER, HARNESS_GUILD), 1);
 }
 
-static void all_in_a_dm_with_one_memory_says_one_memory(void **state)
+static void confirming_in_a_dm_with_one_memory_says_one_memory(void **state)
 {
     struct harness *h = *state;
     char id[STORE_ID_MAX];
     seed(h, HARNESS_USER, DM_SCOPE, "only one", id);
     seed(h, HARNESS_USER, HARNESS_GUILD, "server one", id);
     struct harness_reply r;
-    forget(h, "ALL", true, &r);
+    press(h, CONFIRM_ID, NULL, true, &r);
+    assert_int_equal(r.type, 6);
     assert_string_equal(harness_embed_title(&r, 0), "🧽 All Memories Deleted");
     assert_string_equal(harness_embed_description(&r, 0), "Deleted **1 memory** from **this DM**");
     harness_reply_cleanup(&r);
@@ -185,12 +255,197 @@ static void all_in_a_dm_with_one_memory_says_one_memory(void **state)
     assert_int_equal(harness_count_memories(h, HARNESS_USER, HARNESS_GUILD), 1);
 }
 
-static void all_with_nothing_stored_deletes_zero(void **state)
+static void confirming_with_nothing_stored_deletes_zero(void **state)
 {
     struct harness *h = *state;
     struct harness_reply r;
-    forget(h, "All", false, &r);
+    press(h, CONFIRM_ID, NULL, false, &r);
+    assert_int_equal(r.type, 6);
     assert_string_equal(harness_embed_description(&r, 0), "Deleted **0 memories** from **this server**");
+    harness_reply_cleanup(&r);
+}
+
+static void cancelling_deletes_nothing_and_removes_the_buttons(void **state)
+{
+    struct harness *h = *state;
+    char id[STORE_ID_MAX];
+    seed(h, HARNESS_USER, HARNESS_GUILD, "keep", id);
+    struct harness_reply r;
+    press(h, CANCEL_ID, NULL, false, &r);
+    assert_int_equal(r.type, 7); /* at once: the question replaced */
+    assert_false(r.is_delivered);
+    assert_true(r.flags & 64);
+    assert_string_equal(r.content, "👍 Cancelled. Nothing was deleted.");
+    assert_buttons_removed(&r);
+    harness_reply_cleanup(&r);
+    assert_int_equal(harness_count_memories(h, HARNESS_USER, HARNESS_GUILD), 1);
+    assert_int_equal(harness_deliveries(h), 0);
+}
+
+/* Anyone can send a custom_id: another user's press, or a mangled one, deletes nothing. */
+static void only_the_asker_may_confirm(void **state)
+{
+    struct harness *h = *state;
+    char id[STORE_ID_MAX];
+    seed(h, HARNESS_USER, HARNESS_GUILD, "mine", id);
+    seed(h, OTHER_USER, HARNESS_GUILD, "theirs", id);
+    struct harness_reply r;
+    press(h, CONFIRM_ID, OTHER_USER, false, &r);
+    assert_int_equal(r.type, 4);
+    assert_true(r.flags & 64);
+    assert_string_equal(r.content, "🔒 That question was for someone else. Nothing was deleted.");
+    assert_null(r.components); /* a new message: the question stays as it was */
+    harness_reply_cleanup(&r);
+    press(h, CANCEL_ID, OTHER_USER, false, &r);
+    assert_string_equal(r.content, "🔒 That question was for someone else. Nothing was deleted.");
+    harness_reply_cleanup(&r);
+
+    static const char *const tampered[] = {"forget:confirm", "forget:confirm:", "forget:cancel"};
+    for (size_t i = 0; i < sizeof tampered / sizeof tampered[0]; i++) {
+        press(h, tampered[i], NULL, false, &r);
+        assert_int_equal(r.type, 4);
+        assert_true(r.flags & 64);
+        assert_string_equal(r.content, "❌ This button is not valid anymore. Nothing was deleted.");
+        harness_reply_cleanup(&r);
+    }
+    assert_int_equal(harness_count_memories(h, HARNESS_USER, HARNESS_GUILD), 1);
+    assert_int_equal(harness_count_memories(h, OTHER_USER, HARNESS_GUILD), 1);
+    assert_int_equal(harness_deliveries(h), 0);
+}
+
+/* ---- autocomplete ---- */
+
+/* Autocomplete of the id field with typed (plain text, no JSON escapes) as the default user. */
+static void suggest(struct harness *h, const char *typed, bool in_dm, struct harness_reply *r)
+{
+    char opts[256];
+    snprintf(opts, sizeof opts, "[{\"name\":\"id\",\"type\":3,\"value\":\"%s\",\"focused\":true}]", typed);
+    assert_int_equal(
+        harness_call(
+            h, &(struct harness_call){.type = HARNESS_AUTOCOMPLETE, .name = "forget", .options = opts, .in_dm = in_dm},
+            r),
+        0);
+    assert_int_equal(r->http_status, 200);
+    assert_int_equal(r->type, 8);
+    assert_non_null(r->choices);
+}
+
+/* The values suggested, joined by ','. */
+static const char *values(const struct harness_reply *r, char *out, size_t cap)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (size_t i = 0; harness_choice_value(r, i); i++)
+        used += (size_t)snprintf(out + used, cap - used, "%s%s", i ? "," : "", harness_choice_value(r, i));
+    return out;
+}
+
+static void autocomplete_suggests_own_memories_here_matching_the_text(void **state)
+{
+    struct harness *h = *state;
+    char milk[STORE_ID_MAX], mom[STORE_ID_MAX], snail[STORE_ID_MAX], id[STORE_ID_MAX], expected[256], got[512];
+    seed(h, HARNESS_USER, HARNESS_GUILD, "buy milk", milk);
+    seed(h, HARNESS_USER, HARNESS_GUILD, "call mom", mom);
+    seed(h, HARNESS_USER, HARNESS_GUILD, "Milk the snail", snail);
+    seed(h, OTHER_USER, HARNESS_GUILD, "milk of someone else", id);
+    seed(h, HARNESS_USER, DM_SCOPE, "milk in a DM", id);
+
+    struct harness_reply r;
+    suggest(h, "milk", false, &r); /* any case, newest first, only mine and only here */
+    snprintf(expected, sizeof expected, "%s,%s", snail, milk);
+    assert_string_equal(values(&r, got, sizeof got), expected);
+    assert_string_equal(harness_choice_name(&r, 0), "Milk the snail"); /* the note is the name */
+    assert_string_equal(harness_choice_name(&r, 1), "buy milk");
+    harness_reply_cleanup(&r);
+
+    /* "" suggests ALL first, then everything here; "al" and "AL" too ("call mom" holds "al"). */
+    suggest(h, "", false, &r);
+    snprintf(expected, sizeof expected, "ALL,%s,%s,%s", snail, mom, milk);
+    assert_string_equal(values(&r, got, sizeof got), expected);
+    assert_non_null(strstr(harness_choice_name(&r, 0), "ALL"));
+    harness_reply_cleanup(&r);
+    suggest(h, "al", false, &r);
+    snprintf(expected, sizeof expected, "ALL,%s", mom);
+    assert_string_equal(values(&r, got, sizeof got), expected);
+    harness_reply_cleanup(&r);
+    suggest(h, "ALL", false, &r); /* the note matches ignoring case as well */
+    assert_string_equal(values(&r, got, sizeof got), expected);
+    harness_reply_cleanup(&r);
+    suggest(h, "alls", false, &r); /* no longer a prefix of ALL, and in no note */
+    assert_string_equal(values(&r, got, sizeof got), "");
+    harness_reply_cleanup(&r);
+
+    /* The start of an id finds that memory. */
+    char prefix[9];
+    memcpy(prefix, mom, 8);
+    prefix[8] = '\0';
+    suggest(h, prefix, false, &r);
+    assert_string_equal(values(&r, got, sizeof got), mom);
+    harness_reply_cleanup(&r);
+
+    /* In the DM: the DM's memory only. */
+    suggest(h, "milk", true, &r);
+    assert_int_equal(cJSON_GetArraySize(r.choices), 1);
+    assert_string_equal(harness_choice_name(&r, 0), "milk in a DM");
+    harness_reply_cleanup(&r);
+    assert_int_equal(harness_count_memories(h, HARNESS_USER, HARNESS_GUILD), 3); /* nothing deleted */
+}
+
+static void autocomplete_takes_pattern_characters_literally(void **state)
+{
+    struct harness *h = *state;
+    char percent[STORE_ID_MAX], under[STORE_ID_MAX], bang[STORE_ID_MAX], id[STORE_ID_MAX], got[512];
+    seed(h, HARNESS_USER, HARNESS_GUILD, "100% sure", percent);
+    seed(h, HARNESS_USER, HARNESS_GUILD, "snake_case", under);
+    seed(h, HARNESS_USER, HARNESS_GUILD, "wow!", bang);
+    seed(h, HARNESS_USER, HARNESS_GUILD, "abc snakeXcase plain", id);
+
+    struct harness_reply r;
+    suggest(h, "%", false, &r);
+    assert_string_equal(values(&r, got, sizeof got), percent);
+    harness_reply_cleanup(&r);
+    suggest(h, "e_c", false, &r);
+    assert_string_equal(values(&r, got, sizeof got), under);
+    harness_reply_cleanup(&r);
+    suggest(h, "!", false, &r); /* the escape character itself */
+    assert_string_equal(values(&r, got, sizeof got), bang);
+    harness_reply_cleanup(&r);
+}
+
+static void autocomplete_suggests_at_most_25(void **state)
+{
+    struct harness *h = *state;
+    char id[STORE_ID_MAX];
+    for (int i = 0; i < 30; i++) {
+        char note[32];
+        snprintf(note, sizeof note, "note %02d", i);
+        seed(h, HARNESS_USER, HARNESS_GUILD, note, id);
+    }
+    struct harness_reply r;
+    suggest(h, "", false, &r);
+    assert_int_equal(cJSON_GetArraySize(r.choices), 25);
+    assert_string_equal(harness_choice_value(&r, 0), "ALL");
+    assert_string_equal(harness_choice_name(&r, 1), "note 29"); /* newest first */
+    harness_reply_cleanup(&r);
+    suggest(h, "note", false, &r);
+    assert_int_equal(cJSON_GetArraySize(r.choices), 25);
+    assert_string_equal(harness_choice_name(&r, 24), "note 05");
+    harness_reply_cleanup(&r);
+}
+
+/* A note of 150 characters is shown cut to Discord's 100. */
+static void autocomplete_cuts_long_notes(void **state)
+{
+    struct harness *h = *state;
+    char note[151], id[STORE_ID_MAX];
+    memset(note, 'n', 150);
+    note[150] = '\0';
+    seed(h, HARNESS_USER, HARNESS_GUILD, note, id);
+    struct harness_reply r;
+    suggest(h, "nnn", false, &r);
+    assert_int_equal(cJSON_GetArraySize(r.choices), 1);
+    assert_int_equal(strlen(harness_choice_name(&r, 0)), 100);
+    assert_string_equal(harness_choice_value(&r, 0), id);
     harness_reply_cleanup(&r);
 }
 
@@ -220,9 +475,16 @@ int main(void)
         HARNESS_TEST(a_long_id_is_echoed_cut_at_a_character_boundary),
         HARNESS_TEST(another_users_memory_is_not_found_and_kept),
         HARNESS_TEST(a_memory_of_another_scope_is_not_found_and_kept),
-        HARNESS_TEST(all_deletes_every_memory_of_the_user_in_this_scope_only),
-        HARNESS_TEST(all_in_a_dm_with_one_memory_says_one_memory),
-        HARNESS_TEST(all_with_nothing_stored_deletes_zero),
+        HARNESS_TEST(all_asks_first_and_deletes_nothing),
+        HARNESS_TEST(confirming_deletes_every_memory_of_the_user_in_this_scope_only),
+        HARNESS_TEST(confirming_in_a_dm_with_one_memory_says_one_memory),
+        HARNESS_TEST(confirming_with_nothing_stored_deletes_zero),
+        HARNESS_TEST(cancelling_deletes_nothing_and_removes_the_buttons),
+        HARNESS_TEST(only_the_asker_may_confirm),
+        HARNESS_TEST(autocomplete_suggests_own_memories_here_matching_the_text),
+        HARNESS_TEST(autocomplete_takes_pattern_characters_literally),
+        HARNESS_TEST(autocomplete_suggests_at_most_25),
+        HARNESS_TEST(autocomplete_cuts_long_notes),
         HARNESS_TEST(an_empty_id_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

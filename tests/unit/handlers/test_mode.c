@@ -1,7 +1,8 @@
 /* test_mode.c — /mode through the real dispatcher (tests/unit/support/harness.h): set applies
  * each profile to the current channel, a channel option or a category and stores exactly the
  * modes the replace rules give; view shows direct, inherited and effective modes; list filters;
- * clear removes a record; the command needs Manage Server and a server.
+ * clear removes a record; the command needs Manage Server and a server that installed Slimy;
+ * set's profile field suggests the profiles holding what was typed.
  * Expected state lines are written out here from modes.h's documented format, not computed with
  * modes_format_state(), so a change in the wording or the order is caught. */
 #include <setjmp.h>
@@ -385,6 +386,92 @@ static void in_a_dm_it_is_refused(void **state)
     assert_int_equal(harness_deliveries(h), 0);
 }
 
+/* The values /mode set's profile field suggests for typed, joined by ','. */
+static void profile_suggestions(struct harness *h, const char *typed, char *out, size_t cap)
+{
+    char opts[256];
+    snprintf(opts, sizeof opts,
+             "[{\"name\":\"set\",\"type\":1,\"options\":[{\"name\":\"profile\",\"type\":3,\"value\":\"%s\","
+             "\"focused\":true}]}]",
+             typed);
+    struct harness_reply r;
+    assert_int_equal(harness_call(h,
+                                  &(struct harness_call){.type = HARNESS_AUTOCOMPLETE,
+                                                         .name = "mode",
+                                                         .permissions = MANAGE_GUILD,
+                                                         .options = opts},
+                                  &r),
+                     0);
+    assert_int_equal(r.type, 8);
+    size_t used = 0;
+    out[0] = '\0';
+    for (size_t i = 0; harness_choice_value(&r, i); i++)
+        used += (size_t)snprintf(out + used, cap - used, "%s%s", i ? "," : "", harness_choice_value(&r, i));
+    harness_reply_cleanup(&r);
+}
+
+static void the_profile_field_suggests_matching_profiles(void **state)
+{
+    struct harness *h = *state;
+    char got[1024];
+    profile_suggestions(h, "snail", got, sizeof got);
+    assert_string_equal(got, "super_snail|personality|rating_pg13,super_snail|personality|rating_unrated,"
+                             "super_snail|no_personality|rating_pg13,super_snail|no_personality|rating_unrated");
+    profile_suggestions(h, "NO PERSONALITY · UNRATED", got, sizeof got); /* the names count, in any case */
+    assert_string_equal(got, "chat|no_personality|rating_unrated,super_snail|no_personality|rating_unrated");
+    profile_suggestions(h, "clear", got, sizeof got);
+    assert_string_equal(got, "clear");
+    profile_suggestions(h, "", got, sizeof got);
+    assert_int_equal(strlen(got) > 0, 1);
+    size_t commas = 0;
+    for (const char *p = got; *p; p++)
+        commas += *p == ',';
+    assert_int_equal(commas, 8); /* all nine profiles */
+    profile_suggestions(h, "xyz", got, sizeof got);
+    assert_string_equal(got, "");
+    assert_int_equal(harness_deliveries(h), 0); /* suggesting runs nothing */
+}
+
+/* With autocomplete, Discord no longer holds the field to the choices: any typed text reaches the
+ * command, which refuses what is not a mode list. */
+static void a_typed_value_that_is_no_profile_is_refused(void **state)
+{
+    struct harness *h = *state;
+    struct harness_reply r;
+    mode_call(h, NULL, "set", "[{\"name\":\"profile\",\"type\":3,\"value\":\"Super Snail\"}]", &r);
+    assert_string_equal(r.content, "❌ Select at least one mode.");
+    harness_reply_cleanup(&r);
+    assert_int_equal(stored(h, TARGET_CHANNEL, HARNESS_CHANNEL), 0);
+}
+
+/* In a server that never added Slimy (only the user installed it) /mode runs nothing. */
+static void in_a_server_without_the_install_it_is_refused(void **state)
+{
+    struct harness *h = *state;
+    struct harness_reply r;
+    assert_int_equal(harness_call(h,
+                                  &(struct harness_call){.name = "mode",
+                                                         .permissions = HARNESS_ADMIN_PERMISSIONS,
+                                                         .owners = "{\"1\":\"" HARNESS_USER "\"}",
+                                                         .options = "[{\"name\":\"set\",\"type\":1,\"options\":["
+                                                                    "{\"name\":\"profile\",\"type\":3,"
+                                                                    "\"value\":\"chat|personality|rating_pg13\"}]}]"},
+                                  &r),
+                     0);
+    assert_int_equal(r.type, 4);
+    assert_true(r.flags & 64);
+    assert_string_equal(r.content, "🏠 `/mode set` only works in servers that have added Slimy.");
+    harness_reply_cleanup(&r);
+    assert_int_equal(stored(h, TARGET_CHANNEL, HARNESS_CHANNEL), 0);
+    assert_int_equal(harness_deliveries(h), 0);
+
+    /* The server's install alongside the user's: it runs. */
+    mode_call(h, &(struct harness_call){.owners = "{\"0\":\"" HARNESS_GUILD "\",\"1\":\"" HARNESS_USER "\"}"}, "set",
+              "[{\"name\":\"profile\",\"type\":3,\"value\":\"chat|personality|rating_pg13\"}]", &r);
+    harness_reply_cleanup(&r);
+    assert_int_equal(stored(h, TARGET_CHANNEL, HARNESS_CHANNEL), MODE_CHAT | MODE_PERSONALITY | MODE_RATING_PG13);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -403,6 +490,9 @@ int main(void)
         HARNESS_TEST(without_manage_server_nothing_runs),
         HARNESS_TEST(an_administrator_may_use_it),
         HARNESS_TEST(in_a_dm_it_is_refused),
+        HARNESS_TEST(the_profile_field_suggests_matching_profiles),
+        HARNESS_TEST(a_typed_value_that_is_no_profile_is_refused),
+        HARNESS_TEST(in_a_server_without_the_install_it_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

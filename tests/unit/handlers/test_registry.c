@@ -1,7 +1,8 @@
 /* test_registry.c — the command list against the handler files, and every definition against
  * Discord's limits for application commands (names, descriptions, option and choice counts,
- * required-first, the 8000-character total, commands per type), plus the registration JSON made
- * from the definitions. A definition that breaks a limit makes `slimy register` fail with a 400
+ * required-first, the 8000-character total, commands per type, autocomplete, install types) and
+ * the dispatcher's rules for component leaves, plus the registration JSON made from the
+ * definitions (who may install each command, and where it may be used). A definition that breaks a limit makes `slimy register` fail with a 400
  * for every command at once, so it is caught here instead. */
 #include <dirent.h>
 #include <setjmp.h>
@@ -18,6 +19,7 @@
 
 #include "handlers/registry.h"
 #include "interactions/command.h"
+#include "interactions/command_stats.h"
 #include "interactions/registration.h"
 #include "text_file.h"
 
@@ -324,6 +326,8 @@ static void check_option(struct checker *ck, const char *parent, const struct cm
         report(ck, where, "min_length > max_length");
     if (o->channel_types && o->type != OPT_CHANNEL)
         report(ck, where, "channel_types is only for CHANNEL options");
+    if (o->autocomplete && o->type != OPT_STRING && o->type != OPT_INTEGER && o->type != OPT_NUMBER)
+        report(ck, where, "autocomplete is only for STRING, INTEGER and NUMBER options");
 }
 
 /* A node at depth 0 (the command), 1 (subcommand or group) or 2 (subcommand of a group). */
@@ -336,8 +340,10 @@ static void check_node(struct checker *ck, const char *parent, const struct comm
     if (depth > 0) {
         if (c->type != 0)
             report(ck, where, "only top-level commands set a type");
-        if (c->default_member_permissions || c->contexts)
-            report(ck, where, "default_member_permissions and contexts belong to the top-level command");
+        if (c->default_member_permissions || c->contexts || c->installs)
+            report(ck, where, "default_member_permissions, contexts and installs belong to the top-level command");
+        if (c->n_components || c->components)
+            report(ck, where, "components belong to the top-level command (their custom_id names it)");
     }
     if (c->n_options && !c->options)
         report(ck, where, "n_options is %zu but options is NULL", c->n_options);
@@ -361,6 +367,8 @@ static void check_node(struct checker *ck, const char *parent, const struct comm
             report(ck, where, "a node with subcommands must not have options");
         if (c->flags || c->cooldown_ms)
             report(ck, where, "flags and cooldown_ms are read from the leaf; set them there, not on a container");
+        if (c->autocomplete || c->cooldown_as)
+            report(ck, where, "autocomplete and cooldown_as are read from the leaf, not from a container");
     } else if (!c->run) {
         report(ck, where, "a leaf must have run");
     }
@@ -369,6 +377,11 @@ static void check_node(struct checker *ck, const char *parent, const struct comm
     for (size_t i = 0; c->options && i < c->n_options; i++) {
         const struct cmd_option *o = &c->options[i];
         check_option(ck, where, o);
+        /* Discord sends no choices with autocomplete: the leaf's function or the declared
+         * choices (filtered) are all a user will ever be offered. */
+        if (o->autocomplete && !c->autocomplete && !o->n_choices)
+            report(ck, where, "option %s autocompletes, but the leaf has no autocomplete and it no choices",
+                   o->name ? o->name : "(null)");
         if (!o->required)
             seen_optional = true;
         else if (seen_optional)
@@ -388,6 +401,42 @@ static void check_node(struct checker *ck, const char *parent, const struct comm
 
     for (size_t i = 0; c->subcommands && i < c->n_subcommands; i++)
         check_node(ck, where, &c->subcommands[i], depth + 1);
+}
+
+/* Component leaves (command.h): reached by the custom_id "command:action:...", so an action name
+ * is non-empty and holds no ':'; each runs like a leaf but is never registered with Discord, so it
+ * has no options, subcommands or top-level settings. */
+static void check_components(struct checker *ck, const struct command *c)
+{
+    const char *top = c->name ? c->name : "(null)";
+    if (c->n_components && !c->components) {
+        report(ck, top, "n_components is %zu but components is NULL", c->n_components);
+        return;
+    }
+    if (c->components && !c->n_components)
+        report(ck, top, "components set but n_components is 0");
+    for (size_t i = 0; i < c->n_components; i++) {
+        const struct command *leaf = &c->components[i];
+        char where[256];
+        snprintf(where, sizeof where, "%.40s component %.40s", top, leaf->name ? leaf->name : "(null)");
+        if (!leaf->name || !*leaf->name)
+            report(ck, where, "a component leaf needs a name (its action in the custom_id)");
+        else if (strchr(leaf->name, ':'))
+            report(ck, where, "a component name must not hold ':', the custom_id separator");
+        else if (strlen(top) + 1 + strlen(leaf->name) >= COMMAND_PATH_MAX)
+            report(ck, where, "\"%s:%s\" does not fit a command path", top, leaf->name);
+        if (!leaf->run)
+            report(ck, where, "a component leaf must have run");
+        if (leaf->n_options || leaf->options || leaf->n_subcommands || leaf->subcommands)
+            report(ck, where, "a component leaf has no options or subcommands");
+        if (leaf->contexts || leaf->installs || leaf->default_member_permissions || leaf->type)
+            report(ck, where, "contexts, installs, permissions and type belong to the top-level command");
+        if (leaf->n_components || leaf->components || leaf->autocomplete)
+            report(ck, where, "a component leaf has no components or autocomplete of its own");
+        for (size_t j = 0; j < i; j++)
+            if (leaf->name && c->components[j].name && strcmp(leaf->name, c->components[j].name) == 0)
+                report(ck, where, "two components share this name");
+    }
 }
 
 static void check_top(struct checker *ck, const struct command *c)
@@ -423,6 +472,9 @@ static void check_top(struct checker *ck, const struct command *c)
     }
     if (c->contexts & ~(unsigned)(CTX_GUILD | CTX_BOT_DM | CTX_PRIVATE_CHANNEL))
         report(ck, c->name ? c->name : "(null)", "contexts has unknown bits");
+    if (c->installs & ~(unsigned)(INSTALL_GUILD | INSTALL_USER))
+        report(ck, c->name ? c->name : "(null)", "installs has unknown bits");
+    check_components(ck, c);
     if (ck->total_chars > COMMAND_TOTAL_MAX_CHARS)
         report(ck, c->name ? c->name : "(null)", "%zu characters in total (at most %d)", ck->total_chars,
                COMMAND_TOTAL_MAX_CHARS);
@@ -621,6 +673,82 @@ static void test_checker_catches_bad_definitions(void **state)
     c.default_member_permissions = "0x20";
     expect_rejected("default_member_permissions not in decimal", &c);
 
+    /* Autocomplete. */
+    struct cmd_option typing = {.name = "q", .type = OPT_STRING, .description = "Q", .autocomplete = true};
+    c = good;
+    c.options = &typing;
+    c.n_options = 1;
+    expect_rejected("an autocomplete option with neither choices nor a leaf autocomplete", &c);
+    c.autocomplete = dummy_run;
+    assert_int_equal(check_one(&c), 0);
+    typing.type = OPT_BOOLEAN;
+    expect_rejected("autocomplete on a BOOLEAN option", &c);
+    typing.type = OPT_INTEGER;
+    assert_int_equal(check_one(&c), 0);
+    struct cmd_choice colours[] = {{.name = "Red", .string_value = "red"}};
+    struct cmd_option declared =
+        {.name = "q", .type = OPT_STRING, .description = "Q", .autocomplete = true, .choices = colours, .n_choices = 1};
+    c = good;
+    c.options = &declared;
+    assert_int_equal(check_one(&c), 0); /* declared choices are suggested */
+
+    /* Installs. */
+    c = good;
+    c.installs = INSTALL_GUILD | INSTALL_USER;
+    c.contexts = CTX_ANYWHERE;
+    assert_int_equal(check_one(&c), 0);
+    c.installs = 1u << 2;
+    expect_rejected("an unknown install type", &c);
+    container.subcommands = &leaf;
+    struct command installed_leaf = leaf;
+    installed_leaf.installs = INSTALL_USER;
+    container.subcommands = &installed_leaf;
+    expect_rejected("installs on a subcommand", &container);
+
+    /* Component leaves. */
+    struct command press = {.name = "press", .run = dummy_run};
+    c = good;
+    c.components = &press;
+    c.n_components = 1;
+    assert_int_equal(check_one(&c), 0);
+    press.name = "pre:ss";
+    expect_rejected("a component name with ':'", &c);
+    press.name = "";
+    expect_rejected("an empty component name", &c);
+    press.name = NULL;
+    expect_rejected("a component without a name", &c);
+    press.name = "press";
+    press.run = NULL;
+    expect_rejected("a component without run", &c);
+    press.run = dummy_run;
+    press.options = one_option;
+    press.n_options = 1;
+    expect_rejected("a component with options", &c);
+    press.options = NULL;
+    press.n_options = 0;
+    press.subcommands = &leaf;
+    press.n_subcommands = 1;
+    expect_rejected("a component with subcommands", &c);
+    press.subcommands = NULL;
+    press.n_subcommands = 0;
+    press.contexts = CTX_GUILD;
+    expect_rejected("contexts on a component", &c);
+    press.contexts = 0;
+    press.installs = INSTALL_USER;
+    expect_rejected("installs on a component", &c);
+    press.installs = 0;
+    struct command twins_pressed[2] = {press, press};
+    c.components = twins_pressed;
+    c.n_components = 2;
+    expect_rejected("two components with one name", &c);
+    c.components = NULL;
+    expect_rejected("n_components without components", &c);
+    struct command with_components = leaf;
+    with_components.components = &press;
+    with_components.n_components = 1;
+    container.subcommands = &with_components;
+    expect_rejected("components on a subcommand", &container);
+
     /* 101 slash commands. */
     static char names[101][8];
     static struct command many[101];
@@ -759,9 +887,12 @@ static void compare_option(const cJSON *j, const struct cmd_option *o)
     assert_string_field(j, "description", o->description);
     assert_int_equal(int_field(j, "type"), (int)o->type);
     assert_int_equal(is_required(j), o->required);
+    assert_int_equal(cJSON_IsTrue(child(j, "autocomplete")), o->autocomplete);
     const cJSON *choices = child(j, "choices");
-    assert_int_equal(choices ? cJSON_GetArraySize(choices) : 0, (int)o->n_choices);
-    for (size_t i = 0; i < o->n_choices; i++) {
+    /* Discord refuses choices next to autocomplete: such an option registers none. */
+    size_t n_choices = o->autocomplete ? 0 : o->n_choices;
+    assert_int_equal(choices ? cJSON_GetArraySize(choices) : 0, (int)n_choices);
+    for (size_t i = 0; i < n_choices; i++) {
         const cJSON *c = cJSON_GetArrayItem(choices, (int)i);
         assert_string_field(c, "name", o->choices[i].name);
         if (o->choices[i].string_value)
@@ -828,17 +959,69 @@ static void test_registration_mirrors_definitions(void **state)
         const cJSON *v;
         cJSON_ArrayForEach(v, contexts) bits |= 1u << v->valueint;
         assert_int_equal(bits, c->contexts);
+        const cJSON *installs = child(j, "integration_types");
+        if (!c->installs)
+            assert_null(installs); /* Discord's default */
+        bits = 0;
+        cJSON_ArrayForEach(v, installs) bits |= 1u << v->valueint;
+        assert_int_equal(bits, c->installs);
         compare_node(j, c);
+        /* compare_node counts every option: a component leaf registered as one would show. */
     }
+    cJSON_Delete(array);
+}
+
+/* "integration_types" [0,1] and "contexts" [0,1,2], or [0] and [0], as obj says. */
+static void assert_numbers(const cJSON *obj, const char *key, const char *expected)
+{
+    char *text = cJSON_PrintUnformatted(child(obj, key));
+    if (!text || strcmp(text, expected) != 0)
+        fail_msg("%s is %s, expected %s", key, text ? text : "(absent)", expected);
+    free(text);
+}
+
+/* Who may install each command and where it works: the personal commands anywhere, by anyone
+ * who installed Slimy to their account; the server settings only in servers that added Slimy. */
+static void test_registration_installs_and_contexts(void **state)
+{
+    (void)state;
+    cJSON *array = registration_json(registry_commands, registry_count);
+    assert_non_null(array);
+    static const char *const personal[] = {"chat", "dream", "snail", "Ask Slimy", "Analyze Snail Stats"};
+    for (size_t i = 0; i < sizeof personal / sizeof personal[0]; i++) {
+        const cJSON *c = find_named(array, personal[i]);
+        if (!c)
+            fail_msg("no command %s", personal[i]);
+        assert_numbers(c, "integration_types", "[0,1]");
+        assert_numbers(c, "contexts", "[0,1,2]");
+    }
+    static const char *const server_only[] = {"mode", "personality-config", "leaderboard", "diag"};
+    for (size_t i = 0; i < sizeof server_only / sizeof server_only[0]; i++) {
+        const cJSON *c = find_named(array, server_only[i]);
+        if (!c)
+            fail_msg("no command %s", server_only[i]);
+        assert_numbers(c, "integration_types", "[0]");
+        assert_numbers(c, "contexts", "[0]");
+    }
+    /* The autocompleted options: flagged, with no choices. */
+    const cJSON *id = find_named(child(find_named(array, "forget"), "options"), "id");
+    assert_true(cJSON_IsTrue(child(id, "autocomplete")));
+    const cJSON *period = find_named(child(find_named(array, "stats"), "options"), "period");
+    assert_true(cJSON_IsTrue(child(period, "autocomplete")));
+    assert_null(child(period, "choices"));
     cJSON_Delete(array);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_registry_matches_files),    cmocka_unit_test(test_registry_sorted),
-        cmocka_unit_test(test_definitions_within_limits), cmocka_unit_test(test_checker_catches_bad_definitions),
-        cmocka_unit_test(test_registration_snail),        cmocka_unit_test(test_registration_mirrors_definitions),
+        cmocka_unit_test(test_registry_matches_files),
+        cmocka_unit_test(test_registry_sorted),
+        cmocka_unit_test(test_definitions_within_limits),
+        cmocka_unit_test(test_checker_catches_bad_definitions),
+        cmocka_unit_test(test_registration_snail),
+        cmocka_unit_test(test_registration_mirrors_definitions),
+        cmocka_unit_test(test_registration_installs_and_contexts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

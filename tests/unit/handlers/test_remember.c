@@ -275,6 +275,77 @@ static void a_repeated_interaction_stores_the_note_once(void **state)
     assert_int_equal(harness_count_memories(h, HARNESS_USER, HARNESS_GUILD), 1);
 }
 
+#define USER_SCOPE "user:" HARNESS_USER
+#define USER_ONLY_INSTALL "{\"1\":\"" HARNESS_USER "\"}"
+
+/* Where only the user installed Slimy (a server that never added it, or a DM between users), data
+ * is kept in the user's own scope, never the server's or the channel's. */
+static void without_the_server_install_the_note_goes_to_the_users_scope(void **state)
+{
+    struct harness *h = *state;
+    allow(h, USER_SCOPE);
+    struct harness_reply r;
+    char *opts = harness_string_options("note", "in a foreign server", NULL);
+    harness_call_deferred(h, &(struct harness_call){.name = "remember", .options = opts, .owners = USER_ONLY_INSTALL},
+                          &r);
+    free(opts);
+    assert_string_equal(harness_embed_title(&r, 0), "📝 Memory Saved");
+    harness_reply_cleanup(&r);
+    assert_int_equal(harness_count_memories(h, HARNESS_USER, USER_SCOPE), 1);
+    assert_int_equal(harness_count_memories(h, HARNESS_USER, HARNESS_GUILD), 0);
+}
+
+/* The server's consent does not cover the user's scope there, and consent given there is the
+ * user scope's, not the server's. */
+static void consent_without_the_server_install_is_the_users_own(void **state)
+{
+    struct harness *h = *state;
+    allow(h, HARNESS_GUILD);
+    struct harness_reply r;
+    char *opts = harness_string_options("note", "not covered", NULL);
+    harness_call_deferred(h, &(struct harness_call){.name = "remember", .options = opts, .owners = USER_ONLY_INSTALL},
+                          &r);
+    free(opts);
+    assert_string_equal(r.content, CONSENT_REQUIRED);
+    harness_reply_cleanup(&r);
+    assert_int_equal(harness_count_memories(h, HARNESS_USER, NULL), 0);
+
+    harness_call_deferred(h,
+                          &(struct harness_call){.name = "consent",
+                                                 .owners = USER_ONLY_INSTALL,
+                                                 .user_id = "100000000000000009",
+                                                 .options = "[{\"name\":\"set\",\"type\":1,\"options\":["
+                                                            "{\"name\":\"allow\",\"type\":5,\"value\":true}]}]"},
+                          &r);
+    harness_reply_cleanup(&r);
+    bool allowed = false;
+    assert_int_equal(store_consent_get(harness_store(h), "100000000000000009", "user:100000000000000009", &allowed), 0);
+    assert_true(allowed);
+    assert_int_equal(store_consent_get(harness_store(h), "100000000000000009", HARNESS_GUILD, &allowed), 0);
+    assert_false(allowed);
+}
+
+/* A DM between users or a group DM (context 2): the user's scope too, not "dm:<channel>". */
+static void in_a_private_channel_the_note_goes_to_the_users_scope(void **state)
+{
+    struct harness *h = *state;
+    allow(h, USER_SCOPE);
+    struct harness_reply r;
+    char *opts = harness_string_options("note", "group chat", NULL);
+    harness_call_deferred(h,
+                          &(struct harness_call){.name = "remember",
+                                                 .options = opts,
+                                                 .in_dm = true,
+                                                 .context = 2,
+                                                 .owners = USER_ONLY_INSTALL},
+                          &r);
+    free(opts);
+    assert_string_equal(harness_embed_title(&r, 0), "📝 Memory Saved");
+    harness_reply_cleanup(&r);
+    assert_int_equal(harness_count_memories(h, HARNESS_USER, USER_SCOPE), 1);
+    assert_int_equal(harness_count_memories(h, HARNESS_USER, DM_SCOPE), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -291,6 +362,9 @@ int main(void)
         HARNESS_TEST(tags_past_the_store_cap_are_refused),
         HARNESS_TEST(a_second_remember_within_the_cooldown_is_refused),
         HARNESS_TEST(a_repeated_interaction_stores_the_note_once),
+        HARNESS_TEST(without_the_server_install_the_note_goes_to_the_users_scope),
+        HARNESS_TEST(consent_without_the_server_install_is_the_users_own),
+        HARNESS_TEST(in_a_private_channel_the_note_goes_to_the_users_scope),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

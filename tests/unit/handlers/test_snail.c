@@ -130,6 +130,33 @@ static bool same_but_signed_zeros(const char *got, const char *want)
 
 /* A tier no int64 holds (Discord's choices make it impossible, a forged body does not) is a clean
  * refusal, not an undefined conversion. */
+/* /snail is user-installable: in a DM between users or a group DM (context 2), with no member
+ * and only the user's install, the calculator answers as anywhere else. */
+static void calc_works_where_only_the_user_installed_slimy(void **state)
+{
+    static const int contexts[] = {1, 2};
+    for (size_t i = 0; i < sizeof contexts / sizeof contexts[0]; i++) {
+        struct harness_reply r;
+        assert_int_equal(harness_call(*state,
+                                      &(struct harness_call){.name = "snail",
+                                                             .in_dm = true,
+                                                             .context = contexts[i],
+                                                             .owners = "{\"1\":\"" HARNESS_USER "\"}",
+                                                             .options = "[{\"name\":\"calc\",\"type\":1,\"options\":["
+                                                                        "{\"name\":\"tier\",\"type\":4,\"value\":6},"
+                                                                        "{\"name\":\"levels\",\"type\":3,"
+                                                                        "\"value\":\"0,0,0,0,0,0,0,0\"}]}]"},
+                                      &r),
+                         0);
+        assert_int_equal(r.type, 4);
+        assert_true(r.flags & 64);
+        assert_string_equal(r.content,
+                            "🧮 **Supersnail T6**\n• **Form Cells:** 2,125,000\n• **BTADs:** 9,185,000\n"
+                            "• **Hours:** 4,968");
+        harness_reply_cleanup(&r);
+    }
+}
+
 static void calc_refuses_a_tier_out_of_every_range(void **state)
 {
     static const char *const tiers[] = {"1e25", "-1e25", "9007199254740993", "6.5", "1e308"};
@@ -584,6 +611,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         HARNESS_TEST(test_answers_the_specifications_worked_example),
         HARNESS_TEST(calc_answers_the_reference_numbers_at_once),
+        HARNESS_TEST(calc_works_where_only_the_user_installed_slimy),
         HARNESS_TEST(calc_matches_every_golden_vector),
         HARNESS_TEST(calc_refuses_a_tier_out_of_every_range),
         HARNESS_TEST(calc_refuses_malformed_and_out_of_range_levels),

@@ -2,7 +2,8 @@
  * command use in this scope over a period, counted from command_usage rows (seeded with
  * store_command_usage_add, and backdated through SQLite itself where a test needs old rows);
  * someone else's stats need Administrator, or a role whose name has "mod" or "club"; an unknown
- * period is refused; every /stats run itself adds a "stats" row.
+ * period is refused (the field autocompletes, so Discord no longer holds it to the choices);
+ * every /stats run itself adds a "stats" row.
  *
  * The harness always sends member.roles as [], so the role test puts its own member object in
  * the body: harness_call inserts .channel verbatim before "member", and cJSON reads the first
@@ -296,6 +297,42 @@ static void in_a_dm_only_the_dm_rows_count_and_others_are_refused(void **state)
     harness_reply_cleanup(&r);
 }
 
+/* The values /stats' period field suggests for typed, joined by ','. */
+static void period_suggestions(struct harness *h, const char *typed, char *out, size_t cap)
+{
+    char opts[256];
+    snprintf(opts, sizeof opts, "[{\"name\":\"period\",\"type\":3,\"value\":\"%s\",\"focused\":true}]", typed);
+    struct harness_reply r;
+    assert_int_equal(
+        harness_call(h, &(struct harness_call){.type = HARNESS_AUTOCOMPLETE, .name = "stats", .options = opts}, &r), 0);
+    assert_int_equal(r.type, 8);
+    size_t used = 0;
+    out[0] = '\0';
+    for (size_t i = 0; harness_choice_value(&r, i); i++)
+        used += (size_t)snprintf(out + used, cap - used, "%s%s", i ? "," : "", harness_choice_value(&r, i));
+    if (harness_choice_value(&r, 0))
+        assert_string_equal(harness_choice_name(&r, 0), "Last 7 days"); /* the choice's own name */
+    harness_reply_cleanup(&r);
+}
+
+static void the_period_field_suggests_matching_periods(void **state)
+{
+    struct harness *h = *state;
+    char got[256];
+    period_suggestions(h, "", got, sizeof got);
+    assert_string_equal(got, "7d,30d,90d,1y");
+    period_suggestions(h, "DAYS", got, sizeof got);
+    assert_string_equal(got, "7d,30d,90d");
+    period_suggestions(h, "7", got, sizeof got);
+    assert_string_equal(got, "7d");
+    period_suggestions(h, "fortnight", got, sizeof got);
+    assert_string_equal(got, "");
+    /* Suggesting is not a /stats run: no usage row. */
+    struct store_user_stats st;
+    assert_int_equal(store_user_stats(harness_store(h), HARNESS_USER, HARNESS_GUILD, 0, &st), 0);
+    assert_int_equal(st.commands, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -305,6 +342,7 @@ int main(void)
         HARNESS_TEST(every_stats_run_is_recorded_as_a_command_use),
         HARNESS_TEST(each_period_counts_only_its_own_rows),
         HARNESS_TEST(an_unknown_period_is_refused),
+        HARNESS_TEST(the_period_field_suggests_matching_periods),
         HARNESS_TEST(someone_elses_stats_are_refused_without_administrator),
         HARNESS_TEST(an_administrator_sees_someone_elses_stats),
         HARNESS_TEST(a_mod_role_named_in_the_request_may_see_someone_elses_stats),

@@ -390,9 +390,103 @@ static const struct command checknow_command = {
     .run = checked_run,
 };
 
+/* /tap pick:<colour> — a command whose messages carry buttons (custom_id "tap:<action>:<arg>"):
+ * "press" answers at once and replaces its message (type 7), "slow" is deferred and edits it
+ * (type 6), "new" answers with a new message (type 4), "shared" uses /echo's cooldown; a check
+ * refuses the arg "bad". "pick" autocompletes from its declared choices. /suggest has its own
+ * autocomplete: it offers 30 suggestions (Discord takes 25), or fails after one for q:"fail". */
+static atomic_int tap_runs, tap_checks, suggest_runs;
+
+static enum slimy_status tap_check(struct cmd_ctx *ctx)
+{
+    tap_checks++;
+    char arg[16];
+    if (cmd_component_arg(ctx, 0, arg, sizeof arg) && strcmp(arg, "bad") == 0)
+        return cmd_fail(ctx, SLIMY_EINVAL, "bad arg");
+    return SLIMY_OK;
+}
+
+static enum slimy_status tap_run(struct cmd_ctx *ctx)
+{
+    tap_runs++;
+    char arg[16] = "(none)";
+    (void)cmd_component_arg(ctx, 0, arg, sizeof arg);
+    return cmd_reply(ctx, "%s %s", ctx->path, arg);
+}
+
+static const struct command tap_components[] = {
+    {.name = "press", .flags = CMD_UPDATE, .check = tap_check, .run = tap_run},
+    {.name = "slow", .flags = CMD_DEFERRED | CMD_UPDATE, .run = tap_run},
+    {.name = "new", .flags = CMD_EPHEMERAL, .run = tap_run},
+    {.name = "shared", .flags = CMD_EPHEMERAL, .cooldown_ms = COOLDOWN_MS, .cooldown_as = "echo", .run = tap_run},
+};
+
+static const struct cmd_choice tap_colours[] = {
+    {.name = "Red", .string_value = "red"},
+    {.name = "Green", .string_value = "green"},
+    {.name = "Blue", .string_value = "blue"},
+};
+
+static const struct cmd_option tap_options[] = {
+    {.name = "pick",
+     .type = OPT_STRING,
+     .description = "Colour",
+     .autocomplete = true,
+     .choices = tap_colours,
+     .n_choices = ARRAY_LEN(tap_colours)},
+};
+
+static const struct command tap_command = {
+    .name = "tap",
+    .description = "Buttons",
+    .options = tap_options,
+    .n_options = ARRAY_LEN(tap_options),
+    .run = tap_run,
+    .components = tap_components,
+    .n_components = ARRAY_LEN(tap_components),
+};
+
+static enum slimy_status suggest_autocomplete(struct cmd_ctx *ctx)
+{
+    const char *name, *typed;
+    if (!cmd_focused(ctx, &name, &typed))
+        return SLIMY_OK;
+    if (strcmp(typed, "fail") == 0) {
+        (void)cmd_suggest(ctx, "first", "1");
+        return SLIMY_EUNAVAILABLE;
+    }
+    for (int i = 0; i < 30; i++) {
+        char value[8];
+        snprintf(value, sizeof value, "v%d", i);
+        if (cmd_suggest(ctx, value, value) == SLIMY_ETOOBIG)
+            break;
+    }
+    return SLIMY_OK;
+}
+
+static enum slimy_status suggest_run(struct cmd_ctx *ctx)
+{
+    suggest_runs++;
+    return cmd_reply(ctx, "ran");
+}
+
+static const struct cmd_option suggest_options[] = {
+    {.name = "q", .type = OPT_STRING, .description = "Query", .autocomplete = true},
+};
+
+static const struct command suggest_command = {
+    .name = "suggest",
+    .description = "Own autocomplete",
+    .options = suggest_options,
+    .n_options = ARRAY_LEN(suggest_options),
+    .run = suggest_run,
+    .autocomplete = suggest_autocomplete,
+};
+
 static const struct command *const test_commands[] = {
-    &await_command,     &block_command, &cfg_command,   &checked_command,  &checknow_command, &echo_command,
-    &echoawait_command, &fail_command,  &later_command, &laterpub_command, &math_command,     &serverinfo_command,
+    &await_command, &block_command,      &cfg_command,     &checked_command, &checknow_command,
+    &echo_command,  &echoawait_command,  &fail_command,    &later_command,   &laterpub_command,
+    &math_command,  &serverinfo_command, &suggest_command, &tap_command,
 };
 
 /* ---- fixture ---- */
@@ -489,6 +583,7 @@ static int start(void **state, uint32_t signature_max_age_s, unsigned job_queue_
     pthread_cond_init(&f->changed, NULL);
     echo_runs = add_runs = neg_runs = color_runs = serverinfo_runs = fail_runs = later_runs = await_steps = 0;
     check_runs = checked_runs = 0;
+    tap_runs = tap_checks = suggest_runs = 0;
     pthread_mutex_lock(&block.lock);
     block.runs = 0;
     block.is_released = false;
@@ -619,6 +714,29 @@ static void dm_body(char *out, const char *user_id, const char *data)
                      "\"channel_id\":\"777\",\"context\":1,"
                      "\"user\":{\"id\":\"%s\",\"username\":\"tester\"},\"data\":%s}",
                      ++next_interaction_id, user_id, data);
+    assert_true(n > 0 && n < BODY_MAX);
+}
+
+/* A press of the component custom_id on a message in a guild, by user_id. */
+static void component_body(char *out, const char *user_id, const char *custom_id)
+{
+    int n = snprintf(out, BODY_MAX,
+                     "{\"id\":\"%u\",\"application_id\":\"42\",\"token\":\"tok-secret\",\"type\":3,"
+                     "\"guild_id\":\"555\",\"channel_id\":\"666\",\"context\":0,"
+                     "\"member\":{\"user\":{\"id\":\"%s\",\"username\":\"tester\"},\"permissions\":\"0\"},"
+                     "\"message\":{\"id\":\"77\",\"content\":\"the message\"},"
+                     "\"data\":{\"custom_id\":\"%s\",\"component_type\":2}}",
+                     ++next_interaction_id, user_id, custom_id);
+    assert_true(n > 0 && n < BODY_MAX);
+}
+
+/* An autocomplete request in a guild; data is the JSON of its `data`. */
+static void autocomplete_body(char *out, const char *data)
+{
+    int n = snprintf(out, BODY_MAX,
+                     "{\"id\":\"%u\",\"application_id\":\"42\",\"token\":\"t\",\"type\":4,\"guild_id\":\"555\","
+                     "\"member\":{\"user\":{\"id\":\"100\"},\"permissions\":\"0\"},\"data\":%s}",
+                     ++next_interaction_id, data);
     assert_true(n > 0 && n < BODY_MAX);
 }
 
@@ -987,11 +1105,251 @@ static void test_component_and_modal(void **state)
         "{\"id\":\"9005\",\"application_id\":\"42\",\"token\":\"t\",\"type\":5,"
         "\"user\":{\"id\":\"100\"},\"data\":{\"custom_id\":\"old-form\",\"components\":[]}}",
     };
+    static const char *const words[] = {"This button or menu is no longer active.", "This form is no longer active."};
     for (size_t i = 0; i < ARRAY_LEN(bodies); i++) {
         cJSON *root = send_ok(f, bodies[i]);
         assert_true(strlen(message_content(root, true)) > 0);
+        assert_contains(message_content(root, true), words[i]);
         cJSON_Delete(root);
     }
+}
+
+/* ---- components and autocomplete ---- */
+
+/* Checks a type-7 answer (the message replaced) and returns a copy of its content. */
+static char *update_content(const cJSON *root)
+{
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(root, "type");
+    assert_true(cJSON_IsNumber(type));
+    assert_int_equal(type->valueint, 7);
+    const cJSON *content = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(root, "data"), "content");
+    assert_true(cJSON_IsString(content));
+    return strdup(content->valuestring);
+}
+
+/* Presses custom_id as user_id; returns the parsed answer (HTTP 200). */
+static cJSON *press(struct fixture *f, const char *user_id, const char *custom_id)
+{
+    char body[BODY_MAX];
+    component_body(body, user_id, custom_id);
+    return send_ok(f, body);
+}
+
+static void test_component_routing(void **state)
+{
+    struct fixture *f = *state;
+    cJSON *root = press(f, "100", "tap:press:x");
+    char *text = update_content(root);
+    assert_string_equal(text, "tap:press x"); /* the path of a component leaf */
+    free(text);
+    cJSON_Delete(root);
+
+    /* Without CMD_UPDATE a press answers with a new message. */
+    root = press(f, "100", "tap:new:y");
+    assert_string_equal(message_content(root, true), "tap:new y");
+    cJSON_Delete(root);
+    assert_int_equal(tap_runs, 2);
+
+    /* The leaf's check runs first and its refusal is ephemeral, a new message, not an update. */
+    root = press(f, "100", "tap:press:bad");
+    assert_string_equal(message_content(root, true), "bad arg");
+    cJSON_Delete(root);
+    assert_int_equal(tap_runs, 2);
+    assert_int_equal(tap_checks, 2);
+}
+
+/* Any custom_id that names no component leaf of ours, however it is mangled: an ephemeral "no
+ * longer active", and nothing runs. */
+static void test_unknown_or_tampered_component(void **state)
+{
+    struct fixture *f = *state;
+    static const char *const ids[] = {
+        "old-button",    /* no action */
+        "tap",           /* the same, with a command we have */
+        "nope:press:x",  /* unknown command */
+        "tap:explode:x", /* unknown action */
+        "echo:press",    /* a command without components */
+        "math:add",      /* a subcommand is not a component */
+        "",              /* empty */
+        ":",             /* empty command and action */
+        "tap::x",        /* empty action */
+        ":press",        /* empty command */
+        "TAP:press",     /* names are case-sensitive */
+    };
+    for (size_t i = 0; i < ARRAY_LEN(ids); i++) {
+        cJSON *root = press(f, "100", ids[i]);
+        const char *text = message_content(root, true);
+        if (!strstr(text, "no longer active"))
+            fail_msg("custom_id \"%s\": \"%s\"", ids[i], text);
+        cJSON_Delete(root);
+    }
+    /* A component press without a custom_id at all, or without data. */
+    char body[BODY_MAX];
+    snprintf(body, sizeof body,
+             "{\"id\":\"%u\",\"application_id\":\"42\",\"token\":\"t\",\"type\":3,\"guild_id\":\"555\","
+             "\"member\":{\"user\":{\"id\":\"100\"},\"permissions\":\"0\"},\"data\":{\"component_type\":2}}",
+             ++next_interaction_id);
+    cJSON *root = send_ok(f, body);
+    assert_contains(message_content(root, true), "no longer active");
+    cJSON_Delete(root);
+    assert_int_equal(tap_runs + tap_checks + echo_runs + add_runs, 0);
+}
+
+/* A deferred update: type 6 at once, then the reply goes to the webhook (an edit of @original,
+ * which for a component is the message carrying it). */
+static void test_component_deferred_update(void **state)
+{
+    struct fixture *f = *state;
+    char body[BODY_MAX];
+    component_body(body, "100", "tap:slow:z");
+    char ts[24], sig[2 * crypto_sign_BYTES + 1];
+    sign(f->secret_key, now_s(), body, ts, sig);
+    struct dispatch_reply out = {0};
+    dispatch_interaction(f->d, sig, ts, body, strlen(body), &out);
+    assert_int_equal(out.http_status, 200);
+    assert_string_equal(out.body, "{\"type\":6}");
+    free(out.body);
+    struct delivered *d = wait_delivered(f, 1);
+    assert_string_equal(d->content, "tap:slow z");
+    assert_false(d->is_ephemeral);
+    assert_int_equal(tap_runs, 1);
+}
+
+/* cooldown_as: a press shares the named command's cooldown, both ways, and the refusal names it. */
+static void test_component_shares_cooldown(void **state)
+{
+    struct fixture *f = *state;
+    char *text = run_guild(f, "100", ECHO_HELLO, true);
+    free(text);
+    cJSON *root = press(f, "100", "tap:shared:a");
+    text = strdup(message_content(root, true));
+    cJSON_Delete(root);
+    assert_contains(text, "`/echo`");
+    assert_slow_down(text);
+    assert_int_equal(tap_runs, 0);
+
+    /* The other way round, for another user: the press first, then /echo is limited. */
+    root = press(f, "200", "tap:shared:b");
+    assert_string_equal(message_content(root, true), "tap:shared b");
+    cJSON_Delete(root);
+    assert_slow_down(run_guild(f, "200", ECHO_HELLO, true));
+    assert_int_equal(echo_runs, 1);
+    assert_int_equal(tap_runs, 1);
+}
+
+/* Returns the choices of a type-8 answer (borrowed from root). */
+static const cJSON *choices_of(const cJSON *root)
+{
+    assert_int_equal(cJSON_GetObjectItemCaseSensitive(root, "type")->valueint, 8);
+    const cJSON *choices = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(root, "data"), "choices");
+    assert_true(cJSON_IsArray(choices));
+    return choices;
+}
+
+/* The values of the choices, joined by ','. */
+static void choice_values(const cJSON *choices, char *out, size_t cap)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    const cJSON *c;
+    cJSON_ArrayForEach(c, choices)
+    {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(c, "value");
+        assert_true(cJSON_IsString(v));
+        used += (size_t)snprintf(out + used, cap - used, "%s%s", used ? "," : "", v->valuestring);
+    }
+}
+
+static void expect_suggestions(struct fixture *f, const char *data, const char *expected)
+{
+    char body[BODY_MAX], got[512];
+    autocomplete_body(body, data);
+    cJSON *root = send_ok(f, body);
+    choice_values(choices_of(root), got, sizeof got);
+    if (strcmp(got, expected) != 0)
+        fail_msg("%s: suggested [%s], expected [%s]", data, got, expected);
+    cJSON_Delete(root);
+}
+
+#define TAP_TYPED(text)                                                                                      \
+    "{\"id\":\"1\",\"name\":\"tap\",\"type\":1,\"options\":[{\"name\":\"pick\",\"type\":3,\"value\":\"" text \
+    "\",\"focused\":true}]}"
+
+/* A leaf without its own autocomplete suggests its declared choices whose name or value holds
+ * what was typed, ignoring case. */
+static void test_autocomplete_declared_choices(void **state)
+{
+    struct fixture *f = *state;
+    expect_suggestions(f, TAP_TYPED(""), "red,green,blue");
+    expect_suggestions(f, TAP_TYPED("re"), "red,green"); /* "Green" holds "re" too */
+    expect_suggestions(f, TAP_TYPED("BLU"), "blue");
+    expect_suggestions(f, TAP_TYPED("purple"), "");
+    /* Nothing focused, or a focused option the leaf does not declare: nothing. */
+    expect_suggestions(f,
+                       "{\"id\":\"1\",\"name\":\"tap\",\"type\":1,\"options\":[{\"name\":\"pick\",\"type\":3,"
+                       "\"value\":\"re\"}]}",
+                       "");
+    expect_suggestions(f,
+                       "{\"id\":\"1\",\"name\":\"tap\",\"type\":1,\"options\":[{\"name\":\"other\",\"type\":3,"
+                       "\"value\":\"re\",\"focused\":true}]}",
+                       "");
+    /* An unknown command, or a known one with another type: type 8 with no choices. */
+    expect_suggestions(f,
+                       "{\"id\":\"1\",\"name\":\"nope\",\"type\":1,\"options\":[{\"name\":\"x\",\"type\":3,"
+                       "\"value\":\"a\",\"focused\":true}]}",
+                       "");
+    expect_suggestions(f, "{\"id\":\"1\",\"name\":\"tap\",\"type\":2}", "");
+    /* A command without options that autocomplete: nothing either. */
+    expect_suggestions(f, ECHO_HELLO, "");
+    assert_int_equal(tap_runs + echo_runs, 0); /* autocomplete never runs the command */
+}
+
+/* A leaf's own autocomplete: Discord's 25 at most; a failure still sends what was added. */
+static void test_autocomplete_own_function(void **state)
+{
+    struct fixture *f = *state;
+    char body[BODY_MAX];
+    autocomplete_body(body, "{\"id\":\"1\",\"name\":\"suggest\",\"type\":1,\"options\":[{\"name\":\"q\",\"type\":3,"
+                            "\"value\":\"\",\"focused\":true}]}");
+    cJSON *root = send_ok(f, body);
+    const cJSON *choices = choices_of(root);
+    assert_int_equal(cJSON_GetArraySize(choices), 25);
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(choices, 24), "value")->valuestring, "v24");
+    cJSON_Delete(root);
+    expect_suggestions(f,
+                       "{\"id\":\"1\",\"name\":\"suggest\",\"type\":1,\"options\":[{\"name\":\"q\",\"type\":3,"
+                       "\"value\":\"fail\",\"focused\":true}]}",
+                       "1");
+    assert_int_equal(suggest_runs, 0);
+}
+
+/* A guild-only command in a server whose owners lack "0" (only the user installed Slimy) is
+ * refused; with the server's install it runs. */
+static void test_guild_only_needs_the_server_install(void **state)
+{
+    struct fixture *f = *state;
+    char body[BODY_MAX];
+    snprintf(body, sizeof body,
+             "{\"id\":\"%u\",\"application_id\":\"42\",\"token\":\"t\",\"type\":2,\"guild_id\":\"555\","
+             "\"context\":0,\"authorizing_integration_owners\":{\"1\":\"100\"},"
+             "\"member\":{\"user\":{\"id\":\"100\"},\"permissions\":\"0\"},"
+             "\"data\":{\"id\":\"4\",\"name\":\"serverinfo\",\"type\":1}}",
+             ++next_interaction_id);
+    cJSON *root = send_ok(f, body);
+    assert_contains(message_content(root, true), "servers that have added Slimy");
+    cJSON_Delete(root);
+    assert_int_equal(serverinfo_runs, 0);
+
+    snprintf(body, sizeof body,
+             "{\"id\":\"%u\",\"application_id\":\"42\",\"token\":\"t\",\"type\":2,\"guild_id\":\"555\","
+             "\"context\":0,\"authorizing_integration_owners\":{\"0\":\"555\",\"1\":\"100\"},"
+             "\"member\":{\"user\":{\"id\":\"100\"},\"permissions\":\"0\"},"
+             "\"data\":{\"id\":\"4\",\"name\":\"serverinfo\",\"type\":1}}",
+             ++next_interaction_id);
+    root = send_ok(f, body);
+    assert_string_equal(message_content(root, true), "guild 555");
+    cJSON_Delete(root);
+    assert_int_equal(serverinfo_runs, 1);
 }
 
 /* ---- deferred commands ---- */
@@ -1300,6 +1658,13 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_failing_handler, setup, teardown),
         cmocka_unit_test_setup_teardown(test_autocomplete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_component_and_modal, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_component_routing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_or_tampered_component, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_component_deferred_update, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_component_shares_cooldown, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_autocomplete_declared_choices, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_autocomplete_own_function, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_guild_only_needs_the_server_install, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deferred_ephemeral, setup_old_signatures, teardown),
         cmocka_unit_test_setup_teardown(test_deferred_public, setup_old_signatures, teardown),
         cmocka_unit_test_setup_teardown(test_deferred_after_drain, setup_old_signatures, teardown),

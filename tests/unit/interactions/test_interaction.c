@@ -408,6 +408,131 @@ static void test_autocomplete_and_component(void **state)
     interaction_free(&it);
 }
 
+/* A press of a select menu: custom_id, component_type, the chosen values and the message the
+ * menu is on; a command's fields stay empty. */
+static void test_component_fields(void **state)
+{
+    (void)state;
+    struct interaction it;
+    parse_ok("{\"type\":3,\"id\":\"7\",\"guild_id\":\"1300000000000000003\",\"context\":0,"
+             "\"member\":{\"user\":{\"id\":\"1500000000000000005\"},\"permissions\":\"0\"},"
+             "\"data\":{\"custom_id\":\"dream:style:1500000000000000005\",\"component_type\":3,"
+             "\"values\":[\"anime\",\"neon\"]},"
+             "\"message\":{\"id\":\"9\",\"content\":\"**Prompt:** a cat\",\"components\":[]}}",
+             &it);
+    assert_int_equal(it.type, INTERACTION_MESSAGE_COMPONENT);
+    assert_string_equal(it.custom_id, "dream:style:1500000000000000005");
+    assert_int_equal(it.component_type, 3);
+    assert_non_null(it.values);
+    assert_int_equal(cJSON_GetArraySize(it.values), 2);
+    assert_string_equal(cJSON_GetArrayItem(it.values, 1)->valuestring, "neon");
+    assert_non_null(it.message);
+    assert_string_equal(json_string(it.message, "content"), "**Prompt:** a cat");
+    assert_null(it.command_name);
+    assert_string_equal(it.user_id, "1500000000000000005");
+    interaction_free(&it);
+
+    /* A button: no values; values or message of the wrong JSON type are absent, not trusted. */
+    parse_ok("{\"type\":3,\"data\":{\"custom_id\":\"forget:cancel:1\",\"component_type\":2,\"values\":\"x\"},"
+             "\"message\":[1]}",
+             &it);
+    assert_string_equal(it.custom_id, "forget:cancel:1");
+    assert_int_equal(it.component_type, 2);
+    assert_null(it.values);
+    assert_null(it.message);
+    interaction_free(&it);
+
+    /* custom_id not a string, component_type missing. */
+    parse_ok("{\"type\":3,\"data\":{\"custom_id\":5}}", &it);
+    assert_null(it.custom_id);
+    assert_int_equal(it.component_type, 0);
+    interaction_free(&it);
+
+    /* An application command never gets component fields, even when its data holds them. */
+    parse_ok("{\"type\":2,\"data\":{\"name\":\"ask\",\"custom_id\":\"a:b\",\"values\":[\"x\"]},"
+             "\"message\":{\"content\":\"x\"}}",
+             &it);
+    assert_null(it.custom_id);
+    assert_null(it.values);
+    assert_null(it.message);
+    interaction_free(&it);
+}
+
+/* authorizing_integration_owners: a guild install names "0"; a user install only "1". */
+static void test_is_guild_install(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *owners; /* the member's JSON text, or NULL for none */
+        bool is_guild_install;
+    } cases[] = {
+        {NULL, true}, /* older payloads have no owners: as before, the server's */
+        {"{\"0\":\"1300000000000000003\"}", true},
+        {"{\"0\":\"1300000000000000003\",\"1\":\"1500000000000000005\"}", true},
+        {"{\"0\":\"0\"}", true}, /* a guild install used in the bot's DM */
+        {"{\"1\":\"1500000000000000005\"}", false},
+        {"{}", false},
+        {"[]", true}, /* not an object: as if absent */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char body[512];
+        snprintf(body, sizeof body, "{\"type\":2,\"guild_id\":\"1300000000000000003\"%s%s,\"data\":{\"name\":\"x\"}}",
+                 cases[i].owners ? ",\"authorizing_integration_owners\":" : "", cases[i].owners ? cases[i].owners : "");
+        struct interaction it;
+        parse_ok(body, &it);
+        if (it.is_guild_install != cases[i].is_guild_install)
+            fail_msg("owners %s: is_guild_install %d", cases[i].owners ? cases[i].owners : "(none)",
+                     it.is_guild_install);
+        interaction_free(&it);
+    }
+}
+
+/* The storage scope: the server when it installed Slimy; the user's own scope when only the user
+ * did (in a server or a private channel); "dm:<channel>" in the DM with the bot. */
+static void test_scope_id(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *body;
+        const char *scope;
+    } cases[] = {
+        /* A server that installed Slimy. */
+        {"{\"type\":2,\"guild_id\":\"13\",\"channel_id\":\"14\",\"context\":0,"
+         "\"authorizing_integration_owners\":{\"0\":\"13\",\"1\":\"15\"},"
+         "\"member\":{\"user\":{\"id\":\"15\"}}}",
+         "13"},
+        /* No owners at all (older payloads): the server's. */
+        {"{\"type\":2,\"guild_id\":\"13\",\"channel_id\":\"14\",\"member\":{\"user\":{\"id\":\"15\"}}}", "13"},
+        /* A user-installed command in a server that never added Slimy: the user's scope. */
+        {"{\"type\":2,\"guild_id\":\"13\",\"channel_id\":\"14\",\"context\":0,"
+         "\"authorizing_integration_owners\":{\"1\":\"15\"},\"member\":{\"user\":{\"id\":\"15\"}}}",
+         "user:15"},
+        /* The DM with the bot, guild or user install alike. */
+        {"{\"type\":2,\"channel_id\":\"14\",\"context\":1,\"authorizing_integration_owners\":{\"1\":\"15\"},"
+         "\"user\":{\"id\":\"15\"}}",
+         "dm:14"},
+        {"{\"type\":2,\"channel_id\":\"14\",\"context\":1,\"authorizing_integration_owners\":{\"0\":\"0\"},"
+         "\"user\":{\"id\":\"15\"}}",
+         "dm:14"},
+        /* A DM without a channel id: the user's id stands in for it. */
+        {"{\"type\":2,\"context\":1,\"user\":{\"id\":\"15\"}}", "dm:15"},
+        /* A group DM or a DM between users (context 2): the user's scope, never the channel's. */
+        {"{\"type\":2,\"channel_id\":\"14\",\"context\":2,\"authorizing_integration_owners\":{\"1\":\"15\"},"
+         "\"user\":{\"id\":\"15\"}}",
+         "user:15"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct interaction it;
+        parse_ok(cases[i].body, &it);
+        char scope[INTERACTION_SCOPE_MAX];
+        memset(scope, 'X', sizeof scope);
+        interaction_scope_id(&it, scope);
+        if (strcmp(scope, cases[i].scope) != 0)
+            fail_msg("case %zu: scope \"%.*s\", expected \"%s\"", i, INTERACTION_SCOPE_MAX, scope, cases[i].scope);
+        interaction_free(&it);
+    }
+}
+
 static void test_ping(void **state)
 {
     (void)state;
@@ -621,6 +746,9 @@ int main(void)
         cmocka_unit_test(test_resolved_attachment),
         cmocka_unit_test(test_message_context_menu),
         cmocka_unit_test(test_autocomplete_and_component),
+        cmocka_unit_test(test_component_fields),
+        cmocka_unit_test(test_is_guild_install),
+        cmocka_unit_test(test_scope_id),
         cmocka_unit_test(test_ping),
         cmocka_unit_test(test_channel_from_channel_object),
         cmocka_unit_test(test_invalid_bodies),

@@ -19,6 +19,7 @@
 
 #include "core/buf.h"
 #include "core/status.h"
+#include "interactions/component.h"
 #include "interactions/message.h"
 #include "interactions/response.h"
 
@@ -464,6 +465,124 @@ static void test_message_is_empty(void **state)
     assert_true(message_is_empty(&m));
 }
 
+/* ---- components and the component/autocomplete responses ---- */
+
+/* A row with one button, as component.h builds it. */
+static cJSON *button_row(const char *custom_id)
+{
+    cJSON *row = component_row();
+    assert_non_null(row);
+    assert_int_equal(component_button(row, BUTTON_PRIMARY, NULL, "Go", custom_id), SLIMY_OK);
+    return row;
+}
+
+static const char *row_button_id(const cJSON *components, int row)
+{
+    const cJSON *button = cJSON_GetArrayItem(get(cJSON_GetArrayItem(components, row), "components"), 0);
+    return get_string(button, "custom_id");
+}
+
+static void test_component_bodies(void **state)
+{
+    (void)state;
+    char *json = response_deferred_update_json();
+    assert_non_null(json);
+    assert_string_equal(json, "{\"type\":6}");
+    free(json);
+
+    /* Autocomplete: the choices copied; none is an empty list, never a missing one. */
+    json = response_suggestions_json(NULL);
+    assert_non_null(json);
+    assert_string_equal(json, "{\"type\":8,\"data\":{\"choices\":[]}}");
+    free(json);
+    cJSON *choices = cJSON_Parse("[{\"name\":\"A \\\"quoted\\\" one\",\"value\":\"a\"}]");
+    assert_non_null(choices);
+    cJSON *root = parse_owned(response_suggestions_json(choices));
+    assert_int_equal((int)get_number(root, "type"), 8);
+    const cJSON *got = get(get(root, "data"), "choices");
+    assert_int_equal(cJSON_GetArraySize(got), 1);
+    assert_string_equal(get_string(cJSON_GetArrayItem(got, 0), "name"), "A \"quoted\" one");
+    assert_string_equal(get_string(cJSON_GetArrayItem(got, 0), "value"), "a");
+    cJSON_Delete(root);
+    assert_int_equal(cJSON_GetArraySize(choices), 1); /* a copy: the caller's list is untouched */
+    cJSON_Delete(choices);
+
+    assert_int_equal(RESPONSE_DEFERRED_UPDATE_MESSAGE, 6);
+    assert_int_equal(RESPONSE_UPDATE_MESSAGE, 7);
+    assert_int_equal(RESPONSE_AUTOCOMPLETE_RESULT, 8);
+}
+
+static void test_components_serialised(void **state)
+{
+    (void)state;
+    struct message m;
+    message_init(&m);
+    assert_int_equal(message_set_text(&m, "Pick"), SLIMY_OK);
+    assert_int_equal(message_add_row(&m, button_row("a:one")), SLIMY_OK);
+    assert_int_equal(message_add_row(&m, button_row("a:two")), SLIMY_OK);
+
+    /* Type 4 and type 7 carry the rows in data, in order. */
+    cJSON *root = NULL;
+    const cJSON *data = message_response(&m, &root);
+    const cJSON *components = get(data, "components");
+    assert_int_equal(cJSON_GetArraySize(components), 2);
+    assert_string_equal(row_button_id(components, 0), "a:one");
+    assert_string_equal(row_button_id(components, 1), "a:two");
+    cJSON_Delete(root);
+    root = parse_owned(response_message_json_typed(&m, RESPONSE_UPDATE_MESSAGE));
+    assert_int_equal((int)get_number(root, "type"), 7);
+    assert_string_equal(get_string(get(root, "data"), "content"), "Pick");
+    assert_int_equal(cJSON_GetArraySize(get(get(root, "data"), "components")), 2);
+    cJSON_Delete(root);
+
+    /* The webhook payload: with the extras only (a later chunk of a split reply has no buttons). */
+    cJSON *p = response_webhook_payload(&m, "Pick", 4, true, 0);
+    assert_non_null(p);
+    assert_string_equal(row_button_id(get(p, "components"), 1), "a:two");
+    cJSON_Delete(p);
+    p = response_webhook_payload(&m, "more", 4, false, 0);
+    assert_non_null(p);
+    assert_false(has(p, "components"));
+    cJSON_Delete(p);
+
+    /* Cleared: an empty array, which is what removes the buttons of the message replaced. */
+    assert_int_equal(message_clear_components(&m), SLIMY_OK);
+    p = response_webhook_payload(&m, "Done", 4, true, 0);
+    assert_true(cJSON_IsArray(get(p, "components")));
+    assert_int_equal(cJSON_GetArraySize(get(p, "components")), 0);
+    cJSON_Delete(p);
+    root = parse_owned(response_message_json_typed(&m, RESPONSE_UPDATE_MESSAGE));
+    assert_int_equal(cJSON_GetArraySize(get(get(root, "data"), "components")), 0);
+    cJSON_Delete(root);
+    message_cleanup(&m);
+
+    /* Never set: no "components" at all (an edit would otherwise remove the message's buttons). */
+    message_init(&m);
+    assert_int_equal(message_set_text(&m, "plain"), SLIMY_OK);
+    data = message_response(&m, &root);
+    assert_false(has(data, "components"));
+    cJSON_Delete(root);
+    p = response_webhook_payload(&m, "plain", 5, true, 0);
+    assert_false(has(p, "components"));
+    cJSON_Delete(p);
+    message_cleanup(&m);
+}
+
+static void test_message_rows_limit(void **state)
+{
+    (void)state;
+    struct message m;
+    message_init(&m);
+    for (int i = 0; i < MESSAGE_MAX_ROWS; i++)
+        assert_int_equal(message_add_row(&m, button_row("a:b")), SLIMY_OK);
+    /* The 6th row is refused and freed (LeakSanitizer checks it), and a NULL row is refused. */
+    assert_int_equal(message_add_row(&m, button_row("a:c")), SLIMY_ETOOBIG);
+    assert_int_not_equal(message_add_row(&m, NULL), SLIMY_OK);
+    assert_int_equal(cJSON_GetArraySize(m.components), MESSAGE_MAX_ROWS);
+    message_cleanup(&m);
+    assert_null(m.components);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -475,6 +594,9 @@ int main(void)
         cmocka_unit_test(test_webhook_payload),
         cmocka_unit_test(test_message_limits),
         cmocka_unit_test(test_message_is_empty),
+        cmocka_unit_test(test_component_bodies),
+        cmocka_unit_test(test_components_serialised),
+        cmocka_unit_test(test_message_rows_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

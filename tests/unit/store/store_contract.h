@@ -214,6 +214,7 @@ static void test_ops_table_complete(void **state)
     assert_non_null(ops->consent_set);
     assert_non_null(ops->memory_add);
     assert_non_null(ops->memory_list);
+    assert_non_null(ops->memory_find);
     assert_non_null(ops->memory_delete);
     assert_non_null(ops->memory_delete_all);
     assert_non_null(ops->mode_get);
@@ -670,6 +671,174 @@ static void test_memory_list_is_scoped(void **state)
 
     assert_int_equal(count_memories(st, other_user, other_guild), 0);
     assert_int_equal(count_memories(st, other_user, dm), 0);
+}
+
+/* ---- memory_find: what /forget's autocomplete asks ---- */
+
+/* The ids found for text (max 10), joined by ','. */
+static void found_ids(struct store *st, const char *user, const char *scope, const char *text, size_t max, char *out,
+                      size_t cap)
+{
+    struct store_memories found = {.n = 99};
+    assert_int_equal(store_memory_find(st, user, scope, text, max, &found), SLIMY_OK);
+    size_t used = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < found.n; i++)
+        used += (size_t)snprintf(out + used, cap - used, "%s%s", i ? "," : "", found.items[i].id);
+    store_memories_free(&found);
+}
+
+static void join2(char *out, size_t cap, const char *a, const char *b)
+{
+    snprintf(out, cap, "%s,%s", a, b);
+}
+
+/* A substring of the note, in any ASCII case, or of the id; newest first; only the user's
+ * memories in that scope; "" finds them all. */
+static void test_memory_find_matches_note_or_id(void **state)
+{
+    struct store *st = *state;
+    char user[STORE_ID_MAX], other[STORE_ID_MAX], scope[STORE_ID_MAX], other_scope[STORE_ID_MAX];
+    char milk[STORE_ID_MAX], mom[STORE_ID_MAX], snail[STORE_ID_MAX], id[STORE_ID_MAX];
+    new_snowflake(user);
+    new_snowflake(other);
+    new_snowflake(scope);
+    new_dm_scope(other_scope);
+    add_memory(st, user, scope, "buy milk", milk);
+    sleep_ms(3);
+    add_memory(st, user, scope, "call mom " EMOJI_SNAIL, mom);
+    sleep_ms(3);
+    add_memory(st, user, scope, "MILK the snail", snail);
+    add_memory(st, other, scope, "milk of another user", id);
+    add_memory(st, user, other_scope, "milk in another scope", id);
+
+    char got[512], want[256];
+    found_ids(st, user, scope, "milk", 10, got, sizeof got);
+    join2(want, sizeof want, snail, milk);
+    assert_string_equal(got, want);
+    found_ids(st, user, scope, "mIlK", 10, got, sizeof got);
+    assert_string_equal(got, want);
+    found_ids(st, user, scope, EMOJI_SNAIL, 10, got, sizeof got); /* multibyte text, as bytes */
+    assert_string_equal(got, mom);
+    found_ids(st, user, scope, "", 10, got, sizeof got);
+    snprintf(want, sizeof want, "%s,%s,%s", snail, mom, milk);
+    assert_string_equal(got, want);
+    found_ids(st, user, scope, "nothing like it", 10, got, sizeof got);
+    assert_string_equal(got, "");
+
+    /* Any part of the id. */
+    char part[9];
+    memcpy(part, mom + 9, 8); /* after the first dash */
+    part[8] = '\0';
+    found_ids(st, user, scope, part, 10, got, sizeof got);
+    assert_string_equal(got, mom);
+    found_ids(st, user, scope, mom, 10, got, sizeof got);
+    assert_string_equal(got, mom);
+
+    /* The rows come whole. */
+    struct store_memories found = {0};
+    assert_int_equal(store_memory_find(st, user, scope, "snail", 10, &found), SLIMY_OK);
+    assert_int_equal(found.n, 1);
+    assert_string_equal(found.items[0].note, "MILK the snail");
+    assert_string_equal(found.items[0].user_id, user);
+    assert_string_equal(found.items[0].scope_id, scope);
+    assert_string_equal(found.items[0].tags_json, "[]");
+    store_memories_free(&found);
+
+    /* Another user, another scope: only their own. */
+    found_ids(st, other, scope, "milk", 10, got, sizeof got);
+    assert_int_equal(strlen(got), 36);
+    assert_string_not_equal(got, milk);
+    found_ids(st, other, other_scope, "", 10, got, sizeof got);
+    assert_string_equal(got, "");
+}
+
+/* %, _ and the escape character ! are literal text, never patterns. */
+static void test_memory_find_pattern_characters_are_literal(void **state)
+{
+    struct store *st = *state;
+    char user[STORE_ID_MAX], scope[STORE_ID_MAX], percent[STORE_ID_MAX], under[STORE_ID_MAX], bang[STORE_ID_MAX],
+        plain[STORE_ID_MAX], quote[STORE_ID_MAX];
+    new_snowflake(user);
+    new_snowflake(scope);
+    add_memory(st, user, scope, "100% sure", percent);
+    add_memory(st, user, scope, "snake_case", under);
+    add_memory(st, user, scope, "wow!! ok", bang);
+    add_memory(st, user, scope, "snakeXcase 1000 sure wowXX", plain);
+    add_memory(st, user, scope, "it's \\ 'quoted'", quote);
+    char got[512];
+    found_ids(st, user, scope, "%", 10, got, sizeof got);
+    assert_string_equal(got, percent);
+    found_ids(st, user, scope, "0% s", 10, got, sizeof got);
+    assert_string_equal(got, percent);
+    found_ids(st, user, scope, "_", 10, got, sizeof got);
+    assert_string_equal(got, under);
+    found_ids(st, user, scope, "e_c", 10, got, sizeof got);
+    assert_string_equal(got, under);
+    found_ids(st, user, scope, "!", 10, got, sizeof got);
+    assert_string_equal(got, bang);
+    found_ids(st, user, scope, "!!", 10, got, sizeof got);
+    assert_string_equal(got, bang);
+    found_ids(st, user, scope, "!%", 10, got, sizeof got);
+    assert_string_equal(got, "");
+    found_ids(st, user, scope, "'s \\ '", 10, got, sizeof got); /* quotes and a backslash are text too */
+    assert_string_equal(got, quote);
+    found_ids(st, user, scope, "\\", 10, got, sizeof got);
+    assert_string_equal(got, quote);
+}
+
+/* max: the newest max; 0 finds nothing; a huge one is clamped to STORE_LIST_MAX. */
+static void test_memory_find_limit(void **state)
+{
+    struct store *st = *state;
+    char user[STORE_ID_MAX], scope[STORE_ID_MAX], ids[3][STORE_ID_MAX], got[512], want[256];
+    new_snowflake(user);
+    new_snowflake(scope);
+    for (int i = 0; i < 3; i++) {
+        add_memory(st, user, scope, "same note", ids[i]);
+        sleep_ms(3);
+    }
+    found_ids(st, user, scope, "note", 2, got, sizeof got);
+    join2(want, sizeof want, ids[2], ids[1]);
+    assert_string_equal(got, want);
+    found_ids(st, user, scope, "note", 1, got, sizeof got);
+    assert_string_equal(got, ids[2]);
+    found_ids(st, user, scope, "note", 0, got, sizeof got);
+    assert_string_equal(got, "");
+    struct store_memories found = {0};
+    assert_int_equal(store_memory_find(st, user, scope, "note", SIZE_MAX, &found), SLIMY_OK);
+    assert_int_equal(found.n, 3);
+    store_memories_free(&found);
+}
+
+/* The arguments are checked before the database: text past STORE_FIND_MAX_BYTES, NULL text, and
+ * bad ids are SLIMY_EINVAL with an empty result. */
+static void test_memory_find_checks(void **state)
+{
+    struct store *st = *state;
+    char user[STORE_ID_MAX], scope[STORE_ID_MAX], id[STORE_ID_MAX];
+    new_snowflake(user);
+    new_snowflake(scope);
+    add_memory(st, user, scope, "x", id);
+    static char text[STORE_FIND_MAX_BYTES + 2];
+    memset(text, 'x', STORE_FIND_MAX_BYTES);
+    text[STORE_FIND_MAX_BYTES] = '\0';
+    struct store_memories found = {.n = 7};
+    assert_int_equal(store_memory_find(st, user, scope, text, 10, &found), SLIMY_OK); /* exactly the cap */
+    assert_int_equal(found.n, 0);
+    store_memories_free(&found);
+    text[STORE_FIND_MAX_BYTES] = 'x';
+    text[STORE_FIND_MAX_BYTES + 1] = '\0';
+    found.n = 7;
+    assert_int_equal(store_memory_find(st, user, scope, text, 10, &found), SLIMY_EINVAL);
+    assert_int_equal(found.n, 0);
+    assert_null(found.items);
+    found.n = 7;
+    assert_int_equal(store_memory_find(st, user, scope, NULL, 10, &found), SLIMY_EINVAL);
+    assert_int_equal(found.n, 0);
+    assert_int_equal(store_memory_find(st, "", scope, "x", 10, &found), SLIMY_EINVAL);
+    assert_int_equal(store_memory_find(st, user, NULL, "x", 10, &found), SLIMY_EINVAL);
+    assert_int_equal(found.n, 0);
 }
 
 /* Ids and scopes that look like SQL are only ever values. */
@@ -2515,6 +2684,10 @@ static const struct CMUnitTest store_contract_tests[] = {
     CONTRACT_TEST(test_memory_list_none_is_ok),
     CONTRACT_TEST(test_memory_list_is_scoped),
     CONTRACT_TEST(test_memory_list_all_scopes),
+    CONTRACT_TEST(test_memory_find_matches_note_or_id),
+    CONTRACT_TEST(test_memory_find_pattern_characters_are_literal),
+    CONTRACT_TEST(test_memory_find_limit),
+    CONTRACT_TEST(test_memory_find_checks),
     CONTRACT_TEST(test_memory_hostile_ids_are_values),
     CONTRACT_TEST(test_memory_delete_own),
     CONTRACT_TEST(test_memory_delete_respects_owner_and_scope),

@@ -209,27 +209,51 @@ size_t harness_deliveries(struct harness *h)
 
 /* ---- calls ---- */
 
+/* The "context" member: the old default unless the call names one (or none). */
+static int body_context(const struct harness_call *c)
+{
+    if (c->context)
+        return c->context;
+    return c->in_dm ? 1 : 0;
+}
+
 static int build_body(const struct harness_call *c, const char *id, struct buf *b)
 {
     const char *user = c->user_id ? c->user_id : HARNESS_USER;
     const char *name = c->user_name ? c->user_name : "tester";
     const char *channel_id = c->channel_id ? c->channel_id : HARNESS_CHANNEL;
+    int type = c->type ? c->type : 2;
     char channel[256];
     if (!c->channel)
         snprintf(channel, sizeof channel, "{\"id\":\"%s\",\"type\":%d}", channel_id, c->in_dm ? 1 : 0);
     int rc = buf_printf(b,
-                        "{\"type\":2,\"id\":\"%s\",\"application_id\":\"42\",\"token\":\"tok-%s\",\"version\":1,"
+                        "{\"type\":%d,\"id\":\"%s\",\"application_id\":\"42\",\"token\":\"tok-%s\",\"version\":1,"
                         "\"channel_id\":\"%s\",\"channel\":%s,",
-                        id, id, channel_id, c->channel ? c->channel : channel);
+                        type, id, id, channel_id, c->channel ? c->channel : channel);
+    if (!rc && body_context(c) != HARNESS_NO_CONTEXT)
+        rc = buf_printf(b, "\"context\":%d,", body_context(c));
+    if (!rc && c->owners)
+        rc = buf_printf(b, "\"authorizing_integration_owners\":%s,", c->owners);
+    if (!rc && c->message)
+        rc = buf_printf(b, "\"message\":%s,", c->message);
     if (!rc && c->in_dm)
-        rc = buf_printf(b, "\"context\":1,\"user\":{\"id\":\"%s\",\"username\":\"%s\"},", user, name);
+        rc = buf_printf(b, "\"user\":{\"id\":\"%s\",\"username\":\"%s\"},", user, name);
     else if (!rc)
         rc = buf_printf(b,
-                        "\"context\":0,\"guild_id\":\"%s\",\"member\":{\"user\":{\"id\":\"%s\",\"username\":\"%s\"},"
+                        "\"guild_id\":\"%s\",\"member\":{\"user\":{\"id\":\"%s\",\"username\":\"%s\"},"
                         "\"permissions\":\"%s\",\"roles\":[]},",
                         c->guild_id ? c->guild_id : HARNESS_GUILD, user, name, c->permissions ? c->permissions : "0");
+    if (!rc && type == HARNESS_COMPONENT) {
+        rc = buf_printf(b, "\"data\":{\"custom_id\":\"%s\",\"component_type\":%d", c->custom_id ? c->custom_id : "",
+                        c->component_type ? c->component_type : 2);
+        if (!rc && c->values)
+            rc = buf_printf(b, ",\"values\":%s", c->values);
+        if (!rc)
+            rc = buf_append_str(b, "}}");
+        return rc;
+    }
     if (!rc)
-        rc = buf_printf(b, "\"data\":{\"id\":\"1\",\"name\":\"%s\",\"type\":%d", c->name,
+        rc = buf_printf(b, "\"data\":{\"id\":\"1\",\"name\":\"%s\",\"type\":%d", c->name ? c->name : "",
                         c->command_type ? c->command_type : 1);
     if (!rc && c->options)
         rc = buf_printf(b, ",\"options\":%s", c->options);
@@ -264,17 +288,21 @@ static char *dup_or_empty(const char *s, size_t len)
     return out;
 }
 
-/* The type-4 answer's data, as a reply. */
+/* The type-4 (or 7) answer's data, as a reply; type 8's choices. */
 static void take_immediate(struct harness_reply *r, const cJSON *root)
 {
     const cJSON *data = cJSON_GetObjectItemCaseSensitive(root, "data");
     const cJSON *content = cJSON_GetObjectItemCaseSensitive(data, "content");
     const cJSON *flags = cJSON_GetObjectItemCaseSensitive(data, "flags");
     const cJSON *embeds = cJSON_GetObjectItemCaseSensitive(data, "embeds");
+    const cJSON *components = cJSON_GetObjectItemCaseSensitive(data, "components");
+    const cJSON *choices = cJSON_GetObjectItemCaseSensitive(data, "choices");
     const char *text = cJSON_IsString(content) ? content->valuestring : "";
     r->content = dup_or_empty(text, strlen(text));
     r->flags = cJSON_IsNumber(flags) ? (unsigned)flags->valuedouble : 0;
     r->embeds = cJSON_IsArray(embeds) ? cJSON_Duplicate(embeds, true) : NULL;
+    r->components = cJSON_IsArray(components) ? cJSON_Duplicate(components, true) : NULL;
+    r->choices = cJSON_IsArray(choices) ? cJSON_Duplicate(choices, true) : NULL;
 }
 
 /* A recorded message into r (whose content must be empty). */
@@ -284,6 +312,7 @@ static void copy_record(const struct recorded *rec, struct harness_reply *r)
     r->content = dup_or_empty(m->content.data, m->content.len);
     r->flags = m->flags;
     r->embeds = m->embeds ? cJSON_Duplicate(m->embeds, true) : NULL;
+    r->components = m->components ? cJSON_Duplicate(m->components, true) : NULL;
     r->n_files = m->n_files;
     for (size_t f = 0; f < m->n_files && f < 10; f++) {
         snprintf(r->files[f].name, sizeof r->files[f].name, "%s", m->files[f].filename);
@@ -344,7 +373,7 @@ int harness_call(struct harness *h, const struct harness_call *call, struct harn
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(root, "type");
     r->type = cJSON_IsNumber(type) ? type->valueint : 0;
     int rc = SLIMY_OK;
-    if (r->type == 5) {
+    if (r->type == 5 || r->type == 6) { /* 6 has no data: the delivery says it all */
         const cJSON *data = cJSON_GetObjectItemCaseSensitive(root, "data");
         const cJSON *flags = cJSON_GetObjectItemCaseSensitive(data, "flags");
         r->flags = cJSON_IsNumber(flags) ? (unsigned)flags->valuedouble : 0;
@@ -419,6 +448,8 @@ void harness_reply_cleanup(struct harness_reply *r)
     free(r->raw);
     free(r->text);
     cJSON_Delete(r->embeds);
+    cJSON_Delete(r->components);
+    cJSON_Delete(r->choices);
     memset(r, 0, sizeof *r);
 }
 
@@ -460,6 +491,37 @@ const char *harness_embed_footer(const struct harness_reply *r, size_t i)
     const cJSON *footer = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(r->embeds, (int)i), "footer");
     const cJSON *text = cJSON_GetObjectItemCaseSensitive(footer, "text");
     return cJSON_IsString(text) ? text->valuestring : NULL;
+}
+
+const cJSON *harness_component(const struct harness_reply *r, const char *custom_id)
+{
+    const cJSON *row, *c;
+    cJSON_ArrayForEach(row, r->components)
+    {
+        cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(row, "components"))
+        {
+            const cJSON *id = cJSON_GetObjectItemCaseSensitive(c, "custom_id");
+            if (cJSON_IsString(id) && strcmp(id->valuestring, custom_id) == 0)
+                return c;
+        }
+    }
+    return NULL;
+}
+
+static const char *choice_string(const struct harness_reply *r, size_t i, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(r->choices, (int)i), key);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+const char *harness_choice_name(const struct harness_reply *r, size_t i)
+{
+    return choice_string(r, i, "name");
+}
+
+const char *harness_choice_value(const struct harness_reply *r, size_t i)
+{
+    return choice_string(r, i, "value");
 }
 
 static void append_line(struct buf *b, const cJSON *obj, const char *key)

@@ -17,7 +17,12 @@
  *     harness_stop(h);
  *
  * Each call gets a fresh interaction id, so dedupe never merges two calls; the user defaults to
- * HARNESS_USER, the guild to HARNESS_GUILD and the channel to HARNESS_CHANNEL. */
+ * HARNESS_USER, the guild to HARNESS_GUILD and the channel to HARNESS_CHANNEL.
+ *
+ * Buttons, select menus and autocomplete go the same way: .type = HARNESS_COMPONENT with the
+ * .custom_id (and .values, .message) Discord would send back, or .type = HARNESS_AUTOCOMPLETE with
+ * the options (one of them "focused"); the reply then holds the message's components or the
+ * suggested choices. */
 #ifndef SLIMY_TESTS_HARNESS_H
 #define SLIMY_TESTS_HARNESS_H
 
@@ -34,6 +39,13 @@
 #define HARNESS_GUILD "200000000000000002"
 #define HARNESS_CHANNEL "300000000000000003"
 #define HARNESS_ADMIN_PERMISSIONS "8" /* Administrator */
+
+/* harness_call.type: Discord's interaction types (0 means an application command). */
+#define HARNESS_COMPONENT 3
+#define HARNESS_AUTOCOMPLETE 4
+#define HARNESS_MODAL_SUBMIT 5
+/* harness_call.context: leave "context" out of the body. */
+#define HARNESS_NO_CONTEXT (-1)
 
 struct harness_options {
     const struct command *const *commands; /* NULL = the real registry */
@@ -69,13 +81,22 @@ struct harness_call {
     const char *channel;     /* the interaction's channel object JSON, or NULL for {"id":..,"type":0} */
     const char *permissions; /* member.permissions; NULL = "0" */
     const char *id;          /* the interaction id; NULL = a fresh one */
+
+    int type;              /* the interaction type: 0 = 2 (application command); HARNESS_COMPONENT, ... */
+    const char *custom_id; /* components: data.custom_id (no data.name is sent) */
+    int component_type;    /* components: data.component_type; 0 = 2 (button), 3 = string select */
+    const char *values;    /* components: data.values JSON array (a select menu's choice), or NULL */
+    const char *message;   /* components: the message carrying the component, JSON object, or NULL */
+    int context;           /* 0 = as before (0 in a server, 1 in a DM); HARNESS_NO_CONTEXT; else sent as is */
+    const char *owners;    /* authorizing_integration_owners JSON object; NULL = absent (a guild install) */
 };
 
 /* What Slimy answered. For a deferred command: the deferral type and the delivered message. */
 struct harness_reply {
     int http_status;   /* of the POST /interactions */
-    int type;          /* the interaction response type: 4 immediate, 5 deferred */
-    bool is_delivered; /* a deferred reply reached the sink */
+    int type;          /* the interaction response type: 4 immediate, 5 deferred, 6 deferred update,
+                          7 update, 8 autocomplete suggestions */
+    bool is_delivered; /* a deferred reply (type 5 or 6) reached the sink */
     char *content;     /* the message text ("" when none) */
     unsigned flags;    /* message flags (64 = ephemeral) */
     cJSON *embeds;     /* owned array, or NULL */
@@ -85,12 +106,14 @@ struct harness_reply {
         char content_type[64];
         size_t len;
     } files[10];
+    cJSON *components;          /* owned array of action rows (of type 4/7's data, or the delivered message), or NULL */
+    cJSON *choices;             /* owned: type 8's data.choices, or NULL */
     char *raw;                  /* the HTTP response body */
     char *text;                 /* harness_reply_text()'s, once asked for */
     uint64_t delivered_mono_ms; /* when the sink got the message (clock_mono_ms()) */
 };
 
-/* Dispatches call and waits (up to 10 s) for a deferred reply. SLIMY_OK, or SLIMY_ETIMEOUT when a
+/* Dispatches call and waits (up to 10 s) for a deferred reply (type 5 or 6). SLIMY_OK, or SLIMY_ETIMEOUT when a
  * deferred reply never came (r still holds the HTTP answer). */
 int harness_call(struct harness *h, const struct harness_call *call, struct harness_reply *r);
 void harness_reply_cleanup(struct harness_reply *r);
@@ -136,6 +159,12 @@ void harness_call_deferred(struct harness *h, const struct harness_call *call, s
 #define HARNESS_MESSAGE_ID "600000000000000006"
 int harness_call_on_message(struct harness *h, const char *name, const char *user_id, const char *fields,
                             struct harness_reply *r);
+
+/* The component of a reply whose custom_id is custom_id (in any row), or NULL. */
+const cJSON *harness_component(const struct harness_reply *r, const char *custom_id);
+/* Choice i's name and value of a type-8 reply; NULL when absent. */
+const char *harness_choice_name(const struct harness_reply *r, size_t i);
+const char *harness_choice_value(const struct harness_reply *r, size_t i);
 
 /* The number of memories of user_id in scope_id (NULL = every scope), up to 100. */
 size_t harness_count_memories(struct harness *h, const char *user_id, const char *scope_id);
