@@ -19,6 +19,7 @@
 #include "core/config.h"
 #include "core/fetch.h"
 #include "core/log.h"
+#include "core/process.h"
 #include "core/status.h"
 #include "handlers/registry.h"
 #include "ai/openai.h"
@@ -247,6 +248,10 @@ struct server_parts {
 static int start_parts(const struct slimy_config *cfg, uint64_t started_at, struct server_parts *p)
 {
     char err[512] = "";
+    /* Before anything opens sockets: the HTTP connection limit and the outbound engine's
+     * connections per host are both derived from it. */
+    uint64_t fds = process_raise_fd_limit();
+    log_info("descriptor limit", LOG_I("open_files", (int64_t)(fds > INT64_MAX ? INT64_MAX : fds)));
     int rc = fetch_start(&p->engine);
     if (rc) {
         log_critical("start-up failed", LOG_S("status", slimy_strerror(rc)));

@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 
 #include "core/clock.h"
 #include "core/log.h"
@@ -17,6 +18,8 @@
 #define POLL_MAX_MS 1000
 #define BACKOFF_START_MS 500
 #define BACKOFF_MAX_MS 8000
+#define FETCH_HOST_CONNECTIONS_MIN 16L
+#define FETCH_HOST_CONNECTIONS_MAX 512L
 
 struct timer {
     uint64_t due_mono_ms;
@@ -208,6 +211,19 @@ void fetch_global_init(void)
     pthread_once(&curl_once, curl_global);
 }
 
+/* Connections to one host at once: an eighth of the descriptor limit, so inbound connections
+ * keep the rest, between FETCH_HOST_CONNECTIONS_MIN and _MAX. */
+static long host_connection_cap(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return FETCH_HOST_CONNECTIONS_MIN;
+    rlim_t eighth = rl.rlim_cur == RLIM_INFINITY ? FETCH_HOST_CONNECTIONS_MAX : rl.rlim_cur / 8;
+    if (eighth < FETCH_HOST_CONNECTIONS_MIN)
+        return FETCH_HOST_CONNECTIONS_MIN;
+    return eighth > FETCH_HOST_CONNECTIONS_MAX ? FETCH_HOST_CONNECTIONS_MAX : (long)eighth;
+}
+
 int fetch_start(struct fetch **out)
 {
     fetch_global_init();
@@ -219,8 +235,10 @@ int fetch_start(struct fetch **out)
         free(f);
         return SLIMY_ENOMEM;
     }
-    /* Keep a few connections per host warm; Discord webhooks all go to one host. */
-    curl_multi_setopt(f->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 64L);
+    /* Discord webhooks all go to one host, and so does every OpenAI call: a thousand slow
+     * answers over HTTP/1.1 must not queue behind a few dozen connections (HTTP/2 servers
+     * multiplex anyway). A few stay warm between bursts. */
+    curl_multi_setopt(f->multi, CURLMOPT_MAX_HOST_CONNECTIONS, host_connection_cap());
     curl_multi_setopt(f->multi, CURLMOPT_MAXCONNECTS, 64L);
     pthread_mutex_init(&f->lock, NULL);
     if (pthread_create(&f->thread, NULL, engine_main, f) != 0) {

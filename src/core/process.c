@@ -2,6 +2,7 @@
 #include "core/process.h"
 
 #include <stdio.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 uint64_t process_rss_bytes(void)
@@ -16,6 +17,19 @@ uint64_t process_rss_bytes(void)
         return 0;
     long page = sysconf(_SC_PAGESIZE);
     return (uint64_t)resident * (uint64_t)(page > 0 ? page : 4096);
+}
+
+uint64_t process_raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return 0;
+    if (rl.rlim_cur < rl.rlim_max) {
+        struct rlimit raised = {.rlim_cur = rl.rlim_max, .rlim_max = rl.rlim_max};
+        if (setrlimit(RLIMIT_NOFILE, &raised) == 0)
+            rl.rlim_cur = rl.rlim_max;
+    }
+    return rl.rlim_cur == RLIM_INFINITY ? UINT64_MAX : (uint64_t)rl.rlim_cur;
 }
 
 void process_format_uptime(uint64_t seconds, char *out, unsigned long cap)
