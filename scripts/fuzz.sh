@@ -40,6 +40,7 @@ max_len() {
     case "$1" in
     fuzz_request | fuzz_openai_response) echo 16384 ;;
     fuzz_interaction | fuzz_discord_response | fuzz_multipart) echo 8192 ;;
+    fuzz_sse) echo 1024 ;; # cut into 1-byte pieces, the reply is checked at each: cost grows with the square
     *) echo 4096 ;;
     esac
 }
