@@ -25,6 +25,7 @@ struct timer {
     uint64_t due_mono_ms;
     uint64_t seq; /* FIFO order among timers due at the same millisecond */
     fetch_timer_fn fn;
+    fetch_timer_fn drop; /* NULL, or releases arg when the engine stops first */
     void *arg;
 };
 
@@ -94,6 +95,11 @@ static struct timer heap_pop(struct fetch *f)
 
 int fetch_at(struct fetch *f, uint64_t due_mono_ms, fetch_timer_fn fn, void *arg)
 {
+    return fetch_at_owned(f, due_mono_ms, fn, NULL, arg);
+}
+
+int fetch_at_owned(struct fetch *f, uint64_t due_mono_ms, fetch_timer_fn fn, fetch_timer_fn drop, void *arg)
+{
     pthread_mutex_lock(&f->lock);
     if (f->stopping) {
         pthread_mutex_unlock(&f->lock);
@@ -109,7 +115,7 @@ int fetch_at(struct fetch *f, uint64_t due_mono_ms, fetch_timer_fn fn, void *arg
         f->heap = h;
         f->cap_timers = cap;
     }
-    heap_push(f, (struct timer){.due_mono_ms = due_mono_ms, .seq = f->next_seq++, .fn = fn, .arg = arg});
+    heap_push(f, (struct timer){.due_mono_ms = due_mono_ms, .seq = f->next_seq++, .fn = fn, .drop = drop, .arg = arg});
     pthread_mutex_unlock(&f->lock);
     curl_multi_wakeup(f->multi);
     return SLIMY_OK;
@@ -264,6 +270,11 @@ void fetch_stop(struct fetch *f)
     if (atomic_load(&f->n_transfers) || f->n_timers)
         log_warn("outbound engine stopped with work pending", LOG_I("transfers", atomic_load(&f->n_transfers)),
                  LOG_I("timers", f->n_timers));
+    /* The engine thread is gone: no timer runs any more, and the owned ones let go of their args. */
+    for (size_t i = 0; i < f->n_timers; i++)
+        if (f->heap[i].drop)
+            f->heap[i].drop(f->heap[i].arg);
+    f->n_timers = 0;
 }
 
 void fetch_free(struct fetch *f)

@@ -39,6 +39,11 @@ void fetch_free(struct fetch *f);
  * Thread-safe. SLIMY_ENOMEM, or SLIMY_EUNAVAILABLE after fetch_stop() began. */
 int fetch_at(struct fetch *f, uint64_t due_mono_ms, fetch_timer_fn fn, void *arg);
 
+/* fetch_at() for a timer whose arg it owns: if the engine stops before the timer is due,
+ * drop(arg) runs instead of fn, on the thread calling fetch_stop() once the engine thread has
+ * ended, so what arg holds is released either way. */
+int fetch_at_owned(struct fetch *f, uint64_t due_mono_ms, fetch_timer_fn fn, fetch_timer_fn drop, void *arg);
+
 /* Starts the transfer configured on easy. Engine thread only (from a timer or done callback).
  * The engine uses CURLOPT_PRIVATE; do not set it. */
 int fetch_add(struct fetch *f, CURL *easy, fetch_done_fn done, void *arg);

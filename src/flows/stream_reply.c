@@ -15,7 +15,6 @@
 #include "core/log.h"
 
 struct stream_reply {
-    struct stream_reply *prev, *next; /* on the list of live replies */
     pthread_mutex_t lock;
     unsigned refs; /* one for the call until done has run, one per timer scheduled */
     struct cmd_ctx *ctx;
@@ -48,33 +47,10 @@ struct todo {
 };
 
 static void on_timer(void *arg);
-
-/* Every reply not yet freed. A timer outlives done when the stream ends before it is due, and
- * the engine drops the timers still pending when it stops (fetch.h): the list keeps those
- * replies reachable, so a shutdown is not a leak. */
-static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct stream_reply *live;
-
-static void live_add(struct stream_reply *s)
-{
-    pthread_mutex_lock(&live_lock);
-    s->next = live;
-    if (live)
-        live->prev = s;
-    live = s;
-    pthread_mutex_unlock(&live_lock);
-}
+static void on_timer_dropped(void *arg);
 
 static void destroy(struct stream_reply *s)
 {
-    pthread_mutex_lock(&live_lock);
-    if (s->prev)
-        s->prev->next = s->next;
-    else
-        live = s->next;
-    if (s->next)
-        s->next->prev = s->prev;
-    pthread_mutex_unlock(&live_lock);
     buf_cleanup(&s->text);
     ai_result_free(s->result);
     pthread_mutex_destroy(&s->lock);
@@ -117,7 +93,7 @@ static void next_action(struct stream_reply *s, struct todo *todo)
     if (due > now) {
         if (s->timer_due_ms && s->timer_due_ms <= due)
             return; /* a timer will look again in time */
-        if (fetch_at(s->engine, due, on_timer, s) == SLIMY_OK) {
+        if (fetch_at_owned(s->engine, due, on_timer, on_timer_dropped, s) == SLIMY_OK) {
             s->timer_due_ms = due;
             s->refs++;
             return;
@@ -184,6 +160,13 @@ static void on_edited(const struct discord_delivery_result *result, void *arg)
     perform(s, &todo);
 }
 
+/* The engine stopped before the timer came due (a shutdown): its reference goes. A timer can
+ * outlive done when the stream ends before it is due. */
+static void on_timer_dropped(void *arg)
+{
+    release(arg);
+}
+
 static void on_timer(void *arg)
 {
     struct stream_reply *s = arg;
@@ -243,7 +226,6 @@ enum slimy_status stream_reply_start(struct cmd_ctx *ctx, const struct ai_chat_r
     s->done = done;
     s->interval_ms = ctx->services->config->stream_interval_ms;
     buf_init(&s->text, MESSAGE_TEXT_MAX_BYTES);
-    live_add(s);
     int rc = ai_chat_stream_start(ctx->services->ai, req, on_text, on_call_done, s);
     if (rc)
         release(s);

@@ -1,6 +1,7 @@
 /* test_fetch.c — unit tests of src/core/fetch.c, the outbound engine's own duties: timers run
- * once on the engine thread at their time, pending work is counted, and a stopped engine
- * refuses new work instead of losing it silently. (Transfers are tested through the clients.) */
+ * once on the engine thread at their time, pending work is counted, a timer that owns its
+ * argument is released when the engine stops first, and a stopped engine refuses new work
+ * instead of losing it silently. (Transfers are tested through the clients.) */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -71,6 +72,44 @@ static void pending_counts_timers_not_yet_run(void **state)
     assert_int_equal(later.runs, 0); /* dropped by the stop, never run */
 }
 
+struct owned_probe {
+    struct timer_probe ran;
+    atomic_int drops;
+    pthread_t drop_thread;
+};
+
+static void on_owned_timer(void *arg)
+{
+    on_timer(&((struct owned_probe *)arg)->ran);
+}
+
+static void on_owned_dropped(void *arg)
+{
+    struct owned_probe *p = arg;
+    p->drop_thread = pthread_self();
+    p->drops++;
+}
+
+static void an_owned_timer_runs_or_is_dropped_never_both(void **state)
+{
+    (void)state;
+    struct fetch *f;
+    assert_int_equal(fetch_start(&f), SLIMY_OK);
+    struct owned_probe due = {0}, far = {0};
+    assert_int_equal(fetch_at_owned(f, 0, on_owned_timer, on_owned_dropped, &due), SLIMY_OK);
+    assert_int_equal(fetch_at_owned(f, clock_mono_ms() + 60000, on_owned_timer, on_owned_dropped, &far), SLIMY_OK);
+    wait_runs(&due.ran, 1);
+    assert_int_equal(far.drops, 0); /* still waiting, not dropped before the stop */
+    fetch_stop(f);
+    assert_int_equal(due.ran.runs, 1);
+    assert_int_equal(due.drops, 0);
+    assert_int_equal(far.ran.runs, 0);
+    assert_int_equal(far.drops, 1);
+    assert_true(pthread_equal(far.drop_thread, pthread_self())); /* on the stopping thread */
+    fetch_free(f);
+    assert_int_equal(far.drops, 1); /* once, not again at the free */
+}
+
 static void a_stopped_engine_refuses_work(void **state)
 {
     (void)state;
@@ -102,6 +141,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_timer_runs_once_at_its_time_on_the_engine_thread),
         cmocka_unit_test(pending_counts_timers_not_yet_run),
+        cmocka_unit_test(an_owned_timer_runs_or_is_dropped_never_both),
         cmocka_unit_test(a_stopped_engine_refuses_work),
         cmocka_unit_test(backoff_doubles_with_bounded_jitter),
     };
