@@ -37,55 +37,23 @@ CMD_RATIO_MIN=0.80  # Redis/in-process rate of acknowledged commands: "within 20
 PING_RATIO_MIN=0.90 # PING "unaffected": within 10 % (the noise between passes here is a few %)
 APP_ID=123456789012345678
 
-say() { echo "[$(date +%T)] $*" >&2; }
-die() {
-    say "ERROR: $*"
-    exit 1
-}
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
 for mode in $MODES; do
     case "$mode" in inproc | redis) ;; *) die "unknown mode $mode (inproc, redis)" ;; esac
 done
 
 # ---- tools ----
-as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
-apt_install() {
-    say "installing $* with apt-get"
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null ||
-        { as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null; }
-}
 command -v wrk >/dev/null || apt_install wrk
 command -v redis-server >/dev/null && command -v redis-cli >/dev/null || apt_install redis-server redis-tools
 command -v python3 >/dev/null || apt_install python3
 [ -x /usr/bin/time ] || apt_install time
 
-say "building Slimy (Release) into $BUILD_DIR"
-BUILD_LOG=$(mktemp /tmp/slimy-bench-build.XXXXXX)
-if ! BUILD_DIR=$BUILD_DIR BUILD_TYPE=Release ./scripts/setup.sh >"$BUILD_LOG" 2>&1; then
-    tail -n 30 "$BUILD_LOG" >&2
-    die "build failed (full log: $BUILD_LOG)"
-fi
-rm -f "$BUILD_LOG"
-SLIMY=$ROOT/$BUILD_DIR/slimy
-SIGN=$ROOT/$BUILD_DIR/slimy-sign
+build_release "$BUILD_DIR"
 
 # ---- temp dir and cleanup ----
 WORK=$(mktemp -d /tmp/slimy-bench.XXXXXX)
 SLIMY_PID="" FAKE_PID="" WRK_PIDS="" REDIS_STARTED=0 OK=0
-alive() { kill -0 "$1" 2>/dev/null && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
-stop_pid() { # PID GRACE_S: SIGTERM, SIGKILL after GRACE_S, reap
-    local pid=$1 i
-    [ -n "$pid" ] || return 0
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < $2 * 10; i++)); do
-        alive "$pid" || break
-        sleep 0.1
-    done
-    if alive "$pid"; then
-        say "pid $pid still running after ${2}s: SIGKILL"
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
-    wait "$pid" 2>/dev/null || true
-}
 cleanup() {
     set +e
     for pid in $WRK_PIDS; do kill -TERM "$pid" 2>/dev/null; done # wrk, then /usr/bin/time
@@ -102,7 +70,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # ---- signed bodies ----
 say "generating signed bodies in $WORK"
@@ -128,11 +95,6 @@ REDIS_STARTED=1
 REDIS_PID=$(cat "$WORK/redis/pid")
 
 # ---- CPU accounting ----
-HZ=$(getconf CLK_TCK)
-cpu_ticks() { # PID: utime+stime of the whole process (all threads), 0 if gone
-    [ -n "$1" ] && [ -r "/proc/$1/stat" ] || { echo 0; return; }
-    sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'
-}
 machine_ticks() { awk '/^cpu /{print $2+$3+$4+$5+$6+$7+$8+$9, $5+$6}' /proc/stat; } # total idle
 # http_ticks: "tid ticks" of each libmicrohttpd worker thread of the server, one a line.
 http_ticks() {

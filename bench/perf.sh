@@ -44,19 +44,10 @@ BUILD_DIR=build-release
 APP_ID=123456789012345678
 OUT=${BENCH_OUT:-$ROOT/$BUILD_DIR/perf-$(date -u +%Y%m%dT%H%MZ).txt}
 
-say() { echo "[$(date +%T)] $*" >&2; }
-die() {
-    say "ERROR: $*"
-    exit 1
-}
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
 
 # ---- tools ----
-as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
-apt_install() {
-    say "installing $* with apt-get"
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null ||
-        { as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null; }
-}
 command -v wrk >/dev/null || apt_install wrk
 command -v redis-server >/dev/null && command -v redis-cli >/dev/null || apt_install redis-server redis-tools
 command -v python3 >/dev/null || apt_install python3
@@ -67,15 +58,7 @@ mkdir -p "$(dirname "$OUT")"
 exec > >(tee -a "$OUT") 2>&1
 say "report: $OUT"
 
-say "building Slimy (Release) into $BUILD_DIR"
-BUILD_LOG=$(mktemp /tmp/slimy-perf-build.XXXXXX)
-if ! BUILD_DIR=$BUILD_DIR BUILD_TYPE=Release ./scripts/setup.sh >"$BUILD_LOG" 2>&1; then
-    tail -n 30 "$BUILD_LOG" >&2
-    die "build failed (full log: $BUILD_LOG)"
-fi
-rm -f "$BUILD_LOG"
-SLIMY=$ROOT/$BUILD_DIR/slimy
-SIGN=$ROOT/$BUILD_DIR/slimy-sign
+build_release "$BUILD_DIR"
 if [ "$NODE" = 1 ]; then
     say "installing the Node reference's packages (npm ci)"
     (cd bench/node-ref && timeout 600 npm ci --no-audit --no-fund --loglevel=error >/dev/null) || die "npm ci failed in bench/node-ref"
@@ -84,18 +67,6 @@ fi
 # ---- temp dir and cleanup ----
 WORK=$(mktemp -d /tmp/slimy-perf.XXXXXX)
 SERVER_PID="" FAKE_PID="" OPENAI_PID="" WRK_PIDS="" REDIS_STARTED=0 OK=0
-alive() { kill -0 "$1" 2>/dev/null && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
-stop_pid() { # PID GRACE_S: SIGTERM, SIGKILL after GRACE_S, reap
-    local pid=$1 i
-    [ -n "$pid" ] || return 0
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < $2 * 10; i++)); do
-        alive "$pid" || break
-        sleep 0.1
-    done
-    alive "$pid" && kill -KILL "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null || true
-}
 cleanup() {
     set +e
     for pid in $WRK_PIDS; do kill -TERM "$pid" 2>/dev/null; done
@@ -113,7 +84,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wants() { [[ " $SCENARIOS " == *" $1 "* ]]; }
 
 # ---- signed bodies and the ceiling ----
@@ -159,11 +129,6 @@ if wants redis-ping || wants redis-deferred; then
 fi
 
 # ---- /proc readings ----
-HZ=$(getconf CLK_TCK)
-cpu_ticks() { # PID: utime+stime of the whole process (all threads), 0 if gone
-    [ -n "$1" ] && [ -r "/proc/$1/stat" ] || { echo 0; return; }
-    sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'
-}
 status_kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; } # PID FIELD
 http_ticks() { # "tid ticks" of each HTTP thread of the server (libmicrohttpd's)
     local t
