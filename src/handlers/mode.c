@@ -195,7 +195,7 @@ static enum slimy_status mode_set_run(struct cmd_ctx *ctx)
     unsigned requested = 0;
     bool is_clear = profile && strcmp(profile, "clear") == 0;
     if (!is_clear && (!profile || !modes_parse_list(profile, &requested)))
-        return cmd_fail(ctx, SLIMY_EINVAL, "❌ Select at least one mode.");
+        return cmd_fail(ctx, SLIMY_EINVAL, "❌ That is not a mode profile. Pick one of the suggestions.");
     int rc = store_mode_put(ctx->services->store, ctx->interaction->guild_id, t.type, t.id,
                             is_clear ? 0 : modes_replace(requested));
     if (rc)

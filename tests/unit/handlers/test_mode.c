@@ -198,14 +198,21 @@ static void a_long_category_name_is_cut_at_a_character_boundary(void **state)
     harness_reply_cleanup(&r);
 }
 
+/* With autocomplete, Discord no longer holds the field to the choices: any typed text reaches the
+ * command, which refuses what is not a mode list (a profile's label is not its value). */
 static void a_profile_naming_no_mode_is_refused(void **state)
 {
     struct harness *h = *state;
-    struct harness_reply r;
-    mode_call(h, NULL, "set", "[{\"name\":\"profile\",\"type\":3,\"value\":\"bogus|nothing\"}]", &r);
-    assert_string_equal(r.content, "❌ Select at least one mode.");
-    harness_reply_cleanup(&r);
-    assert_int_equal(stored(h, TARGET_CHANNEL, HARNESS_CHANNEL), 0);
+    static const char *const typed[] = {"bogus|nothing", "Super Snail"};
+    for (size_t i = 0; i < 2; i++) {
+        char options[128];
+        snprintf(options, sizeof options, "[{\"name\":\"profile\",\"type\":3,\"value\":\"%s\"}]", typed[i]);
+        struct harness_reply r;
+        mode_call(h, NULL, "set", options, &r);
+        assert_string_equal(r.content, "❌ That is not a mode profile. Pick one of the suggestions.");
+        harness_reply_cleanup(&r);
+        assert_int_equal(stored(h, TARGET_CHANNEL, HARNESS_CHANNEL), 0);
+    }
 }
 
 static void view_shows_direct_inherited_and_effective_modes(void **state)
@@ -432,18 +439,6 @@ static void the_profile_field_suggests_matching_profiles(void **state)
     assert_int_equal(harness_deliveries(h), 0); /* suggesting runs nothing */
 }
 
-/* With autocomplete, Discord no longer holds the field to the choices: any typed text reaches the
- * command, which refuses what is not a mode list. */
-static void a_typed_value_that_is_no_profile_is_refused(void **state)
-{
-    struct harness *h = *state;
-    struct harness_reply r;
-    mode_call(h, NULL, "set", "[{\"name\":\"profile\",\"type\":3,\"value\":\"Super Snail\"}]", &r);
-    assert_string_equal(r.content, "❌ Select at least one mode.");
-    harness_reply_cleanup(&r);
-    assert_int_equal(stored(h, TARGET_CHANNEL, HARNESS_CHANNEL), 0);
-}
-
 /* In a server that never added Slimy (only the user installed it) /mode runs nothing. */
 static void in_a_server_without_the_install_it_is_refused(void **state)
 {
@@ -491,7 +486,6 @@ int main(void)
         HARNESS_TEST(an_administrator_may_use_it),
         HARNESS_TEST(in_a_dm_it_is_refused),
         HARNESS_TEST(the_profile_field_suggests_matching_profiles),
-        HARNESS_TEST(a_typed_value_that_is_no_profile_is_refused),
         HARNESS_TEST(in_a_server_without_the_install_it_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
