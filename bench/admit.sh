@@ -54,20 +54,7 @@ build_release "$BUILD_DIR"
 # ---- temp dir and cleanup ----
 WORK=$(mktemp -d /tmp/slimy-bench.XXXXXX)
 SLIMY_PID="" FAKE_PID="" WRK_PIDS="" REDIS_STARTED=0 OK=0
-cleanup() {
-    set +e
-    for pid in $WRK_PIDS; do kill -TERM "$pid" 2>/dev/null; done # wrk, then /usr/bin/time
-    for pid in $WRK_PIDS; do wait "$pid" 2>/dev/null; done
-    stop_pid "$SLIMY_PID" 5
-    stop_pid "$FAKE_PID" 3
-    [ "$REDIS_STARTED" = 1 ] && "$ROOT/tests/tools/redis.sh" stop "$WORK/redis" >/dev/null 2>&1
-    if [ "$OK" = 1 ] && [ "${BENCH_KEEP:-0}" != 1 ]; then
-        rm -rf "$WORK"
-    else
-        say "logs kept in $WORK"
-    fi
-}
-trap cleanup EXIT
+trap 'bench_cleanup "$SLIMY_PID" "$FAKE_PID"' EXIT
 trap 'exit 130' INT TERM
 
 

@@ -1,5 +1,6 @@
 # lib.sh — what the bench scripts share (sourced by admit.sh and perf.sh): messages, installing
-# what is missing, the Release build, stopping processes, free ports, CPU ticks from /proc.
+# what is missing, the Release build, stopping processes and cleaning up, free ports, CPU ticks
+# from /proc.
 # Expects ROOT (the repository) to be set by the script that sources it.
 
 say() { echo "[$(date +%T)] $*" >&2; }
@@ -44,6 +45,25 @@ stop_pid() { # PID GRACE_S: SIGTERM, SIGKILL after GRACE_S, reap
         kill -KILL "$pid" 2>/dev/null || true
     fi
     wait "$pid" 2>/dev/null || true
+}
+
+# bench_cleanup SERVER_PID [OTHER_PID...]: what the EXIT trap does: stop wrk (WRK_PIDS), then the
+# server (5 s to stop) and the others (3 s each), the throwaway Redis (REDIS_STARTED), and remove
+# WORK unless BENCH_KEEP=1 or the run did not finish (OK).
+bench_cleanup() {
+    set +e
+    local pid server=$1
+    shift
+    for pid in $WRK_PIDS; do kill -TERM "$pid" 2>/dev/null; done # wrk (or /usr/bin/time around it)
+    for pid in $WRK_PIDS; do wait "$pid" 2>/dev/null; done
+    stop_pid "$server" 5
+    for pid in "$@"; do stop_pid "$pid" 3; done
+    [ "$REDIS_STARTED" = 1 ] && "$ROOT/tests/tools/redis.sh" stop "$WORK/redis" >/dev/null 2>&1
+    if [ "$OK" = 1 ] && [ "${BENCH_KEEP:-0}" != 1 ]; then
+        rm -rf "$WORK"
+    else
+        say "logs kept in $WORK"
+    fi
 }
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }

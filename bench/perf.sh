@@ -67,21 +67,7 @@ fi
 # ---- temp dir and cleanup ----
 WORK=$(mktemp -d /tmp/slimy-perf.XXXXXX)
 SERVER_PID="" FAKE_PID="" OPENAI_PID="" WRK_PIDS="" REDIS_STARTED=0 OK=0
-cleanup() {
-    set +e
-    for pid in $WRK_PIDS; do kill -TERM "$pid" 2>/dev/null; done
-    for pid in $WRK_PIDS; do wait "$pid" 2>/dev/null; done
-    stop_pid "$SERVER_PID" 5
-    stop_pid "$FAKE_PID" 3
-    stop_pid "$OPENAI_PID" 3
-    [ "$REDIS_STARTED" = 1 ] && "$ROOT/tests/tools/redis.sh" stop "$WORK/redis" >/dev/null 2>&1
-    if [ "$OK" = 1 ] && [ "${BENCH_KEEP:-0}" != 1 ]; then
-        rm -rf "$WORK"
-    else
-        say "logs kept in $WORK"
-    fi
-}
-trap cleanup EXIT
+trap 'bench_cleanup "$SERVER_PID" "$FAKE_PID" "$OPENAI_PID"' EXIT
 trap 'exit 130' INT TERM
 
 wants() { [[ " $SCENARIOS " == *" $1 "* ]]; }
