@@ -199,7 +199,7 @@ static const char *pressed_prompt(const struct cmd_ctx *ctx)
 {
     const char *content = cmd_component_message_content(ctx);
     const char *line = content ? strstr(content, PROMPT_LINE) : NULL;
-    return line ? line + strlen(PROMPT_LINE) : NULL;
+    return line && line[strlen(PROMPT_LINE)] ? line + strlen(PROMPT_LINE) : NULL;
 }
 
 /* The style a press asks for: the menu's choice, or the button's own. NULL when unknown. */
@@ -215,8 +215,7 @@ static const struct dream_style *pressed_style(const struct cmd_ctx *ctx)
 static enum slimy_status press_check(struct cmd_ctx *ctx)
 {
     char owner[32];
-    if (!cmd_component_arg(ctx, 0, owner, sizeof owner) || !pressed_style(ctx) || !pressed_prompt(ctx) ||
-        !*pressed_prompt(ctx))
+    if (!cmd_component_arg(ctx, 0, owner, sizeof owner) || !pressed_style(ctx) || !pressed_prompt(ctx))
         return cmd_fail(ctx, SLIMY_EINVAL, "❌ This button is not valid anymore. Use `/dream` to start a new dream.");
     if (strcmp(owner, ctx->interaction->user_id) != 0)
         return cmd_fail(ctx, SLIMY_EPERM,
