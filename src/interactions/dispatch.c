@@ -236,20 +236,7 @@ static bool passes_check(struct dispatch *d, const struct command *leaf, const c
         return true;
     struct message reply;
     message_init(&reply);
-    char scope_id[INTERACTION_SCOPE_MAX];
-    interaction_scope_id(it, scope_id);
-    struct cmd_ctx ctx = {.interaction = it,
-                          .scope_id = scope_id,
-                          .command = leaf,
-                          .path = path,
-                          .services = &d->services,
-                          .reply = &reply};
-    enum slimy_status rc = leaf->check(&ctx);
-    if (ctx.state) { /* a check keeps no state, but one that did must not leak it */
-        if (ctx.state_free)
-            ctx.state_free(ctx.state);
-        free(ctx.state);
-    }
+    enum slimy_status rc = dispatch_run_check(d, leaf, path, it, &reply);
     if (rc == SLIMY_OK) {
         message_cleanup(&reply);
         return true;

@@ -35,6 +35,10 @@ const struct command *dispatch_resolve(const struct dispatch *d, const struct in
 void dispatch_run_now(struct dispatch *d, const struct command *leaf, const char *path, const struct interaction *it,
                       struct message *reply);
 
+/* Runs the leaf's check (command.h) on this thread into reply; returns its status. */
+enum slimy_status dispatch_run_check(struct dispatch *d, const struct command *leaf, const char *path,
+                                     const struct interaction *it, struct message *reply);
+
 /* Runs the leaf's autocomplete on this thread; returns the type-8 response (free() it), or NULL
  * when out of memory. A leaf without one suggests nothing. */
 char *dispatch_suggest(struct dispatch *d, const struct command *leaf, const char *path, const struct interaction *it);

@@ -160,6 +160,17 @@ static void drop_result(struct cmd_ctx *ctx)
     ctx->result_free = NULL;
 }
 
+/* Frees the handler's state (cmd_state_new). A check or an autocomplete keeps none, but one that
+ * made some must not leak it. */
+static void drop_state(struct cmd_ctx *ctx)
+{
+    if (ctx->state && ctx->state_free)
+        ctx->state_free(ctx->state);
+    free(ctx->state);
+    ctx->state = NULL;
+    ctx->state_free = NULL;
+}
+
 /* Records the run and makes sure the reply says something useful. */
 static void after_run(struct dispatch *d, struct cmd_ctx *ctx, enum slimy_status rc, uint64_t elapsed_ms)
 {
@@ -177,11 +188,7 @@ static void after_run(struct dispatch *d, struct cmd_ctx *ctx, enum slimy_status
     }
     if (ctx->command->flags & CMD_EPHEMERAL)
         ctx->reply->flags |= MESSAGE_FLAG_EPHEMERAL;
-    if (ctx->state && ctx->state_free)
-        ctx->state_free(ctx->state);
-    free(ctx->state);
-    ctx->state = NULL;
-    ctx->state_free = NULL;
+    drop_state(ctx);
     drop_result(ctx);
 }
 
@@ -397,6 +404,17 @@ void dispatch_run_now(struct dispatch *d, const struct command *leaf, const char
     after_run(d, &ctx, rc, clock_mono_ms() - started);
 }
 
+enum slimy_status dispatch_run_check(struct dispatch *d, const struct command *leaf, const char *path,
+                                     const struct interaction *it, struct message *reply)
+{
+    struct cmd_ctx ctx;
+    char scope_id[INTERACTION_SCOPE_MAX];
+    init_ctx(d, &ctx, leaf, path, it, reply, scope_id);
+    enum slimy_status rc = leaf->check(&ctx);
+    drop_state(&ctx);
+    return rc;
+}
+
 /* ---- autocomplete ---- */
 
 char *dispatch_suggest(struct dispatch *d, const struct command *leaf, const char *path, const struct interaction *it)
@@ -415,11 +433,7 @@ char *dispatch_suggest(struct dispatch *d, const struct command *leaf, const cha
     }
     char *json = response_suggestions_json(ctx.suggestions);
     cJSON_Delete(ctx.suggestions);
-    if (ctx.state) { /* autocomplete keeps no state, but one that did must not leak it */
-        if (ctx.state_free)
-            ctx.state_free(ctx.state);
-        free(ctx.state);
-    }
+    drop_state(&ctx);
     message_cleanup(&unused);
     return json;
 }
